@@ -1,0 +1,63 @@
+// Names the real cause of each reported recipient's failure. The rule set
+// (wording patterns, status codes, category table) is data, loaded and
+// validated once; classification is then a pure, thread-safe function.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsn/report.hpp"
+
+namespace clearbounce::classifier {
+
+// Who can make the failure go away (see the taxonomy).
+enum class WhoCanFix { sender, sender_admin, recipient, recipient_admin, nobody };
+std::string_view to_string(WhoCanFix who);
+
+// One row of the taxonomy table, from the rule file.
+struct Category {
+  std::string id;            // "recipient.unknown"
+  std::string reason;        // default sisimai-compatible reason
+  WhoCanFix who_can_fix = WhoCanFix::sender_admin;
+  bool temporary = false;    // default wording when the DSN does not say
+  int severity = 0;          // higher first when several recipients are shown
+};
+
+struct Classification {
+  const Category* category = nullptr;  // null for non-failures (delivered, feedback, auto-reply)
+  std::string reason;                  // sisimai-compatible reason for this recipient
+  bool temporary = false;              // this recipient: still being retried?
+  // Facts the texts can use: remote_host, remote_ip, blocklist, size_limit,
+  // retry_until, reporting_mta, cert_hint, ... Only keys that were found.
+  std::map<std::string, std::string> facts;
+};
+
+class RuleSet;
+
+class Classifier {
+ public:
+  // Loads a rule file (TOML). On error returns null and sets `error` to
+  // "file:line: what is wrong".
+  static std::unique_ptr<Classifier> load_file(const std::string& path, std::string& error);
+  static std::unique_ptr<Classifier> load_text(std::string_view toml, std::string_view source_name,
+                                               std::string& error);
+  // The rule set compiled into the program (same content as the shipped file).
+  static std::unique_ptr<Classifier> builtin(std::string& error);
+
+  ~Classifier();
+  Classifier(const Classifier&) = delete;
+  Classifier& operator=(const Classifier&) = delete;
+
+  Classification classify(const dsn::RecipientReport& recipient, const dsn::BounceReport& report) const;
+  const std::vector<Category>& categories() const;
+  const Category* find_category(std::string_view id) const;
+
+ private:
+  explicit Classifier(std::unique_ptr<RuleSet> rules);
+  std::unique_ptr<RuleSet> rules_;
+};
+
+}  // namespace clearbounce::classifier

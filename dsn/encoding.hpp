@@ -1,0 +1,50 @@
+// Content decoders used by the MIME parser: transfer encodings, RFC 2047
+// encoded words, RFC 2045/2231 header parameters, charset conversion.
+// Every function is total: malformed input is decoded as far as it goes,
+// never throws, and never reads outside its argument.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace clearbounce::dsn {
+
+// Content-Transfer-Encoding: quoted-printable (RFC 2045 6.7). Soft line
+// breaks are removed, invalid escapes are kept literally.
+std::string decode_quoted_printable(std::string_view encoded);
+
+// Content-Transfer-Encoding: base64. Characters outside the alphabet are
+// skipped; a truncated final quantum yields the bytes it fully encodes.
+std::string decode_base64(std::string_view encoded);
+
+// Converts `bytes` in `charset` (any name iconv knows, case-insensitive) to
+// UTF-8. Unknown charsets and invalid sequences become U+FFFD; US-ASCII and
+// UTF-8 input are validated rather than converted.
+std::string to_utf8(std::string_view bytes, std::string_view charset);
+
+// Replaces bytes that are not valid UTF-8 with U+FFFD.
+std::string sanitize_utf8(std::string_view bytes);
+
+// Removes CRLF/LF followed by white space (RFC 5322 unfolding).
+std::string unfold(std::string_view header_value);
+
+// Unfolds a header value and decodes RFC 2047 encoded words (B and Q, any
+// charset) to UTF-8; white space between adjacent encoded words is dropped.
+std::string decode_header_text(std::string_view raw_header_value);
+
+// A parsed Content-Type / Content-Disposition style value.
+struct HeaderValueWithParams {
+  std::string value;  // lower-cased token before the first ';', e.g. "multipart/report"
+  // Parameter names lower-cased; values unquoted, RFC 2231 continuations
+  // joined and charset-decoded to UTF-8. In header order, first wins on lookup.
+  std::vector<std::pair<std::string, std::string>> params;
+
+  // Value of parameter `name` (lower-case), or empty when absent.
+  std::string_view param(std::string_view name) const;
+};
+
+HeaderValueWithParams parse_header_params(std::string_view raw_header_value);
+
+}  // namespace clearbounce::dsn

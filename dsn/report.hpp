@@ -1,0 +1,58 @@
+// What a bounce says, independent of how it said it: the result of reading
+// an RFC 3464 / RFC 6533 delivery-status report or one of the plain-text
+// dialects that MTAs write instead.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clearbounce::dsn {
+
+enum class ReportKind {
+  not_bounce,       // ordinary mail: nothing to classify
+  delivery_status,  // multipart/report; report-type=(global-)delivery-status
+  plain_bounce,     // a bounce written as free text (qmail, Exim, Exchange, ...)
+  feedback_report,  // ARF abuse / feedback report (RFC 5965)
+  auto_reply,       // vacation / out-of-office (RFC 3834)
+};
+
+std::string_view to_string(ReportKind kind);
+
+// One reported recipient, in the order the bounce lists them.
+struct RecipientReport {
+  std::string recipient;           // bare address: Final-Recipient, else Original-Recipient
+  std::string original_recipient;  // Original-Recipient when given, bare address
+  std::string action;              // lower-case: failed, delayed, delivered, relayed, expanded
+  std::string status;              // enhanced status code "5.1.1", empty when unknown
+  std::string reply_code;          // SMTP reply code "550", empty when unknown
+  std::string remote_mta;          // host name (or [ip]) of the server that answered
+  std::string remote_ip;           // its address when the bounce names one
+  std::string diagnostic_type;     // lower-case: smtp, x-postfix, x-unix, ... or empty
+  std::string diagnostic;          // unfolded UTF-8 text as the MTA wrote it
+  std::string smtp_command;        // upper-case command the error answered (RCPT, DATA, ...)
+  std::string last_attempt_date;   // as written
+  std::string will_retry_until;    // as written
+};
+
+struct BounceReport {
+  ReportKind kind = ReportKind::not_bounce;
+  std::string dialect;        // who wrote it: "rfc3464", "postfix", "qmail", "exim", ...
+  std::string reporting_mta;  // Reporting-MTA or the host named in the text
+  std::string arrival_date;
+  std::string subject;        // the bounce's own subject, decoded
+  std::string feedback_type;  // ARF only
+  std::vector<RecipientReport> recipients;
+  std::string error;          // not_bounce or damaged input: why, in one sentence
+};
+
+struct AnalyseLimits {
+  std::size_t max_message_bytes = 64u << 20;  // larger input is not analysed
+  std::size_t max_recipients = 10000;         // the rest are dropped with a note in `error`
+};
+
+// Reads a whole message. Never throws; bad input gives kind == not_bounce
+// and a one-sentence `error`.
+BounceReport analyse(std::string_view message, const AnalyseLimits& limits = {});
+
+}  // namespace clearbounce::dsn
