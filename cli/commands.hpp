@@ -1,0 +1,17 @@
+// The subcommands of `clearbounce`. Each takes the arguments after its own
+// name and returns the process exit status.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace clearbounce::cli {
+
+// Exit statuses shared by all commands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // configuration or output error
+inline constexpr int kExitUsage = 2;
+
+int run_classify(std::span<const std::string_view> args);
+
+}  // namespace clearbounce::cli
