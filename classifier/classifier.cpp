@@ -1,14 +1,367 @@
 #include "classifier/classifier.hpp"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+
+#include <toml++/toml.h>
+
+#include "classifier/text.hpp"
+
+namespace clearbounce {
+extern const std::string_view builtin_rules_toml;
+}
+
 namespace clearbounce::classifier {
-class RuleSet {};
+
+std::string_view to_string(WhoCanFix who) {
+  switch (who) {
+    case WhoCanFix::sender: return "sender";
+    case WhoCanFix::sender_admin: return "sender-admin";
+    case WhoCanFix::recipient: return "recipient";
+    case WhoCanFix::recipient_admin: return "recipient-admin";
+    case WhoCanFix::nobody: return "nobody";
+  }
+  return "sender-admin";
+}
+
+namespace {
+
+std::optional<WhoCanFix> who_from_string(std::string_view s) {
+  if (s == "sender") return WhoCanFix::sender;
+  if (s == "sender-admin") return WhoCanFix::sender_admin;
+  if (s == "recipient") return WhoCanFix::recipient;
+  if (s == "recipient-admin") return WhoCanFix::recipient_admin;
+  if (s == "nobody") return WhoCanFix::nobody;
+  return std::nullopt;
+}
+
+// A wording rule: any of its patterns matching the diagnostic names its category.
+struct WordingRule {
+  std::size_t category = 0;  // index into categories
+  std::string reason;        // empty: the category's reason
+  // For wordings that only mean "no such user" when given in answer to RCPT
+  // TO: answered to the message itself, they come from a content filter.
+  std::string reason_after_data;
+  // Generic wording ("rejected", "denied") that yields to a specific status code.
+  bool weak = false;
+};
+
+// What a status or reply code alone says.
+struct CodeMeaning {
+  std::size_t category = 0;
+  std::string reason;
+};
+
+struct FactRule {
+  std::string name;
+  std::unique_ptr<RE2> pattern;  // one capture group
+};
+
+}  // namespace
+
+class RuleSet {
+ public:
+  std::vector<Category> categories;
+  std::unordered_map<std::string, std::size_t> category_index;
+  std::vector<WordingRule> rules;
+  std::unique_ptr<RE2::Set> wording;               // pattern index -> rule via pattern_rule
+  std::vector<std::size_t> pattern_rule;
+  std::unordered_map<std::string, CodeMeaning> status_codes;  // "5.1.1" or "x.1.1"
+  std::unordered_map<std::string, CodeMeaning> reply_codes;   // "550"
+  std::vector<FactRule> facts;
+  std::size_t expired_category = 0;
+  std::size_t unknown_category = 0;
+};
+
+namespace {
+
+class LoadError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string where(std::string_view source, const toml::node& node) {
+  const auto& src = node.source();
+  return std::string(source) + ":" + std::to_string(src.begin.line);
+}
+
+[[noreturn]] void fail(std::string_view source, const toml::node& node, const std::string& what) {
+  throw LoadError(where(source, node) + ": " + what);
+}
+
+std::string required_string(std::string_view source, const toml::table& t, std::string_view key) {
+  const auto* node = t.get(key);
+  if (!node) fail(source, t, "missing key '" + std::string(key) + "'");
+  const auto* s = node->as_string();
+  if (!s) fail(source, *node, "'" + std::string(key) + "' must be a string");
+  return s->get();
+}
+
+std::string optional_string(std::string_view source, const toml::table& t, std::string_view key) {
+  const auto* node = t.get(key);
+  if (!node) return {};
+  const auto* s = node->as_string();
+  if (!s) fail(source, *node, "'" + std::string(key) + "' must be a string");
+  return s->get();
+}
+
+std::size_t category_ref(std::string_view source, const RuleSet& rs, const toml::node& node,
+                         const std::string& id) {
+  auto it = rs.category_index.find(id);
+  if (it == rs.category_index.end()) fail(source, node, "unknown category '" + id + "'");
+  return it->second;
+}
+
+void load_categories(std::string_view source, const toml::table& root, RuleSet& rs) {
+  const auto* arr = root["category"].as_array();
+  if (!arr || arr->empty()) fail(source, root, "no [[category]] tables");
+  for (const auto& node : *arr) {
+    const auto* t = node.as_table();
+    if (!t) fail(source, node, "[[category]] must be a table");
+    Category c;
+    c.id = required_string(source, *t, "id");
+    c.reason = required_string(source, *t, "reason");
+    const auto who = who_from_string(required_string(source, *t, "who_can_fix"));
+    if (!who) fail(source, *t, "who_can_fix must be sender, sender-admin, recipient, recipient-admin or nobody");
+    c.who_can_fix = *who;
+    c.temporary = (*t)["temporary"].value_or(false);
+    c.severity = static_cast<int>((*t)["severity"].value_or(int64_t{0}));
+    if (rs.category_index.count(c.id)) fail(source, *t, "category '" + c.id + "' defined twice");
+    rs.category_index.emplace(c.id, rs.categories.size());
+    rs.categories.push_back(std::move(c));
+  }
+  for (const char* needed : {"delivery.expired", "unknown"}) {
+    if (!rs.category_index.count(needed)) fail(source, root, std::string("category '") + needed + "' is required");
+  }
+  rs.expired_category = rs.category_index.at("delivery.expired");
+  rs.unknown_category = rs.category_index.at("unknown");
+}
+
+void load_wording(std::string_view source, const toml::table& root, RuleSet& rs) {
+  RE2::Options options;
+  options.set_case_sensitive(false);
+  options.set_log_errors(false);
+  options.set_max_mem(64 << 20);
+  rs.wording = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+  const auto* arr = root["rule"].as_array();
+  if (!arr) fail(source, root, "no [[rule]] tables");
+  for (const auto& node : *arr) {
+    const auto* t = node.as_table();
+    if (!t) fail(source, node, "[[rule]] must be a table");
+    WordingRule rule;
+    rule.category = category_ref(source, rs, *t, required_string(source, *t, "category"));
+    rule.reason = optional_string(source, *t, "reason");
+    rule.reason_after_data = optional_string(source, *t, "reason_after_data");
+    rule.weak = (*t)["weak"].value_or(false);
+    const auto* patterns = (*t)["patterns"].as_array();
+    if (!patterns || patterns->empty()) fail(source, *t, "rule needs a non-empty 'patterns' array");
+    for (const auto& p : *patterns) {
+      const auto* s = p.as_string();
+      if (!s) fail(source, p, "patterns must be strings");
+      std::string error;
+      if (rs.wording->Add(s->get(), &error) < 0) fail(source, p, "bad pattern: " + error);
+      rs.pattern_rule.push_back(rs.rules.size());
+    }
+    rs.rules.push_back(std::move(rule));
+  }
+  if (!rs.wording->Compile()) fail(source, root, "the wording patterns do not fit in memory");
+}
+
+void load_codes(std::string_view source, const toml::table& root, std::string_view key,
+                std::unordered_map<std::string, CodeMeaning>& out, const RuleSet& rs) {
+  const auto* table = root[key].as_table();
+  if (!table) return;
+  for (const auto& [code, node] : *table) {
+    CodeMeaning meaning;
+    if (const auto* s = node.as_string()) {
+      meaning.category = category_ref(source, rs, node, s->get());
+    } else if (const auto* t = node.as_table()) {
+      meaning.category = category_ref(source, rs, node, required_string(source, *t, "category"));
+      meaning.reason = optional_string(source, *t, "reason");
+    } else {
+      fail(source, node, "code '" + std::string(code.str()) + "' must map to a category id or a table");
+    }
+    std::string k(code.str());
+    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    out.emplace(std::move(k), std::move(meaning));
+  }
+}
+
+void load_facts(std::string_view source, const toml::table& root, RuleSet& rs) {
+  const auto* arr = root["fact"].as_array();
+  if (!arr) return;
+  RE2::Options options;
+  options.set_case_sensitive(false);
+  options.set_log_errors(false);
+  for (const auto& node : *arr) {
+    const auto* t = node.as_table();
+    if (!t) fail(source, node, "[[fact]] must be a table");
+    FactRule fact;
+    fact.name = required_string(source, *t, "name");
+    fact.pattern = std::make_unique<RE2>(required_string(source, *t, "pattern"), options);
+    if (!fact.pattern->ok()) fail(source, *t, "bad pattern: " + fact.pattern->error());
+    if (fact.pattern->NumberOfCapturingGroups() != 1) fail(source, *t, "fact pattern needs exactly one capture group");
+    rs.facts.push_back(std::move(fact));
+  }
+}
+
+std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    throw LoadError(std::string(source) + ":" + std::to_string(e.source().begin.line) + ": " +
+                    std::string(e.description()));
+  }
+  auto rs = std::make_unique<RuleSet>();
+  load_categories(source, root, *rs);
+  load_wording(source, root, *rs);
+  load_codes(source, root, "status", rs->status_codes, *rs);
+  load_codes(source, root, "reply", rs->reply_codes, *rs);
+  load_facts(source, root, *rs);
+  return rs;
+}
+
+const CodeMeaning* find_status(const RuleSet& rs, std::string_view status) {
+  if (status.size() < 5) return nullptr;
+  if (auto it = rs.status_codes.find(std::string(status)); it != rs.status_codes.end()) return &it->second;
+  // "x.1.1": the subject and detail, whatever the class.
+  std::string generic = "x" + std::string(status.substr(1));
+  if (auto it = rs.status_codes.find(generic); it != rs.status_codes.end()) return &it->second;
+  return nullptr;
+}
+
+bool is_success(const dsn::RecipientReport& r) {
+  return r.action == "delivered" || r.action == "relayed" || r.action == "expanded" ||
+         (!r.status.empty() && r.status[0] == '2');
+}
+
+// The RCPT or MAIL stage: an error here concerns the address itself.
+bool at_envelope_stage(std::string_view command) { return command == "RCPT" || command == "MAIL"; }
+
+}  // namespace
+
 Classifier::Classifier(std::unique_ptr<RuleSet> rules) : rules_(std::move(rules)) {}
 Classifier::~Classifier() = default;
-std::unique_ptr<Classifier> Classifier::builtin(std::string& error) { error = "not implemented"; return nullptr; }
-std::unique_ptr<Classifier> Classifier::load_file(const std::string&, std::string& error) { error = "not implemented"; return nullptr; }
-std::unique_ptr<Classifier> Classifier::load_text(std::string_view, std::string_view, std::string& error) { error = "not implemented"; return nullptr; }
-Classification Classifier::classify(const dsn::RecipientReport&, const dsn::BounceReport&) const { return {}; }
-static const std::vector<Category> kNone;
-const std::vector<Category>& Classifier::categories() const { return kNone; }
-const Category* Classifier::find_category(std::string_view) const { return nullptr; }
-std::string_view to_string(WhoCanFix) { return "sender-admin"; }
+
+std::unique_ptr<Classifier> Classifier::load_text(std::string_view toml_text, std::string_view source_name,
+                                                  std::string& error) {
+  try {
+    return std::unique_ptr<Classifier>(new Classifier(load_rules(toml_text, source_name)));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  return nullptr;
 }
+
+std::unique_ptr<Classifier> Classifier::load_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open the rule file";
+    return nullptr;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_text(text.str(), path, error);
+}
+
+std::unique_ptr<Classifier> Classifier::builtin(std::string& error) {
+  return load_text(builtin_rules_toml, "rules.toml (built in)", error);
+}
+
+const std::vector<Category>& Classifier::categories() const { return rules_->categories; }
+
+const Category* Classifier::find_category(std::string_view id) const {
+  auto it = rules_->category_index.find(std::string(id));
+  return it == rules_->category_index.end() ? nullptr : &rules_->categories[it->second];
+}
+
+Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::BounceReport& report) const {
+  const RuleSet& rs = *rules_;
+  Classification out;
+
+  const std::string text = text_for_matching(r.diagnostic);
+  for (const auto& fact : rs.facts) {
+    if (out.facts.count(fact.name)) continue;
+    std::string value;
+    if (RE2::PartialMatch(text, *fact.pattern, &value) && !value.empty()) out.facts.emplace(fact.name, value);
+  }
+  if (!r.remote_mta.empty()) out.facts["remote_host"] = r.remote_mta;
+  if (!r.remote_ip.empty()) out.facts["remote_ip"] = r.remote_ip;
+  if (!r.will_retry_until.empty()) out.facts["retry_until"] = r.will_retry_until;
+  if (!report.reporting_mta.empty()) out.facts["reporting_mta"] = report.reporting_mta;
+  if (!report.dialect.empty()) out.facts["reporting_software"] = report.dialect;
+
+  if (report.kind == dsn::ReportKind::feedback_report) {
+    out.reason = "feedback";
+    return out;
+  }
+  if (report.kind == dsn::ReportKind::auto_reply) {
+    out.reason = "vacation";
+    return out;
+  }
+  if (is_success(r)) {
+    out.reason = "delivered";
+    return out;
+  }
+
+  const WordingRule* rule = nullptr;
+  std::vector<int> matched;
+  if (!text.empty() && rs.wording->Match(text, &matched)) {
+    std::size_t best = rs.rules.size();
+    for (int pattern : matched) best = std::min(best, rs.pattern_rule[static_cast<std::size_t>(pattern)]);
+    rule = &rs.rules[best];
+  }
+  const CodeMeaning* status = find_status(rs, r.status);
+  const CodeMeaning* reply = nullptr;
+  if (auto it = rs.reply_codes.find(r.reply_code); it != rs.reply_codes.end()) reply = &it->second;
+
+  std::size_t category = rs.unknown_category;
+  std::string reason;
+  if (rule && !(rule->weak && status)) {
+    category = rule->category;
+    reason = rule->reason;
+    if (!rule->reason_after_data.empty() && !at_envelope_stage(r.smtp_command)) {
+      // Only an answer to RCPT TO, or a status code that says so, proves the
+      // address is unknown; said about the message, it is a filter's verdict.
+      const bool status_says_address = status && status->category == category;
+      if (!status_says_address) reason = rule->reason_after_data;
+    }
+  } else if (status) {
+    category = status->category;
+    reason = status->reason;
+  } else if (reply) {
+    category = reply->category;
+    reason = reply->reason;
+  }
+  // A retry period that ran out is the outcome, whatever the last error was;
+  // that error stays known as a fact for the texts.
+  if (category != rs.expired_category && r.status.size() >= 5 && r.status.compare(1, 4, ".4.7") == 0) {
+    out.facts["last_error_category"] = rs.categories[category].id;
+    category = rs.expired_category;
+    reason.clear();
+  }
+
+  out.category = &rs.categories[category];
+  out.reason = reason.empty() ? out.category->reason : reason;
+  if (r.action == "delayed") {
+    out.temporary = true;
+  } else if (r.action == "failed") {
+    out.temporary = false;
+  } else if (!r.status.empty()) {
+    out.temporary = r.status[0] == '4';
+  } else if (!r.reply_code.empty()) {
+    out.temporary = r.reply_code[0] == '4';
+  } else {
+    out.temporary = out.category->temporary;
+  }
+  return out;
+}
+
+}  // namespace clearbounce::classifier

@@ -1,2 +1,243 @@
-// placeholder until implemented
-#include "dsn/report.hpp"
+// RFC 3464 / RFC 6533 delivery-status fields.
+#include <re2/re2.h>
+
+#include <algorithm>
+
+#include "dsn/encoding.hpp"
+#include "dsn/fields.hpp"
+
+namespace clearbounce::dsn::detail {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  const auto not_space = [](char c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n'; };
+  while (!s.empty() && !not_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && !not_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+namespace {
+
+bool is_addr_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '%' || c == '+' || c == '-' || c == '=' || c == '/' || c == '!' || c == '#' || c == '$' ||
+         c == '&' || c == '\'' || c == '*' || c == '?' || c == '^' || c == '`' || c == '{' || c == '|' ||
+         c == '}' || c == '~' || c >= 0x80;
+}
+bool is_domain_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+         c == '[' || c == ']' || c == ':' || c >= 0x80;
+}
+
+// Value after the "type;" prefix of a typed field ("dns; mx.example.org").
+std::string_view after_type(std::string_view value, std::string* type = nullptr) {
+  const auto semi = value.find(';');
+  if (semi == std::string_view::npos) return trim(value);
+  if (type) *type = to_lower(trim(value.substr(0, semi)));
+  return trim(value.substr(semi + 1));
+}
+
+struct FieldView {
+  std::string name;  // lower-case
+  std::string value; // unfolded, trimmed
+};
+
+std::vector<FieldView> fields_of(std::string_view text) {
+  std::vector<FieldView> fields;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if ((line[0] == ' ' || line[0] == '\t')) {
+      if (!fields.empty()) {
+        auto cont = trim(line);
+        if (!cont.empty()) {
+          if (!fields.back().value.empty()) fields.back().value.push_back(' ');
+          fields.back().value.append(cont);
+        }
+      }
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 40) {
+      // Not a field: a stray line of text ends the previous field's folding.
+      fields.push_back({"", std::string(trim(line))});
+      continue;
+    }
+    auto name = line.substr(0, colon);
+    if (name.find(' ') != std::string_view::npos) {
+      fields.push_back({"", std::string(trim(line))});
+      continue;
+    }
+    fields.push_back({to_lower(name), std::string(trim(line.substr(colon + 1)))});
+  }
+  return fields;
+}
+
+const RE2& status_in_text() {
+  static const RE2 re(R"((?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
+  return re;
+}
+
+}  // namespace
+
+std::string first_address(std::string_view text) {
+  for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+    std::size_t begin = at;
+    while (begin > 0 && is_addr_char(static_cast<unsigned char>(text[begin - 1]))) --begin;
+    std::size_t end = at + 1;
+    while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end]))) ++end;
+    while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == ':' || text[end - 1] == ']')) --end;
+    // Dots may not start a local part; "...@" in "<a@b>... User unknown" has none.
+    while (begin < at && text[begin] == '.') ++begin;
+    if (begin < at && end > at + 1 && text.substr(at + 1, end - at - 1).find('.') != std::string_view::npos)
+      return std::string(text.substr(begin, end - begin));
+  }
+  return {};
+}
+
+std::string bare_address(std::string_view value) {
+  auto v = after_type(value);
+  auto addr = first_address(v);
+  if (!addr.empty()) return addr;
+  // Local-only recipients ("rfc822; root") are still recipients.
+  v = trim(v);
+  while (!v.empty() && (v.front() == '<' || v.front() == '"')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == '>' || v.back() == '"')) v.remove_suffix(1);
+  if (v.find(' ') != std::string_view::npos) return {};
+  return std::string(v);
+}
+
+void complete_from_diagnostic(RecipientReport& r) {
+  static const RE2 reply_re(R"(^\D{0,80}?\b([245]\d\d)[ \-:])");
+  static const RE2 command_re(
+      R"((?i)(?:in reply to|after|while sending|>>>)\s+(end of data|rcpt to|mail from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
+  static const RE2 host_re(R"((?i)\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
+  if (r.reply_code.empty()) {
+    std::string code;
+    if (RE2::PartialMatch(r.diagnostic, reply_re, &code)) r.reply_code = code;
+  }
+  std::string in_text;
+  if (RE2::PartialMatch(r.diagnostic, status_in_text(), &in_text)) {
+    // A generic status field ("5.0.0") says less than the code in the wording.
+    const bool generic = r.status.empty() || r.status.compare(1, 4, ".0.0") == 0;
+    if (generic) r.status = in_text;
+  }
+  if (r.smtp_command.empty()) {
+    std::string cmd;
+    if (RE2::PartialMatch(r.diagnostic, command_re, &cmd)) {
+      cmd = to_lower(cmd);
+      if (cmd.rfind("rcpt", 0) == 0) r.smtp_command = "RCPT";
+      else if (cmd.rfind("mail", 0) == 0) r.smtp_command = "MAIL";
+      else if (cmd == "end of data" || cmd == "data" || cmd == "message body") r.smtp_command = "DATA";
+      else if (cmd == "initial connection" || cmd == "connect") r.smtp_command = "CONN";
+      else {
+        r.smtp_command = cmd;
+        for (auto& c : r.smtp_command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+    }
+  }
+  if (r.remote_mta.empty() || r.remote_ip.empty()) {
+    std::string host, ip;
+    if (RE2::PartialMatch(r.diagnostic, host_re, &host, &ip)) {
+      if (r.remote_mta.empty()) r.remote_mta = host;
+      if (r.remote_ip.empty()) r.remote_ip = ip;
+    }
+  }
+  if (r.reply_code.empty() && !r.status.empty() && r.status[0] != '2') {
+    // Keep the reply code empty: inventing one from the status would be a guess.
+  }
+}
+
+std::size_t read_delivery_status(std::string_view text, BounceReport& report, std::size_t max_recipients) {
+  const auto fields = fields_of(text);
+  std::size_t added = 0;
+  RecipientReport* current = nullptr;
+  bool current_has_final = false;
+  bool current_has_original = false;
+  const auto start_recipient = [&]() -> bool {
+    if (report.recipients.size() >= max_recipients) return false;
+    report.recipients.emplace_back();
+    current = &report.recipients.back();
+    current_has_final = current_has_original = false;
+    ++added;
+    return true;
+  };
+  for (const auto& f : fields) {
+    const auto& n = f.name;
+    if (n.empty()) continue;
+    if (n == "reporting-mta") {
+      if (report.reporting_mta.empty()) report.reporting_mta = std::string(after_type(f.value));
+    } else if (n == "arrival-date") {
+      if (report.arrival_date.empty()) report.arrival_date = f.value;
+    } else if (n == "final-recipient") {
+      if (!current || current_has_final) {
+        if (!start_recipient()) break;
+      }
+      current->recipient = bare_address(f.value);
+      current_has_final = true;
+    } else if (n == "original-recipient") {
+      if (!current || current_has_final || current_has_original) {
+        if (!start_recipient()) break;
+      }
+      current->original_recipient = bare_address(f.value);
+      current_has_original = true;
+    } else if (n == "action" || n == "status" || n == "remote-mta" || n == "diagnostic-code" ||
+               n == "last-attempt-date" || n == "will-retry-until" || n == "x-actual-recipient") {
+      if (!current) {
+        if (!start_recipient()) break;
+      }
+      if (n == "action") {
+        current->action = to_lower(trim(f.value.substr(0, f.value.find_first_of(" (;"))));
+      } else if (n == "status") {
+        std::string code;
+        if (RE2::PartialMatch(f.value, status_in_text(), &code)) current->status = code;
+      } else if (n == "remote-mta") {
+        auto host = std::string(after_type(f.value));
+        if (!host.empty() && host.front() == '[' && host.back() == ']') {
+          current->remote_ip = host.substr(1, host.size() - 2);
+        } else {
+          current->remote_mta = host;
+        }
+      } else if (n == "diagnostic-code") {
+        std::string type;
+        auto text_part = after_type(f.value, &type);
+        if (f.value.find(';') == std::string::npos) type.clear();
+        current->diagnostic_type = type;
+        current->diagnostic = decode_header_text(text_part);
+      } else if (n == "last-attempt-date") {
+        current->last_attempt_date = f.value;
+      } else if (n == "will-retry-until") {
+        current->will_retry_until = f.value;
+      }
+    }
+  }
+  // Recipients without any address are not reports of a recipient.
+  auto& rs = report.recipients;
+  rs.erase(std::remove_if(rs.end() - static_cast<std::ptrdiff_t>(added), rs.end(),
+                          [&](RecipientReport& r) {
+                            if (r.recipient.empty()) r.recipient = r.original_recipient;
+                            return r.recipient.empty();
+                          }),
+           rs.end());
+  const auto kept = std::min(added, rs.size());
+  for (auto it = rs.end() - static_cast<std::ptrdiff_t>(kept); it != rs.end(); ++it) complete_from_diagnostic(*it);
+  return kept;
+}
+
+}  // namespace clearbounce::dsn::detail

@@ -1,2 +1,287 @@
-// placeholder until implemented
-#include "dsn/report.hpp"
+// Free-text bounce dialects: how MTAs that do not write RFC 3464 reports (or
+// write them next to a text part) say which recipient failed and why.
+//
+// One generic reader serves every dialect: the dialect table below only
+// names each MTA family by the wording that identifies it. Recipients are
+// the addresses the text names (other than the bounce's own sender and
+// addressee); each recipient's explanation is the text from its first
+// mention to the next recipient's.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "dsn/fields.hpp"
+#include "dsn/plain.hpp"
+
+namespace clearbounce::dsn::detail {
+namespace {
+
+struct Dialect {
+  const char* name;
+  const char* signature;  // RE2, case-insensitive, searched in the human text and Subject
+};
+
+// Wording that identifies each MTA family. Order matters only where two
+// families share a phrase: the first match names the bounce.
+constexpr Dialect kDialects[] = {
+    {"postfix", R"(this is the (postfix program|mail system) at host|postfix smtp server: errors from)"},
+    {"qmail", R"(this is the qmail-send program|i'm afraid i wasn't able to deliver your message)"},
+    {"dragonfly", R"(this is the dragonfly mail agent)"},
+    {"opensmtpd", R"(this is the mailer-daemon, please do not reply|an error has occurred while attempting to deliver|a message is delayed for more than)"},
+    {"exim", R"(this message was created automatically by (mail delivery software|the smtp relay)|a message that you (have )?sent (could not be delivered|has not yet been delivered))"},
+    {"sendmail", R"(the following addresses had (permanent fatal|permanent delivery|delivery) (errors|problems)|-+ ?transcript of session follows|the original message was received at)"},
+    {"gmail", R"(delivery to the following recipients? (failed|has been delayed)|technical details of (permanent|temporary) failure|\*\* (message|address) not (delivered|found) \*\*)"},
+    {"googlegroups", R"(googlegroups|the group you tried to contact)"},
+    {"yahoo", R"(sorry, we were unable to deliver your message to the following address)"},
+    {"exchange", R"(did not reach the following recipient|delivery has failed to these recipients|your message (couldn't|could not|wasn't|was not) be(en)? delivered|diagnostic information for administrators)"},
+    {"domino", R"(was not delivered to:|-+ ?failure reasons ?-+)"},
+    {"amazonses", R"re(an error occurred while trying to deliver the mail to the following recipients|"notificationtype"\s*:\s*"(bounce|delivery)"|the following message to .* was undeliverable)re"},
+    {"messagingserver", R"(this report relates to a message you sent with the following header fields)"},
+    {"mailru", R"(это письмо создано автоматически)"},
+    {"x2", R"(unable to deliver message to the following address\(es\))"},
+    {"x4", R"(your mail message to the following address\(es\) could not be delivered)"},
+    {"x6", R"(we had trouble delivering your message|returned permanent errors)"},
+    {"imailserver", R"(body of message generated response|delivery failed \d+ attempts|user mailbox exceeds allowed size|undeliverable to )"},
+    {"kddi", R"(could not be delivered to:)"},
+    {"mailfoundry", R"(unable to deliver message to:|delivery failed for the following reason)"},
+    {"verizon", R"(message could not be delivered to mobile)"},
+    {"mailinglist", R"(you are not a member of this (mailing )?list|duplicated message-id)"},
+    {"ezweb", R"(each of the following recipients was rejected by a remote mail server|送信できませんでした|the user\(s\) account is disabled)"},
+    {"mfilter", R"(m-filter)"},
+};
+
+struct CompiledDialect {
+  const char* name;
+  std::unique_ptr<RE2> signature;
+};
+
+const std::vector<CompiledDialect>& dialects() {
+  static const std::vector<CompiledDialect> compiled = [] {
+    RE2::Options options;
+    options.set_case_sensitive(false);
+    options.set_log_errors(false);
+    std::vector<CompiledDialect> out;
+    for (const auto& d : kDialects) out.push_back({d.name, std::make_unique<RE2>(d.signature, options)});
+    return out;
+  }();
+  return compiled;
+}
+
+// Lines that start the returned message in free-text bounces.
+const RE2& original_message_marker() {
+  static const RE2 re(
+      R"((?im)^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:original message|below this line is a copy|this is a copy of the message|the header of the original message|returned message|original mail as follows|unsent message follows|message headers follow|headers of the original message|original message follows|a copy of the original message|the original message headers|included is a copy)|(?im)^(?:original message follows|message headers follow|original mail as follows)|(?im)^content-type: message/rfc822)");
+  return re;
+}
+
+const RE2& bounce_from() {
+  static const RE2 re(R"((?i)mailer-daemon|mailer_daemon|postmaster|post_master|mail delivery|mail administrator|ndr administrator|mail deliver system|MAILER-DAEMON)");
+  return re;
+}
+
+const RE2& bounce_subject() {
+  static const RE2 re(
+      R"((?i)undeliver|delivery (status|failure|failed|notification|problem)|returned mail|failure notice|failed delivery|failure delivery|mail delivery failed|non-?deliver|delivery has failed|could not be delivered|error sending your mail|not delivered|mail system error|delayed mail|returned to sender)");
+  return re;
+}
+
+bool is_header_like_line(std::string_view line) {
+  static const char* const kNames[] = {"from:", "to:", "subject:", "sent:", "date:", "message-id:", "reply-to:",
+                                       "cc:", "return-path:", "received:", "in-reply-to:", "references:"};
+  const auto t = trim(line);
+  for (const char* n : kNames) {
+    const std::string_view name(n);
+    if (t.size() >= name.size() && iequals(t.substr(0, name.size()), name)) return true;
+  }
+  return false;
+}
+
+// An address in `line` that follows a sender marker ("MAIL FROM:<a>", "F=<a>").
+bool is_sender_mention(std::string_view line, std::size_t at) {
+  const auto before = to_lower(line.substr(at > 24 ? at - 24 : 0, at > 24 ? 24 : at));
+  return before.find("mail from") != std::string::npos || before.find("from:<") != std::string::npos ||
+         before.find("f=[") != std::string::npos || before.find("f=<") != std::string::npos ||
+         before.find("envelope-from") != std::string::npos;
+}
+
+bool substantive(std::string_view text, std::string_view address) {
+  std::size_t letters = 0;
+  std::string_view rest = text;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) ++letters;
+  }
+  std::size_t address_letters = 0;
+  for (char c : address)
+    if (std::isalpha(static_cast<unsigned char>(c))) ++address_letters;
+  return letters > address_letters + 8;
+}
+
+std::string lower_address(std::string_view a) { return to_lower(a); }
+
+}  // namespace
+
+std::string_view before_original_message(std::string_view text) {
+  const re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece marker;
+  if (original_message_marker().Match(input, 0, input.size(), RE2::UNANCHORED, &marker, 1)) {
+    return text.substr(0, static_cast<std::size_t>(marker.data() - text.data()));
+  }
+  return text;
+}
+
+std::string human_text(const MimePart& root) {
+  const MimePart* html = nullptr;
+  // Depth-first, skipping attached messages: their text is the original mail.
+  std::vector<const MimePart*> stack{&root};
+  while (!stack.empty()) {
+    const MimePart* p = stack.back();
+    stack.pop_back();
+    const auto& type = p->media_type();
+    if (type.rfind("message/", 0) == 0 || type == "text/rfc822-headers") continue;
+    if (p->is_multipart()) {
+      for (auto it = p->children.rbegin(); it != p->children.rend(); ++it) stack.push_back(&*it);
+      continue;
+    }
+    if (type == "text/plain" || type.empty()) return p->decoded_body();
+    if (type == "text/html" && !html) html = p;
+  }
+  if (!html) return {};
+  // Crude but safe: drop the markup, keep the words.
+  std::string body = html->decoded_body();
+  std::string out;
+  out.reserve(body.size());
+  bool in_tag = false;
+  for (char c : body) {
+    if (c == '<') {
+      in_tag = true;
+      continue;
+    }
+    if (c == '>') {
+      in_tag = false;
+      out.push_back(' ');
+      continue;
+    }
+    if (!in_tag) out.push_back(c);
+  }
+  return out;
+}
+
+std::string detect_dialect(const MimePart& root, std::string_view text) {
+  const std::string subject = root.header_text("Subject");
+  for (const auto& d : dialects()) {
+    if (RE2::PartialMatch(text, *d.signature) || RE2::PartialMatch(subject, *d.signature)) return d.name;
+  }
+  return {};
+}
+
+bool looks_like_bounce_headers(const MimePart& root) {
+  return RE2::PartialMatch(root.header_text("From"), bounce_from()) ||
+         RE2::PartialMatch(root.header_text("Subject"), bounce_subject());
+}
+
+std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const std::vector<std::string>& exclude,
+                                                  const std::vector<std::string>& known, std::size_t max_recipients) {
+  std::vector<std::string_view> lines;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    pos = end + 1;
+  }
+
+  std::vector<std::string> excluded;
+  for (const auto& e : exclude) excluded.push_back(lower_address(e));
+  std::vector<std::string> wanted;
+  for (const auto& k : known) wanted.push_back(lower_address(k));
+
+  struct Mention {
+    std::string address;
+    std::size_t line;
+  };
+  std::vector<Mention> firsts;
+  std::vector<std::string> seen;
+  for (std::size_t i = 0; i < lines.size() && firsts.size() < max_recipients; ++i) {
+    const auto line = lines[i];
+    if (line.find('@') == std::string_view::npos) continue;
+    if (wanted.empty() && is_header_like_line(line)) continue;
+    std::size_t offset = 0;
+    while (offset < line.size()) {
+      const auto at = line.find('@', offset);
+      if (at == std::string_view::npos) break;
+      // Start the search at the beginning of this address's local part.
+      std::size_t begin = at;
+      while (begin > offset && line[begin - 1] != ' ' && line[begin - 1] != '<' && line[begin - 1] != '"' &&
+             line[begin - 1] != '(' && line[begin - 1] != '[' && line[begin - 1] != ':' && line[begin - 1] != '\t')
+        --begin;
+      const auto address = first_address(line.substr(begin));
+      std::size_t next = line.find_first_of(" >\")]", at);
+      offset = next == std::string_view::npos ? line.size() : next;
+      if (address.empty()) continue;
+      const auto key = lower_address(address);
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+      if (!wanted.empty()) {
+        if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) continue;
+      } else {
+        if (std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+        if (is_sender_mention(line, begin)) continue;
+      }
+      seen.push_back(key);
+      firsts.push_back({address, i});
+    }
+  }
+
+  std::vector<PlainRecipient> out;
+  for (std::size_t r = 0; r < firsts.size(); ++r) {
+    const std::size_t first = firsts[r].line;
+    std::size_t end = r + 1 < firsts.size() ? firsts[r + 1].line : lines.size();
+    if (end == first && r + 1 < firsts.size()) end = first + 1;  // two recipients on one line
+    PlainRecipient pr;
+    pr.address = firsts[r].address;
+    const auto key = lower_address(pr.address);
+    for (std::size_t i = first; i < std::max(end, first + 1) && i < lines.size(); ++i) {
+      pr.text.append(lines[i]);
+      pr.text.push_back('\n');
+    }
+    // Lists of addresses followed by one explanation each further down
+    // (transcripts): gather the later lines that name this address.
+    if (!substantive(pr.text, pr.address)) {
+      for (std::size_t i = end; i < lines.size(); ++i) {
+        if (to_lower(lines[i]).find(key) != std::string::npos) {
+          pr.text.append(lines[i]);
+          pr.text.push_back('\n');
+        }
+      }
+    }
+    // Still nothing: the explanation is shared, before or after the list.
+    if (!substantive(pr.text, pr.address)) {
+      const std::size_t last_recipient_line = firsts.back().line;
+      std::string after;
+      for (std::size_t i = last_recipient_line + 1; i < lines.size(); ++i) {
+        after.append(lines[i]);
+        after.push_back('\n');
+      }
+      if (substantive(after, "")) {
+        pr.text += after;
+      } else {
+        std::string before;
+        std::size_t i = firsts.front().line;
+        while (i > 0 && trim(lines[i - 1]).empty()) --i;
+        std::size_t start = i;
+        while (start > 0 && !trim(lines[start - 1]).empty()) --start;
+        for (std::size_t k = start; k < i; ++k) {
+          before.append(lines[k]);
+          before.push_back('\n');
+        }
+        pr.text = before + pr.text;
+      }
+    }
+    out.push_back(std::move(pr));
+  }
+  return out;
+}
+
+}  // namespace clearbounce::dsn::detail

@@ -1,6 +1,16 @@
+// analyse(): from raw message bytes to a BounceReport.
 #include "dsn/report.hpp"
 
+#include <re2/re2.h>
+
+#include <algorithm>
+
+#include "dsn/fields.hpp"
+#include "dsn/mime.hpp"
+#include "dsn/plain.hpp"
+
 namespace clearbounce::dsn {
+
 std::string_view to_string(ReportKind kind) {
   switch (kind) {
     case ReportKind::not_bounce: return "not-bounce";
@@ -11,9 +21,252 @@ std::string_view to_string(ReportKind kind) {
   }
   return "not-bounce";
 }
-BounceReport analyse(std::string_view, const AnalyseLimits&) {
-  BounceReport r;
-  r.error = "not implemented yet";
-  return r;
+
+namespace {
+
+using detail::to_lower;
+
+// Parts of the report, found once: delivery-status and feedback parts
+// outside any attached message.
+struct ReportParts {
+  std::vector<const MimePart*> delivery_status;
+  const MimePart* feedback = nullptr;
+  const MimePart* attached_message = nullptr;
+};
+
+ReportParts find_parts(const MimePart& root) {
+  ReportParts parts;
+  std::vector<const MimePart*> stack{&root};
+  while (!stack.empty()) {
+    const MimePart* p = stack.back();
+    stack.pop_back();
+    const auto& type = p->media_type();
+    if (type == "message/delivery-status" || type == "message/global-delivery-status") {
+      parts.delivery_status.push_back(p);
+      continue;
+    }
+    if (type == "message/feedback-report") {
+      if (!parts.feedback) parts.feedback = p;
+      continue;
+    }
+    if (type == "message/rfc822" || type == "message/global" || type == "text/rfc822-headers") {
+      if (!parts.attached_message) parts.attached_message = p;
+      continue;
+    }
+    for (auto it = p->children.rbegin(); it != p->children.rend(); ++it) stack.push_back(&*it);
+  }
+  return parts;
 }
+
+// Body text of a part, decoded; message/* bodies are text by definition.
+std::string part_text(const MimePart& part) {
+  if (!part.children.empty()) return std::string(part.children.front().raw);
+  return part.decoded_body();
+}
+
+std::vector<std::string> header_addresses(const MimePart& root, std::string_view name) {
+  std::vector<std::string> out;
+  const auto value = root.header_text(name);
+  std::string_view rest = value;
+  while (true) {
+    auto address = detail::first_address(rest);
+    if (address.empty()) break;
+    out.push_back(address);
+    const auto pos = rest.find(address);
+    rest.remove_prefix(pos + address.size());
+  }
+  return out;
+}
+
+void read_feedback(const MimePart& root, const MimePart& feedback, BounceReport& report, std::size_t max) {
+  report.kind = ReportKind::feedback_report;
+  report.dialect = "arf";
+  const auto text = part_text(feedback);
+  static const RE2 type_re(R"((?im)^feedback-type:\s*([\w-]+))");
+  static const RE2 rcpt_re(R"((?im)^(?:original-rcpt-to|removal-recipient):\s*(.+)$)");
+  RE2::PartialMatch(text, type_re, &report.feedback_type);
+  re2::StringPiece input(text);
+  std::string value;
+  while (report.recipients.size() < max && RE2::FindAndConsume(&input, rcpt_re, &value)) {
+    RecipientReport r;
+    r.recipient = detail::bare_address(value);
+    r.action = "feedback";
+    if (!r.recipient.empty()) report.recipients.push_back(std::move(r));
+  }
+  if (report.recipients.empty()) {
+    // The complaint concerns the message: name its addressee.
+    RecipientReport r;
+    r.action = "feedback";
+    const auto to = header_addresses(root, "To");
+    r.recipient = to.empty() ? std::string() : to.front();
+    report.recipients.push_back(std::move(r));
+  }
+}
+
+// Amazon SES and similar services send JSON notifications as mail.
+bool read_json_notification(std::string_view text, BounceReport& report, std::size_t max) {
+  static const RE2 type_re(R"re("notificationType\\?"\s*:\s*\\?"(Bounce|Delivery|Complaint)\\?")re");
+  std::string type;
+  if (!RE2::PartialMatch(text, type_re, &type)) return false;
+  static const RE2 address_re(R"re(\\?"emailAddress\\?"\s*:\s*\\?"([^"\\]+)\\?")re");
+  static const RE2 recipient_re(R"re(\\?"recipients\\?"\s*:\s*\[\s*\\?"([^"\\]+)\\?")re");
+  static const RE2 status_re(R"re(\\?"status\\?"\s*:\s*\\?"([^"\\]*)\\?")re");
+  static const RE2 diag_re(R"re(\\?"diagnosticCode\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
+  static const RE2 response_re(R"re(\\?"smtpResponse\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
+  report.dialect = "amazonses";
+  report.kind = ReportKind::delivery_status;
+  re2::StringPiece input(text);
+  std::string address;
+  const RE2& who = type == "Delivery" ? recipient_re : address_re;
+  while (report.recipients.size() < max && RE2::FindAndConsume(&input, who, &address)) {
+    RecipientReport r;
+    r.recipient = address;
+    // The fields of this recipient's object follow its address.
+    const auto rest = std::string_view(input.data(), std::min<std::size_t>(input.size(), 600));
+    std::string status, diagnostic;
+    if (type == "Delivery") {
+      r.action = "delivered";
+      RE2::PartialMatch(rest, response_re, &diagnostic);
+    } else {
+      r.action = "failed";
+      RE2::PartialMatch(rest, status_re, &status);
+      RE2::PartialMatch(rest, diag_re, &diagnostic);
+    }
+    r.status = status;
+    const auto semi = diagnostic.find(';');
+    if (semi != std::string::npos && semi < 12) {
+      r.diagnostic_type = to_lower(detail::trim(std::string_view(diagnostic).substr(0, semi)));
+      diagnostic = std::string(detail::trim(std::string_view(diagnostic).substr(semi + 1)));
+    }
+    r.diagnostic = diagnostic;
+    detail::complete_from_diagnostic(r);
+    report.recipients.push_back(std::move(r));
+  }
+  return !report.recipients.empty();
+}
+
+bool looks_like_auto_reply(const MimePart& root) {
+  static const RE2 subject_re(
+      R"((?i)^(auto(matic)?[ -]?(reply|response|antwort|r[eé]ponse)|out of (the )?office|away|abwesend|absence|vacation|on leave)\b|(?i)\b(auto(matic)?[ -]?reply|out of (the )?office|vacation)\b)");
+  const auto auto_submitted = to_lower(root.header_text("Auto-Submitted"));
+  return auto_submitted.rfind("auto-replied", 0) == 0 || RE2::PartialMatch(root.header_text("Subject"), subject_re) ||
+         root.header("X-Autoreply") || root.header("X-Autorespond");
+}
+
+void add_plain_text_recipients(const MimePart& root, std::string_view text, BounceReport& report,
+                               std::size_t max) {
+  std::vector<std::string> exclude = header_addresses(root, "To");
+  for (auto& a : header_addresses(root, "From")) exclude.push_back(std::move(a));
+  std::vector<std::string> known;
+  for (auto& a : header_addresses(root, "X-Failed-Recipients")) known.push_back(std::move(a));
+  auto found = detail::find_plain_recipients(text, exclude, known, max);
+  if (found.empty() && !known.empty()) {
+    for (auto& k : known) found.push_back({k, std::string(text)});
+  }
+  for (auto& pr : found) {
+    RecipientReport r;
+    r.recipient = std::move(pr.address);
+    r.diagnostic = std::string(detail::trim(pr.text));
+    detail::complete_from_diagnostic(r);
+    report.recipients.push_back(std::move(r));
+  }
+}
+
+// Fills in what the report's fields left out from the human-readable text.
+void enrich_from_text(const MimePart& root, std::string_view text, BounceReport& report) {
+  if (text.empty()) return;
+  std::vector<std::string> known;
+  for (const auto& r : report.recipients) known.push_back(r.recipient);
+  const auto found = detail::find_plain_recipients(text, {}, known, report.recipients.size());
+  (void)root;
+  for (auto& r : report.recipients) {
+    const bool weak_diagnostic = r.diagnostic.size() < 8;
+    for (const auto& pr : found) {
+      if (!detail::iequals(pr.address, r.recipient)) continue;
+      if (weak_diagnostic) {
+        r.diagnostic = std::string(detail::trim(pr.text));
+      } else if (r.smtp_command.empty()) {
+        RecipientReport probe;
+        probe.diagnostic = pr.text;
+        detail::complete_from_diagnostic(probe);
+        r.smtp_command = probe.smtp_command;
+      }
+      detail::complete_from_diagnostic(r);
+    }
+  }
+}
+
+}  // namespace
+
+BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
+  BounceReport report;
+  if (message.size() > limits.max_message_bytes) {
+    report.error = "the message is larger than the analysis limit";
+    return report;
+  }
+  const auto mime = parse_mime(message);
+  if (!mime) {
+    report.error = "not an e-mail message: no header section";
+    return report;
+  }
+  const MimePart& root = mime->root;
+  report.subject = root.header_text("Subject");
+  const auto parts = find_parts(root);
+  const std::string full_text = detail::human_text(root);
+  const std::string_view text = detail::before_original_message(full_text);
+
+  if (parts.feedback) {
+    read_feedback(root, *parts.feedback, report, limits.max_recipients);
+    return report;
+  }
+  if (!parts.delivery_status.empty()) {
+    for (const MimePart* ds : parts.delivery_status) {
+      detail::read_delivery_status(part_text(*ds), report, limits.max_recipients);
+    }
+    if (!report.recipients.empty()) {
+      report.kind = ReportKind::delivery_status;
+      report.dialect = detail::detect_dialect(root, text);
+      if (report.dialect.empty()) report.dialect = "rfc3464";
+      enrich_from_text(root, text, report);
+      return report;
+    }
+  }
+  if (read_json_notification(full_text, report, limits.max_recipients)) return report;
+
+  report.dialect = detail::detect_dialect(root, text);
+  const bool auto_replied = looks_like_auto_reply(root);
+  // An RFC 3834 auto-reply is read as a bounce only when it carries a known
+  // MTA's wording; otherwise headers alone must say it is a failure notice.
+  const bool bounce = !report.dialect.empty() || (!auto_replied && detail::looks_like_bounce_headers(root));
+  if (bounce) {
+    // Some MTAs put RFC 3464 fields into the text part itself.
+    if (text.find("inal-Recipient:") != std::string_view::npos ||
+        text.find("inal-recipient:") != std::string_view::npos) {
+      detail::read_delivery_status(full_text, report, limits.max_recipients);
+    }
+    if (report.recipients.empty()) add_plain_text_recipients(root, text, report, limits.max_recipients);
+    else enrich_from_text(root, text, report);
+    if (!report.recipients.empty()) {
+      report.kind = ReportKind::plain_bounce;
+      if (report.dialect.empty()) report.dialect = "generic";
+      return report;
+    }
+    report.error = "looks like a bounce, but names no recipient";
+    return report;
+  }
+  if (auto_replied && !detail::looks_like_bounce_headers(root)) {
+    report.kind = ReportKind::auto_reply;
+    report.dialect = "rfc3834";
+    RecipientReport r;
+    const auto from = header_addresses(root, "From");
+    r.recipient = from.empty() ? std::string() : from.front();
+    r.action = "auto-replied";
+    r.diagnostic = std::string(detail::trim(text.substr(0, std::min<std::size_t>(text.size(), 400))));
+    report.recipients.push_back(std::move(r));
+    return report;
+  }
+  report.error = "not a bounce: no delivery report and no known bounce wording";
+  return report;
+}
+
 }  // namespace clearbounce::dsn

@@ -1,0 +1,34 @@
+// Helpers shared by the delivery-status reader and the plain-text dialects.
+// Internal to dsn/.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsn/report.hpp"
+
+namespace clearbounce::dsn::detail {
+
+// Reads RFC 3464 fields ("Name: value", folded lines joined) from `text` and
+// adds what they say to `report`: per-message fields set reporting_mta and
+// arrival_date, each Final-Recipient / Original-Recipient group becomes a
+// RecipientReport. Tolerates groups that are not separated by blank lines and
+// fields in unusual order. Returns the number of recipients added.
+std::size_t read_delivery_status(std::string_view text, BounceReport& report, std::size_t max_recipients);
+
+// "rfc822; <Foo@Example.ORG>" -> "Foo@Example.ORG"; empty when no address.
+std::string bare_address(std::string_view value);
+
+// Fills reply_code, status, smtp_command, remote_mta and remote_ip from the
+// diagnostic text where the structured fields left them empty.
+void complete_from_diagnostic(RecipientReport& r);
+
+// The first e-mail address in `text` (bare), or empty.
+std::string first_address(std::string_view text);
+
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+
+}  // namespace clearbounce::dsn::detail

@@ -1,0 +1,40 @@
+// Reading bounces that MTAs write as free text, and the human-readable part
+// of RFC 3464 reports. Internal to dsn/.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsn/mime.hpp"
+#include "dsn/report.hpp"
+
+namespace clearbounce::dsn::detail {
+
+// The text a person would read first: the first text/plain part outside any
+// attached message (or text/html without its markup), decoded to UTF-8.
+std::string human_text(const MimePart& root);
+
+// Cuts `text` where the returned original message starts.
+std::string_view before_original_message(std::string_view text);
+
+// The name of the MTA family whose wording `text` (or the headers) carry,
+// or empty when none is recognised.
+std::string detect_dialect(const MimePart& root, std::string_view text);
+
+// True when the message's own headers say it is a delivery failure notice
+// (a mailer-daemon sender or a failure subject).
+bool looks_like_bounce_headers(const MimePart& root);
+
+struct PlainRecipient {
+  std::string address;
+  std::string text;  // the lines that speak of this recipient
+};
+
+// Finds the recipients a free-text bounce names, in order, each with the
+// text that explains its failure. `exclude` holds addresses that are known
+// not to be failed recipients (the bounce's own sender and addressee).
+std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const std::vector<std::string>& exclude,
+                                                  const std::vector<std::string>& known, std::size_t max_recipients);
+
+}  // namespace clearbounce::dsn::detail
