@@ -1,2 +1,865 @@
-// placeholder until implemented
-#include "dsn/report.hpp"
+#include "dsn/encoding.hpp"
+
+#include <iconv.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+
+namespace clearbounce::dsn {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+
+constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string lower_copy(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// ---------------------------------------------------------------------------
+// UTF-8 validation
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid. Follows
+// the Unicode table of well-formed byte sequences (no overlongs, no
+// surrogates, nothing above U+10FFFF). `*consumed` receives the length of the
+// maximal ill-formed subpart so that each one becomes a single U+FFFD, as
+// Unicode recommends.
+std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* consumed) noexcept {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (b0 < 0x80) {
+    return 1;
+  } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    *consumed = 1;
+    return 0;
+  }
+  std::size_t k = 1;
+  for (; k < len; ++k) {
+    if (i + k >= s.size()) break;
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    const unsigned char min = (k == 1) ? lo : 0x80;
+    const unsigned char max = (k == 1) ? hi : 0xBF;
+    if (b < min || b > max) break;
+  }
+  if (k == len) return len;
+  *consumed = k;
+  return 0;
+}
+
+void append_sanitized(std::string& out, std::string_view bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    // Copy ASCII runs in one go: they are the common case.
+    std::size_t run = i;
+    while (run < bytes.size() && static_cast<unsigned char>(bytes[run]) < 0x80) ++run;
+    if (run > i) {
+      out.append(bytes.substr(i, run - i));
+      i = run;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(bytes, i, &bad);
+    if (len > 0) {
+      out.append(bytes.substr(i, len));
+      i += len;
+    } else {
+      out.append(kReplacement);
+      i += bad;
+    }
+  }
+}
+
+bool is_valid_utf8(std::string_view bytes) noexcept {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t bad = 0;
+    const std::size_t len = utf8_sequence(bytes, i, &bad);
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Charset names
+
+// What a charset label means once its spelling is normalised.
+enum class CharsetClass {
+  utf8,        // validated, never converted
+  ascii_safe,  // ASCII bytes mean ASCII: pure-ASCII input needs no iconv
+  other,       // anything else iconv may know (UTF-16, UTF-7, EBCDIC, ...)
+  invalid,     // not a plausible charset name
+};
+
+struct Charset {
+  std::string iconv_name;
+  CharsetClass kind = CharsetClass::invalid;
+};
+
+// Mail labels that iconv does not know, or where a superset decodes what
+// mailers actually send (the WHATWG Encoding Standard makes the same choices).
+struct Alias {
+  std::string_view label;
+  std::string_view iconv_name;
+};
+constexpr std::array<Alias, 34> kAliases{{
+    {"us-ascii", "UTF-8"},
+    {"ascii", "UTF-8"},
+    {"ansi_x3.4-1968", "UTF-8"},
+    {"iso646-us", "UTF-8"},
+    {"us", "UTF-8"},
+    {"utf-8", "UTF-8"},
+    {"utf8", "UTF-8"},
+    {"unicode-1-1-utf-8", "UTF-8"},
+    // Labels that admit they do not know: UTF-8 is the best guess today.
+    {"unknown-8bit", "UTF-8"},
+    {"x-unknown", "UTF-8"},
+    {"unknown", "UTF-8"},
+    {"default", "UTF-8"},
+    // Latin-1 labels mean windows-1252 in practice: C1 controls are never
+    // intended, curly quotes and the euro sign are.
+    {"iso-8859-1", "CP1252"},
+    {"iso8859-1", "CP1252"},
+    {"iso_8859-1", "CP1252"},
+    {"latin1", "CP1252"},
+    {"l1", "CP1252"},
+    {"windows-1252", "CP1252"},
+    {"x-cp1252", "CP1252"},
+    {"cp1252", "CP1252"},
+    {"x-sjis", "CP932"},
+    {"shift_jis", "CP932"},
+    {"shift-jis", "CP932"},
+    {"sjis", "CP932"},
+    {"ms_kanji", "CP932"},
+    {"windows-31j", "CP932"},
+    {"ks_c_5601-1987", "CP949"},
+    {"ks_c_5601", "CP949"},
+    {"euc-kr", "CP949"},
+    {"gb2312", "GB18030"},
+    {"gbk", "GB18030"},
+    {"x-gbk", "GB18030"},
+    {"iso-2022-jp", "ISO-2022-JP-2"},
+    {"iso-8859-8-i", "ISO-8859-8"},
+}};
+
+// Prefixes of charsets whose ASCII range is plain ASCII.
+// (Not "cp8..": cp875 is EBCDIC.)
+constexpr std::array<std::string_view, 16> kAsciiSafePrefixes{{
+    "iso-8859", "iso8859", "windows-", "cp125", "cp9", "koi8", "gb", "big5", "euc", "shift", "sjis",
+    "ks_c", "iso-2022", "tis-620", "latin", "mac",
+}};
+
+Charset classify_charset(std::string_view label) {
+  label = trim(label);
+  if (label.size() >= 2 && label.front() == '"' && label.back() == '"') {
+    label = trim(label.substr(1, label.size() - 2));
+  }
+  // RFC 2231 / RFC 2184 language suffix: "utf-8*en".
+  if (const auto star = label.find('*'); star != std::string_view::npos) label = label.substr(0, star);
+  Charset cs;
+  if (label.empty()) {
+    cs.iconv_name = "UTF-8";
+    cs.kind = CharsetClass::utf8;
+    return cs;
+  }
+  // Only names made of these characters reach iconv_open: iconv interprets
+  // "//" suffixes and we do not want arbitrary bytes in a module lookup.
+  if (label.size() > 40) return cs;
+  for (char c : label) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.' || c == ':' || c == '+';
+    if (!ok) return cs;
+  }
+  std::string lower = lower_copy(label);
+  for (const Alias& a : kAliases) {
+    if (lower == a.label) {
+      cs.iconv_name = a.iconv_name;
+      break;
+    }
+  }
+  if (cs.iconv_name.empty()) cs.iconv_name = lower;
+  if (cs.iconv_name == "UTF-8") {
+    cs.kind = CharsetClass::utf8;
+    return cs;
+  }
+  cs.kind = CharsetClass::other;
+  for (std::string_view prefix : kAsciiSafePrefixes) {
+    if (lower.starts_with(prefix)) {
+      cs.kind = CharsetClass::ascii_safe;
+      break;
+    }
+  }
+  return cs;
+}
+
+// ---------------------------------------------------------------------------
+// iconv
+
+// Owns one iconv conversion descriptor.
+class Iconv {
+ public:
+  explicit Iconv(const std::string& from) noexcept : cd_(iconv_open("UTF-8", from.c_str())) {}
+  ~Iconv() {
+    if (valid()) iconv_close(cd_);
+  }
+  Iconv(const Iconv&) = delete;
+  Iconv& operator=(const Iconv&) = delete;
+
+  bool valid() const noexcept { return cd_ != reinterpret_cast<iconv_t>(-1); }
+
+  // Converts `in` to UTF-8, appending to `out`; undecodable bytes become
+  // U+FFFD and conversion resumes after them.
+  void convert(std::string_view in, std::string& out) {
+    iconv(cd_, nullptr, nullptr, nullptr, nullptr);  // back to the initial shift state
+    // iconv's prototype takes char** for input it never writes to.
+    char* src = const_cast<char*>(in.data());
+    std::size_t src_left = in.size();
+    std::array<char, 4096> buffer{};
+    bool flushing = false;
+    for (;;) {
+      char* dst = buffer.data();
+      std::size_t dst_left = buffer.size();
+      const std::size_t rc = flushing ? iconv(cd_, nullptr, nullptr, &dst, &dst_left)
+                                      : iconv(cd_, &src, &src_left, &dst, &dst_left);
+      const int err = errno;
+      out.append(buffer.data(), static_cast<std::size_t>(dst - buffer.data()));
+      if (rc != static_cast<std::size_t>(-1)) {
+        if (flushing) return;
+        flushing = true;  // emit whatever a stateful decoder still holds
+        continue;
+      }
+      if (err == E2BIG) continue;
+      if (flushing) return;
+      if (err == EILSEQ && src_left > 0) {
+        out.append(kReplacement);
+        ++src;
+        --src_left;
+        // A stateful decoder may be mid-sequence; resume from a clean state.
+        iconv(cd_, nullptr, nullptr, nullptr, nullptr);
+        continue;
+      }
+      // EINVAL: the input ends inside a sequence. Anything else: give up on
+      // the rest rather than loop.
+      if (src_left > 0) out.append(kReplacement);
+      return;
+    }
+  }
+
+ private:
+  iconv_t cd_;
+};
+
+// iconv_open is slow (it reads gconv configuration and may dlopen a module),
+// so each thread keeps the descriptors it has opened. iconv_t is not
+// thread-safe, which a thread-local cache also takes care of. Failed opens are
+// cached too so that a message repeating a bogus charset costs one lookup.
+class IconvCache {
+ public:
+  Iconv* get(const std::string& name) {
+    for (auto& [key, conv] : entries_) {
+      if (key == name) return conv->valid() ? conv.get() : nullptr;
+    }
+    if (entries_.size() >= kMaxEntries) entries_.erase(entries_.begin());
+    entries_.emplace_back(name, std::make_unique<Iconv>(name));
+    Iconv* conv = entries_.back().second.get();
+    return conv->valid() ? conv : nullptr;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 24;
+  std::vector<std::pair<std::string, std::unique_ptr<Iconv>>> entries_;
+};
+
+Iconv* iconv_for(const std::string& name) {
+  thread_local IconvCache cache;
+  return cache.get(name);
+}
+
+// Used when the charset is unknown: ASCII survives, every other byte is lost.
+void append_ascii_or_replacement(std::string& out, std::string_view bytes) {
+  for (char c : bytes) {
+    if (static_cast<unsigned char>(c) < 0x80) {
+      out.push_back(c);
+    } else {
+      out.append(kReplacement);
+    }
+  }
+}
+
+bool is_plain_ascii_text(std::string_view s) noexcept {
+  // ESC, SO and SI switch ISO-2022 decoders; everything else below 0x80
+  // means itself in every ASCII-safe charset.
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80 || u == 0x1B || u == 0x0E || u == 0x0F) return false;
+  }
+  return true;
+}
+
+void append_utf8(std::string& out, std::string_view bytes, std::string_view charset) {
+  const Charset cs = classify_charset(charset);
+  switch (cs.kind) {
+    case CharsetClass::utf8:
+      append_sanitized(out, bytes);
+      return;
+    case CharsetClass::invalid:
+      append_ascii_or_replacement(out, bytes);
+      return;
+    case CharsetClass::ascii_safe:
+      if (is_plain_ascii_text(bytes)) {
+        out.append(bytes);
+        return;
+      }
+      break;
+    case CharsetClass::other:
+      break;
+  }
+  Iconv* conv = iconv_for(cs.iconv_name);
+  if (conv == nullptr) {
+    append_ascii_or_replacement(out, bytes);
+    return;
+  }
+  conv->convert(bytes, out);
+}
+
+// ---------------------------------------------------------------------------
+// RFC 2047
+
+std::string decode_q_word(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '_') {
+      out.push_back(' ');
+    } else if (c == '=' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+struct EncodedWord {
+  std::size_t end = 0;  // one past "?="
+  std::string_view charset;
+  std::string bytes;  // decoded, still in `charset`
+};
+
+bool is_charset_char(char c) noexcept {
+  return c > 0x20 && c < 0x7F && c != '?' && c != '=' && c != '"' && c != '(' && c != ')';
+}
+
+// Parses "=?charset?X?text?=" starting at s[pos] (which is "=?").
+bool parse_encoded_word(std::string_view s, std::size_t pos, EncodedWord& word) {
+  std::size_t i = pos + 2;
+  const std::size_t cs_start = i;
+  while (i < s.size() && is_charset_char(s[i]) && i - cs_start < 64) ++i;
+  if (i == cs_start || i + 3 > s.size() || s[i] != '?') return false;
+  std::string_view charset = s.substr(cs_start, i - cs_start);
+  const char enc = ascii_lower(s[i + 1]);
+  if ((enc != 'b' && enc != 'q') || s[i + 2] != '?') return false;
+  const std::size_t text_start = i + 3;
+  // Encoded text never contains '?', so the word ends at the first one. This
+  // also keeps a header full of unterminated "=?" linear: each failed
+  // attempt scans only up to the next '?'. White space inside the text is
+  // tolerated because some mailers write it unencoded.
+  const std::size_t close = s.find('?', text_start);
+  if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != '=') return false;
+  const std::string_view text = s.substr(text_start, close - text_start);
+  if (const auto star = charset.find('*'); star != std::string_view::npos) charset = charset.substr(0, star);
+  if (charset.empty()) return false;
+  word.end = close + 2;
+  word.charset = charset;
+  word.bytes = (enc == 'b') ? decode_base64(text) : decode_q_word(text);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// RFC 2045 / RFC 2231 parameters
+
+// Skips white space and (nested) comments.
+std::size_t skip_cfws(std::string_view s, std::size_t i) noexcept {
+  while (i < s.size()) {
+    if (is_space(s[i])) {
+      ++i;
+    } else if (s[i] == '(') {
+      int depth = 0;
+      while (i < s.size()) {
+        if (s[i] == '\\') {
+          i += 2;
+          continue;
+        }
+        if (s[i] == '(') ++depth;
+        if (s[i] == ')' && --depth == 0) {
+          ++i;
+          break;
+        }
+        ++i;
+      }
+      if (i > s.size()) i = s.size();
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+// Reads a quoted string starting at s[i] == '"'; returns the index after the
+// closing quote (or the end when unterminated).
+std::size_t read_quoted(std::string_view s, std::size_t i, std::string& out) {
+  ++i;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == '"') return i + 1;
+    if (c == '\\' && i + 1 < s.size()) {
+      out.push_back(s[i + 1]);
+      i += 2;
+      continue;
+    }
+    // A folded quoted string keeps its white space but not the line break.
+    if (c != '\r' && c != '\n') out.push_back(c);
+    ++i;
+  }
+  return i;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+struct Rfc2231Section {
+  unsigned number = 0;
+  bool extended = false;
+  std::string value;
+};
+
+struct RawParam {
+  std::string name;  // without any "*..." suffix
+  bool rfc2231 = false;
+  std::string value;                       // plain parameters
+  std::vector<Rfc2231Section> sections;    // RFC 2231 ones
+};
+
+// Continuation numbers beyond this are ignored: nobody splits a value into
+// more sections, and a bound keeps hostile numbers from costing anything.
+constexpr unsigned kMaxSection = 999;
+// Real headers carry a handful of parameters; a bound keeps the
+// duplicate-name lookups below cheap on hostile ones.
+constexpr std::size_t kMaxParams = 64;
+
+std::string join_rfc2231(std::vector<Rfc2231Section>& sections) {
+  std::stable_sort(sections.begin(), sections.end(),
+                   [](const Rfc2231Section& a, const Rfc2231Section& b) { return a.number < b.number; });
+  std::string charset;
+  std::string bytes;
+  for (std::size_t k = 0; k < sections.size(); ++k) {
+    const Rfc2231Section& sec = sections[k];
+    if (k > 0 && sec.number == sections[k - 1].number) continue;  // duplicate section: first wins
+    std::string_view v = sec.value;
+    if (sec.extended) {
+      if (k == 0) {
+        // charset'language'value; tolerate a missing prefix.
+        const auto q1 = v.find('\'');
+        if (q1 != std::string_view::npos) {
+          const auto q2 = v.find('\'', q1 + 1);
+          if (q2 != std::string_view::npos) {
+            charset = std::string(v.substr(0, q1));
+            v = v.substr(q2 + 1);
+          }
+        }
+      }
+      bytes += percent_decode(v);
+    } else {
+      bytes += v;
+    }
+  }
+  std::string out;
+  append_utf8(out, bytes, charset);
+  return out;
+}
+
+HeaderValueWithParams parse_header_params_impl(std::string_view s) {
+  HeaderValueWithParams result;
+  std::size_t i = skip_cfws(s, 0);
+  // The value: a token (or, in broken mail, a quoted string) up to ';'.
+  // White space after the value ends it, so that a missing ';' ("text/plain
+  // charset=x") still yields the parameter.
+  std::string value;
+  while (i < s.size() && s[i] != ';') {
+    if (s[i] == '"') {
+      i = read_quoted(s, i, value);
+    } else if (s[i] == '(' || is_space(s[i])) {
+      if (!value.empty()) break;
+      i = skip_cfws(s, i);
+    } else {
+      value.push_back(ascii_lower(s[i]));
+      ++i;
+    }
+  }
+  result.value = sanitize_utf8(value);
+
+  std::vector<RawParam> raw;
+  while (i < s.size()) {
+    // Here s[i] == ';' or junk after a value; skip separators.
+    while (i < s.size() && (s[i] == ';' || is_space(s[i]))) ++i;
+    i = skip_cfws(s, i);
+    if (i >= s.size()) break;
+    const std::size_t name_start = i;
+    while (i < s.size() && s[i] != '=' && s[i] != ';' && !is_space(s[i]) && s[i] != '(' && s[i] != '"') ++i;
+    std::string name = lower_copy(s.substr(name_start, i - name_start));
+    i = skip_cfws(s, i);
+    if (i >= s.size() || s[i] != '=' || name.empty()) {
+      // Not "name=value": skip to the next ';', stepping over quoted strings.
+      std::string ignored;
+      while (i < s.size() && s[i] != ';') {
+        if (s[i] == '"') {
+          i = read_quoted(s, i, ignored);
+        } else {
+          ++i;
+        }
+      }
+      continue;
+    }
+    i = skip_cfws(s, i + 1);
+    std::string param_value;
+    if (i < s.size() && s[i] == '"') {
+      i = read_quoted(s, i, param_value);
+    } else {
+      const std::size_t v_start = i;
+      while (i < s.size() && s[i] != ';' && !is_space(s[i]) && s[i] != '(' && s[i] != '"') ++i;
+      param_value.assign(s.substr(v_start, i - v_start));
+    }
+    // Whatever follows up to the next ';' (comments, junk) is ignored.
+    while (i < s.size() && s[i] != ';') {
+      if (s[i] == '(') {
+        i = skip_cfws(s, i);
+      } else if (s[i] == '"') {
+        std::string ignored;
+        i = read_quoted(s, i, ignored);
+      } else {
+        ++i;
+      }
+    }
+
+    // RFC 2231: "name*", "name*N", "name*N*".
+    const auto star = name.find('*');
+    bool is_2231 = false;
+    Rfc2231Section section;
+    std::string base = name;
+    if (star != std::string::npos && star > 0) {
+      std::string_view rest = std::string_view(name).substr(star + 1);
+      if (rest.empty()) {
+        is_2231 = true;
+        section.extended = true;
+      } else {
+        std::size_t d = 0;
+        unsigned number = 0;
+        while (d < rest.size() && rest[d] >= '0' && rest[d] <= '9' && number <= kMaxSection) {
+          number = number * 10 + static_cast<unsigned>(rest[d] - '0');
+          ++d;
+        }
+        if (d > 0 && number <= kMaxSection && (d == rest.size() || (d + 1 == rest.size() && rest[d] == '*'))) {
+          is_2231 = true;
+          section.number = number;
+          section.extended = d + 1 == rest.size();
+        }
+      }
+      if (is_2231) base = name.substr(0, star);
+    }
+    if (!is_2231) {
+      if (raw.size() >= kMaxParams) continue;
+      RawParam p;
+      p.name = std::move(name);
+      p.value = std::move(param_value);
+      raw.push_back(std::move(p));
+      continue;
+    }
+    section.value = std::move(param_value);
+    auto it = std::find_if(raw.begin(), raw.end(), [&](const RawParam& p) { return p.rfc2231 && p.name == base; });
+    if (it == raw.end()) {
+      if (raw.size() >= kMaxParams) continue;
+      RawParam p;
+      p.name = std::move(base);
+      p.rfc2231 = true;
+      raw.push_back(std::move(p));
+      it = raw.end() - 1;
+    }
+    if (it->sections.size() <= kMaxSection) it->sections.push_back(std::move(section));
+  }
+
+  result.params.reserve(raw.size());
+  for (RawParam& p : raw) {
+    if (p.rfc2231) {
+      // The RFC 2231 form replaces a plain parameter of the same name that
+      // came first, since only old readers are meant to use the plain one.
+      std::string joined = join_rfc2231(p.sections);
+      auto plain = std::find_if(result.params.begin(), result.params.end(),
+                                [&](const auto& kv) { return kv.first == p.name; });
+      if (plain != result.params.end()) {
+        plain->second = std::move(joined);
+      } else {
+        result.params.emplace_back(std::move(p.name), std::move(joined));
+      }
+      continue;
+    }
+    const bool superseded = std::any_of(raw.begin(), raw.end(),
+                                        [&](const RawParam& q) { return q.rfc2231 && q.name == p.name; });
+    if (superseded) continue;
+    result.params.emplace_back(std::move(p.name), sanitize_utf8(p.value));
+  }
+  return result;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Public API
+
+std::string decode_quoted_printable(std::string_view in) {
+  std::string out;
+  try {
+    out.reserve(in.size());
+    std::size_t i = 0;
+    while (i < in.size()) {
+      const char c = in[i];
+      if (c == '=') {
+        // Soft line break: '=' then optional transport padding then a line end.
+        std::size_t j = i + 1;
+        while (j < in.size() && is_wsp(in[j])) ++j;
+        if (j == in.size()) break;  // '=' at the very end: a soft break with nothing after
+        if (in[j] == '\n') {
+          i = j + 1;
+          continue;
+        }
+        if (in[j] == '\r') {
+          i = (j + 1 < in.size() && in[j + 1] == '\n') ? j + 2 : j + 1;
+          continue;
+        }
+        if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+          out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+          i += 3;
+          continue;
+        }
+        out.push_back('=');  // invalid escape: keep it literally
+        ++i;
+        continue;
+      }
+      if (is_wsp(c)) {
+        // Trailing white space on a line was added in transport (RFC 2045 6.7 rule 3).
+        std::size_t j = i;
+        while (j < in.size() && is_wsp(in[j])) ++j;
+        const bool at_line_end = j == in.size() || in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
+        if (!at_line_end) out.append(in.substr(i, j - i));
+        i = j;
+        continue;
+      }
+      out.push_back(c);
+      ++i;
+    }
+  } catch (const std::exception&) {
+    // Out of memory: return what was decoded so far.
+  }
+  return out;
+}
+
+std::string decode_base64(std::string_view in) {
+  static constexpr auto kTable = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (std::size_t k = 0; k < alphabet.size(); ++k) {
+      t[static_cast<unsigned char>(alphabet[k])] = static_cast<std::int8_t>(k);
+    }
+    // base64url spellings cost nothing to accept.
+    t[static_cast<unsigned char>('-')] = 62;
+    t[static_cast<unsigned char>('_')] = 63;
+    return t;
+  }();
+  std::string out;
+  try {
+    out.reserve(in.size() / 4 * 3 + 3);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+      if (c == '=') {
+        // Padding ends a quantum: drop its leftover bits so that
+        // concatenated encodings ("QQ==QQ==") decode piece by piece.
+        acc = 0;
+        bits = 0;
+        continue;
+      }
+      const std::int8_t v = kTable[static_cast<unsigned char>(c)];
+      if (v < 0) continue;
+      acc = ((acc << 6) | static_cast<std::uint32_t>(v)) & 0xFFFFFFu;
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
+      }
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::string sanitize_utf8(std::string_view bytes) {
+  std::string out;
+  try {
+    if (is_valid_utf8(bytes)) return std::string(bytes);
+    out.reserve(bytes.size() + 8);
+    append_sanitized(out, bytes);
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::string to_utf8(std::string_view bytes, std::string_view charset) {
+  std::string out;
+  try {
+    out.reserve(bytes.size());
+    append_utf8(out, bytes, charset);
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::string unfold(std::string_view value) {
+  std::string out;
+  try {
+    out.reserve(value.size());
+    // Line breaks in a header value are always folding: a decoded header
+    // must not contain one, so every CR and LF goes, not just CRLF + WSP.
+    for (char c : value) {
+      if (c != '\r' && c != '\n') out.push_back(c);
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::string decode_header_text(std::string_view raw) {
+  std::string out;
+  try {
+    const std::string text = unfold(raw);
+    const std::string_view s = trim(text);
+    out.reserve(s.size());
+
+    // Adjacent encoded words in one charset are decoded together: mailers
+    // split multibyte characters (and ISO-2022 escape sequences) across them.
+    std::string pending_bytes;
+    std::string_view pending_charset;
+    bool have_pending = false;
+    auto flush = [&] {
+      if (have_pending) append_utf8(out, pending_bytes, pending_charset);
+      pending_bytes.clear();
+      have_pending = false;
+    };
+
+    std::size_t literal_start = 0;  // start of text not yet copied to `out`
+    bool last_was_word = false;
+    std::size_t i = 0;
+    EncodedWord word;
+    while (i < s.size()) {
+      const std::size_t next = s.find("=?", i);
+      if (next == std::string_view::npos) break;
+      if (!parse_encoded_word(s, next, word)) {
+        i = next + 1;
+        continue;
+      }
+      const std::string_view between = s.substr(literal_start, next - literal_start);
+      const bool only_space = trim(between).empty();
+      if (!(last_was_word && only_space)) {
+        flush();
+        append_sanitized(out, between);
+      }
+      if (have_pending && !iequals(pending_charset, word.charset)) flush();
+      pending_charset = word.charset;
+      pending_bytes += word.bytes;
+      have_pending = true;
+      last_was_word = true;
+      i = word.end;
+      literal_start = word.end;
+    }
+    flush();
+    append_sanitized(out, s.substr(literal_start));
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::string_view HeaderValueWithParams::param(std::string_view name) const {
+  for (const auto& [key, param_value] : params) {
+    if (iequals(key, name)) return param_value;
+  }
+  return {};
+}
+
+HeaderValueWithParams parse_header_params(std::string_view raw_header_value) {
+  try {
+    return parse_header_params_impl(raw_header_value);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+}  // namespace clearbounce::dsn
