@@ -1,0 +1,42 @@
+# shellcheck shell=bash
+# The Debian 12 packages clearbounce needs to build, test, fuzz and benchmark:
+# the one list, sourced by demo.sh and test.sh. (make: cmake's default
+# generator needs it and cmake only recommends it.)
+CLEARBOUNCE_DEPS=(
+  cmake make g++ pkg-config
+  libre2-dev libtomlplusplus-dev libfmt-dev libmilter-dev libc-ares-dev libssl-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+  python3
+)
+
+# Installs whatever is missing from the list with apt-get. Nothing is fetched
+# from anywhere but the Debian archive, and nothing at all when every package
+# is there already (CLEARBOUNCE_SKIP_DEPS=1 skips even the check).
+install_deps() {
+  if [[ ${CLEARBOUNCE_SKIP_DEPS:-0} == 1 ]]; then
+    return 0
+  fi
+  local missing=() package
+  for package in "${CLEARBOUNCE_DEPS[@]}"; do
+    if [[ $(dpkg-query -W -f='${Status}' "$package" 2>/dev/null) != "install ok installed" ]]; then
+      missing+=("$package")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    echo "Build dependencies are installed."
+    return 0
+  fi
+  local as_root=()
+  if ((EUID != 0)); then
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "Missing packages: ${missing[*]}; run this script as root to install them." >&2
+      return 1
+    fi
+    as_root=(sudo)
+  fi
+  echo "Installing: ${missing[*]}"
+  "${as_root[@]}" apt-get update
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+}
