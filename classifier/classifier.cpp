@@ -74,6 +74,11 @@ class RuleSet {
   std::vector<std::size_t> pattern_rule;
   std::unordered_map<std::string, CodeMeaning> status_codes;  // "5.1.1" or "x.1.1"
   std::unordered_map<std::string, CodeMeaning> reply_codes;   // "550"
+  std::unordered_map<std::string, CodeMeaning> dialects;      // reporting software -> usual cause
+  std::unordered_map<std::string, CodeMeaning> diagnostic_types;  // "x-unix" -> usual cause
+  std::unordered_map<std::string, CodeMeaning> stages;        // SMTP command -> cause
+  std::vector<std::size_t> stage_replaces;                    // categories a stage overrides
+  std::string undecided_reason = "onhold";
   std::vector<FactRule> facts;
   std::size_t expired_category = 0;
   std::size_t unknown_category = 0;
@@ -132,6 +137,7 @@ void load_categories(std::string_view source, const toml::table& root, RuleSet& 
     c.who_can_fix = *who;
     c.temporary = (*t)["temporary"].value_or(false);
     c.severity = static_cast<int>((*t)["severity"].value_or(int64_t{0}));
+    c.expires_when_final = (*t)["expires_when_final"].value_or(false);
     if (rs.category_index.count(c.id)) fail(source, *t, "category '" + c.id + "' defined twice");
     rs.category_index.emplace(c.id, rs.categories.size());
     rs.categories.push_back(std::move(c));
@@ -211,6 +217,29 @@ void load_facts(std::string_view source, const toml::table& root, RuleSet& rs) {
   }
 }
 
+// [stage]: what an error at a given SMTP command means when the wording and
+// codes only gave a generic or address-related category.
+void load_stages(std::string_view source, const toml::table& root, RuleSet& rs) {
+  const auto* table = root["stage"].as_table();
+  if (!table) return;
+  if (const auto* replaces = (*table)["replaces"].as_array()) {
+    for (const auto& node : *replaces) {
+      const auto* id = node.as_string();
+      if (!id) fail(source, node, "stage.replaces must list category ids");
+      rs.stage_replaces.push_back(category_ref(source, rs, node, id->get()));
+    }
+  }
+  for (const auto& [command, node] : *table) {
+    if (command.str() == "replaces") continue;
+    const auto* t = node.as_table();
+    if (!t) fail(source, node, "stage." + std::string(command.str()) + " must be a table");
+    CodeMeaning meaning;
+    meaning.category = category_ref(source, rs, node, required_string(source, *t, "category"));
+    meaning.reason = optional_string(source, *t, "reason");
+    rs.stages.emplace(std::string(command.str()), std::move(meaning));
+  }
+}
+
 std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view source) {
   toml::table root;
   try {
@@ -224,6 +253,9 @@ std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view
   load_wording(source, root, *rs);
   load_codes(source, root, "status", rs->status_codes, *rs);
   load_codes(source, root, "reply", rs->reply_codes, *rs);
+  load_codes(source, root, "dialect", rs->dialects, *rs);
+  load_codes(source, root, "diagnostic_type", rs->diagnostic_types, *rs);
+  load_stages(source, root, *rs);
   load_facts(source, root, *rs);
   return rs;
 }
@@ -295,6 +327,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   if (!r.remote_mta.empty()) out.facts["remote_host"] = r.remote_mta;
   if (!r.remote_ip.empty()) out.facts["remote_ip"] = r.remote_ip;
   if (!r.will_retry_until.empty()) out.facts["retry_until"] = r.will_retry_until;
+  if (!r.smtp_command.empty()) out.facts["smtp_command"] = r.smtp_command;
   if (!report.reporting_mta.empty()) out.facts["reporting_mta"] = report.reporting_mta;
   if (!report.dialect.empty()) out.facts["reporting_software"] = report.dialect;
 
@@ -311,38 +344,79 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     return out;
   }
 
-  const WordingRule* rule = nullptr;
-  std::vector<int> matched;
-  if (!text.empty() && rs.wording->Match(text, &matched)) {
+  // The wording decides first; the status code, the diagnostic type, the
+  // reporting software's habits and the reply code follow, in that order.
+  const auto best_rule = [&](const std::string& t) -> const WordingRule* {
+    std::vector<int> matched;
+    if (t.empty() || !rs.wording->Match(t, &matched)) return nullptr;
     std::size_t best = rs.rules.size();
-    for (int pattern : matched) best = std::min(best, rs.pattern_rule[static_cast<std::size_t>(pattern)]);
-    rule = &rs.rules[best];
-  }
+    std::size_t best_not_expired = rs.rules.size();
+    for (int pattern : matched) {
+      const auto rule_index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
+      best = std::min(best, rule_index);
+      if (rs.rules[rule_index].category != rs.expired_category)
+        best_not_expired = std::min(best_not_expired, rule_index);
+    }
+    // A delay warning always says it will keep trying; any other cause it
+    // names is the one that matters.
+    if (r.action == "delayed" && best_not_expired < rs.rules.size()) return &rs.rules[best_not_expired];
+    return &rs.rules[best];
+  };
+  const WordingRule* rule = best_rule(text);
+  if (!rule && !r.context.empty()) rule = best_rule(text_for_matching(r.context));
+
+  const auto lookup = [](const std::unordered_map<std::string, CodeMeaning>& table,
+                         const std::string& key) -> const CodeMeaning* {
+    auto it = table.find(key);
+    return it == table.end() ? nullptr : &it->second;
+  };
   const CodeMeaning* status = find_status(rs, r.status);
-  const CodeMeaning* reply = nullptr;
-  if (auto it = rs.reply_codes.find(r.reply_code); it != rs.reply_codes.end()) reply = &it->second;
+  const CodeMeaning* fallback = status;
+  if (!fallback) fallback = lookup(rs.diagnostic_types, r.diagnostic_type);
+  if (!fallback) fallback = lookup(rs.dialects, report.dialect);
+  if (!fallback) fallback = lookup(rs.reply_codes, r.reply_code);
+  // Generic wording yields to the report's own codes, but not to the reply
+  // code alone.
+  const CodeMeaning* overriding = status ? status : lookup(rs.diagnostic_types, r.diagnostic_type);
+  if (!overriding) overriding = lookup(rs.dialects, report.dialect);
 
   std::size_t category = rs.unknown_category;
   std::string reason;
-  if (rule && !(rule->weak && status)) {
+  if (rule && !(rule->weak && overriding)) {
     category = rule->category;
     reason = rule->reason;
+    // Where a category has two reasons, the status code picks one.
+    if (status && status->category == category && !status->reason.empty()) reason = status->reason;
     if (!rule->reason_after_data.empty() && !at_envelope_stage(r.smtp_command)) {
       // Only an answer to RCPT TO, or a status code that says so, proves the
       // address is unknown; said about the message, it is a filter's verdict.
       const bool status_says_address = status && status->category == category;
       if (!status_says_address) reason = rule->reason_after_data;
     }
-  } else if (status) {
-    category = status->category;
-    reason = status->reason;
-  } else if (reply) {
-    category = reply->category;
-    reason = reply->reason;
+  } else if (fallback) {
+    category = fallback->category;
+    reason = fallback->reason;
   }
+  // What the refused command tells: at MAIL FROM the sender was refused,
+  // before it only our server's address was known.
+  if (const CodeMeaning* stage = lookup(rs.stages, r.smtp_command)) {
+    const auto& replaceable = rs.stage_replaces;
+    if (std::find(replaceable.begin(), replaceable.end(), category) != replaceable.end()) {
+      category = stage->category;
+      reason = stage->reason;
+    }
+  }
+  if (category == rs.unknown_category && reason.empty() && (!r.diagnostic.empty() || !r.status.empty())) {
+    // Something was said, we could not tell what it means.
+    reason = rs.undecided_reason;
+  }
+
   // A retry period that ran out is the outcome, whatever the last error was;
   // that error stays known as a fact for the texts.
-  if (category != rs.expired_category && r.status.size() >= 5 && r.status.compare(1, 4, ".4.7") == 0) {
+  const bool status_says_expired = r.status.size() >= 5 && r.status.compare(1, 4, ".4.7") == 0;
+  const bool gave_up = rs.categories[category].expires_when_final && r.action == "failed" && !r.status.empty() &&
+                       r.status[0] == '4';
+  if (category != rs.expired_category && (status_says_expired || gave_up)) {
     out.facts["last_error_category"] = rs.categories[category].id;
     category = rs.expired_category;
     reason.clear();

@@ -24,6 +24,9 @@ struct Category {
   WhoCanFix who_can_fix = WhoCanFix::sender_admin;
   bool temporary = false;    // default wording when the DSN does not say
   int severity = 0;          // higher first when several recipients are shown
+  // A failure of this kind that the DSN reports as final (Action: failed with
+  // a 4.x.x status) means the retry period ran out: delivery.expired.
+  bool expires_when_final = false;
 };
 
 struct Classification {

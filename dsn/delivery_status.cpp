@@ -48,6 +48,8 @@ std::string_view after_type(std::string_view value, std::string* type = nullptr)
   return trim(value.substr(semi + 1));
 }
 
+constexpr std::string_view kGroupEnd = "\n";
+
 struct FieldView {
   std::string name;  // lower-case
   std::string value; // unfolded, trimmed
@@ -62,7 +64,11 @@ std::vector<FieldView> fields_of(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
+    if (trim(line).empty()) {
+      // A blank line ends a group of fields (per-message, then one per recipient).
+      if (!fields.empty() && fields.back().name != kGroupEnd) fields.push_back({std::string(kGroupEnd), ""});
+      continue;
+    }
     if ((line[0] == ' ' || line[0] == '\t')) {
       if (!fields.empty()) {
         auto cont = trim(line);
@@ -125,8 +131,10 @@ std::string bare_address(std::string_view value) {
 
 void complete_from_diagnostic(RecipientReport& r) {
   static const RE2 reply_re(R"(^\D{0,80}?\b([245]\d\d)[ \-:])");
+  // The SMTP command an error answered, as each MTA family words it.
   static const RE2 command_re(
-      R"((?i)(?:in reply to|after|while sending|>>>)\s+(end of data|rcpt to|mail from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
+      R"((?i)(?:in reply to|after|while sending|>>>|did not like our|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
+  static const RE2 recipient_refused_re(R"((?i)does not like recipient)");
   static const RE2 host_re(R"((?i)\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
   if (r.reply_code.empty()) {
     std::string code;
@@ -144,12 +152,15 @@ void complete_from_diagnostic(RecipientReport& r) {
       cmd = to_lower(cmd);
       if (cmd.rfind("rcpt", 0) == 0) r.smtp_command = "RCPT";
       else if (cmd.rfind("mail", 0) == 0) r.smtp_command = "MAIL";
-      else if (cmd == "end of data" || cmd == "data" || cmd == "message body") r.smtp_command = "DATA";
+      else if (cmd == "end of data" || cmd == "final data" || cmd == "data" || cmd == "message body")
+        r.smtp_command = "DATA";
       else if (cmd == "initial connection" || cmd == "connect") r.smtp_command = "CONN";
       else {
         r.smtp_command = cmd;
         for (auto& c : r.smtp_command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }
+    } else if (RE2::PartialMatch(r.diagnostic, recipient_refused_re)) {
+      r.smtp_command = "RCPT";
     }
   }
   if (r.remote_mta.empty() || r.remote_ip.empty()) {
@@ -158,9 +169,6 @@ void complete_from_diagnostic(RecipientReport& r) {
       if (r.remote_mta.empty()) r.remote_mta = host;
       if (r.remote_ip.empty()) r.remote_ip = ip;
     }
-  }
-  if (r.reply_code.empty() && !r.status.empty() && r.status[0] != '2') {
-    // Keep the reply code empty: inventing one from the status would be a guess.
   }
 }
 
@@ -181,6 +189,10 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
   for (const auto& f : fields) {
     const auto& n = f.name;
     if (n.empty()) continue;
+    if (n == kGroupEnd) {
+      current = nullptr;
+      continue;
+    }
     if (n == "reporting-mta") {
       if (report.reporting_mta.empty()) report.reporting_mta = std::string(after_type(f.value));
     } else if (n == "arrival-date") {
@@ -192,7 +204,7 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
       current->recipient = bare_address(f.value);
       current_has_final = true;
     } else if (n == "original-recipient") {
-      if (!current || current_has_final || current_has_original) {
+      if (!current || current_has_original) {
         if (!start_recipient()) break;
       }
       current->original_recipient = bare_address(f.value);

@@ -120,6 +120,41 @@ bool substantive(std::string_view text, std::string_view address) {
 
 std::string lower_address(std::string_view a) { return to_lower(a); }
 
+// Any dialect's signature, as one expression.
+const RE2& any_dialect() {
+  static const RE2 re = [] {
+    std::string pattern;
+    for (const auto& d : kDialects) {
+      if (!pattern.empty()) pattern += '|';
+      pattern += "(?:";
+      pattern += d.signature;
+      pattern += ')';
+    }
+    RE2::Options options;
+    options.set_case_sensitive(false);
+    options.set_log_errors(false);
+    return RE2(pattern, options);
+  }();
+  return re;
+}
+
+bool starts_a_bounce(std::string_view line) { return line.size() >= 12 && RE2::PartialMatch(line, any_dialect()); }
+
+// Only list punctuation before the address on its line.
+bool starts_line(std::string_view line, std::size_t begin) {
+  for (std::size_t i = 0; i < begin; ++i) {
+    const char c = line[i];
+    if (c != ' ' && c != '\t' && c != '<' && c != '"' && c != '>' && c != '\'' && c != '*' && c != '-') return false;
+  }
+  return true;
+}
+
+// "please contact <support@...>", "send mail to <postmaster@...>".
+bool is_contact_mention(std::string_view line) {
+  static const RE2 re(R"((?i)contact|send mail to|assistance|questions|help at|reply to|write to)");
+  return RE2::PartialMatch(line, re);
+}
+
 }  // namespace
 
 std::string_view before_original_message(std::string_view text) {
@@ -170,8 +205,11 @@ std::string human_text(const MimePart& root) {
 
 std::string detect_dialect(const MimePart& root, std::string_view text) {
   const std::string subject = root.header_text("Subject");
+  const std::string failed = root.header_text("X-Failed-Recipients");
   for (const auto& d : dialects()) {
-    if (RE2::PartialMatch(text, *d.signature) || RE2::PartialMatch(subject, *d.signature)) return d.name;
+    if (RE2::PartialMatch(text, *d.signature) || RE2::PartialMatch(subject, *d.signature) ||
+        (!failed.empty() && RE2::PartialMatch(failed, *d.signature)))
+      return d.name;
   }
   return {};
 }
@@ -202,42 +240,60 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     std::string address;
     std::size_t line;
   };
-  std::vector<Mention> firsts;
-  std::vector<std::string> seen;
-  for (std::size_t i = 0; i < lines.size() && firsts.size() < max_recipients; ++i) {
-    const auto line = lines[i];
-    if (line.find('@') == std::string_view::npos) continue;
-    if (wanted.empty() && is_header_like_line(line)) continue;
-    std::size_t offset = 0;
-    while (offset < line.size()) {
-      const auto at = line.find('@', offset);
-      if (at == std::string_view::npos) break;
-      // Start the search at the beginning of this address's local part.
-      std::size_t begin = at;
-      while (begin > offset && line[begin - 1] != ' ' && line[begin - 1] != '<' && line[begin - 1] != '"' &&
-             line[begin - 1] != '(' && line[begin - 1] != '[' && line[begin - 1] != ':' && line[begin - 1] != '\t')
-        --begin;
-      const auto address = first_address(line.substr(begin));
-      std::size_t next = line.find_first_of(" >\")]", at);
-      offset = next == std::string_view::npos ? line.size() : next;
-      if (address.empty()) continue;
-      const auto key = lower_address(address);
-      if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
-      if (!wanted.empty()) {
-        if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) continue;
-      } else {
-        if (std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
-        if (is_sender_mention(line, begin)) continue;
+  // Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
+  // ">>> a@b"); addresses inside sentences are often contacts or senders.
+  // Only when no line starts with an address are sentence mentions used.
+  const auto collect = [&](bool line_start_only) {
+    std::vector<Mention> firsts;
+    std::vector<std::string> seen;
+    for (std::size_t i = 0; i < lines.size() && firsts.size() < max_recipients; ++i) {
+      const auto line = lines[i];
+      if (line.find('@') == std::string_view::npos) continue;
+      if (wanted.empty() && is_header_like_line(line)) continue;
+      std::size_t offset = 0;
+      while (offset < line.size()) {
+        const auto at = line.find('@', offset);
+        if (at == std::string_view::npos) break;
+        std::size_t begin = at;
+        while (begin > offset && line[begin - 1] != ' ' && line[begin - 1] != '<' && line[begin - 1] != '"' &&
+               line[begin - 1] != '(' && line[begin - 1] != '[' && line[begin - 1] != ':' &&
+               line[begin - 1] != '\t')
+          --begin;
+        const auto address = first_address(line.substr(begin));
+        const std::size_t next = line.find_first_of(" >\")]", at);
+        offset = next == std::string_view::npos ? line.size() : next;
+        if (address.empty()) continue;
+        const auto key = lower_address(address);
+        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        if (!wanted.empty()) {
+          if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) continue;
+        } else {
+          if (std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+          if (is_sender_mention(line, begin)) continue;
+          if (line_start_only && !starts_line(line, begin)) continue;
+          if (!line_start_only && is_contact_mention(line)) continue;
+        }
+        seen.push_back(key);
+        firsts.push_back({address, i});
       }
-      seen.push_back(key);
-      firsts.push_back({address, i});
     }
-  }
+    return firsts;
+  };
+  std::vector<Mention> firsts = collect(true);
+  if (firsts.empty() && wanted.empty()) firsts = collect(false);
 
   std::vector<PlainRecipient> out;
   for (std::size_t r = 0; r < firsts.size(); ++r) {
     const std::size_t first = firsts[r].line;
     std::size_t end = r + 1 < firsts.size() ? firsts[r + 1].line : lines.size();
+    // Some bounces repeat themselves in a second language: a line that
+    // starts a bounce again ends this recipient's text.
+    for (std::size_t i = first + 1; i < end; ++i) {
+      if (starts_a_bounce(lines[i])) {
+        end = i;
+        break;
+      }
+    }
     if (end == first && r + 1 < firsts.size()) end = first + 1;  // two recipients on one line
     PlainRecipient pr;
     pr.address = firsts[r].address;

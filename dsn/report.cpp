@@ -167,6 +167,7 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
     RecipientReport r;
     r.recipient = std::move(pr.address);
     r.diagnostic = std::string(detail::trim(pr.text));
+    r.context = std::string(text);
     detail::complete_from_diagnostic(r);
     report.recipients.push_back(std::move(r));
   }
@@ -180,6 +181,7 @@ void enrich_from_text(const MimePart& root, std::string_view text, BounceReport&
   const auto found = detail::find_plain_recipients(text, {}, known, report.recipients.size());
   (void)root;
   for (auto& r : report.recipients) {
+    if (r.context.empty()) r.context = std::string(text);
     const bool weak_diagnostic = r.diagnostic.size() < 8;
     for (const auto& pr : found) {
       if (!detail::iequals(pr.address, r.recipient)) continue;
@@ -237,7 +239,9 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
   const bool auto_replied = looks_like_auto_reply(root);
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
   // MTA's wording; otherwise headers alone must say it is a failure notice.
-  const bool bounce = !report.dialect.empty() || (!auto_replied && detail::looks_like_bounce_headers(root));
+  // X-Failed-Recipients is written only by MTAs reporting a failure.
+  const bool bounce = !report.dialect.empty() || root.header("X-Failed-Recipients").has_value() ||
+                      (!auto_replied && detail::looks_like_bounce_headers(root));
   if (bounce) {
     // Some MTAs put RFC 3464 fields into the text part itself.
     if (text.find("inal-Recipient:") != std::string_view::npos ||

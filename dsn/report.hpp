@@ -30,6 +30,7 @@ struct RecipientReport {
   std::string remote_ip;           // its address when the bounce names one
   std::string diagnostic_type;     // lower-case: smtp, x-postfix, x-unix, ... or empty
   std::string diagnostic;          // unfolded UTF-8 text as the MTA wrote it
+  std::string context;             // the bounce's other explanatory text, when the diagnostic may not say enough
   std::string smtp_command;        // upper-case command the error answered (RCPT, DATA, ...)
   std::string last_attempt_date;   // as written
   std::string will_retry_until;    // as written
