@@ -56,6 +56,7 @@ struct WordingRule {
 struct CodeMeaning {
   std::size_t category = 0;
   std::string reason;
+  bool decisive = false;  // status codes so specific that they beat any wording
 };
 
 struct FactRule {
@@ -145,6 +146,15 @@ void load_categories(std::string_view source, const toml::table& root, RuleSet& 
   for (const char* needed : {"delivery.expired", "unknown"}) {
     if (!rs.category_index.count(needed)) fail(source, root, std::string("category '") + needed + "' is required");
   }
+  for (const auto& node : *arr) {
+    const auto& t = *node.as_table();
+    if (const auto* other = t.get("when_temporary")) {
+      const auto* id = other->as_string();
+      if (!id) fail(source, *other, "when_temporary must be a category id");
+      rs.categories[rs.category_index.at(required_string(source, t, "id"))].when_temporary =
+          category_ref(source, rs, *other, id->get());
+    }
+  }
   rs.expired_category = rs.category_index.at("delivery.expired");
   rs.unknown_category = rs.category_index.at("unknown");
 }
@@ -190,6 +200,7 @@ void load_codes(std::string_view source, const toml::table& root, std::string_vi
     } else if (const auto* t = node.as_table()) {
       meaning.category = category_ref(source, rs, node, required_string(source, *t, "category"));
       meaning.reason = optional_string(source, *t, "reason");
+      meaning.decisive = (*t)["decisive"].value_or(false);
     } else {
       fail(source, node, "code '" + std::string(code.str()) + "' must map to a category id or a table");
     }
@@ -357,9 +368,15 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
       if (rs.rules[rule_index].category != rs.expired_category)
         best_not_expired = std::min(best_not_expired, rule_index);
     }
-    // A delay warning always says it will keep trying; any other cause it
-    // names is the one that matters.
-    if (r.action == "delayed" && best_not_expired < rs.rules.size()) return &rs.rules[best_not_expired];
+    if (best_not_expired < rs.rules.size() && rs.rules[best].category == rs.expired_category) {
+      const WordingRule& other = rs.rules[best_not_expired];
+      // A delay warning always says it will keep trying, so any other cause
+      // it names is the one that matters. A final "gave up" notice keeps
+      // its outcome unless the cause named is more than a network failure.
+      const bool cause_matters = r.action == "delayed" ||
+                                 (!other.weak && !rs.categories[other.category].expires_when_final);
+      if (cause_matters) return &other;
+    }
     return &rs.rules[best];
   };
   const WordingRule* rule = best_rule(text);
@@ -371,22 +388,24 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     return it == table.end() ? nullptr : &it->second;
   };
   const CodeMeaning* status = find_status(rs, r.status);
-  const CodeMeaning* fallback = status;
-  if (!fallback) fallback = lookup(rs.diagnostic_types, r.diagnostic_type);
-  if (!fallback) fallback = lookup(rs.dialects, report.dialect);
-  if (!fallback) fallback = lookup(rs.reply_codes, r.reply_code);
+  const CodeMeaning* diagnostic_type = lookup(rs.diagnostic_types, r.diagnostic_type);
   // Generic wording yields to the report's own codes, but not to the reply
   // code alone.
-  const CodeMeaning* overriding = status ? status : lookup(rs.diagnostic_types, r.diagnostic_type);
+  const CodeMeaning* overriding = diagnostic_type ? diagnostic_type : status;
   if (!overriding) overriding = lookup(rs.dialects, report.dialect);
+  const CodeMeaning* fallback = overriding ? overriding : lookup(rs.reply_codes, r.reply_code);
 
   std::size_t category = rs.unknown_category;
   std::string reason;
-  if (rule && !(rule->weak && overriding)) {
+  if (status && status->decisive) {
+    category = status->category;
+    reason = status->reason;
+  } else if (rule && !(rule->weak && overriding)) {
     category = rule->category;
     reason = rule->reason;
-    // Where a category has two reasons, the status code picks one.
-    if (status && status->category == category && !status->reason.empty()) reason = status->reason;
+    // Where a category has two reasons and the wording did not pick one,
+    // the status code does.
+    if (reason.empty() && status && status->category == category) reason = status->reason;
     if (!rule->reason_after_data.empty() && !at_envelope_stage(r.smtp_command)) {
       // Only an answer to RCPT TO, or a status code that says so, proves the
       // address is unknown; said about the message, it is a filter's verdict.
@@ -413,10 +432,14 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
 
   // A retry period that ran out is the outcome, whatever the last error was;
   // that error stays known as a fact for the texts.
-  const bool status_says_expired = r.status.size() >= 5 && r.status.compare(1, 4, ".4.7") == 0;
-  const bool gave_up = rs.categories[category].expires_when_final && r.action == "failed" && !r.status.empty() &&
-                       r.status[0] == '4';
-  if (category != rs.expired_category && (status_says_expired || gave_up)) {
+  const bool temporary_status = !r.status.empty() && r.status[0] == '4';
+  // Some causes mean something else when the server said "try again".
+  if (temporary_status && rs.categories[category].when_temporary) {
+    category = *rs.categories[category].when_temporary;
+    reason.clear();
+  }
+  const bool gave_up = rs.categories[category].expires_when_final && r.action == "failed" && temporary_status;
+  if (category != rs.expired_category && gave_up) {
     out.facts["last_error_category"] = rs.categories[category].id;
     category = rs.expired_category;
     reason.clear();

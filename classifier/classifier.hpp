@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ struct Category {
   // A failure of this kind that the DSN reports as final (Action: failed with
   // a 4.x.x status) means the retry period ran out: delivery.expired.
   bool expires_when_final = false;
+  // The category this failure becomes when reported with a 4.x.x status
+  // (a "not found" that the server itself calls temporary), if any.
+  std::optional<std::size_t> when_temporary;
 };
 
 struct Classification {

@@ -133,15 +133,18 @@ void complete_from_diagnostic(RecipientReport& r) {
   static const RE2 reply_re(R"(^\D{0,80}?\b([245]\d\d)[ \-:])");
   // The SMTP command an error answered, as each MTA family words it.
   static const RE2 command_re(
-      R"((?i)(?:in reply to|after|while sending|>>>|did not like our|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
+      R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
   static const RE2 recipient_refused_re(R"((?i)does not like recipient)");
   static const RE2 host_re(R"((?i)\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
   if (r.reply_code.empty()) {
     std::string code;
     if (RE2::PartialMatch(r.diagnostic, reply_re, &code)) r.reply_code = code;
   }
+  static const RE2 failure_status_re(R"((?:^|[^\d.])([45]\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
   std::string in_text;
-  if (RE2::PartialMatch(r.diagnostic, status_in_text(), &in_text)) {
+  // Transcripts show successes before the failure: the failure's code counts.
+  if (RE2::PartialMatch(r.diagnostic, failure_status_re, &in_text) ||
+      RE2::PartialMatch(r.diagnostic, status_in_text(), &in_text)) {
     // A generic status field ("5.0.0") says less than the code in the wording.
     const bool generic = r.status.empty() || r.status.compare(1, 4, ".0.0") == 0;
     if (generic) r.status = in_text;

@@ -366,7 +366,15 @@ void append_utf8(std::string& out, std::string_view bytes, std::string_view char
     append_ascii_or_replacement(out, bytes);
     return;
   }
+  const std::size_t start = out.size();
   conv->convert(bytes, out);
+  // Trust but verify: a decoder that lets a surrogate or similar through
+  // must not break the "always UTF-8" promise.
+  if (!is_valid_utf8(std::string_view(out).substr(start))) {
+    const std::string converted = out.substr(start);
+    out.resize(start);
+    append_sanitized(out, converted);
+  }
 }
 
 // ---------------------------------------------------------------------------

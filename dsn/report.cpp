@@ -252,6 +252,12 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
     else enrich_from_text(root, text, report);
     if (!report.recipients.empty()) {
       report.kind = ReportKind::plain_bounce;
+      // Free-text warnings say they keep trying; their recipients are delayed.
+      static const RE2 delay_re(
+          R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure)");
+      const bool delayed = RE2::PartialMatch(text, delay_re) || RE2::PartialMatch(report.subject, delay_re);
+      for (auto& r : report.recipients)
+        if (r.action.empty()) r.action = delayed ? "delayed" : "failed";
       if (report.dialect.empty()) report.dialect = "generic";
       return report;
     }
