@@ -357,6 +357,8 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
 
   // The wording decides first; the status code, the diagnostic type, the
   // reporting software's habits and the reply code follow, in that order.
+  // When the best match is "gave up", the best other cause (if any).
+  const WordingRule* expired_cause = nullptr;
   const auto best_rule = [&](const std::string& t) -> const WordingRule* {
     std::vector<int> matched;
     if (t.empty() || !rs.wording->Match(t, &matched)) return nullptr;
@@ -370,17 +372,19 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     }
     if (best_not_expired < rs.rules.size() && rs.rules[best].category == rs.expired_category) {
       const WordingRule& other = rs.rules[best_not_expired];
-      // A delay warning always says it will keep trying, so any other cause
-      // it names is the one that matters. A final "gave up" notice keeps
-      // its outcome unless the cause named is more than a network failure.
-      const bool cause_matters = r.action == "delayed" ||
-                                 (!other.weak && !rs.categories[other.category].expires_when_final);
-      if (cause_matters) return &other;
+      // "Gave up" stays the outcome unless the cause named is more than a
+      // network failure, which only ever ends in giving up.
+      if (!other.weak && !rs.categories[other.category].expires_when_final) return &other;
+      expired_cause = &other;
     }
     return &rs.rules[best];
   };
   const WordingRule* rule = best_rule(text);
-  if (!rule && !r.context.empty()) rule = best_rule(text_for_matching(r.context));
+  bool rule_from_context = false;
+  if (!rule && !r.context.empty()) {
+    rule = best_rule(text_for_matching(r.context));
+    rule_from_context = rule != nullptr;
+  }
 
   const auto lookup = [](const std::unordered_map<std::string, CodeMeaning>& table,
                          const std::string& key) -> const CodeMeaning* {
@@ -400,7 +404,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   if (status && status->decisive) {
     category = status->category;
     reason = status->reason;
-  } else if (rule && !(rule->weak && overriding)) {
+  } else if (rule && !(rule->weak && overriding) && !(rule_from_context && diagnostic_type)) {
     category = rule->category;
     reason = rule->reason;
     // Where a category has two reasons and the wording did not pick one,
@@ -425,6 +429,12 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
       reason = stage->reason;
     }
   }
+  // A delay is not a failure yet: its category is the cause, if one is
+  // known; "expired" is only the sisimai-compatible reason.
+  if (r.action == "delayed" && category == rs.expired_category) {
+    category = expired_cause ? expired_cause->category : rs.unknown_category;
+    reason = "expired";
+  }
   if (category == rs.unknown_category && reason.empty() && (!r.diagnostic.empty() || !r.status.empty())) {
     // Something was said, we could not tell what it means.
     reason = rs.undecided_reason;
@@ -438,7 +448,10 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     category = *rs.categories[category].when_temporary;
     reason.clear();
   }
-  const bool gave_up = rs.categories[category].expires_when_final && r.action == "failed" && temporary_status;
+  // A network failure reported as final (without a status, or with one that
+  // says "temporary") means the retry period ran out.
+  const bool gave_up = rs.categories[category].expires_when_final && r.action == "failed" &&
+                       (temporary_status || r.status.empty());
   if (category != rs.expired_category && gave_up) {
     out.facts["last_error_category"] = rs.categories[category].id;
     category = rs.expired_category;

@@ -13,6 +13,40 @@ bool is_domain_char(unsigned char c) {
 }
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Multi-line SMTP replies repeat "550-5.7.1 " on every line; unfolded, the
+// repeats cut sentences in two. Reply codes and status codes carry no
+// wording, so every "ddd-d.d.d " or "ddd d.d.d " after the first is dropped.
+std::string drop_reply_codes(const std::string& in) {
+  std::string out;
+  out.reserve(in.size());
+  bool first_kept = false;
+  for (std::size_t i = 0; i < in.size();) {
+    const bool at_token = (i == 0 || in[i - 1] == ' ') && i + 4 <= in.size() && in[i] >= '2' && in[i] <= '5' &&
+                          is_digit(in[i + 1]) && is_digit(in[i + 2]) && (in[i + 3] == '-' || in[i + 3] == ' ');
+    if (at_token) {
+      std::size_t j = i + 4;
+      // An enhanced status code may follow: d.ddd.ddd
+      std::size_t k = j;
+      if (k < in.size() && in[k] >= '2' && in[k] <= '5' && k + 1 < in.size() && in[k + 1] == '.') {
+        k += 2;
+        while (k < in.size() && (is_digit(in[k]) || in[k] == '.')) ++k;
+        if (k == in.size() || in[k] == ' ') j = k + (k < in.size() ? 1 : 0);
+      }
+      if (first_kept) {
+        i = j;
+        continue;
+      }
+      first_kept = true;
+    }
+    out.push_back(in[i]);
+    ++i;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 }  // namespace
 
 std::string text_for_matching(std::string_view in) {
@@ -40,7 +74,7 @@ std::string text_for_matching(std::string_view in) {
     out.push_back(static_cast<char>(c));
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
+  return drop_reply_codes(out);
 }
 
 }  // namespace clearbounce::classifier

@@ -182,7 +182,11 @@ std::string human_text(const MimePart& root) {
     if (type == "text/plain" || type.empty()) return p->decoded_body();
     if (type == "text/html" && !html) html = p;
   }
-  if (!html) return {};
+  if (!html) {
+    // A multipart whose boundary never occurs: its body is all there is.
+    if (root.is_multipart() && root.children.empty()) return std::string(root.body);
+    return {};
+  }
   // Crude but safe: drop the markup, keep the words.
   std::string body = html->decoded_body();
   std::string out;
@@ -281,6 +285,11 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
   };
   std::vector<Mention> firsts = collect(true);
   if (firsts.empty() && wanted.empty()) firsts = collect(false);
+  if (firsts.empty() && wanted.empty() && !excluded.empty()) {
+    // Bounces of mail one sent to oneself name the sender as recipient.
+    excluded.clear();
+    firsts = collect(true);
+  }
 
   std::vector<PlainRecipient> out;
   for (std::size_t r = 0; r < firsts.size(); ++r) {

@@ -14,6 +14,8 @@ namespace clearbounce::dsn {
 
 // Bounds that keep hostile input cheap. Past a bound the parser stops
 // descending and records a warning; it never fails because of one.
+// The root is at depth 0 and counts as one part. Whatever max_depth says,
+// the parser never nests deeper than 256 levels.
 struct MimeLimits {
   std::size_t max_depth = 32;          // nested multiparts / message/rfc822
   std::size_t max_parts = 2000;        // parts in the whole tree
@@ -25,15 +27,25 @@ struct HeaderField {
   std::string_view raw_value;  // after the colon, folded as written, no final line break
 };
 
+// raw == header_block + separator + body, where the separator is the blank
+// line ("\r\n", "\n") or nothing when the header section ends without one.
+// A body part's raw is exactly the bytes between its delimiter lines; the
+// line break before a delimiter belongs to the delimiter (RFC 2046).
 struct MimePart {
   std::vector<HeaderField> headers;
   std::string_view raw;      // the whole part as in the input: headers, separator, body
-  std::string_view header_block;  // header lines including their line breaks
+  // Header lines including their line breaks. At the top level (and in an
+  // encapsulated message) it also holds skipped lines before the first field,
+  // such as an mbox "From " line, so that the root's raw is the whole input.
+  std::string_view header_block;
   std::string_view body;     // after the blank line, still transfer-encoded
   HeaderValueWithParams content_type;  // defaulted to text/plain (or message/rfc822 in multipart/digest)
   std::string transfer_encoding;       // lower-cased, "7bit" when absent
-  std::vector<MimePart> children;      // parts of a multipart; for message/* the encapsulated message
-  std::string_view preamble;           // multipart only: text before the first boundary
+  // Parts of a multipart; for message/rfc822 and message/global the
+  // encapsulated message (not when it is base64 or quoted-printable encoded:
+  // views cannot point into decoded bytes, so decode and parse it again).
+  std::vector<MimePart> children;
+  std::string_view preamble;           // multipart only: text before the first boundary (all of the body when none is found)
 
   // First header field called `name` (case-insensitive), raw and folded.
   std::optional<std::string_view> header(std::string_view name) const;

@@ -58,6 +58,27 @@ ReportParts find_parts(const MimePart& root) {
   return parts;
 }
 
+// The fields after a "Content-Type: message/delivery-status" line found in
+// the raw text, up to the next boundary-like line; empty when there is none.
+std::string loose_delivery_status(std::string_view message) {
+  static const RE2 header_re(R"((?im)^content-type:\s*message/(?:global-)?delivery-status[^\n]*\n)");
+  re2::StringPiece input(message.data(), message.size());
+  re2::StringPiece found;
+  if (!header_re.Match(input, 0, input.size(), RE2::UNANCHORED, &found, 1)) return {};
+  std::string_view rest = message.substr(static_cast<std::size_t>(found.data() + found.size() - message.data()));
+  std::string out;
+  for (std::size_t pos = 0; pos < rest.size();) {
+    auto end = rest.find('\n', pos);
+    if (end == std::string_view::npos) end = rest.size();
+    const auto line = rest.substr(pos, end - pos);
+    if (line.rfind("--", 0) == 0) break;
+    out.append(line);
+    out.push_back('\n');
+    pos = end + 1;
+  }
+  return out;
+}
+
 // Body text of a part, decoded; message/* bodies are text by definition.
 std::string part_text(const MimePart& part) {
   if (!part.children.empty()) return std::string(part.children.front().raw);
@@ -221,10 +242,19 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
     read_feedback(root, *parts.feedback, report, limits.max_recipients);
     return report;
   }
-  if (!parts.delivery_status.empty()) {
-    for (const MimePart* ds : parts.delivery_status) {
-      detail::read_delivery_status(part_text(*ds), report, limits.max_recipients);
-    }
+  std::vector<std::string> status_texts;
+  for (const MimePart* ds : parts.delivery_status) status_texts.push_back(part_text(*ds));
+  if (status_texts.empty()) {
+    // Broken MIME (a boundary that never occurs) still shows the report.
+    if (auto loose = loose_delivery_status(message); !loose.empty()) status_texts.push_back(std::move(loose));
+  }
+  if (status_texts.empty() && parts.attached_message && !parts.attached_message->children.empty()) {
+    // A bounce forwarded as an attachment: read the attached report.
+    const MimePart& inner = parts.attached_message->children.front();
+    for (const MimePart* ds : find_parts(inner).delivery_status) status_texts.push_back(part_text(*ds));
+  }
+  if (!status_texts.empty()) {
+    for (const auto& ds : status_texts) detail::read_delivery_status(ds, report, limits.max_recipients);
     if (!report.recipients.empty()) {
       report.kind = ReportKind::delivery_status;
       report.dialect = detail::detect_dialect(root, text);
