@@ -381,9 +381,17 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   };
   const WordingRule* rule = best_rule(text);
   bool rule_from_context = false;
-  if (!rule && !r.context.empty()) {
-    rule = best_rule(text_for_matching(r.context));
-    rule_from_context = rule != nullptr;
+  if ((!rule || rule->weak) && !r.context.empty()) {
+    // The diagnostic may be cut short or generic; the text around it may
+    // name the cause.
+    const auto saved_cause = expired_cause;
+    const WordingRule* from_context = best_rule(text_for_matching(r.context));
+    if (from_context && (!rule || !from_context->weak)) {
+      rule = from_context;
+      rule_from_context = true;
+    } else {
+      expired_cause = saved_cause;
+    }
   }
 
   const auto lookup = [](const std::unordered_map<std::string, CodeMeaning>& table,
@@ -450,8 +458,8 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   }
   // A network failure reported as final (without a status, or with one that
   // says "temporary") means the retry period ran out.
-  const bool gave_up = rs.categories[category].expires_when_final && r.action == "failed" &&
-                       (temporary_status || r.status.empty());
+  const bool gave_up = r.action == "expired" || (rs.categories[category].expires_when_final &&
+                                                r.action == "failed" && (temporary_status || r.status.empty()));
   if (category != rs.expired_category && gave_up) {
     out.facts["last_error_category"] = rs.categories[category].id;
     category = rs.expired_category;

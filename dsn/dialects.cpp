@@ -120,25 +120,13 @@ bool substantive(std::string_view text, std::string_view address) {
 
 std::string lower_address(std::string_view a) { return to_lower(a); }
 
-// Any dialect's signature, as one expression.
-const RE2& any_dialect() {
-  static const RE2 re = [] {
-    std::string pattern;
-    for (const auto& d : kDialects) {
-      if (!pattern.empty()) pattern += '|';
-      pattern += "(?:";
-      pattern += d.signature;
-      pattern += ')';
-    }
-    RE2::Options options;
-    options.set_case_sensitive(false);
-    options.set_log_errors(false);
-    return RE2(pattern, options);
-  }();
-  return re;
+// First lines with which MTAs open a bounce; seen again inside a text,
+// they start a second copy (bounces written in two languages).
+bool starts_a_bounce(std::string_view line) {
+  static const RE2 opening(
+      R"((?i)^\s*(this message was created automatically by|this is the (mail system|postfix program|qmail-send program|dragonfly mail agent)|hi\. this is the|this is an automatically generated delivery status notification))");
+  return RE2::PartialMatch(line, opening);
 }
-
-bool starts_a_bounce(std::string_view line) { return line.size() >= 12 && RE2::PartialMatch(line, any_dialect()); }
 
 // Only list punctuation before the address on its line.
 bool starts_line(std::string_view line, std::size_t begin) {
