@@ -362,14 +362,21 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   const auto best_rule = [&](const std::string& t) -> const WordingRule* {
     std::vector<int> matched;
     if (t.empty() || !rs.wording->Match(t, &matched)) return nullptr;
-    std::size_t best = rs.rules.size();
+    // Specific wording first, then generic (weak) wording; within each, the
+    // rule listed first.
+    std::size_t best = rs.rules.size(), best_weak = rs.rules.size();
     std::size_t best_not_expired = rs.rules.size();
     for (int pattern : matched) {
       const auto rule_index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
+      if (rs.rules[rule_index].weak) {
+        best_weak = std::min(best_weak, rule_index);
+        continue;
+      }
       best = std::min(best, rule_index);
       if (rs.rules[rule_index].category != rs.expired_category)
         best_not_expired = std::min(best_not_expired, rule_index);
     }
+    if (best == rs.rules.size()) return &rs.rules[best_weak];
     if (best_not_expired < rs.rules.size() && rs.rules[best].category == rs.expired_category) {
       const WordingRule& other = rs.rules[best_not_expired];
       // "Gave up" stays the outcome unless the cause named is more than a

@@ -58,6 +58,12 @@ std::string text_for_matching(std::string_view in) {
       if (!out.empty() && out.back() != ' ') out.push_back(' ');
       continue;
     }
+    // Transcript arrows (">>> DATA", "<<< 550 ...") are layout, not words.
+    if ((c == '<' || c == '>') && i + 2 < in.size() && in[i + 1] == in[i] && in[i + 2] == in[i] &&
+        (i + 3 == in.size() || is_space(static_cast<unsigned char>(in[i + 3])))) {
+      i += 2;
+      continue;
+    }
     if (c == '@') {
       // Take back the local part already copied, skip the domain.
       std::size_t local = 0;
