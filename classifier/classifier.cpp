@@ -50,6 +50,7 @@ struct WordingRule {
   std::string reason_after_data;
   // Generic wording ("rejected", "denied") that yields to a specific status code.
   bool weak = false;
+  std::string source;  // "rules.toml:123", for Classification::decided_by
 };
 
 // What a status or reply code alone says.
@@ -175,6 +176,7 @@ void load_wording(std::string_view source, const toml::table& root, RuleSet& rs)
     rule.reason = optional_string(source, *t, "reason");
     rule.reason_after_data = optional_string(source, *t, "reason_after_data");
     rule.weak = (*t)["weak"].value_or(false);
+    rule.source = where(source, *t);
     const auto* patterns = (*t)["patterns"].as_array();
     if (!patterns || patterns->empty()) fail(source, *t, "rule needs a non-empty 'patterns' array");
     for (const auto& p : *patterns) {
@@ -416,12 +418,20 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
 
   std::size_t category = rs.unknown_category;
   std::string reason;
+  const auto describe = [&](const CodeMeaning* m) -> std::string {
+    if (m == status) return "status " + r.status;
+    if (m == diagnostic_type) return "diagnostic type " + r.diagnostic_type;
+    if (m && m == lookup(rs.dialects, report.dialect)) return "reporting software " + report.dialect;
+    return "reply " + r.reply_code;
+  };
   if (status && status->decisive) {
     category = status->category;
     reason = status->reason;
+    out.decided_by = describe(status);
   } else if (rule && !(rule->weak && overriding) && !(rule_from_context && diagnostic_type)) {
     category = rule->category;
     reason = rule->reason;
+    out.decided_by = (rule_from_context ? "wording around the diagnostic, " : "wording, ") + rule->source;
     // Where a category has two reasons and the wording did not pick one,
     // the status code does.
     if (reason.empty() && status && status->category == category) reason = status->reason;
@@ -434,6 +444,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   } else if (fallback) {
     category = fallback->category;
     reason = fallback->reason;
+    out.decided_by = describe(fallback);
   }
   // What the refused command tells: at MAIL FROM the sender was refused,
   // before it only our server's address was known.
@@ -442,6 +453,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     if (std::find(replaceable.begin(), replaceable.end(), category) != replaceable.end()) {
       category = stage->category;
       reason = stage->reason;
+      out.decided_by = "stage " + r.smtp_command;
     }
   }
   // A delay is not a failure yet: its category is the cause, if one is

@@ -37,6 +37,9 @@ struct Classification {
   const Category* category = nullptr;  // null for non-failures (delivered, feedback, auto-reply)
   std::string reason;                  // sisimai-compatible reason for this recipient
   bool temporary = false;              // this recipient: still being retried?
+  // What decided: "wording <file>:<line>", "status 5.1.1", "reply 550",
+  // "stage MAIL", ... so that administrators can see why.
+  std::string decided_by;
   // Facts the texts can use: remote_host, remote_ip, blocklist, size_limit,
   // retry_until, reporting_mta, cert_hint, ... Only keys that were found.
   std::map<std::string, std::string> facts;

@@ -149,6 +149,7 @@ class JsonOutput final : public Output {
       }
       json.boolean("temporary", result.temporary)
           .string_map("facts", result.facts)
+          .string("decided_by", result.decided_by)
           .string("diagnostic", recipient.diagnostic);
       json.finish();
     }

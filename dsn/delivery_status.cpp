@@ -222,6 +222,12 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
       } else if (n == "status") {
         std::string code;
         if (RE2::PartialMatch(f.value, status_in_text(), &code)) current->status = code;
+        // "4.0.0 (example.net: host name lookup failure)": some MTAs explain
+        // here and give no Diagnostic-Code.
+        const auto open = f.value.find('(');
+        const auto close = f.value.rfind(')');
+        if (current->diagnostic.empty() && open != std::string::npos && close != std::string::npos && close > open)
+          current->diagnostic = f.value.substr(open + 1, close - open - 1);
       } else if (n == "remote-mta") {
         auto host = std::string(after_type(f.value));
         if (!host.empty() && host.front() == '[' && host.back() == ']') {

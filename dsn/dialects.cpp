@@ -128,6 +128,13 @@ bool starts_a_bounce(std::string_view line) {
   return RE2::PartialMatch(line, opening);
 }
 
+// "----- Transcript of session follows -----", "=========": a new section,
+// shared by all recipients, starts.
+bool is_section_banner(std::string_view line) {
+  const auto t = trim(line);
+  return t.size() >= 3 && (t.substr(0, 3) == "---" || t.substr(0, 3) == "===" || t.substr(0, 3) == "***");
+}
+
 // Only list punctuation before the address on its line.
 bool starts_line(std::string_view line, std::size_t begin) {
   for (std::size_t i = 0; i < begin; ++i) {
@@ -286,7 +293,7 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     // Some bounces repeat themselves in a second language: a line that
     // starts a bounce again ends this recipient's text.
     for (std::size_t i = first + 1; i < end; ++i) {
-      if (starts_a_bounce(lines[i])) {
+      if (starts_a_bounce(lines[i]) || is_section_banner(lines[i])) {
         end = i;
         break;
       }

@@ -174,6 +174,34 @@ bool looks_like_auto_reply(const MimePart& root) {
          root.header("X-Autoreply") || root.header("X-Autorespond");
 }
 
+// The lines of `text` that do not belong to another recipient's explanation:
+// what a bounce says of this recipient or of nobody in particular.
+std::string context_for(std::string_view text, const std::vector<detail::PlainRecipient>& found,
+                        std::string_view recipient) {
+  std::vector<std::string_view> others;
+  for (const auto& pr : found) {
+    if (detail::iequals(pr.address, recipient)) continue;
+    for (std::size_t pos = 0; pos < pr.text.size();) {
+      auto end = pr.text.find('\n', pos);
+      if (end == std::string::npos) end = pr.text.size();
+      if (end > pos) others.push_back(std::string_view(pr.text).substr(pos, end - pos));
+      pos = end + 1;
+    }
+  }
+  std::string out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = text.substr(pos, end - pos);
+    if (std::find(others.begin(), others.end(), line) == others.end()) {
+      out.append(line);
+      out.push_back('\n');
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
 void add_plain_text_recipients(const MimePart& root, std::string_view text, BounceReport& report,
                                std::size_t max) {
   std::vector<std::string> exclude = header_addresses(root, "To");
@@ -184,11 +212,15 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
   if (found.empty() && !known.empty()) {
     for (auto& k : known) found.push_back({k, std::string(text)});
   }
+  // With one recipient, the whole text explains it; with several, each
+  // recipient's own lines must do (other lines speak of the others).
+  const bool single = found.size() == 1;
   for (auto& pr : found) {
     RecipientReport r;
-    r.recipient = std::move(pr.address);
+    r.recipient = pr.address;
     r.diagnostic = std::string(detail::trim(pr.text));
-    r.context = std::string(text);
+    if (!single) r.context = context_for(text, found, r.recipient);
+    else r.context = std::string(text);
     detail::complete_from_diagnostic(r);
     report.recipients.push_back(std::move(r));
   }
@@ -201,8 +233,9 @@ void enrich_from_text(const MimePart& root, std::string_view text, BounceReport&
   for (const auto& r : report.recipients) known.push_back(r.recipient);
   const auto found = detail::find_plain_recipients(text, {}, known, report.recipients.size());
   (void)root;
+  const bool single = report.recipients.size() == 1;
   for (auto& r : report.recipients) {
-    if (r.context.empty()) r.context = std::string(text);
+    if (r.context.empty()) r.context = single ? std::string(text) : context_for(text, found, r.recipient);
     const bool weak_diagnostic = r.diagnostic.size() < 8;
     for (const auto& pr : found) {
       if (!detail::iequals(pr.address, r.recipient)) continue;
@@ -265,6 +298,19 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
   }
   if (read_json_notification(full_text, report, limits.max_recipients)) return report;
 
+  if (root.header("X-Apple-Unsubscribe") ||
+      (detail::iequals(detail::trim(report.subject), "unsubscribe") && root.header("Auto-Submitted"))) {
+    // A mail client's automatic unsubscribe request: feedback on a list.
+    report.kind = ReportKind::feedback_report;
+    report.dialect = "unsubscribe";
+    report.feedback_type = "unsubscribe";
+    RecipientReport r;
+    r.action = "feedback";
+    const auto from = header_addresses(root, "From");
+    r.recipient = from.empty() ? std::string() : from.front();
+    report.recipients.push_back(std::move(r));
+    return report;
+  }
   report.dialect = detail::detect_dialect(root, text);
   const bool auto_replied = looks_like_auto_reply(root);
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
