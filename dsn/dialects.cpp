@@ -29,7 +29,7 @@ constexpr Dialect kDialects[] = {
     {"qmail", R"(this is the qmail-send program|i'm afraid i wasn't able to deliver your message)"},
     {"dragonfly", R"(this is the dragonfly mail agent)"},
     {"opensmtpd", R"(this is the mailer-daemon, please do not reply|an error has occurred while attempting to deliver|a message is delayed for more than)"},
-    {"exim", R"(this message was created automatically by (mail delivery software|the smtp relay)|a message that you (have )?sent (could not be delivered|has not yet been delivered))"},
+    {"exim", R"(this message was created automatically by (mail delivery software|the smtp relay)|a message that you (have )?sent (could not be delivered|has not yet been delivered|contained one or more recipient addresses))"},
     {"sendmail", R"(the following addresses had (permanent fatal|permanent delivery|delivery) (errors|problems)|-+ ?transcript of session follows|the original message was received at)"},
     {"gmail", R"(delivery to the following recipients? (failed|has been delayed)|technical details of (permanent|temporary) failure|\*\* (message|address) not (delivered|found) \*\*)"},
     {"googlegroups", R"(googlegroups|the group you tried to contact)"},

@@ -99,6 +99,26 @@ std::vector<std::string> header_addresses(const MimePart& root, std::string_view
   return out;
 }
 
+// The first To: address of the returned message: the attached message's
+// header, else a "To:" line after the point where the text quotes it.
+std::string returned_addressee(const ReportParts& parts, std::string_view full_text, std::size_t quote_start) {
+  if (parts.attached_message) {
+    const MimePart& attached = parts.attached_message->children.empty() ? *parts.attached_message
+                                                                          : parts.attached_message->children.front();
+    const auto to = header_addresses(attached, "To");
+    if (!to.empty()) return to.front();
+  }
+  static const RE2 to_line(R"((?im)^\s*to:\s*(.+)$)");
+  std::string value;
+  if (quote_start < full_text.size() && RE2::PartialMatch(full_text.substr(quote_start), to_line, &value)) {
+    // "To: Name <a@b>" or "To: a@b <c@d>": the address in angle brackets wins.
+    const auto open = value.rfind('<');
+    return detail::first_address(open == std::string::npos ? std::string_view(value)
+                                                           : std::string_view(value).substr(open));
+  }
+  return {};
+}
+
 void read_feedback(const MimePart& root, const MimePart& feedback, BounceReport& report, std::size_t max) {
   report.kind = ReportKind::feedback_report;
   report.dialect = "arf";
@@ -326,6 +346,18 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
     }
     if (report.recipients.empty()) add_plain_text_recipients(root, text, report, limits.max_recipients);
     else enrich_from_text(root, text, report);
+    if (report.recipients.empty()) {
+      // The text names nobody: the returned message's addressee is the
+      // recipient, and the whole text is all that is known of the cause.
+      const auto addressee = returned_addressee(parts, full_text, text.size());
+      if (!addressee.empty()) {
+        RecipientReport r;
+        r.recipient = addressee;
+        r.diagnostic = std::string(detail::trim(text));
+        detail::complete_from_diagnostic(r);
+        report.recipients.push_back(std::move(r));
+      }
+    }
     if (!report.recipients.empty()) {
       report.kind = ReportKind::plain_bounce;
       // Free-text warnings say they keep trying; their recipients are delayed.
