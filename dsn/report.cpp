@@ -353,7 +353,7 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
       if (!addressee.empty()) {
         RecipientReport r;
         r.recipient = addressee;
-        r.diagnostic = std::string(detail::trim(text));
+        r.context = std::string(detail::trim(text));
         detail::complete_from_diagnostic(r);
         report.recipients.push_back(std::move(r));
       }
