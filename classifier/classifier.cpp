@@ -51,6 +51,10 @@ struct WordingRule {
   // Generic wording ("rejected", "denied") that yields to a specific status code.
   bool weak = false;
   std::string source;  // "rules.toml:123", for Classification::decided_by
+  // Provider conventions: the rule applies only when the remote, reporting
+  // or recipient's host matches, and (if given) to errors at these commands.
+  std::unique_ptr<RE2> hosts;
+  std::vector<std::string> commands;
 };
 
 // What a status or reply code alone says.
@@ -177,6 +181,20 @@ void load_wording(std::string_view source, const toml::table& root, RuleSet& rs)
     rule.reason_after_data = optional_string(source, *t, "reason_after_data");
     rule.weak = (*t)["weak"].value_or(false);
     rule.source = where(source, *t);
+    if (const auto hosts = optional_string(source, *t, "hosts"); !hosts.empty()) {
+      RE2::Options host_options;
+      host_options.set_case_sensitive(false);
+      host_options.set_log_errors(false);
+      rule.hosts = std::make_unique<RE2>(hosts, host_options);
+      if (!rule.hosts->ok()) fail(source, *t, "bad hosts pattern: " + rule.hosts->error());
+    }
+    if (const auto* commands = (*t)["commands"].as_array()) {
+      for (const auto& c : *commands) {
+        const auto* name = c.as_string();
+        if (!name) fail(source, c, "commands must be strings such as \"RCPT\" or \"DATA\"");
+        rule.commands.push_back(name->get());
+      }
+    }
     const auto* patterns = (*t)["patterns"].as_array();
     if (!patterns || patterns->empty()) fail(source, *t, "rule needs a non-empty 'patterns' array");
     for (const auto& p : *patterns) {
@@ -361,6 +379,14 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   // reporting software's habits and the reply code follow, in that order.
   // When the best match is "gave up", the best other cause (if any).
   const WordingRule* expired_cause = nullptr;
+  const std::string recipient_domain = r.recipient.substr(r.recipient.rfind('@') + 1);
+  const auto applies = [&](const WordingRule& rule) {
+    if (rule.hosts && !RE2::PartialMatch(r.remote_mta, *rule.hosts) &&
+        !RE2::PartialMatch(report.reporting_mta, *rule.hosts) && !RE2::PartialMatch(recipient_domain, *rule.hosts))
+      return false;
+    return rule.commands.empty() ||
+           std::find(rule.commands.begin(), rule.commands.end(), r.smtp_command) != rule.commands.end();
+  };
   const auto best_rule = [&](const std::string& t) -> const WordingRule* {
     std::vector<int> matched;
     if (t.empty() || !rs.wording->Match(t, &matched)) return nullptr;
@@ -370,6 +396,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     std::size_t best_not_expired = rs.rules.size();
     for (int pattern : matched) {
       const auto rule_index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
+      if (!applies(rs.rules[rule_index])) continue;
       if (rs.rules[rule_index].weak) {
         best_weak = std::min(best_weak, rule_index);
         continue;
@@ -378,7 +405,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
       if (rs.rules[rule_index].category != rs.expired_category)
         best_not_expired = std::min(best_not_expired, rule_index);
     }
-    if (best == rs.rules.size()) return &rs.rules[best_weak];
+    if (best == rs.rules.size()) return best_weak < rs.rules.size() ? &rs.rules[best_weak] : nullptr;
     if (best_not_expired < rs.rules.size() && rs.rules[best].category == rs.expired_category) {
       const WordingRule& other = rs.rules[best_not_expired];
       // "Gave up" stays the outcome unless the cause named is more than a
