@@ -305,6 +305,20 @@ bool is_success(const dsn::RecipientReport& r) {
          (!r.status.empty() && r.status[0] == '2');
 }
 
+// True when `text` (prepared for matching) has words besides masked addresses.
+bool has_words(std::string_view text) {
+  constexpr std::string_view mask = "<address>";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, mask.size(), mask) == 0) {
+      i += mask.size() - 1;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (std::isalnum(c) || c >= 0x80) return true;
+  }
+  return false;
+}
+
 // The RCPT or MAIL stage: an error here concerns the address itself.
 bool at_envelope_stage(std::string_view command) { return command == "RCPT" || command == "MAIL"; }
 
@@ -489,7 +503,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     category = expired_cause ? expired_cause->category : rs.unknown_category;
     reason = "expired";
   }
-  if (category == rs.unknown_category && reason.empty() && (!r.diagnostic.empty() || !r.status.empty())) {
+  if (category == rs.unknown_category && reason.empty() && (has_words(text) || !r.status.empty())) {
     // Something was said, we could not tell what it means.
     reason = rs.undecided_reason;
   }

@@ -128,6 +128,17 @@ bool starts_a_bounce(std::string_view line) {
   return RE2::PartialMatch(line, opening);
 }
 
+bool is_dialect_wording(std::string_view text) {
+  for (const auto& d : dialects())
+    if (RE2::PartialMatch(text, *d.signature)) return true;
+  return false;
+}
+
+bool is_transcript_line(std::string_view line) {
+  const auto t = trim(line);
+  return t.size() > 4 && (t.substr(0, 4) == ">>> " || t.substr(0, 4) == "<<< ");
+}
+
 // "----- Transcript of session follows -----", "=========": a new section,
 // shared by all recipients, starts.
 bool is_section_banner(std::string_view line) {
@@ -302,7 +313,12 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     PlainRecipient pr;
     pr.address = firsts[r].address;
     const auto key = lower_address(pr.address);
-    for (std::size_t i = first; i < std::max(end, first + 1) && i < lines.size(); ++i) {
+    // A transcript exchange (">>> MAIL From:", "<<< 550 ...") right above
+    // the line that names the recipient is what the server answered.
+    std::size_t start = first;
+    const std::size_t previous = r > 0 ? firsts[r - 1].line + 1 : 0;
+    while (start > previous && is_transcript_line(lines[start - 1])) --start;
+    for (std::size_t i = start; i < std::max(end, first + 1) && i < lines.size(); ++i) {
       pr.text.append(lines[i]);
       pr.text.push_back('\n');
     }
@@ -330,13 +346,14 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
         std::string before;
         std::size_t i = firsts.front().line;
         while (i > 0 && trim(lines[i - 1]).empty()) --i;
-        std::size_t start = i;
-        while (start > 0 && !trim(lines[start - 1]).empty()) --start;
-        for (std::size_t k = start; k < i; ++k) {
+        std::size_t paragraph = i;
+        while (paragraph > 0 && !trim(lines[paragraph - 1]).empty()) --paragraph;
+        for (std::size_t k = paragraph; k < i; ++k) {
           before.append(lines[k]);
           before.push_back('\n');
         }
-        pr.text = before + pr.text;
+        // The bounce's own opening words explain nothing.
+        if (!is_dialect_wording(before)) pr.text = before + pr.text;
       }
     }
     out.push_back(std::move(pr));
