@@ -145,7 +145,7 @@ void read_feedback(const MimePart& root, const MimePart& feedback, BounceReport&
 }
 
 // Amazon SES and similar services send JSON notifications as mail.
-bool read_json_notification(std::string_view text, BounceReport& report, std::size_t max) {
+bool read_json_text(std::string_view text, BounceReport& report, std::size_t max) {
   static const RE2 type_re(R"re("notificationType\\?"\s*:\s*\\?"(Bounce|Delivery|Complaint)\\?")re");
   std::string type;
   if (!RE2::PartialMatch(text, type_re, &type)) return false;
@@ -155,7 +155,7 @@ bool read_json_notification(std::string_view text, BounceReport& report, std::si
   static const RE2 diag_re(R"re(\\?"diagnosticCode\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
   static const RE2 response_re(R"re(\\?"smtpResponse\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
   report.dialect = "amazonses";
-  report.kind = ReportKind::delivery_status;
+  report.kind = type == "Complaint" ? ReportKind::feedback_report : ReportKind::plain_bounce;
   re2::StringPiece input(text);
   std::string address;
   const RE2& who = type == "Delivery" ? recipient_re : address_re;
@@ -165,7 +165,9 @@ bool read_json_notification(std::string_view text, BounceReport& report, std::si
     // The fields of this recipient's object follow its address.
     const auto rest = std::string_view(input.data(), std::min<std::size_t>(input.size(), 600));
     std::string status, diagnostic;
-    if (type == "Delivery") {
+    if (type == "Complaint") {
+      r.action = "feedback";
+    } else if (type == "Delivery") {
       r.action = "delivered";
       RE2::PartialMatch(rest, response_re, &diagnostic);
     } else {
@@ -247,12 +249,11 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
 }
 
 // Fills in what the report's fields left out from the human-readable text.
-void enrich_from_text(const MimePart& root, std::string_view text, BounceReport& report) {
+void enrich_from_text(std::string_view text, BounceReport& report) {
   if (text.empty()) return;
   std::vector<std::string> known;
   for (const auto& r : report.recipients) known.push_back(r.recipient);
   const auto found = detail::find_plain_recipients(text, {}, known, report.recipients.size());
-  (void)root;
   const bool single = report.recipients.size() == 1;
   for (auto& r : report.recipients) {
     if (r.context.empty()) r.context = single ? std::string(text) : context_for(text, found, r.recipient);
@@ -272,6 +273,128 @@ void enrich_from_text(const MimePart& root, std::string_view text, BounceReport&
   }
 }
 
+
+// What every reader looks at, worked out once per message.
+struct Message {
+  std::string_view raw;
+  const MimePart& root;
+  ReportParts parts;
+  std::string full_text;  // the human-readable text, decoded
+  std::string_view text;  // the same, up to where the returned message is quoted
+  const AnalyseLimits& limits;
+};
+
+std::string first_header_address(const MimePart& part, std::string_view name) {
+  auto addresses = header_addresses(part, name);
+  return addresses.empty() ? std::string() : std::move(addresses.front());
+}
+
+bool read_json_notification(const Message& m, BounceReport& report) {
+  return read_json_text(m.full_text, report, m.limits.max_recipients);
+}
+
+// ARF (RFC 5965) abuse and feedback reports.
+bool read_feedback_report(const Message& m, BounceReport& report) {
+  if (!m.parts.feedback) return false;
+  read_feedback(m.root, *m.parts.feedback, report, m.limits.max_recipients);
+  return true;
+}
+
+// RFC 3464 / RFC 6533 reports, also when their MIME is broken or they come
+// forwarded as an attachment.
+bool read_delivery_report(const Message& m, BounceReport& report) {
+  std::vector<std::string> status_texts;
+  for (const MimePart* ds : m.parts.delivery_status) status_texts.push_back(part_text(*ds));
+  if (status_texts.empty()) {
+    // Broken MIME (a boundary that never occurs) still shows the report.
+    if (auto loose = loose_delivery_status(m.raw); !loose.empty()) status_texts.push_back(std::move(loose));
+  }
+  if (status_texts.empty() && m.parts.attached_message && !m.parts.attached_message->children.empty()) {
+    const MimePart& inner = m.parts.attached_message->children.front();
+    for (const MimePart* ds : find_parts(inner).delivery_status) status_texts.push_back(part_text(*ds));
+  }
+  for (const auto& ds : status_texts) detail::read_delivery_status(ds, report, m.limits.max_recipients);
+  if (report.recipients.empty()) return false;
+  report.kind = ReportKind::delivery_status;
+  report.dialect = detail::detect_dialect(m.root, m.text);
+  if (report.dialect.empty()) report.dialect = "rfc3464";
+  enrich_from_text(m.text, report);
+  return true;
+}
+
+// A mail client's automatic unsubscribe request: feedback on a list.
+bool read_unsubscribe_request(const Message& m, BounceReport& report) {
+  const bool unsubscribe = m.root.header("X-Apple-Unsubscribe").has_value() ||
+                           (detail::iequals(detail::trim(report.subject), "unsubscribe") &&
+                            m.root.header("Auto-Submitted").has_value());
+  if (!unsubscribe) return false;
+  report.kind = ReportKind::feedback_report;
+  report.dialect = "unsubscribe";
+  report.feedback_type = "unsubscribe";
+  RecipientReport r;
+  r.action = "feedback";
+  r.recipient = first_header_address(m.root, "From");
+  report.recipients.push_back(std::move(r));
+  return true;
+}
+
+// Bounces written as free text by a known MTA family, or by any MTA whose
+// headers say it is a failure notice.
+bool read_plain_bounce(const Message& m, BounceReport& report) {
+  report.dialect = detail::detect_dialect(m.root, m.text);
+  // An RFC 3834 auto-reply is read as a bounce only when it carries a known
+  // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
+  // failure.
+  const bool bounce = !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
+                      (!looks_like_auto_reply(m.root) && detail::looks_like_bounce_headers(m.root));
+  if (!bounce) {
+    report.dialect.clear();
+    return false;
+  }
+  // Some MTAs put RFC 3464 fields into the text part itself.
+  if (m.text.find("inal-Recipient:") != std::string_view::npos ||
+      m.text.find("inal-recipient:") != std::string_view::npos) {
+    detail::read_delivery_status(m.full_text, report, m.limits.max_recipients);
+  }
+  if (report.recipients.empty()) add_plain_text_recipients(m.root, m.text, report, m.limits.max_recipients);
+  else enrich_from_text(m.text, report);
+  if (report.recipients.empty()) {
+    // The text names nobody: the returned message's addressee is the
+    // recipient, and the whole text is all that is known of the cause.
+    const auto addressee = returned_addressee(m.parts, m.full_text, m.text.size());
+    if (addressee.empty()) {
+      report.error = "looks like a bounce, but names no recipient";
+      return true;
+    }
+    RecipientReport r;
+    r.recipient = addressee;
+    r.context = std::string(detail::trim(m.text));
+    report.recipients.push_back(std::move(r));
+  }
+  report.kind = ReportKind::plain_bounce;
+  // Free-text warnings say they keep trying; their recipients are delayed.
+  static const RE2 delay_re(
+      R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure)");
+  const bool delayed = RE2::PartialMatch(m.text, delay_re) || RE2::PartialMatch(report.subject, delay_re);
+  for (auto& r : report.recipients)
+    if (r.action.empty()) r.action = delayed ? "delayed" : "failed";
+  if (report.dialect.empty()) report.dialect = "generic";
+  return true;
+}
+
+// Vacation and out-of-office replies (RFC 3834), not from a mail system.
+bool read_auto_reply(const Message& m, BounceReport& report) {
+  if (!looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)) return false;
+  report.kind = ReportKind::auto_reply;
+  report.dialect = "rfc3834";
+  RecipientReport r;
+  r.recipient = first_header_address(m.root, "From");
+  r.action = "auto-replied";
+  r.diagnostic = std::string(detail::trim(m.text.substr(0, std::min<std::size_t>(m.text.size(), 400))));
+  report.recipients.push_back(std::move(r));
+  return true;
+}
+
 }  // namespace
 
 BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
@@ -285,103 +408,18 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
     report.error = "not an e-mail message: no header section";
     return report;
   }
-  const MimePart& root = mime->root;
-  report.subject = root.header_text("Subject");
-  const auto parts = find_parts(root);
-  const std::string full_text = detail::human_text(root);
-  const std::string_view text = detail::before_original_message(full_text);
+  Message m{message, mime->root, find_parts(mime->root), detail::human_text(mime->root), {}, limits};
+  m.text = detail::before_original_message(m.full_text);
+  report.subject = m.root.header_text("Subject");
 
-  if (parts.feedback) {
-    read_feedback(root, *parts.feedback, report, limits.max_recipients);
-    return report;
-  }
-  std::vector<std::string> status_texts;
-  for (const MimePart* ds : parts.delivery_status) status_texts.push_back(part_text(*ds));
-  if (status_texts.empty()) {
-    // Broken MIME (a boundary that never occurs) still shows the report.
-    if (auto loose = loose_delivery_status(message); !loose.empty()) status_texts.push_back(std::move(loose));
-  }
-  if (status_texts.empty() && parts.attached_message && !parts.attached_message->children.empty()) {
-    // A bounce forwarded as an attachment: read the attached report.
-    const MimePart& inner = parts.attached_message->children.front();
-    for (const MimePart* ds : find_parts(inner).delivery_status) status_texts.push_back(part_text(*ds));
-  }
-  if (!status_texts.empty()) {
-    for (const auto& ds : status_texts) detail::read_delivery_status(ds, report, limits.max_recipients);
-    if (!report.recipients.empty()) {
-      report.kind = ReportKind::delivery_status;
-      report.dialect = detail::detect_dialect(root, text);
-      if (report.dialect.empty()) report.dialect = "rfc3464";
-      enrich_from_text(root, text, report);
+  // Most specific first: a reader that recognises the message decides.
+  for (const auto reader : {read_feedback_report, read_delivery_report, read_json_notification,
+                            read_unsubscribe_request, read_plain_bounce, read_auto_reply}) {
+    if (reader(m, report)) {
+      if (report.recipients.size() >= limits.max_recipients && report.error.empty())
+        report.error = "only the first " + std::to_string(limits.max_recipients) + " recipients were read";
       return report;
     }
-  }
-  if (read_json_notification(full_text, report, limits.max_recipients)) return report;
-
-  if (root.header("X-Apple-Unsubscribe") ||
-      (detail::iequals(detail::trim(report.subject), "unsubscribe") && root.header("Auto-Submitted"))) {
-    // A mail client's automatic unsubscribe request: feedback on a list.
-    report.kind = ReportKind::feedback_report;
-    report.dialect = "unsubscribe";
-    report.feedback_type = "unsubscribe";
-    RecipientReport r;
-    r.action = "feedback";
-    const auto from = header_addresses(root, "From");
-    r.recipient = from.empty() ? std::string() : from.front();
-    report.recipients.push_back(std::move(r));
-    return report;
-  }
-  report.dialect = detail::detect_dialect(root, text);
-  const bool auto_replied = looks_like_auto_reply(root);
-  // An RFC 3834 auto-reply is read as a bounce only when it carries a known
-  // MTA's wording; otherwise headers alone must say it is a failure notice.
-  // X-Failed-Recipients is written only by MTAs reporting a failure.
-  const bool bounce = !report.dialect.empty() || root.header("X-Failed-Recipients").has_value() ||
-                      (!auto_replied && detail::looks_like_bounce_headers(root));
-  if (bounce) {
-    // Some MTAs put RFC 3464 fields into the text part itself.
-    if (text.find("inal-Recipient:") != std::string_view::npos ||
-        text.find("inal-recipient:") != std::string_view::npos) {
-      detail::read_delivery_status(full_text, report, limits.max_recipients);
-    }
-    if (report.recipients.empty()) add_plain_text_recipients(root, text, report, limits.max_recipients);
-    else enrich_from_text(root, text, report);
-    if (report.recipients.empty()) {
-      // The text names nobody: the returned message's addressee is the
-      // recipient, and the whole text is all that is known of the cause.
-      const auto addressee = returned_addressee(parts, full_text, text.size());
-      if (!addressee.empty()) {
-        RecipientReport r;
-        r.recipient = addressee;
-        r.context = std::string(detail::trim(text));
-        detail::complete_from_diagnostic(r);
-        report.recipients.push_back(std::move(r));
-      }
-    }
-    if (!report.recipients.empty()) {
-      report.kind = ReportKind::plain_bounce;
-      // Free-text warnings say they keep trying; their recipients are delayed.
-      static const RE2 delay_re(
-          R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure)");
-      const bool delayed = RE2::PartialMatch(text, delay_re) || RE2::PartialMatch(report.subject, delay_re);
-      for (auto& r : report.recipients)
-        if (r.action.empty()) r.action = delayed ? "delayed" : "failed";
-      if (report.dialect.empty()) report.dialect = "generic";
-      return report;
-    }
-    report.error = "looks like a bounce, but names no recipient";
-    return report;
-  }
-  if (auto_replied && !detail::looks_like_bounce_headers(root)) {
-    report.kind = ReportKind::auto_reply;
-    report.dialect = "rfc3834";
-    RecipientReport r;
-    const auto from = header_addresses(root, "From");
-    r.recipient = from.empty() ? std::string() : from.front();
-    r.action = "auto-replied";
-    r.diagnostic = std::string(detail::trim(text.substr(0, std::min<std::size_t>(text.size(), 400))));
-    report.recipients.push_back(std::move(r));
-    return report;
   }
   report.error = "not a bounce: no delivery report and no known bounce wording";
   return report;
