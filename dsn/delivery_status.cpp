@@ -130,12 +130,17 @@ std::string bare_address(std::string_view value) {
 }
 
 void complete_from_diagnostic(RecipientReport& r) {
-  static const RE2 reply_re(R"(^\D{0,80}?\b([245]\d\d)[ \-:])");
+  // A reply code stands alone: after a space, colon or parenthesis, never
+  // inside an IP address or a date.
+  static const RE2 reply_re(R"((?:^|[\s:(])([245][0-5]\d)(?:[ -]|:\s|$))");
   // The SMTP command an error answered, as each MTA family words it.
   static const RE2 command_re(
       R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
   static const RE2 recipient_refused_re(R"((?i)does not like recipient)");
-  static const RE2 host_re(R"((?i)\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
+  // "host mx.example.net[192.0.2.1]", "connect to mx.example.net[192.0.2.1]:25",
+  // "host mx.example.net [192.0.2.1]": Postfix's and Exim's way to name a server.
+  static const RE2 host_re(
+      R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
   if (r.reply_code.empty()) {
     std::string code;
     if (RE2::PartialMatch(r.diagnostic, reply_re, &code)) r.reply_code = code;
@@ -230,11 +235,9 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
           current->diagnostic = f.value.substr(open + 1, close - open - 1);
       } else if (n == "remote-mta") {
         auto host = std::string(after_type(f.value));
-        if (!host.empty() && host.front() == '[' && host.back() == ']') {
-          current->remote_ip = host.substr(1, host.size() - 2);
-        } else {
-          current->remote_mta = host;
-        }
+        // "[192.0.2.1]": an address literal names the server too.
+        if (!host.empty() && host.front() == '[' && host.back() == ']') current->remote_ip = host.substr(1, host.size() - 2);
+        current->remote_mta = host;
       } else if (n == "diagnostic-code") {
         std::string type;
         auto text_part = after_type(f.value, &type);

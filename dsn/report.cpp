@@ -196,6 +196,36 @@ bool looks_like_auto_reply(const MimePart& root) {
          root.header("X-Autoreply") || root.header("X-Autorespond");
 }
 
+// What the text says of a recipient that the structured fields left out:
+// the command answered, the server's name and address, the reply code.
+void fill_from_text(RecipientReport& r, std::string_view text) {
+  RecipientReport probe;
+  probe.diagnostic = std::string(text);
+  detail::complete_from_diagnostic(probe);
+  if (r.smtp_command.empty()) r.smtp_command = probe.smtp_command;
+  if (r.remote_mta.empty()) r.remote_mta = probe.remote_mta;
+  if (r.remote_ip.empty()) r.remote_ip = probe.remote_ip;
+  if (r.reply_code.empty()) r.reply_code = probe.reply_code;
+}
+
+// The lines of `text` that name `address`: in session transcripts they show
+// the command the server answered (">>> RCPT To:<a@b>").
+std::string lines_naming(std::string_view text, std::string_view address) {
+  const auto key = to_lower(address);
+  std::string out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = text.substr(pos, end - pos);
+    if (to_lower(line).find(key) != std::string::npos) {
+      out.append(line);
+      out.push_back('\n');
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
 // The lines of `text` that do not belong to another recipient's explanation:
 // what a bounce says of this recipient or of nobody in particular.
 std::string context_for(std::string_view text, const std::vector<detail::PlainRecipient>& found,
@@ -244,6 +274,7 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
     if (!single) r.context = context_for(text, found, r.recipient);
     else r.context = std::string(text);
     detail::complete_from_diagnostic(r);
+    if (r.smtp_command.empty()) fill_from_text(r, lines_naming(text, r.recipient));
     report.recipients.push_back(std::move(r));
   }
 }
@@ -262,11 +293,8 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
       if (!detail::iequals(pr.address, r.recipient)) continue;
       if (weak_diagnostic) {
         r.diagnostic = std::string(detail::trim(pr.text));
-      } else if (r.smtp_command.empty()) {
-        RecipientReport probe;
-        probe.diagnostic = pr.text;
-        detail::complete_from_diagnostic(probe);
-        r.smtp_command = probe.smtp_command;
+      } else {
+        fill_from_text(r, pr.text);
       }
       detail::complete_from_diagnostic(r);
     }

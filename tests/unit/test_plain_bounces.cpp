@@ -184,8 +184,6 @@ Hello.
 }
 
 TEST(PlainBounces, SendmailTranscriptGivesCommand) {
-  GTEST_SKIP() << "known gap: the Sendmail transcript shows the 550 answering \">>> RCPT To:<bob@example.net>\", "
-                  "but smtp_command stays empty because the recipient's text ends after the \"(reason: ...)\" line";
   const auto report = analyse(R"MSG(Return-Path: <>
 From: Mail Delivery Subsystem <MAILER-DAEMON@mail.example.com>
 To: <alice@example.com>
