@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "dsn/fields.hpp"
 #include "dsn/plain.hpp"
@@ -241,10 +244,10 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     pos = end + 1;
   }
 
-  std::vector<std::string> excluded;
-  for (const auto& e : exclude) excluded.push_back(lower_address(e));
-  std::vector<std::string> wanted;
-  for (const auto& k : known) wanted.push_back(lower_address(k));
+  std::unordered_set<std::string> excluded;
+  for (const auto& e : exclude) excluded.insert(lower_address(e));
+  std::unordered_set<std::string> wanted;
+  for (const auto& k : known) wanted.insert(lower_address(k));
 
   struct Mention {
     std::string address;
@@ -253,9 +256,25 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
   // Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
   // ">>> a@b"); addresses inside sentences are often contacts or senders.
   // Only when no line starts with an address are sentence mentions used.
+  // Every line that names an address, by address: transcripts name each
+  // recipient again further down.
+  std::unordered_map<std::string, std::vector<std::size_t>> mentions;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::string_view rest = lines[i];
+    for (auto at = rest.find('@'); at != std::string_view::npos; at = rest.find('@', at + 1)) {
+      std::size_t begin = at;
+      while (begin > 0 && rest[begin - 1] != ' ' && rest[begin - 1] != '<' && rest[begin - 1] != '"' &&
+             rest[begin - 1] != '(' && rest[begin - 1] != '[' && rest[begin - 1] != ':' && rest[begin - 1] != '\t')
+        --begin;
+      auto address = first_address(rest.substr(begin));
+      if (address.empty()) continue;
+      auto& where = mentions[lower_address(address)];
+      if (where.empty() || where.back() != i) where.push_back(i);
+    }
+  }
   const auto collect = [&](bool line_start_only) {
     std::vector<Mention> firsts;
-    std::vector<std::string> seen;
+    std::unordered_set<std::string> seen;
     for (std::size_t i = 0; i < lines.size() && firsts.size() < max_recipients; ++i) {
       const auto line = lines[i];
       if (line.find('@') == std::string_view::npos) continue;
@@ -274,16 +293,16 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
         offset = next == std::string_view::npos ? line.size() : next;
         if (address.empty()) continue;
         const auto key = lower_address(address);
-        if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+        if (seen.count(key)) continue;
         if (!wanted.empty()) {
-          if (std::find(wanted.begin(), wanted.end(), key) == wanted.end()) continue;
+          if (!wanted.count(key)) continue;
         } else {
-          if (std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+          if (excluded.count(key)) continue;
           if (is_sender_mention(line, begin)) continue;
           if (line_start_only && !starts_line(line, begin)) continue;
           if (!line_start_only && is_contact_mention(line)) continue;
         }
-        seen.push_back(key);
+        seen.insert(key);
         firsts.push_back({address, i});
       }
     }
@@ -296,6 +315,36 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     excluded.clear();
     firsts = collect(true);
   }
+
+  // For recipients whose own lines say nothing: the text after the list, or
+  // else the paragraph before it. Worked out once, shared by all.
+  struct SharedExplanation {
+    std::string text;
+    bool before_list = false;
+  };
+  std::optional<SharedExplanation> shared_explanation;
+  const auto shared = [&]() -> const SharedExplanation& {
+    if (shared_explanation) return *shared_explanation;
+    SharedExplanation found;
+    for (std::size_t i = firsts.back().line + 1; i < lines.size(); ++i) {
+      found.text.append(lines[i]);
+      found.text.push_back('\n');
+    }
+    if (substantive(found.text, "")) return shared_explanation.emplace(std::move(found));
+    found.text.clear();
+    found.before_list = true;
+    std::size_t i = firsts.front().line;
+    while (i > 0 && trim(lines[i - 1]).empty()) --i;
+    std::size_t paragraph = i;
+    while (paragraph > 0 && !trim(lines[paragraph - 1]).empty()) --paragraph;
+    for (std::size_t k = paragraph; k < i; ++k) {
+      found.text.append(lines[k]);
+      found.text.push_back('\n');
+    }
+    // The bounce's own opening words explain nothing.
+    if (is_dialect_wording(found.text)) found.text.clear();
+    return shared_explanation.emplace(std::move(found));
+  };
 
   std::vector<PlainRecipient> out;
   for (std::size_t r = 0; r < firsts.size(); ++r) {
@@ -325,36 +374,16 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     // Lists of addresses followed by one explanation each further down
     // (transcripts): gather the later lines that name this address.
     if (!substantive(pr.text, pr.address)) {
-      for (std::size_t i = end; i < lines.size(); ++i) {
-        if (to_lower(lines[i]).find(key) != std::string::npos) {
-          pr.text.append(lines[i]);
-          pr.text.push_back('\n');
-        }
+      for (const std::size_t i : mentions[key]) {
+        if (i < end) continue;
+        pr.text.append(lines[i]);
+        pr.text.push_back('\n');
       }
     }
-    // Still nothing: the explanation is shared, before or after the list.
+    // Still nothing: the explanation is shared, after or before the list.
     if (!substantive(pr.text, pr.address)) {
-      const std::size_t last_recipient_line = firsts.back().line;
-      std::string after;
-      for (std::size_t i = last_recipient_line + 1; i < lines.size(); ++i) {
-        after.append(lines[i]);
-        after.push_back('\n');
-      }
-      if (substantive(after, "")) {
-        pr.text += after;
-      } else {
-        std::string before;
-        std::size_t i = firsts.front().line;
-        while (i > 0 && trim(lines[i - 1]).empty()) --i;
-        std::size_t paragraph = i;
-        while (paragraph > 0 && !trim(lines[paragraph - 1]).empty()) --paragraph;
-        for (std::size_t k = paragraph; k < i; ++k) {
-          before.append(lines[k]);
-          before.push_back('\n');
-        }
-        // The bounce's own opening words explain nothing.
-        if (!is_dialect_wording(before)) pr.text = before + pr.text;
-      }
+      const auto& explanation = shared();
+      pr.text = explanation.before_list ? explanation.text + pr.text : pr.text + explanation.text;
     }
     out.push_back(std::move(pr));
   }

@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "dsn/fields.hpp"
 #include "dsn/mime.hpp"
@@ -196,6 +197,11 @@ bool looks_like_auto_reply(const MimePart& root) {
          root.header("X-Autoreply") || root.header("X-Autorespond");
 }
 
+// Each recipient's context is most of the text again; past this many
+// recipients a bounce is a mass failure whose recipients' own lines suffice,
+// and the cost must stay linear.
+constexpr std::size_t kMaxRecipientsWithContext = 50;
+
 // What the text says of a recipient that the structured fields left out:
 // the command answered, the server's name and address, the reply code.
 void fill_from_text(RecipientReport& r, std::string_view text) {
@@ -267,14 +273,15 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
   // With one recipient, the whole text explains it; with several, each
   // recipient's own lines must do (other lines speak of the others).
   const bool single = found.size() == 1;
+  const bool few = found.size() <= kMaxRecipientsWithContext;
   for (auto& pr : found) {
     RecipientReport r;
     r.recipient = pr.address;
     r.diagnostic = std::string(detail::trim(pr.text));
-    if (!single) r.context = context_for(text, found, r.recipient);
-    else r.context = std::string(text);
+    if (single) r.context = std::string(text);
+    else if (few) r.context = context_for(text, found, r.recipient);
     detail::complete_from_diagnostic(r);
-    if (r.smtp_command.empty()) fill_from_text(r, lines_naming(text, r.recipient));
+    if (r.smtp_command.empty() && few) fill_from_text(r, lines_naming(text, r.recipient));
     report.recipients.push_back(std::move(r));
   }
 }
@@ -285,19 +292,21 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
   std::vector<std::string> known;
   for (const auto& r : report.recipients) known.push_back(r.recipient);
   const auto found = detail::find_plain_recipients(text, {}, known, report.recipients.size());
+  std::unordered_map<std::string, const detail::PlainRecipient*> by_address;
+  for (const auto& pr : found) by_address.emplace(to_lower(pr.address), &pr);
   const bool single = report.recipients.size() == 1;
+  const bool few = report.recipients.size() <= kMaxRecipientsWithContext;
   for (auto& r : report.recipients) {
-    if (r.context.empty()) r.context = single ? std::string(text) : context_for(text, found, r.recipient);
-    const bool weak_diagnostic = r.diagnostic.size() < 8;
-    for (const auto& pr : found) {
-      if (!detail::iequals(pr.address, r.recipient)) continue;
-      if (weak_diagnostic) {
-        r.diagnostic = std::string(detail::trim(pr.text));
-      } else {
-        fill_from_text(r, pr.text);
-      }
-      detail::complete_from_diagnostic(r);
+    if (r.context.empty() && single) r.context = std::string(text);
+    else if (r.context.empty() && few) r.context = context_for(text, found, r.recipient);
+    const auto it = by_address.find(to_lower(r.recipient));
+    if (it == by_address.end()) continue;
+    if (r.diagnostic.size() < 8) {
+      r.diagnostic = std::string(detail::trim(it->second->text));
+    } else {
+      fill_from_text(r, it->second->text);
     }
+    detail::complete_from_diagnostic(r);
   }
 }
 
