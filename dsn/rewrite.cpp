@@ -1,0 +1,622 @@
+// The rewriter splices new bytes into the original message instead of
+// re-serialising a tree: the parser's parts are views into the input, so
+// everything outside the replaced first part and the two edited header fields
+// is copied through untouched. That is what keeps the machine-readable parts
+// byte for byte as the MTA wrote them.
+#include "dsn/rewrite.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <random>
+
+namespace clearbounce::dsn {
+namespace {
+
+// RFC 5322 2.1.1: lines SHOULD stay within 78 characters; RFC 2047 2: an
+// encoded word is at most 75 characters; RFC 2045 6.7/6.8: encoded body
+// lines at most 76 characters.
+constexpr std::size_t kFoldWidth = 78;
+constexpr std::size_t kMaxEncodedWord = 75;
+constexpr std::size_t kBodyLineWidth = 76;
+// "=?UTF-8?B?" + "?=".
+constexpr std::size_t kEncodedWordOverhead = 12;
+// X-Clearbounce is written on as few lines as its spaces allow; this cap keeps
+// even an unfoldable value far below the 998-byte line limit.
+constexpr std::size_t kMaxXClearbounce = 900;
+
+constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Where `inner` starts inside `whole`, or nullopt when it is not a view into
+// it. Compared as addresses through std::less so that unrelated buffers are
+// well-defined to compare.
+std::optional<std::size_t> offset_in(std::string_view whole, std::string_view inner) noexcept {
+  const std::less_equal<const char*> le;
+  if (!le(whole.data(), inner.data()) || !le(inner.data() + inner.size(), whole.data() + whole.size())) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(inner.data() - whole.data());
+}
+
+// The message's own line ending, judged by the first line of its header
+// section, so that new lines match the old ones.
+std::string_view detect_line_end(std::string_view header_block) noexcept {
+  const std::size_t nl = header_block.find('\n');
+  if (nl != std::string_view::npos && nl > 0 && header_block[nl - 1] == '\r') return "\r\n";
+  return "\n";
+}
+
+std::size_t utf8_sequence_length(unsigned char lead) noexcept {
+  if (lead < 0x80) return 1;
+  if ((lead & 0xE0) == 0xC0) return 2;
+  if ((lead & 0xF0) == 0xE0) return 3;
+  if ((lead & 0xF8) == 0xF0) return 4;
+  return 1;  // not reached for sanitised input
+}
+
+// A code point that must never reach a header: C0 controls (CR, LF, TAB,
+// NUL, ...), DEL, C1 controls and the Unicode line/paragraph separators.
+bool is_control_sequence(std::string_view cp) noexcept {
+  const auto b0 = static_cast<unsigned char>(cp[0]);
+  if (cp.size() == 1) return b0 < 0x20 || b0 == 0x7F;
+  const auto b1 = static_cast<unsigned char>(cp[1]);
+  if (cp.size() == 2) return b0 == 0xC2 && b1 >= 0x80 && b1 <= 0x9F;
+  if (cp.size() == 3) {
+    const auto b2 = static_cast<unsigned char>(cp[2]);
+    return b0 == 0xE2 && b1 == 0x80 && (b2 == 0xA8 || b2 == 0xA9);
+  }
+  return false;
+}
+
+// Header text as it may be written: valid UTF-8, every run of control
+// characters turned into one space (so "\r\nBcc: x" stays inside the value
+// and can never start a field of its own), trimmed.
+std::string clean_header_text(std::string_view utf8) {
+  const std::string valid = sanitize_utf8(utf8);
+  std::string out;
+  out.reserve(valid.size());
+  bool in_control_run = false;
+  for (std::size_t i = 0; i < valid.size();) {
+    const std::size_t len = std::min(utf8_sequence_length(static_cast<unsigned char>(valid[i])), valid.size() - i);
+    const std::string_view cp(valid.data() + i, len);
+    if (is_control_sequence(cp)) {
+      if (!in_control_run) out.push_back(' ');
+      in_control_run = true;
+    } else {
+      out.append(cp);
+      in_control_run = false;
+    }
+    i += len;
+  }
+  const std::size_t first = out.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  const std::size_t last = out.find_last_not_of(' ');
+  return out.substr(first, last - first + 1);
+}
+
+// Splits text (without leading spaces) into segments that each start with
+// their run of spaces: "a  b c" -> "a", "  b", " c". A fold goes before a
+// segment, so the spaces become the continuation line's white space.
+std::vector<std::string_view> space_segments(std::string_view text) {
+  std::vector<std::string_view> segments;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && text[j] == ' ') ++j;
+    while (j < text.size() && text[j] != ' ') ++j;
+    segments.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  return segments;
+}
+
+// Folds plain ASCII text at its spaces: a line break is inserted before a
+// space wherever the line would pass 78 columns. Unfolding gives back the
+// text exactly. `first_column` is where the value starts ("Name: ").
+std::string fold_plain(std::string_view text, std::size_t first_column, std::string_view line_end) {
+  std::string out;
+  std::size_t column = first_column;
+  for (const std::string_view segment : space_segments(text)) {
+    if (!out.empty() && column + segment.size() > kFoldWidth) {
+      out.append(line_end);
+      column = 0;
+    }
+    out.append(segment);
+    column += segment.size();
+  }
+  return out;
+}
+
+// Plain folding is enough when the text is ASCII, has nothing a decoder
+// would take for an encoded word, and every segment fits on a line.
+bool fits_plain(std::string_view text, std::size_t first_column) {
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  if (text.find("=?") != std::string_view::npos) return false;
+  bool first = true;
+  for (const std::string_view segment : space_segments(text)) {
+    const std::size_t column = first ? first_column : 0;
+    if (column + segment.size() > kFoldWidth) return false;
+    first = false;
+  }
+  return true;
+}
+
+// RFC 2047 5(3): the safest set of characters that may stand for themselves
+// in a Q-encoded word, valid in any header context.
+bool q_literal(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '*' ||
+         c == '+' || c == '-' || c == '/';
+}
+
+constexpr std::string_view kHex = "0123456789ABCDEF";
+constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::size_t q_cost(std::string_view bytes) noexcept {
+  std::size_t cost = 0;
+  for (const char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    cost += (q_literal(u) || u == ' ') ? 1 : 3;
+  }
+  return cost;
+}
+
+std::size_t base64_length(std::size_t bytes) noexcept { return (bytes + 2) / 3 * 4; }
+
+void append_q(std::string& out, std::string_view bytes) {
+  for (const char c : bytes) {
+    const auto u = static_cast<unsigned char>(c);
+    if (q_literal(u)) {
+      out.push_back(c);
+    } else if (u == ' ') {
+      out.push_back('_');
+    } else {
+      out.push_back('=');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0x0F]);
+    }
+  }
+}
+
+// Base64 without line breaks.
+std::string base64(std::string_view bytes) {
+  std::string out;
+  out.reserve(base64_length(bytes.size()));
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t n = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
+                            (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+                            static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
+    out.push_back(kBase64Alphabet[(n >> 18) & 63]);
+    out.push_back(kBase64Alphabet[(n >> 12) & 63]);
+    out.push_back(kBase64Alphabet[(n >> 6) & 63]);
+    out.push_back(kBase64Alphabet[n & 63]);
+  }
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (rest == 2) n |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    out.push_back(kBase64Alphabet[(n >> 18) & 63]);
+    out.push_back(kBase64Alphabet[(n >> 12) & 63]);
+    out.push_back(rest == 2 ? kBase64Alphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+// Encoded words for the whole text, each holding whole UTF-8 sequences only
+// (RFC 2047 5: a word must not split a character). The first word is sized
+// to fit after "Name: "; the others fit after the folding space.
+std::vector<std::string> encoded_words(std::string_view text, std::size_t first_column) {
+  const bool use_q = q_cost(text) <= base64_length(text.size());
+  const std::size_t full_capacity = kMaxEncodedWord - kEncodedWordOverhead;
+  // A very long field name would leave no room: then the first line gets a
+  // small word and may pass 78 columns (never 998 for any sensible name).
+  const std::size_t first_room = first_column + kEncodedWordOverhead + 12 <= kFoldWidth
+                                     ? kFoldWidth - first_column - kEncodedWordOverhead
+                                     : 12;
+  std::size_t capacity = std::min(full_capacity, first_room);
+
+  std::vector<std::string> words;
+  std::size_t chunk_start = 0;
+  std::size_t chunk_cost = 0;
+  auto flush = [&](std::size_t end) {
+    const std::string_view chunk = text.substr(chunk_start, end - chunk_start);
+    std::string word = use_q ? "=?UTF-8?Q?" : "=?UTF-8?B?";
+    if (use_q) {
+      append_q(word, chunk);
+    } else {
+      word += base64(chunk);
+    }
+    word += "?=";
+    words.push_back(std::move(word));
+    chunk_start = end;
+    chunk_cost = 0;
+    capacity = full_capacity;
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t len = std::min(utf8_sequence_length(static_cast<unsigned char>(text[i])), text.size() - i);
+    const std::size_t cost_after = use_q ? chunk_cost + q_cost(text.substr(i, len))
+                                         : base64_length(i + len - chunk_start);
+    if (cost_after > capacity && i > chunk_start) {
+      flush(i);
+      continue;  // re-measure this character against the fresh word
+    }
+    chunk_cost = use_q ? cost_after : 0;
+    i += len;
+  }
+  if (chunk_start < text.size()) flush(text.size());
+  return words;
+}
+
+// Joins encoded words: several per line while they fit, otherwise one per
+// continuation line. White space between encoded words is dropped by
+// decoders, so the spaces of the text live inside the words.
+std::string join_words(const std::vector<std::string>& words, std::size_t first_column, std::string_view line_end) {
+  std::string out;
+  std::size_t column = first_column;
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    const std::string& word = words[k];
+    if (k == 0) {
+      out += word;
+      column += word.size();
+    } else if (column + 1 + word.size() <= kFoldWidth) {
+      out += ' ';
+      out += word;
+      column += 1 + word.size();
+    } else {
+      out.append(line_end);
+      out += ' ';
+      out += word;
+      column = 1 + word.size();
+    }
+  }
+  return out;
+}
+
+// ---- body encodings -------------------------------------------------------
+
+// The renderer's text uses '\n'; a stray CR (or CRLF) is folded into that so
+// that the body can be written with the message's own line ending only.
+std::string normalize_newlines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r') {
+      out.push_back('\n');
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Quoted-printable (RFC 2045 6.7), lines at most 76 characters including the
+// soft-break '='. At the start of an output line "From " is written as
+// "=46rom " (mbox readers would otherwise quote it) and "--" as "=2D-", so
+// that no line of the new part can ever look like a boundary delimiter of
+// this message, whatever its boundaries are.
+std::string encode_quoted_printable(std::string_view text, std::string_view line_end) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  std::size_t line_start = 0;
+  for (;;) {
+    const std::size_t nl = text.find('\n', line_start);
+    const std::string_view line =
+        text.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start);
+    std::size_t column = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const auto token_for = [&](bool at_line_start) {
+        const auto c = static_cast<unsigned char>(line[i]);
+        const bool last = i + 1 == line.size();
+        bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
+        if (at_line_start && (line.substr(i).starts_with("From ") || line.substr(i).starts_with("--") || c == '.')) {
+          literal = false;
+        }
+        std::string token;
+        if (literal) {
+          token.push_back(static_cast<char>(c));
+        } else {
+          token = {'=', kHex[c >> 4], kHex[c & 0x0F]};
+        }
+        return token;
+      };
+      std::string token = token_for(column == 0);
+      if (column + token.size() > kBodyLineWidth - 1) {
+        out += '=';
+        out.append(line_end);
+        column = 0;
+        token = token_for(true);
+      }
+      out += token;
+      column += token.size();
+    }
+    if (nl == std::string_view::npos) break;
+    out.append(line_end);
+    line_start = nl + 1;
+  }
+  return out;
+}
+
+std::string encode_base64_lines(std::string_view bytes, std::string_view line_end) {
+  const std::string flat = base64(bytes);
+  std::string out;
+  out.reserve(flat.size() + flat.size() / kBodyLineWidth * line_end.size() + line_end.size());
+  for (std::size_t i = 0; i < flat.size(); i += kBodyLineWidth) {
+    if (i > 0) out.append(line_end);
+    out.append(flat, i, kBodyLineWidth);
+  }
+  return out;
+}
+
+struct EncodedBody {
+  std::string_view transfer_encoding;
+  std::string text;  // without a final line break: the delimiter brings one
+};
+
+// Whichever of quoted-printable and base64 is smaller: QP for mostly Latin
+// text (readable in the raw message), base64 for CJK and the like.
+EncodedBody encode_body(std::string_view utf8, std::string_view line_end) {
+  const std::string text = normalize_newlines(sanitize_utf8(utf8));
+  std::string qp = encode_quoted_printable(text, line_end);
+  std::string b64 = encode_base64_lines(text, line_end);
+  if (b64.size() < qp.size()) return {"base64", std::move(b64)};
+  return {"quoted-printable", std::move(qp)};
+}
+
+// ---- finding the report ---------------------------------------------------
+
+// Depth-first search for the first multipart/report, through multiparts
+// only: a report inside an attached message (message/rfc822) belongs to that
+// message, not to this one. `path` receives the multiparts above it.
+const MimePart* find_report(const MimePart& part, std::vector<const MimePart*>& path) {
+  if (part.media_type() == "multipart/report") return &part;
+  if (!part.is_multipart()) return nullptr;
+  path.push_back(&part);
+  for (const MimePart& child : part.children) {
+    if (const MimePart* found = find_report(child, path)) return found;
+  }
+  path.pop_back();
+  return nullptr;
+}
+
+bool identity_encoding(std::string_view cte) noexcept {
+  return cte == "7bit" || cte == "8bit" || cte == "binary";
+}
+
+// A line of the header block that starts the field `name`.
+bool header_block_has_field(std::string_view block, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < block.size()) {
+    std::size_t nl = block.find('\n', pos);
+    if (nl == std::string_view::npos) nl = block.size();
+    std::string_view line = block.substr(pos, nl - pos);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view field = line.substr(0, colon);
+      while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+      if (iequals(field, name)) return true;
+    }
+    pos = nl + 1;
+  }
+  return false;
+}
+
+// "=_clearbounce_" + 24 random letters and digits. "=_" cannot occur in
+// quoted-printable or base64 output, so the new part's own bodies never
+// contain it; the original message is checked explicitly, and so are the
+// enclosing boundaries (neither may be a prefix of the other, which some
+// parsers would match).
+std::optional<std::string> fresh_boundary(std::string_view original, const std::vector<std::string_view>& enclosing) {
+  std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  try {
+    std::random_device device;
+    seed ^= (static_cast<std::uint64_t>(device()) << 32) | device();
+  } catch (const std::exception&) {
+    // No entropy source: the clock alone still gives a boundary that is then
+    // checked against the message like any other.
+  }
+  std::mt19937_64 generator(seed);
+  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    std::string boundary = "=_clearbounce_";
+    for (int k = 0; k < 24; ++k) boundary.push_back(kAlphabet[pick(generator)]);
+    bool clash = original.find(boundary) != std::string_view::npos;
+    for (const std::string_view other : enclosing) {
+      if (boundary.starts_with(other) || other.starts_with(boundary)) clash = true;
+    }
+    if (!clash) return boundary;
+  }
+  return std::nullopt;
+}
+
+// The replacement for the report's first part. No final line break: the line
+// break before the next delimiter belongs to that delimiter.
+std::string build_notification_part(const RewriteRequest& request, std::string_view boundary,
+                                    std::string_view line_end) {
+  const EncodedBody plain = encode_body(request.text_plain, line_end);
+  const EncodedBody html = encode_body(request.html, line_end);
+  std::string out;
+  auto line = [&](std::string_view text) {
+    out.append(text);
+    out.append(line_end);
+  };
+  line("Content-Type: multipart/alternative;");
+  line(std::string(" boundary=\"") + std::string(boundary) + "\"");
+  line("Content-Description: Notification");
+  line("");
+  const std::string delimiter = "--" + std::string(boundary);
+  auto alternative = [&](std::string_view media_type, const EncodedBody& body) {
+    line(delimiter);
+    line(std::string("Content-Type: ") + std::string(media_type) + "; charset=utf-8");
+    line(std::string("Content-Transfer-Encoding: ") + std::string(body.transfer_encoding));
+    line("");
+    line(body.text);
+  };
+  alternative("text/plain", plain);
+  alternative("text/html", html);
+  out.append(delimiter);
+  out.append("--");
+  return out;
+}
+
+std::optional<std::string> check_x_clearbounce(std::string_view value) {
+  if (value.empty()) return "the X-Clearbounce value is empty";
+  if (value.size() > kMaxXClearbounce) return "the X-Clearbounce value is too long";
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7E) return "the X-Clearbounce value contains control or non-ASCII characters";
+  }
+  if (value.front() == ' ' || value.back() == ' ') return "the X-Clearbounce value has leading or trailing spaces";
+  return std::nullopt;
+}
+
+RewriteOutcome refuse(std::string reason) {
+  RewriteOutcome outcome;
+  outcome.reason = std::move(reason);
+  return outcome;
+}
+
+RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& parsed,
+                                 const RewriteRequest& request) {
+  const MimePart& root = parsed.root;
+  if (root.raw.data() != original.data() || root.raw.size() != original.size()) {
+    return refuse("the parsed message does not belong to the given bytes");
+  }
+  if (const auto problem = check_x_clearbounce(request.x_clearbounce)) return refuse(*problem);
+  if (root.header("X-Clearbounce") || header_block_has_field(root.header_block, "X-Clearbounce")) {
+    return refuse("the message already carries an X-Clearbounce header");
+  }
+  for (const std::string& warning : parsed.warnings) {
+    // Fields past the parser's limit are invisible to it; editing headers it
+    // cannot see could duplicate Subject.
+    if (warning.find("header fields in a part") != std::string::npos) {
+      return refuse("the message has too many header fields to rewrite safely");
+    }
+  }
+
+  const auto header_end = offset_in(original, root.header_block);
+  const auto body_start = offset_in(original, root.body);
+  if (!header_end || !body_start) return refuse("the parsed message does not belong to the given bytes");
+  const std::size_t header_section_end = *header_end + root.header_block.size();
+  if (root.header_block.empty() || root.header_block.back() != '\n' || *body_start <= header_section_end) {
+    return refuse("the header section does not end with a blank line");
+  }
+
+  std::vector<const MimePart*> path;
+  const MimePart* report = find_report(root, path);
+  if (report == nullptr) return refuse("the message has no multipart/report part");
+  const std::string_view report_type = report->content_type.param("report-type");
+  if (!iequals(report_type, "delivery-status") && !iequals(report_type, "global-delivery-status")) {
+    return refuse("the report-type is \"" + std::string(report_type.substr(0, 60)) +
+                  "\", not delivery-status or global-delivery-status");
+  }
+  path.push_back(report);
+  std::vector<std::string_view> enclosing;
+  for (const MimePart* multipart : path) {
+    if (!identity_encoding(multipart->transfer_encoding)) {
+      return refuse("a multipart has Content-Transfer-Encoding " + multipart->transfer_encoding);
+    }
+    enclosing.push_back(multipart->content_type.param("boundary"));
+  }
+  if (report->children.empty()) {
+    return refuse("the multipart/report boundary was never found");
+  }
+  if (report->children.size() < 2) return refuse("the multipart/report has fewer than two parts");
+
+  const MimePart& first = report->children.front();
+  const auto first_start = offset_in(original, first.raw);
+  if (!first_start || *first_start < *body_start) return refuse("the report's first part lies outside the body");
+  const std::size_t first_end = *first_start + first.raw.size();
+
+  const std::string_view line_end = detect_line_end(root.header_block);
+  const auto boundary = fresh_boundary(original, enclosing);
+  if (!boundary) return refuse("no fresh MIME boundary could be found");
+
+  Rewritten result;
+  const std::string subject_value = encode_header_value("Subject", request.subject, line_end);
+  const std::string x_value = fold_plain(request.x_clearbounce, std::string_view("X-Clearbounce: ").size(), line_end);
+  result.headers.push_back(HeaderEdit{"Subject", subject_value});
+  result.headers.push_back(HeaderEdit{"X-Clearbounce", x_value});
+  const std::string subject_field = subject_value.empty() ? "Subject:" : "Subject: " + subject_value;
+
+  // Body: bytes before the first part, the new part, bytes after it.
+  std::string part = build_notification_part(request, *boundary, line_end);
+  const std::string_view after = original.substr(first_end);
+  // A first part with no bytes at all is directly followed by the next
+  // delimiter; the new part then needs its own line break before it.
+  if (!after.starts_with("\n") && !after.starts_with("\r\n")) part.append(line_end);
+  result.body.reserve(original.size() - *body_start + part.size());
+  result.body.append(original.substr(*body_start, *first_start - *body_start));
+  result.body.append(part);
+  result.body.append(after);
+
+  // Header section: the original with the first Subject field's bytes
+  // replaced, the new fields appended at its end.
+  std::string& message = result.message;
+  message.reserve(original.size() + part.size() + subject_field.size() + x_value.size() + 64);
+  std::size_t copied = 0;
+  if (const auto subject = std::find_if(root.headers.begin(), root.headers.end(),
+                                        [](const HeaderField& f) { return iequals(f.name, "Subject"); });
+      subject != root.headers.end()) {
+    const auto start = offset_in(original, subject->name);
+    const auto value_start = offset_in(original, subject->raw_value);
+    if (!start || !value_start || *value_start + subject->raw_value.size() > header_section_end) {
+      return refuse("the Subject field lies outside the header section");
+    }
+    message.append(original.substr(0, *start));
+    message.append(subject_field);
+    copied = *value_start + subject->raw_value.size();
+  } else {
+    message.append(original.substr(0, header_section_end));
+    message.append(subject_field);
+    message.append(line_end);
+    copied = header_section_end;
+  }
+  message.append(original.substr(copied, header_section_end - copied));
+  message.append("X-Clearbounce: ");
+  message.append(x_value);
+  message.append(line_end);
+  message.append(original.substr(header_section_end, *body_start - header_section_end));
+  message.append(result.body);
+
+  RewriteOutcome outcome;
+  outcome.rewritten = std::move(result);
+  return outcome;
+}
+
+}  // namespace
+
+std::string encode_header_value(std::string_view name, std::string_view utf8_value, std::string_view line_end) {
+  const std::string text = clean_header_text(utf8_value);
+  const std::size_t first_column = name.size() + 2;  // "Name: "
+  if (fits_plain(text, first_column)) return fold_plain(text, first_column, line_end);
+  return join_words(encoded_words(text, first_column), first_column, line_end);
+}
+
+RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request) {
+  try {
+    return rewrite_unchecked(original, parsed, request);
+  } catch (const std::exception& e) {
+    return refuse(std::string("the message could not be rewritten: ") + e.what());
+  } catch (...) {
+    return refuse("the message could not be rewritten");
+  }
+}
+
+}  // namespace clearbounce::dsn
