@@ -445,7 +445,16 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
     report.error = "not an e-mail message: no header section";
     return report;
   }
-  Message m{message, mime->root, find_parts(mime->root), detail::human_text(mime->root), {}, limits};
+  return analyse(*mime, message, limits);
+}
+
+BounceReport analyse(const MimeMessage& parsed, std::string_view message, const AnalyseLimits& limits) {
+  BounceReport report;
+  if (message.size() > limits.max_message_bytes) {
+    report.error = "the message is larger than the analysis limit";
+    return report;
+  }
+  Message m{message, parsed.root, find_parts(parsed.root), detail::human_text(parsed.root), {}, limits};
   m.text = detail::before_original_message(m.full_text);
   report.subject = m.root.header_text("Subject");
 

@@ -56,4 +56,8 @@ struct AnalyseLimits {
 // and a one-sentence `error`.
 BounceReport analyse(std::string_view message, const AnalyseLimits& limits = {});
 
+struct MimeMessage;
+// The same, for a message the caller has parsed already (parse_mime(message)).
+BounceReport analyse(const MimeMessage& parsed, std::string_view message, const AnalyseLimits& limits = {});
+
 }  // namespace clearbounce::dsn

@@ -1,0 +1,56 @@
+// The core pipeline, a pure function of (message bytes, configuration):
+// parse -> classify -> choose the locale -> render -> rebuild. Used alike by
+// the milter, the CLI, the tests and the benchmarks; knows nothing of
+// libmilter.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classifier/classifier.hpp"
+#include "config/config.hpp"
+#include "dsn/rewrite.hpp"
+#include "templates/catalogue.hpp"
+
+namespace clearbounce::engine {
+
+struct Options {
+  std::string locale;          // forced locale (CLI --locale); empty: negotiate
+  bool remote_report = false;  // the report arrived from the internet: quote its claims as such
+};
+
+struct Outcome {
+  bool rewritten = false;
+  std::string reason;                   // why the message stays as it is (empty when rewritten)
+  dsn::Rewritten result;                // the new headers and body (when rewritten)
+  std::string locale;                   // the locale written in
+  std::vector<std::string> categories;  // the categories named, most severe first
+};
+
+class Engine {
+ public:
+  // Builds everything the configuration names (rule set, catalogues with the
+  // administrator's overrides), checked once. Null with `errors` filled when
+  // anything is wrong.
+  static std::unique_ptr<Engine> load(const config::Config& config, std::vector<std::string>& errors);
+
+  // Never throws: any failure is an Outcome that leaves the message unchanged.
+  Outcome process(std::string_view message, const Options& options = {}) const;
+
+  const config::Config& config() const { return config_; }
+  const classifier::Classifier& classifier() const { return *classifier_; }
+  const templates::CatalogueSet& catalogues() const { return *catalogues_; }
+
+ private:
+  Engine(config::Config config, std::unique_ptr<classifier::Classifier> classifier,
+         std::unique_ptr<templates::CatalogueSet> catalogues);
+  Outcome process_or_throw(std::string_view message, const Options& options) const;
+
+  config::Config config_;
+  std::unique_ptr<classifier::Classifier> classifier_;
+  std::unique_ptr<templates::CatalogueSet> catalogues_;
+};
+
+}  // namespace clearbounce::engine

@@ -1,0 +1,105 @@
+// Message catalogues: the texts of every locale (templates/FORMAT.md), loaded
+// and checked once, then looked up along a locale's fallback chain.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clearbounce::templates {
+
+// Placeholder values for one rendering; missing or empty means unknown.
+using Values = std::map<std::string, std::string, std::less<>>;
+
+// A parsed template string: literals, {placeholders} and {? optional ?} groups.
+class Template {
+ public:
+  // Parses `text`. On error returns nullopt and sets `error` (what is wrong).
+  static std::optional<Template> parse(std::string_view text, std::string& error);
+
+  // Renders with `values`; `escape` is applied to every piece (literal or
+  // value) so that HTML output escapes everything alike.
+  std::string render(const Values& values, std::string (*escape)(std::string_view) = nullptr) const;
+
+  const std::vector<std::string>& placeholders() const { return placeholders_; }
+  bool empty() const { return pieces_.empty(); }
+
+ private:
+  struct Piece {
+    enum class Kind { literal, placeholder, group_begin, group_end } kind;
+    std::string text;
+  };
+  std::vector<Piece> pieces_;
+  std::vector<std::string> placeholders_;
+};
+
+// The placeholder names templates may use (FORMAT.md).
+const std::vector<std::string_view>& known_placeholders();
+
+struct DateNames {
+  std::vector<std::string> months;    // 12
+  std::vector<std::string> weekdays;  // 7, Monday first
+  std::string datetime;               // pattern, see FORMAT.md
+  std::string am, pm;
+};
+
+// One locale's file, as written: entries keyed by their dotted path
+// ("action.failed.lead", "category.recipient.unknown.fix"). Array entries
+// hold several templates.
+struct Catalogue {
+  std::string tag;
+  std::string name;
+  std::string fallback;
+  std::optional<DateNames> dates;
+  std::map<std::string, std::vector<Template>, std::less<>> entries;
+  std::map<std::string, int, std::less<>> lines;  // where each entry was written, for messages
+  std::string source;                             // file name, for messages
+};
+
+// Parses a catalogue. Problems are appended to `errors` as "file:line: ...";
+// returns nullopt when the file cannot be used at all.
+std::optional<Catalogue> parse_catalogue(std::string_view toml, std::string_view source,
+                                         std::vector<std::string>& errors);
+
+// All locales: the shipped ones, each optionally overridden by an
+// administrator's file with the same tag.
+class CatalogueSet {
+ public:
+  // Loads the shipped catalogues (built into the program) and, when
+  // `override_directory` is not empty, every <tag>.toml in it. Returns null
+  // and fills `errors` when anything is wrong.
+  static std::unique_ptr<CatalogueSet> load(const std::string& override_directory, std::vector<std::string>& errors);
+  // For tests and lint: catalogues given as (source name, text) pairs.
+  static std::unique_ptr<CatalogueSet> from_texts(const std::vector<std::pair<std::string, std::string>>& files,
+                                                  std::vector<std::string>& errors);
+
+  bool has_locale(std::string_view tag) const;
+  std::vector<std::string> tags() const;
+
+  // The chain of catalogues consulted for `tag`: itself, its fallback, ...
+  // ending with "en". `tag` must be one of tags().
+  std::vector<const Catalogue*> chain(std::string_view tag) const;
+
+  // The first of the chain's entries for `key`, or null.
+  const std::vector<Template>* find(std::string_view tag, std::string_view key) const;
+  const DateNames* dates(std::string_view tag) const;
+
+  // Checks completeness against the category ids: every locale must have,
+  // through its chain, every required key. Problems go to `errors`.
+  void check_complete(const std::vector<std::string>& category_ids, std::vector<std::string>& errors) const;
+  // Stricter, for shipped locales: every key of "en" present in the locale's own file.
+  void check_same_keys_as_english(std::vector<std::string>& errors) const;
+
+ private:
+  std::map<std::string, Catalogue, std::less<>> locales_;  // merged: shipped + override
+};
+
+// Entries that must exist (through the fallback chain) for a category id.
+std::vector<std::string> required_category_keys(std::string_view category_id);
+// Entries of the frame that must exist.
+const std::vector<std::string>& required_frame_keys();
+
+}  // namespace clearbounce::templates

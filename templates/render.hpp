@@ -1,0 +1,40 @@
+// Writing the new human-readable part of a bounce: plain text and HTML, one
+// section per recipient (most severe first), in one locale.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "classifier/classifier.hpp"
+#include "dsn/report.hpp"
+#include "templates/catalogue.hpp"
+
+namespace clearbounce::templates {
+
+struct RenderInput {
+  const dsn::BounceReport* report = nullptr;
+  // One per report->recipients, same order.
+  const std::vector<classifier::Classification>* classifications = nullptr;
+  // The category table, to find a recipient's category by id (delivery.expired's last error).
+  const classifier::Classifier* classifier = nullptr;
+  std::string original_subject;  // subject of the returned message
+  std::string organization;      // from the configuration
+  std::string support;           // from the configuration
+  // The report arrived from the internet: what it says is a remote claim.
+  bool remote_report = false;
+};
+
+struct Rendered {
+  std::string subject;                  // new Subject, UTF-8
+  std::string text;                     // text/plain, UTF-8, '\n' line ends
+  std::string html;                     // text/html, UTF-8, everything outside escaped
+  std::vector<std::string> categories;  // distinct category ids, in section order
+};
+
+Rendered render(const RenderInput& input, std::string_view locale, const CatalogueSet& catalogues);
+
+// HTML escaping of untrusted text (also used by tests).
+std::string escape_html(std::string_view text);
+
+}  // namespace clearbounce::templates
