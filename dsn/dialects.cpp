@@ -150,12 +150,16 @@ bool is_section_banner(std::string_view line) {
 }
 
 // Only list punctuation before the address on its line.
+// A label that introduces a recipient ("Recipient address:", "RCPT TO:")
+// counts as list punctuation too.
 bool starts_line(std::string_view line, std::size_t begin) {
-  for (std::size_t i = 0; i < begin; ++i) {
+  static const RE2 label(R"((?i)^\s*[a-z][a-z _-]{0,30}(recipient|rcpt|address|addressee)[a-z _-]{0,10}:[\s<"]*$)");
+  bool only_punctuation = true;
+  for (std::size_t i = 0; i < begin && only_punctuation; ++i) {
     const char c = line[i];
-    if (c != ' ' && c != '\t' && c != '<' && c != '"' && c != '>' && c != '\'' && c != '*' && c != '-') return false;
+    only_punctuation = c == ' ' || c == '\t' || c == '<' || c == '"' || c == '>' || c == '\'' || c == '*' || c == '-';
   }
-  return true;
+  return only_punctuation || RE2::FullMatch(line.substr(0, begin), label);
 }
 
 // "please contact <support@...>", "send mail to <postmaster@...>".

@@ -89,7 +89,11 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
     return out;
   }
   const auto report = dsn::analyse(*parsed, message);
-  if (report.kind != dsn::ReportKind::delivery_status || report.recipients.empty()) {
+  // A multipart/report whose recipients had to be read from its text (the
+  // delivery-status part is empty or missing) is still a delivery report.
+  const bool report_kind =
+      report.kind == dsn::ReportKind::delivery_status || report.kind == dsn::ReportKind::plain_bounce;
+  if (!report_kind || report.recipients.empty()) {
     out.reason = report.error.empty() ? "not a delivery status report" : report.error;
     return out;
   }
