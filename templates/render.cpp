@@ -252,7 +252,7 @@ Rendered Writer::run() {
 
   const auto heading = text("text.technical", frame);
   // Not "-- ": mail programs would hide what follows as a signature.
-  text_ += heading + "\n" + std::string(std::min<std::size_t>(heading.size(), 60), '=') + "\n\n";
+  text_ += heading + "\n" + std::string(std::min<std::size_t>(heading.size(), 60), '-') + "\n\n";
   html_ += "<h2 style=\"font-size:1em\">" + html("text.technical", frame) + "</h2>\n";
   for (const auto i : order) technical(recipients[i]);
   paragraph("text.original_attached", frame);
