@@ -1,6 +1,7 @@
 #include "templates/render.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "dsn/encoding.hpp"
 #include "templates/dates.hpp"
@@ -60,6 +61,23 @@ std::string clean_value(std::string_view text) {
   return out;
 }
 
+// "10485760" (bytes, as some servers write it) -> "10 MB"; anything else as written.
+std::string readable_size(const std::string& value) {
+  if (value.empty() || value.size() > 15 || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return value;
+  const double bytes = std::stod(value);
+  const char* units[] = {"bytes", "KB", "MB", "GB"};
+  double amount = bytes;
+  int unit = 0;
+  while (amount >= 1024 && unit < 3) {
+    amount /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, unit == 0 || amount >= 10 ? "%.0f %s" : "%.1f %s", amount, units[unit]);
+  return buffer;
+}
+
 int action_rank(std::string_view action) {
   if (action == "failed" || action.empty()) return 0;
   if (action == "delayed") return 1;
@@ -111,6 +129,7 @@ Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Class
   for (const char* fact : {"remote_host", "remote_ip", "blocklist", "size_limit", "reporting_mta"}) {
     if (const auto it = c.facts.find(fact); it != c.facts.end()) v[fact] = clean_value(it->second);
   }
+  if (auto it = v.find("size_limit"); it != v.end()) it->second = readable_size(it->second);
   if (const auto it = c.facts.find("retry_until"); it != c.facts.end()) {
     const auto* names = catalogues_.dates(locale_);
     const auto date = parse_rfc5322_date(it->second);
@@ -143,7 +162,12 @@ void Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
     paragraph(base + "what", values);
     paragraph(base + "why", values);
     if (!r.diagnostic.empty()) {
-      paragraph(input_.remote_report ? "text.remote_claimed" : "text.remote_said", values);
+      // X-Postfix / X-Unix texts are our own mail system's words, unless
+      // they quote what a remote host said.
+      const bool ours = (r.diagnostic_type == "x-postfix" || r.diagnostic_type == "x-unix") &&
+                        r.diagnostic.find("said:") == std::string::npos;
+      paragraph(ours ? "text.system_said" : input_.remote_report ? "text.remote_claimed" : "text.remote_said",
+                values);
       const auto quoted = clean_remote_text(r.diagnostic);
       std::string indented = "    ";
       for (char ch : quoted) {
