@@ -1,0 +1,298 @@
+// The configuration loader. Keys are described by one table per section
+// (name -> setter), so a new section such as [milter] is a new table and a
+// line in kSections; unknown keys and tables are found by the same tables,
+// with the line they are on, so that a typing mistake is an error rather
+// than a silently ignored setting.
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <span>
+#include <sstream>
+
+namespace clearbounce::config {
+namespace {
+
+// Collects the first error; every check returns false once it has failed.
+class Context {
+ public:
+  explicit Context(std::string_view source) : source_(source) {}
+
+  bool fail(const toml::source_region& where, std::string_view message) {
+    if (error_.empty()) error_ = at(where) + ": " + std::string(message);
+    return false;
+  }
+  bool fail(const toml::node& node, std::string_view message) { return fail(node.source(), message); }
+
+  std::string at(const toml::source_region& where) const {
+    std::string location(source_);
+    if (where.begin.line > 0) location += ":" + std::to_string(where.begin.line);
+    return location;
+  }
+  std::string take_error() { return std::move(error_); }
+
+ private:
+  std::string_view source_;
+  std::string error_;
+};
+
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number with a fraction";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// BCP 47 in the shape catalogues are named: a primary subtag of 2-8 letters,
+// then subtags of 1-8 letters or digits, joined by hyphens ("de", "de-AT",
+// "zh-Hans", "es-419"). Anything else is almost certainly a mistake ("de_AT").
+bool valid_locale_tag(std::string_view tag) {
+  std::size_t index = 0;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t hyphen = tag.find('-', start);
+    const std::string_view subtag = tag.substr(start, hyphen == std::string_view::npos ? std::string_view::npos
+                                                                                         : hyphen - start);
+    if (subtag.empty() || subtag.size() > 8) return false;
+    for (const char c : subtag) {
+      if (!is_alpha(c) && !(index > 0 && is_digit(c))) return false;
+    }
+    if (index == 0 && subtag.size() < 2) return false;
+    if (hyphen == std::string_view::npos) return true;
+    start = hyphen + 1;
+    ++index;
+  }
+}
+
+// A mail domain as a key of locale.domains: labels of letters, digits and
+// hyphens separated by dots. Compared lower-case, as mail domains are.
+bool valid_domain(std::string_view domain) {
+  if (domain.empty() || domain.size() > 253 || domain.front() == '.' || domain.back() == '.') return false;
+  if (domain.find("..") != std::string_view::npos) return false;
+  for (const char c : domain) {
+    if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+const toml::value<std::string>* expect_string(const toml::node& node, std::string_view path, Context& ctx) {
+  const auto* value = node.as_string();
+  if (value == nullptr) {
+    ctx.fail(node, std::string(path) + " must be a string, not " + std::string(type_name(node)));
+  }
+  return value;
+}
+
+// ---- setters, one per key ----------------------------------------------------
+
+using Setter = bool (*)(const toml::node& node, std::string_view path, Config& config, Context& ctx);
+
+template <std::string Config::*Member>
+bool set_string(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  config.*Member = value->get();
+  return true;
+}
+
+bool set_default_locale(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  if (!valid_locale_tag(value->get())) {
+    return ctx.fail(node, std::string(path) + ": \"" + value->get() +
+                              "\" is not a locale tag (letters, digits and hyphens, such as \"de-AT\")");
+  }
+  config.default_locale = value->get();
+  return true;
+}
+
+bool set_domain_locales(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* table = node.as_table();
+  if (table == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be a table of \"domain\" = \"locale\", not " +
+                              std::string(type_name(node)));
+  }
+  std::map<std::string, std::string> domains;
+  // toml++ iterates keys in sorted order, not file order: remember where each
+  // domain was written, to name the later of two spellings of the same one.
+  std::map<std::string, const toml::key*> written_at;
+  for (const auto& [key, value] : *table) {
+    const std::string key_path = std::string(path) + ".\"" + std::string(key.str()) + "\"";
+    if (!valid_domain(key.str())) {
+      return ctx.fail(key.source(), key_path + ": \"" + std::string(key.str()) + "\" is not a mail domain");
+    }
+    const auto* tag = expect_string(value, key_path, ctx);
+    if (tag == nullptr) return false;
+    if (!valid_locale_tag(tag->get())) {
+      return ctx.fail(value, key_path + ": \"" + tag->get() + "\" is not a locale tag (such as \"de-AT\")");
+    }
+    std::string domain(key.str());
+    for (char& c : domain) c = ascii_lower(c);
+    const auto [earlier, fresh] = written_at.emplace(domain, &key);
+    if (!fresh) {
+      const toml::key& first = earlier->second->source().begin.line <= key.source().begin.line ? *earlier->second : key;
+      const toml::key& second = &first == &key ? *earlier->second : key;
+      return ctx.fail(second.source(), std::string(path) + ": domain " + domain + " is listed twice (also as \"" +
+                                           std::string(first.str()) + "\" at " + ctx.at(first.source()) +
+                                           "; domains ignore case)");
+    }
+    domains.emplace(domain, tag->get());
+  }
+  config.domain_locales = std::move(domains);
+  return true;
+}
+
+bool set_max_message_bytes(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_integer();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be an integer (bytes), not " + std::string(type_name(node)));
+  }
+  if (value->get() <= 0) return ctx.fail(node, std::string(path) + " must be a positive number of bytes");
+  config.max_message_bytes = static_cast<std::size_t>(value->get());
+  return true;
+}
+
+// ---- the schema ---------------------------------------------------------------
+
+struct Key {
+  std::string_view name;
+  Setter set;
+};
+
+struct Section {
+  std::string_view name;
+  std::span<const Key> keys;
+};
+
+constexpr Key kLocaleKeys[] = {
+    {"default", set_default_locale},
+    {"domains", set_domain_locales},
+};
+constexpr Key kOrganizationKeys[] = {
+    {"name", set_string<&Config::organization>},
+    {"support", set_string<&Config::support>},
+};
+constexpr Key kTemplatesKeys[] = {
+    {"directory", set_string<&Config::templates_directory>},
+};
+constexpr Key kRulesKeys[] = {
+    {"file", set_string<&Config::rules_file>},
+};
+constexpr Key kRewriteKeys[] = {
+    {"max_message_bytes", set_max_message_bytes},
+};
+
+constexpr Section kSections[] = {
+    {"locale", kLocaleKeys},
+    {"organization", kOrganizationKeys},
+    {"templates", kTemplatesKeys},
+    {"rules", kRulesKeys},
+    {"rewrite", kRewriteKeys},
+};
+
+template <typename Entries>
+std::string known_names(const Entries& entries) {
+  std::string names;
+  for (const auto& entry : entries) {
+    if (!names.empty()) names += ", ";
+    names += entry.name;
+  }
+  return names;
+}
+
+bool apply_section(const Section& section, const toml::node& node, Config& config, Context& ctx) {
+  const auto* table = node.as_table();
+  if (table == nullptr) {
+    return ctx.fail(node, std::string(section.name) + " must be a table ([" + std::string(section.name) +
+                              "]), not " + std::string(type_name(node)));
+  }
+  for (const auto& [key, value] : *table) {
+    const std::string path = std::string(section.name) + "." + std::string(key.str());
+    const Key* known = nullptr;
+    for (const Key& candidate : section.keys) {
+      if (candidate.name == key.str()) known = &candidate;
+    }
+    if (known == nullptr) {
+      return ctx.fail(key.source(), "unknown key " + path + " (known keys in [" + std::string(section.name) +
+                                        "]: " + known_names(section.keys) + ")");
+    }
+    if (!known->set(value, path, config, ctx)) return false;
+  }
+  return true;
+}
+
+bool apply(const toml::table& root, Config& config, Context& ctx) {
+  for (const auto& [key, value] : root) {
+    const Section* known = nullptr;
+    for (const Section& candidate : kSections) {
+      if (candidate.name == key.str()) known = &candidate;
+    }
+    if (known == nullptr) {
+      const std::string what = value.is_table() ? "unknown table [" + std::string(key.str()) + "]"
+                                                : "unknown key " + std::string(key.str()) + " outside any table";
+      return ctx.fail(key.source(), what + " (known tables: " + known_names(kSections) + ")");
+    }
+    if (!apply_section(*known, value, config, ctx)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Config> load_text(std::string_view toml_text, std::string_view source_name, std::string& error) {
+  Context ctx(source_name);
+  try {
+    toml::table root;
+    try {
+      root = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& e) {
+      ctx.fail(e.source(), e.description());
+      error = ctx.take_error();
+      return std::nullopt;
+    }
+    Config config;
+    if (!apply(root, config, ctx)) {
+      error = ctx.take_error();
+      return std::nullopt;
+    }
+    error.clear();
+    return config;
+  } catch (const std::exception& e) {
+    error = std::string(source_name) + ": " + e.what();
+    return std::nullopt;
+  }
+}
+
+std::optional<Config> load_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    error = path + ": cannot read: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  return load_text(text.str(), path, error);
+}
+
+}  // namespace clearbounce::config

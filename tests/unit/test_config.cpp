@@ -1,0 +1,224 @@
+// The configuration loader: defaults, every key, and errors with file:line.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace {
+
+using clearbounce::config::Config;
+using clearbounce::config::load_file;
+using clearbounce::config::load_text;
+
+// Loads text that must be rejected and returns the error.
+std::string error_of(std::string_view toml) {
+  std::string error;
+  const auto config = load_text(toml, "test.toml", error);
+  EXPECT_FALSE(config.has_value()) << "accepted: " << toml;
+  EXPECT_FALSE(error.empty());
+  return error;
+}
+
+TEST(Config, EmptyTextGivesTheDefaults) {
+  std::string error = "stale";
+  const auto config = load_text("", "empty.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_TRUE(error.empty());
+  EXPECT_EQ(config->default_locale, "en");
+  EXPECT_TRUE(config->domain_locales.empty());
+  EXPECT_EQ(config->organization, "");
+  EXPECT_EQ(config->support, "");
+  EXPECT_EQ(config->templates_directory, "");
+  EXPECT_EQ(config->rules_file, "");
+  EXPECT_EQ(config->max_message_bytes, 10u * 1024u * 1024u);
+}
+
+TEST(Config, CommentsAndEmptyTablesGiveTheDefaults) {
+  std::string error;
+  const auto config = load_text("# nothing set\n[locale]\n[rewrite]\n", "c.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_EQ(config->default_locale, "en");
+  EXPECT_EQ(config->max_message_bytes, 10u << 20);
+}
+
+TEST(Config, EveryKeyIsRead) {
+  std::string error;
+  const auto config = load_text(R"(
+[locale]
+default = "de-AT"
+domains = { "example.de" = "de", "Example.JP" = "ja", "example.cn" = "zh-Hans" }
+
+[organization]
+name = "Example GmbH"
+support = "helpdesk@example.com, +43 1 234 56 78"
+
+[templates]
+directory = "/etc/clearbounce/templates"
+
+[rules]
+file = "/etc/clearbounce/rules.toml"
+
+[rewrite]
+max_message_bytes = 2_000_000
+)",
+                                "full.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_EQ(config->default_locale, "de-AT");
+  ASSERT_EQ(config->domain_locales.size(), 3u);
+  EXPECT_EQ(config->domain_locales.at("example.de"), "de");
+  EXPECT_EQ(config->domain_locales.at("example.jp"), "ja");  // domains compare lower-case
+  EXPECT_EQ(config->domain_locales.at("example.cn"), "zh-Hans");
+  EXPECT_EQ(config->organization, "Example GmbH");
+  EXPECT_EQ(config->support, "helpdesk@example.com, +43 1 234 56 78");
+  EXPECT_EQ(config->templates_directory, "/etc/clearbounce/templates");
+  EXPECT_EQ(config->rules_file, "/etc/clearbounce/rules.toml");
+  EXPECT_EQ(config->max_message_bytes, 2000000u);
+}
+
+TEST(Config, DomainsAsASubTableAndDottedKeys) {
+  std::string error;
+  const auto config = load_text("organization.name = \"Example\"\n[locale.domains]\n\"example.at\" = \"de-AT\"\n",
+                                "d.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_EQ(config->organization, "Example");
+  EXPECT_EQ(config->domain_locales.at("example.at"), "de-AT");
+}
+
+TEST(Config, UnknownKeyIsAnErrorWithItsLine) {
+  const std::string error = error_of("[organization]\nname = \"Example\"\nnmae = \"typo\"\n");
+  EXPECT_NE(error.find("test.toml:3"), std::string::npos) << error;
+  EXPECT_NE(error.find("organization.nmae"), std::string::npos) << error;
+}
+
+TEST(Config, UnknownTableIsAnErrorWithItsLine) {
+  const std::string error = error_of("[locale]\ndefault = \"de\"\n\n[localle]\ndefault = \"en\"\n");
+  EXPECT_NE(error.find("test.toml:4"), std::string::npos) << error;
+  EXPECT_NE(error.find("localle"), std::string::npos) << error;
+  const std::string top = error_of("\n\ndefault = \"de\"\n");
+  EXPECT_NE(top.find("test.toml:3"), std::string::npos) << top;
+}
+
+TEST(Config, WrongTypeIsAnErrorWithItsLine) {
+  std::string error = error_of("[rewrite]\n\nmax_message_bytes = \"10 MiB\"\n");
+  EXPECT_NE(error.find("test.toml:3"), std::string::npos) << error;
+  EXPECT_NE(error.find("rewrite.max_message_bytes"), std::string::npos) << error;
+  EXPECT_NE(error.find("integer"), std::string::npos) << error;
+
+  error = error_of("[organization]\nname = 42\n");
+  EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;
+  EXPECT_NE(error.find("string"), std::string::npos) << error;
+
+  error = error_of("[locale]\ndomains = \"example.de=de\"\n");
+  EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;
+
+  error = error_of("locale = \"de\"\n");
+  EXPECT_NE(error.find("test.toml:1"), std::string::npos) << error;
+
+  error = error_of("[rewrite]\nmax_message_bytes = 1.5\n");
+  EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;
+
+  error = error_of("[locale.domains]\n\"example.de\" = [\"de\"]\n");
+  EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;
+}
+
+TEST(Config, NonPositiveSizeIsAnError) {
+  for (const char* text : {"[rewrite]\nmax_message_bytes = 0\n", "[rewrite]\nmax_message_bytes = -5\n"}) {
+    const std::string error = error_of(text);
+    EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;
+    EXPECT_NE(error.find("positive"), std::string::npos) << error;
+  }
+}
+
+TEST(Config, BadTomlIsAnErrorWithItsLine) {
+  std::string error = error_of("[locale]\ndefault = \"de\"\n\nname = \"unterminated\n");
+  EXPECT_NE(error.find("test.toml:4"), std::string::npos) << error;
+  error = error_of("[locale]\ndefault = \"de\"\ndefault = \"en\"\n");  // duplicate key
+  EXPECT_NE(error.find("test.toml:3"), std::string::npos) << error;
+}
+
+TEST(Config, BadLocaleTagIsAnError) {
+  for (const char* tag : {"de_AT", "", "-de", "de-", "de--AT", "d", "deutsch-österreich", "en US", "toolongtag"}) {
+    const std::string error = error_of(std::string("[locale]\ndefault = \"") + tag + "\"\n");
+    EXPECT_NE(error.find("test.toml:2"), std::string::npos) << tag << ": " << error;
+    EXPECT_NE(error.find("locale"), std::string::npos) << error;
+  }
+  const std::string error = error_of("[locale.domains]\n\"example.de\" = \"de_DE\"\n");
+  EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;
+  // Tags that are fine.
+  for (const char* tag : {"en", "de-AT", "zh-Hans", "es-419", "sr-Latn-RS"}) {
+    std::string ok_error;
+    EXPECT_TRUE(load_text(std::string("[locale]\ndefault = \"") + tag + "\"\n", "t.toml", ok_error)) << tag << ok_error;
+  }
+}
+
+TEST(Config, BadDomainIsAnError) {
+  for (const char* domain : {"exa mple.de", ".example.de", "example..de", ""}) {
+    const std::string error = error_of(std::string("[locale.domains]\n\"") + domain + "\" = \"de\"\n");
+    EXPECT_NE(error.find("test.toml:2"), std::string::npos) << domain << ": " << error;
+  }
+  const std::string twice = error_of("[locale.domains]\n\"example.de\" = \"de\"\n\"EXAMPLE.de\" = \"en\"\n");
+  EXPECT_NE(twice.find("test.toml:3"), std::string::npos) << twice;
+}
+
+TEST(Config, LoadFileReadsAFileAndNamesItInErrors) {
+  const std::string path = testing::TempDir() + "clearbounce_config_test.toml";
+  {
+    std::ofstream(path) << "[organization]\nname = \"File Org\"\n";
+  }
+  std::string error;
+  const auto config = load_file(path, error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_EQ(config->organization, "File Org");
+
+  {
+    std::ofstream(path) << "[organization]\n\nsupprt = \"x\"\n";
+  }
+  EXPECT_FALSE(load_file(path, error).has_value());
+  EXPECT_NE(error.find(path + ":3"), std::string::npos) << error;
+  std::remove(path.c_str());
+
+  EXPECT_FALSE(load_file(path + ".missing", error).has_value());
+  EXPECT_NE(error.find(path + ".missing"), std::string::npos) << error;
+}
+
+TEST(Config, ShippedExampleConfigLoadsToTheDefaults) {
+  const std::string path = std::string(CLEARBOUNCE_SOURCE_DIR) + "/config/clearbounce.toml";
+  std::string error;
+  const auto config = load_file(path, error);
+  ASSERT_TRUE(config.has_value()) << error;
+  const Config defaults;
+  EXPECT_EQ(config->default_locale, defaults.default_locale);
+  EXPECT_EQ(config->domain_locales, defaults.domain_locales);
+  EXPECT_EQ(config->organization, defaults.organization);
+  EXPECT_EQ(config->support, defaults.support);
+  EXPECT_EQ(config->templates_directory, defaults.templates_directory);
+  EXPECT_EQ(config->rules_file, defaults.rules_file);
+  EXPECT_EQ(config->max_message_bytes, defaults.max_message_bytes);
+}
+
+// Every key of the shipped example, with its comment marker removed, is a
+// valid setting: the documentation cannot drift from the loader.
+TEST(Config, ShippedExampleDocumentsEveryKey) {
+  std::ifstream in(std::string(CLEARBOUNCE_SOURCE_DIR) + "/config/clearbounce.toml");
+  ASSERT_TRUE(in);
+  std::string uncommented;
+  std::string line;
+  while (std::getline(in, line)) {
+    // "#key = value" lines are settings; "# text" lines are prose.
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && line[1] != '#') line.erase(0, 1);
+    uncommented += line + "\n";
+  }
+  std::string error;
+  const auto config = load_text(uncommented, "uncommented.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  for (const std::string_view key : {"default =", "domains", "name =", "support =", "directory =", "file =",
+                                     "max_message_bytes ="}) {
+    EXPECT_NE(uncommented.find(key), std::string::npos) << key;
+  }
+  EXPECT_FALSE(config->domain_locales.empty());  // the example shows the map's shape
+}
+
+}  // namespace
