@@ -13,5 +13,8 @@ inline constexpr int kExitFailure = 1;  // configuration or output error
 inline constexpr int kExitUsage = 2;
 
 int run_classify(std::span<const std::string_view> args);
+int run_rewrite(std::span<const std::string_view> args);
+int run_preview(std::span<const std::string_view> args);
+int run_lint(std::span<const std::string_view> args);
 
 }  // namespace clearbounce::cli

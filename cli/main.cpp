@@ -27,6 +27,9 @@ struct Command {
 constexpr Command kCommands[] = {
     {"classify", "name the cause of each failed recipient in bounce messages",
      clearbounce::cli::run_classify},
+    {"rewrite", "print a bounce as the milter would pass it on", clearbounce::cli::run_rewrite},
+    {"preview", "show the text of one category in one locale", clearbounce::cli::run_preview},
+    {"lint", "check the configuration, the rule set and the catalogues", clearbounce::cli::run_lint},
 };
 
 void print_usage(std::FILE* to) {
