@@ -198,7 +198,7 @@ void Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
     const auto forward = text(base + "forward", values);
     if (!forward.empty()) {
       paragraph("text.forward", values);
-      text_ += "    \"" + forward + "\"\n\n";
+      text_ += "    " + forward + "\n\n";
       html_ += "<blockquote>" + html(base + "forward", values) + "</blockquote>\n";
     }
     const bool deadline_known = values.count("retry_until") != 0;

@@ -73,8 +73,9 @@ def lines_with_offsets(data):
 class RawPart:
     """A MIME part as byte ranges of the file it came from."""
 
-    def __init__(self, raw, offset=0):
+    def __init__(self, raw, offset=0, top_level=False):
         self.raw = raw
+        self.top_level = top_level  # a whole message: may start with an mbox "From " line
         self.offset = offset  # where raw starts in the file
         self.body_offset = offset
         self.header = b""
@@ -98,7 +99,9 @@ class RawPart:
                 body_start = nxt
                 break
             line = self.raw[start:nxt]
-            if line[:1] in (b" ", b"\t") and current is not None:
+            if self.top_level and start == 0 and line.startswith(b"From "):
+                pass  # mbox separator, kept in the header bytes
+            elif line[:1] in (b" ", b"\t") and current is not None:
                 current += line
                 self.fields[-1] = current
             elif HEADER_NAME.match(line):
@@ -194,9 +197,20 @@ def line_end_kinds(data):
     return kinds
 
 
+def without_mbox_line(data):
+    """Drops a leading mbox "From " line, which is not part of the message."""
+    if data.startswith(b"From "):
+        end = data.find(b"\n")
+        return data[end + 1:] if end >= 0 else b""
+    return data
+
+
 def check_pair(original, rewritten):
     """Returns the list of problems (empty when the pair passes)."""
     problems = []
+    if original.startswith(b"From ") != rewritten.startswith(b"From "):
+        problems.append("the mbox From line was not kept as it was")
+    original, rewritten = without_mbox_line(original), without_mbox_line(rewritten)
 
     # The email package's view.
     try:
@@ -219,8 +233,8 @@ def check_pair(original, rewritten):
         problems.extend(check_notification(after_parts[0]))
 
     # The bytes.
-    raw_before = RawPart(original)
-    raw_after = RawPart(rewritten)
+    raw_before = RawPart(original, top_level=True)
+    raw_after = RawPart(rewritten, top_level=True)
     report_before = find_raw_report(raw_before)
     report_after = find_raw_report(raw_after)
     if report_before is None or report_after is None:
