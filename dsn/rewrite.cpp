@@ -319,31 +319,35 @@ std::string encode_quoted_printable(std::string_view text, std::string_view line
     const std::string_view line =
         text.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start);
     std::size_t column = 0;
+    char token[3];
     for (std::size_t i = 0; i < line.size(); ++i) {
-      const auto token_for = [&](bool at_line_start) {
+      // The encoding of line[i] into `token`; returns its length.
+      const auto token_for = [&](bool at_line_start) -> std::size_t {
         const auto c = static_cast<unsigned char>(line[i]);
         const bool last = i + 1 == line.size();
         bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
-        if (at_line_start && (line.substr(i).starts_with("From ") || line.substr(i).starts_with("--") || c == '.')) {
+        if (at_line_start && (c == '.' || (c == 'F' && line.substr(i).starts_with("From ")) ||
+                              (c == '-' && line.substr(i).starts_with("--")))) {
           literal = false;
         }
-        std::string token;
         if (literal) {
-          token.push_back(static_cast<char>(c));
-        } else {
-          token = {'=', kHex[c >> 4], kHex[c & 0x0F]};
+          token[0] = static_cast<char>(c);
+          return 1;
         }
-        return token;
+        token[0] = '=';
+        token[1] = kHex[c >> 4];
+        token[2] = kHex[c & 0x0F];
+        return 3;
       };
-      std::string token = token_for(column == 0);
-      if (column + token.size() > kBodyLineWidth - 1) {
+      std::size_t length = token_for(column == 0);
+      if (column + length > kBodyLineWidth - 1) {
         out += '=';
         out.append(line_end);
         column = 0;
-        token = token_for(true);
+        length = token_for(true);
       }
-      out += token;
-      column += token.size();
+      out.append(token, length);
+      column += length;
     }
     if (nl == std::string_view::npos) break;
     out.append(line_end);
@@ -372,10 +376,18 @@ struct EncodedBody {
 // text (readable in the raw message), base64 for CJK and the like.
 EncodedBody encode_body(std::string_view utf8, std::string_view line_end) {
   const std::string text = normalize_newlines(sanitize_utf8(utf8));
-  std::string qp = encode_quoted_printable(text, line_end);
-  std::string b64 = encode_base64_lines(text, line_end);
-  if (b64.size() < qp.size()) return {"base64", std::move(b64)};
-  return {"quoted-printable", std::move(qp)};
+  // Estimate both sizes instead of encoding twice: quoted-printable writes
+  // three bytes for every byte outside printable ASCII (and '='), base64
+  // four for every three.
+  std::size_t escaped = 0;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80 || u == '=' || (u < 0x20 && u != '\n' && u != '\t')) ++escaped;
+  }
+  const std::size_t qp_size = text.size() + 2 * escaped;
+  const std::size_t base64_size = (text.size() + 2) / 3 * 4;
+  if (base64_size < qp_size) return {"base64", encode_base64_lines(text, line_end)};
+  return {"quoted-printable", encode_quoted_printable(text, line_end)};
 }
 
 // ---- finding the report ---------------------------------------------------
@@ -422,15 +434,19 @@ bool header_block_has_field(std::string_view block, std::string_view name) {
 // enclosing boundaries (neither may be a prefix of the other, which some
 // parsers would match).
 std::optional<std::string> fresh_boundary(std::string_view original, const std::vector<std::string_view>& enclosing) {
-  std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  try {
-    std::random_device device;
-    seed ^= (static_cast<std::uint64_t>(device()) << 32) | device();
-  } catch (const std::exception&) {
-    // No entropy source: the clock alone still gives a boundary that is then
-    // checked against the message like any other.
-  }
-  std::mt19937_64 generator(seed);
+  // One generator per thread, seeded once: opening the entropy source for
+  // every message costs more than the rest of the rewrite.
+  thread_local std::mt19937_64 generator = [] {
+    std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    try {
+      std::random_device device;
+      seed ^= (static_cast<std::uint64_t>(device()) << 32) | device();
+    } catch (const std::exception&) {
+      // No entropy source: the clock alone still gives a boundary that is
+      // then checked against the message like any other.
+    }
+    return std::mt19937_64(seed);
+  }();
   constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
   for (int attempt = 0; attempt < 16; ++attempt) {
