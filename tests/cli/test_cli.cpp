@@ -102,10 +102,20 @@ TEST_F(ClassifyCli, NoArgumentsIsUsageError) {
 }
 
 TEST_F(ClassifyCli, UnknownCommandIsUsageError) {
-  for (const std::string command : {"frobnicate", "rewrite", "--frobnicate"}) {
+  for (const std::string command : {"frobnicate", "--frobnicate"}) {
     const RunResult r = run({command});
     EXPECT_EQ(r.exit_code, 2) << command;
     EXPECT_NE(r.err.find("Usage:"), std::string::npos) << command;
+  }
+}
+
+TEST_F(ClassifyCli, TextCommandsWithoutTheirArgumentsAreUsageErrors) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"rewrite"}, {"preview"}, {"preview", "--category", "no.such.category"},
+        {"lint", "--frobnicate"}, {"rewrite", "--locale"}}) {
+    const RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << args.front();
+    EXPECT_NE(r.err.find("clearbounce"), std::string::npos) << args.front();
   }
 }
 
