@@ -478,6 +478,28 @@ TEST(RewriteReport, AddsSubjectWhenThereIsNone) {
   EXPECT_EQ(count_lines_starting_with(header_section(run.outcome.rewritten->message), "Subject:"), 1u);
 }
 
+TEST(RewriteReport, ReplacesAFoldedSubjectEntirely) {
+  std::string input(kHeadersBounce);
+  input.replace(input.find("Subject: Undelivered Mail Returned to Sender\n"), 45,
+                "Subject: Undelivered Mail\n Returned to Sender\n");
+  const Rewrite run = rewrite(input, german_request());
+  ASSERT_TRUE(run.outcome.rewritten) << run.outcome.reason;
+  const std::string& out = run.outcome.rewritten->message;
+  EXPECT_EQ(out.find("Returned to Sender"), std::string::npos);
+  const auto again = parse_mime(out);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->root.header_text("Subject"), "Zustellung fehlgeschlagen: Grüße");
+  EXPECT_TRUE(header_section(out).starts_with("From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\nSubject: "));
+}
+
+TEST(RewriteReport, KeepsAnMboxFromLine) {
+  const std::string input = "From MAILER-DAEMON  Tue Nov 14 22:13:20 2023\n" + std::string(kBounce);
+  const Rewrite run = rewrite(input, german_request());
+  ASSERT_TRUE(run.outcome.rewritten) << run.outcome.reason;
+  EXPECT_TRUE(run.outcome.rewritten->message.starts_with(
+      "From MAILER-DAEMON  Tue Nov 14 22:13:20 2023\nReturn-Path: <>\n"));
+}
+
 TEST(RewriteReport, HeaderEditsAndBodyMatchTheMessage) {
   const Rewrite run = rewrite(crlf(kBounce), german_request());
   ASSERT_TRUE(run.outcome.rewritten) << run.outcome.reason;
