@@ -8,25 +8,6 @@
 
 namespace clearbounce::dsn::detail {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  const auto not_space = [](char c) { return c != ' ' && c != '\t' && c != '\r' && c != '\n'; };
-  while (!s.empty() && !not_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && !not_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 namespace {
 
 bool is_addr_char(unsigned char c) {

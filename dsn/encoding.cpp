@@ -8,37 +8,18 @@
 #include <cstdint>
 #include <memory>
 
+#include "dsn/ascii.hpp"
+
 namespace clearbounce::dsn {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower_copy(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
-constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::ascii_lower;
+using detail::iequals;
+using detail::is_space;
+using detail::is_wsp;
+using detail::trim;
 
 constexpr int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
@@ -217,7 +198,7 @@ Charset classify_charset(std::string_view label) {
                     c == '_' || c == '.' || c == ':' || c == '+';
     if (!ok) return cs;
   }
-  std::string lower = lower_copy(label);
+  std::string lower = detail::to_lower(label);
   for (const Alias& a : kAliases) {
     if (lower == a.label) {
       cs.iconv_name = a.iconv_name;
@@ -574,7 +555,7 @@ HeaderValueWithParams parse_header_params_impl(std::string_view s) {
     if (i >= s.size()) break;
     const std::size_t name_start = i;
     while (i < s.size() && s[i] != '=' && s[i] != ';' && !is_space(s[i]) && s[i] != '(' && s[i] != '"') ++i;
-    std::string name = lower_copy(s.substr(name_start, i - name_start));
+    std::string name = detail::to_lower(s.substr(name_start, i - name_start));
     i = skip_cfws(s, i);
     if (i >= s.size() || s[i] != '=' || name.empty()) {
       // Not "name=value": skip to the next ';', stepping over quoted strings.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dsn/ascii.hpp"
 #include "dsn/report.hpp"
 
 namespace clearbounce::dsn::detail {
@@ -27,8 +28,5 @@ void complete_from_diagnostic(RecipientReport& r);
 // The first e-mail address in `text` (bare), or empty.
 std::string first_address(std::string_view text);
 
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
-std::string_view trim(std::string_view s);
 
 }  // namespace clearbounce::dsn::detail

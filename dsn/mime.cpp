@@ -1,4 +1,5 @@
 #include "dsn/mime.hpp"
+#include "dsn/ascii.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -14,19 +15,9 @@ constexpr std::size_t kHardMaxDepth = 256;
 // Hostile input could otherwise produce a warning per line.
 constexpr std::size_t kMaxWarnings = 64;
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
+using detail::ascii_lower;
+using detail::iequals;
+using detail::is_wsp;
 
 struct Line {
   std::size_t start = 0;
@@ -92,11 +83,7 @@ UnindentedRun scan_unindented_run(std::string_view s, Line line) noexcept {
   }
 }
 
-std::string_view trim_view(std::string_view s) noexcept {
-  while (!s.empty() && (is_wsp(s.front()) || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (is_wsp(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+constexpr std::string_view trim_view(std::string_view s) noexcept { return detail::trim(s); }
 
 HeaderValueWithParams default_content_type(bool digest) {
   HeaderValueWithParams ct;

@@ -4,6 +4,7 @@
 // is copied through untouched. That is what keeps the machine-readable parts
 // byte for byte as the MTA wrote them.
 #include "dsn/rewrite.hpp"
+#include "dsn/ascii.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -27,17 +28,8 @@ constexpr std::size_t kEncodedWordOverhead = 12;
 // even an unfoldable value far below the 998-byte line limit.
 constexpr std::size_t kMaxXClearbounce = 900;
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using detail::ascii_lower;
+using detail::iequals;
 
 // Where `inner` starts inside `whole`, or nullopt when it is not a view into
 // it. Compared as addresses through std::less so that unrelated buffers are
