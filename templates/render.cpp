@@ -276,7 +276,9 @@ Rendered Writer::run() {
 
   const auto heading = text("text.technical", frame);
   // Not "-- ": mail programs would hide what follows as a signature.
-  text_ += heading + "\n" + std::string(std::min<std::size_t>(heading.size(), 60), '-') + "\n\n";
+  const auto characters = static_cast<std::size_t>(std::count_if(
+      heading.begin(), heading.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
+  text_ += heading + "\n" + std::string(std::min<std::size_t>(characters, 60), '-') + "\n\n";
   html_ += "<h2 style=\"font-size:1em\">" + html("text.technical", frame) + "</h2>\n";
   for (const auto i : order) technical(recipients[i]);
   paragraph("text.original_attached", frame);
