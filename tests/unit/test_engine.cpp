@@ -1,7 +1,11 @@
 // The whole pipeline: bytes in, rewritten bytes (or the reason why not) out.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <unistd.h>
 
 #include "dsn/encoding.hpp"
 #include "dsn/mime.hpp"
@@ -175,6 +179,53 @@ TEST_F(EngineTest, DelayedReportsSayWeKeepTrying) {
   EXPECT_EQ(out.categories.front(), "tls.certificate_not_verified");
   const auto headers = header_section(out.result.message);
   EXPECT_NE(headers.find("Subject: Not delivered yet"), std::string::npos) << headers;
+}
+
+}  // namespace
+
+namespace {
+
+// A folder for an administrator's catalogue files, removed afterwards.
+class OverrideFolder {
+ public:
+  OverrideFolder() : path_(std::filesystem::temp_directory_path() / ("cb-templates-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~OverrideFolder() { std::filesystem::remove_all(path_); }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(path_ / name) << text; }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST_F(EngineTest, AdministratorsOverrideSingleEntries) {
+  OverrideFolder folder;
+  folder.write("en.toml",
+               "[locale]\ntag = \"en\"\n[text]\nclosing = \"Call the service desk on 0800 123.\"\n"
+               "[category.\"recipient.unknown\"]\nfix = [\"Look the address up in the staff directory.\"]\n");
+  clearbounce::config::Config config;
+  config.templates_directory = folder.path();
+  const auto engine = load(config);
+  ASSERT_TRUE(engine);
+  const auto out = engine->process(dsn("550 5.1.1 <bob@example.org>: User unknown", kReturned));
+  ASSERT_TRUE(out.rewritten) << out.reason;
+  EXPECT_NE(out.result.message.find("Call the service desk on 0800 123."), std::string::npos);
+  EXPECT_NE(out.result.message.find("staff directory"), std::string::npos);
+  // Entries not overridden still come from the shipped catalogue.
+  EXPECT_NE(out.result.message.find("Technical details for support staff"), std::string::npos);
+}
+
+TEST_F(EngineTest, BadOverrideIsRefusedWithFileAndLine) {
+  OverrideFolder folder;
+  folder.write("de.toml", "[locale]\ntag = \"de\"\n[text]\n\ngreeting = \"Hallo {vorname}\"\n");
+  clearbounce::config::Config config;
+  config.templates_directory = folder.path();
+  std::vector<std::string> errors;
+  EXPECT_FALSE(Engine::load(config, errors));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.front().find("de.toml:5"), std::string::npos) << errors.front();
+  EXPECT_NE(errors.front().find("{vorname}"), std::string::npos) << errors.front();
 }
 
 }  // namespace
