@@ -8,6 +8,8 @@ CLEARBOUNCE_DEPS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3
+  postfix swaks openssl
+  m4 liblockfile1 libwrap0
 )
 
 # Installs whatever is missing from the list with apt-get. Nothing is fetched

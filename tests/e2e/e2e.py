@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+"""End-to-end tests of clearbounce with real mail servers (Python standard library only).
+
+Scenarios (one ctest test each):
+
+  postfix-baseline   a private Postfix instance bounces mail to scripted failing
+                     SMTP peers; no milter. Every DSN it writes is checked with
+                     `clearbounce classify` and `clearbounce rewrite`.
+  postfix-bounce     the same with clearbounce-milter in non_smtpd_milters
+                     (internal_mail_filter_classes = bounce): once in dry_run,
+                     once for real; the delivered DSNs carry the right
+                     X-Clearbounce and machine-readable parts identical to the
+                     dry run's.
+  postfix-smtpd      the milter in smtpd_milters; a real Postfix DSN is sent in
+                     over SMTP with swaks.
+  postfix-faults     milter not running, stopped (too slow) and killed in the
+                     middle of a transaction: Postfix delivers the original DSN
+                     (default_action = accept); nothing lost or duplicated.
+  sendmail           an unpacked Sendmail with INPUT_MAIL_FILTER receives a DSN
+                     over SMTP (see sendmail_instance.py).
+
+Exit status: 0 passed, 1 failed, 77 skipped (not root, no postfix, no milter).
+Nothing is installed; everything runs under --workdir, which is kept for a look
+after a failure (maillog, maildirs, milter logs).
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import dsn_parts  # noqa: E402
+from postfix_instance import PostfixInstance, PostfixError, free_port  # noqa: E402
+from smtp_peer import Peer  # noqa: E402
+
+SKIP = 77
+ORIGINAL_DATE = "Sun, 01 Nov 2026 12:00:00 +0000"
+ROUND_TIMEOUT = 150  # seconds to wait for every DSN of a round
+
+
+class Skip(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+def log(message):
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The scripted cases
+
+
+class Case:
+    """One recipient domain, the peer behind it, and the DSNs Postfix must send
+    for it: {action: expected category}."""
+
+    def __init__(self, name, behaviour, args=(), expect=None, language=None, tls=None, logged=None):
+        self.name = name
+        self.logged = logged  # what Postfix's log must say about this peer (the case's real cause)
+        self.behaviour = behaviour  # None: nothing listens (connection refused)
+        self.args = list(args)
+        self.expect = expect
+        self.language = language
+        self.tls = tls  # TLS policy for this nexthop, or None
+        self.domain = f"{name}.test"
+        self.recipient = f"bob@{self.domain}"
+        self.nexthop = None
+        self.peer = None
+
+    @property
+    def locale(self):
+        return self.language or "en"
+
+
+def make_cases(certs):
+    temporary = {"delayed", "failed"}
+    cases = [
+        Case("unknown", "reject-rcpt",
+             ["550 5.1.1 <bob@unknown.test>: Recipient address rejected: User unknown in local recipient table"],
+             {"failed": "recipient.unknown"}, language="de"),
+        Case("mailbox-full", "reject-rcpt",
+             ["552 5.2.2 <bob@mailbox-full.test>: Recipient address rejected: Mailbox full"],
+             {"failed": "recipient.mailbox_full"}),
+        Case("refused", None, [],
+             {"delayed": "network.connection_refused", "failed": "delivery.expired"}),
+        Case("greeting-timeout", "silent", [],
+             {"delayed": "network.greeting_timeout", "failed": "delivery.expired"}),
+        Case("lost-connection", "drop-after-rcpt", [],
+             {"delayed": "network.connection_lost", "failed": "network.connection_lost"}),
+        Case("tls-expired", "starttls", certs["expired"],
+             {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="certificate has expired"),
+        Case("tls-self-signed", "starttls", certs["self-signed"],
+             {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="self-signed certificate"),
+        Case("tls-wrong-name", "starttls", certs["wrong-name"],
+             {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="hostname mismatch"),
+        Case("tls-not-offered", "no-starttls", [],
+             {a: "tls.not_offered" for a in temporary}, tls="encrypt"),
+        Case("rate-limited", "rate-limit",
+             ["421 4.7.0 mx.rate-limited.test Too many messages from your IP, rate limit exceeded, try again later"],
+             {a: "throttle.rate_limited" for a in temporary}, language="fr"),
+    ]
+    return cases
+
+
+def make_certificates(directory):
+    """A test CA and three server certificates that fail verification: expired,
+    self-signed and issued for another name. Returns {kind: [cert, key]}."""
+    os.makedirs(directory, exist_ok=True)
+
+    def openssl(*args):
+        result = subprocess.run(["openssl", *args], cwd=directory, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        if result.returncode != 0:
+            raise Failure(f"openssl {' '.join(args)} failed:\n{result.stdout}")
+        return result.stdout
+
+    key_args = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *key_args, "-keyout", "ca.key", "-out", "ca.crt",
+            "-subj", "/CN=clearbounce e2e test CA", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    def signed(name, cn, days):
+        with open(os.path.join(directory, f"{name}.ext"), "w") as f:
+            f.write(f"subjectAltName=DNS:{cn}\nbasicConstraints=CA:FALSE\n")
+        openssl("req", *key_args, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", f"{name}.crt", "-days", str(days), "-extfile", f"{name}.ext")
+
+    signed("expired", "mx.tls.test", -1)  # notAfter a day before notBefore: expired
+    signed("wrong-name", "mx.elsewhere.test", 2)
+    openssl("req", "-x509", *key_args, "-keyout", "self-signed.key", "-out", "self-signed.crt",
+            "-subj", "/CN=mx.tls.test", "-days", "2", "-addext", "subjectAltName=DNS:mx.tls.test")
+
+    # Each must fail for its own reason; otherwise the case tests nothing.
+    for name, reason in (("expired", "certificate has expired"), ("self-signed", "self-signed certificate"),
+                         ("wrong-name", None)):
+        result = subprocess.run(["openssl", "verify", "-CAfile", "ca.crt", *(["-verify_hostname", "mx.tls.test"]
+                                                                              if reason is None else []),
+                                 f"{name}.crt"], cwd=directory, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        wanted = reason or "hostname mismatch"
+        if result.returncode == 0 or wanted not in result.stdout:
+            raise Failure(f"test certificate {name} does not fail with '{wanted}':\n{result.stdout}")
+    return {name: [os.path.join(directory, f"{name}.crt"), os.path.join(directory, f"{name}.key")]
+            for name in ("expired", "self-signed", "wrong-name")} | {"ca": os.path.join(directory, "ca.crt")}
+
+
+def start_peers(cases, net):
+    """Starts a peer per case on 127.0.<net>.<10+i> (a free port each)."""
+    peers = []
+    for i, case in enumerate(cases):
+        address = f"127.0.{net}.{10 + i}"
+        if case.behaviour is None:
+            port = free_port(address)  # nothing listens there: connection refused
+        else:
+            case.peer = Peer(address, 0, case.behaviour, case.args, name=f"mx.{case.domain}")
+            peers.append(case.peer)
+            port = case.peer.port
+        case.nexthop = f"[{address}]:{port}"
+    return peers
+
+
+def transports_for(cases):
+    return {case.domain: f"smtp:{case.nexthop}" for case in cases}
+
+
+def tls_policy_for(cases):
+    return {case.nexthop: case.tls for case in cases if case.tls}
+
+
+# ---------------------------------------------------------------------------
+# Sending and collecting
+
+
+def original_message(case, sender="alice@origin.test", tag="e2e"):
+    lines = [
+        f"From: Alice <{sender}>",
+        f"To: Bob <{case.recipient}>",
+        f"Subject: {tag} test message for the {case.name} case",
+        f"Date: {ORIGINAL_DATE}",
+        f"Message-ID: <{case.name}.{tag}@origin.test>",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: 8bit",
+    ]
+    if case.language:
+        lines.append(f"Content-Language: {case.language}")
+    lines += ["", f"Hello Bob, this message goes to {case.recipient} and should bounce.", ""]
+    return ("\r\n".join(lines)).encode()
+
+
+def submit(instance, sender, recipient, data):
+    with smtplib.SMTP("127.0.0.1", instance.smtpd_port, local_hostname="client.origin.test", timeout=30) as smtp:
+        smtp.sendmail(sender, [recipient], data)
+
+
+def dsn_key(raw):
+    """(recipient domain, action) of a DSN with one recipient, or None."""
+    fields = dsn_parts.report_fields(raw)
+    if len(fields) != 1:
+        return None
+    recipient = fields[0].get("final-recipient", "").split(";")[-1].strip().lower()
+    return recipient.rpartition("@")[2], fields[0].get("action", "").lower()
+
+
+def wait_for_dsns(instance, cases, timeout=ROUND_TIMEOUT, box="alice"):
+    """Polls the sender's maildir until every expected DSN arrived (or timeout).
+    Returns ({(case name, action): [raw, ...]}, [unexpected raw messages])."""
+    by_domain = {case.domain: case for case in cases}
+    wanted = {(case.name, action) for case in cases for action in case.expect}
+    deadline = time.monotonic() + timeout
+    got, unexpected = {}, []
+    while True:
+        got, unexpected = {}, []
+        for _, raw in instance.messages(box):
+            key = dsn_key(raw)
+            case = by_domain.get(key[0]) if key else None
+            if case is None:
+                unexpected.append(raw)
+            else:
+                got.setdefault((case.name, key[1]), []).append(raw)
+        if wanted <= set(got) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    return got, unexpected
+
+
+def wait_queue_empty(instance, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not instance.queue_listing():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+class Checks:
+    """Collects failed assertions so that one run reports all of them."""
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.failures = []
+        self.passed = 0
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            log(f"  ok    {what}")
+        else:
+            self.failures.append(what)
+            log(f"  FAIL  {what}" + (f"\n        {detail}" if detail else ""))
+        return ok
+
+
+def run_cases_round(instance, cases, checks, label):
+    """Submits one message per case and waits for the DSNs. Returns the
+    collected {(case, action): raw}."""
+    for case in cases:
+        submit(instance, "alice@origin.test", case.recipient, original_message(case))
+    got, unexpected = wait_for_dsns(instance, cases)
+    collected = {}
+    for case in cases:
+        for action in case.expect:
+            raws = got.get((case.name, action), [])
+            checks.check(len(raws) == 1, f"{label}: {case.name}: one '{action}' DSN reached the sender",
+                         f"got {len(raws)}; maillog tail:\n{instance.log_tail(15)}")
+            if raws:
+                collected[(case.name, action)] = raws[0]
+        for (name, action), raws in got.items():
+            if name == case.name and action not in case.expect:
+                checks.check(False, f"{label}: {case.name}: no '{action}' DSN expected", f"got {len(raws)}")
+    maillog = instance.log()
+    for case in cases:
+        if case.logged:
+            address = case.nexthop[1:].split("]")[0]
+            said = [line for line in maillog.splitlines() if f"[{address}]" in line and case.logged in line]
+            checks.check(bool(said), f"{label}: {case.name}: Postfix logged '{case.logged}' for {address}")
+    checks.check(not unexpected, f"{label}: no other message reached the sender",
+                 f"{len(unexpected)} unexpected: " + "; ".join(str(dsn_parts.parse(r).get('Subject')) for r in unexpected))
+    postmaster = instance.messages("postmaster")
+    checks.check(not postmaster, f"{label}: nothing reached the postmaster",
+                 "; ".join(str(dsn_parts.parse(r).get('Subject')) for _, r in postmaster))
+    checks.check(wait_queue_empty(instance), f"{label}: the queue is empty afterwards",
+                 "\n".join(instance.queue_listing()))
+    return collected
+
+
+def save(directory, collected):
+    os.makedirs(directory, exist_ok=True)
+    for (name, action), raw in collected.items():
+        with open(os.path.join(directory, f"{name}.{action}.eml"), "wb") as f:
+            f.write(raw)
+
+
+# ---------------------------------------------------------------------------
+# The milter
+
+
+class Milter:
+    """clearbounce-milter run in the foreground with a config of our own."""
+
+    def __init__(self, binary, directory, dry_run, kind="unix"):
+        self.binary = binary
+        self.directory = directory
+        self.dry_run = dry_run
+        os.makedirs(directory, exist_ok=True)
+        os.chmod(directory, 0o755)
+        if kind == "unix":
+            self.path = os.path.join(directory, "milter.sock")
+            self.socket = f"unix:{self.path}"
+            self.postfix_spec = f"unix:{self.path}"
+        else:
+            self.port = free_port()
+            self.socket = f"inet:{self.port}@127.0.0.1"
+            self.postfix_spec = f"inet:127.0.0.1:{self.port}"
+        self.kind = kind
+        self.config = os.path.join(directory, "clearbounce.toml")
+        self.logfile = os.path.join(directory, "milter.log")
+        with open(self.config, "w") as f:
+            f.write("[milter]\n")
+            f.write(f'socket = "{self.socket}"\n')
+            f.write(f"dry_run = {'true' if dry_run else 'false'}\n")
+        self.process = None
+
+    @property
+    def postfix_milters(self):
+        return f"{{ {self.postfix_spec}, default_action=accept }}"
+
+    def start(self, timeout=15):
+        log_handle = open(self.logfile, "ab")
+        self.process = subprocess.Popen([self.binary, "-c", self.config, "-f"], stdout=log_handle,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log_handle.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise Failure(f"clearbounce-milter exited with {self.process.returncode}:\n{self.log_text()}")
+            if self.accepting():
+                if self.kind == "unix":
+                    # The test's cleanup runs as user postfix; the milter runs as root here.
+                    os.chmod(self.path, 0o666)
+                return
+            time.sleep(0.1)
+        raise Failure(f"clearbounce-milter did not open {self.socket}:\n{self.log_text()}")
+
+    def accepting(self):
+        s = socket.socket(socket.AF_UNIX if self.kind == "unix" else socket.AF_INET)
+        s.settimeout(1)
+        try:
+            s.connect(self.path if self.kind == "unix" else ("127.0.0.1", self.port))
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+    def signal(self, sig):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(sig)
+
+    def stop(self):
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGCONT)
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+    def log_text(self):
+        try:
+            with open(self.logfile, encoding="utf-8", errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+
+# ---------------------------------------------------------------------------
+# Scenarios
+
+
+TEMPORARY_FAILURE_SETTINGS = {
+    # A delay warning as soon as a message is deferred, and the final bounce
+    # a few retries later; retries every second or two.
+    "delay_warning_time": "1s",
+    "maximal_queue_lifetime": "12s",
+    "bounce_queue_lifetime": "12s",
+}
+
+
+def new_instance(work, name, cases, certs, main_extra=None):
+    extra = dict(TEMPORARY_FAILURE_SETTINGS)
+    extra.update(main_extra or {})
+    return PostfixInstance(os.path.join(work, name), transports_for(cases), tls_policy_for(cases),
+                           main_extra=extra, ca_file=certs["ca"])
+
+
+def scenario_postfix_baseline(args, work, checks):
+    """Postfix alone: the DSNs it writes for each case, then classify/rewrite."""
+    certs = make_certificates(os.path.join(work, "certs"))
+    cases = make_cases(certs)
+    peers = start_peers(cases, net=1)
+    instance = new_instance(work, "postfix", cases, certs)
+    try:
+        instance.start()
+        collected = run_cases_round(instance, cases, checks, "postfix")
+    finally:
+        instance.stop()
+        for peer in peers:
+            peer.close()
+    save(os.path.join(work, "dsn"), collected)
+    mislabels = []
+    for case in cases:
+        for action, category in case.expect.items():
+            raw = collected.get((case.name, action))
+            if raw is None:
+                continue
+            path = os.path.join(work, "dsn", f"{case.name}.{action}.eml")
+            result = subprocess.run([args.cli, "classify", "--json", path], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            rows = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+            got = rows[0].get("category") if len(rows) == 1 else None
+            diagnostic = rows[0].get("diagnostic") if rows else ""
+            if not checks.check(got == category, f"classify: {case.name} ({action}) is {category}",
+                                f"got {got!r} for: {diagnostic}"):
+                mislabels.append(f"{case.name} ({action}): {got} for {diagnostic!r}")
+            rewritten = subprocess.run([args.cli, "rewrite", path], stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+            header = dsn_parts.clearbounce_header(rewritten.stdout)
+            checks.check(header == {"category": category, "locale": case.locale},
+                         f"rewrite: {case.name} ({action}) gets X-Clearbounce category={category}; "
+                         f"locale={case.locale}", f"got {header}; stderr: {rewritten.stderr.decode()[-300:]}")
+            checks.check(dsn_parts.machine_parts(rewritten.stdout) == dsn_parts.machine_parts(raw)
+                         and dsn_parts.machine_parts(raw),
+                         f"rewrite: {case.name} ({action}) keeps the report parts byte-identical")
+    if mislabels:
+        log("Postfix wordings the classifier mislabels:\n  " + "\n  ".join(mislabels))
+
+
+def not_yet(args, work, checks):
+    raise Skip("this scenario is not written yet")
+
+
+SCENARIOS = {
+    "postfix-baseline": scenario_postfix_baseline,
+    "postfix-bounce": not_yet,
+    "postfix-smtpd": not_yet,
+    "postfix-faults": not_yet,
+    "sendmail": not_yet,
+}
+
+
+def preflight(args):
+    if os.geteuid() != 0:
+        raise Skip("the e2e tests run a private Postfix instance and need root")
+    if not shutil.which("postfix", path="/usr/sbin:/usr/bin:/sbin:/bin"):
+        raise Skip("postfix is not installed (./scripts/test.sh installs it)")
+    os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
+    for user in ("postfix", "nobody"):
+        try:
+            import pwd
+            pwd.getpwnam(user)
+        except KeyError:
+            raise Skip(f"no user {user}")
+    if not shutil.which("openssl"):
+        raise Skip("openssl is not installed")
+    if args.cli and not os.access(args.cli, os.X_OK):
+        raise Skip(f"{args.cli} is not built")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--cli", required=True, help="path of the clearbounce CLI")
+    parser.add_argument("--milter", help="path of clearbounce-milter")
+    parser.add_argument("--workdir", required=True, help="scratch directory (emptied first, kept afterwards)")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    try:
+        preflight(args)
+        work = os.path.abspath(os.path.join(args.workdir, args.scenario))
+        if os.path.exists(work):
+            shutil.rmtree(work)
+        os.makedirs(work)
+        os.chmod(work, 0o755)
+        checks = Checks(args.scenario)
+        log(f"{args.scenario}: working in {work}")
+        SCENARIOS[args.scenario](args, work, checks)
+    except Skip as skip:
+        log(f"SKIPPED {args.scenario}: {skip}")
+        return SKIP
+    except (Failure, PostfixError) as error:
+        log(f"FAILED {args.scenario}: {error}")
+        return 1
+    elapsed = time.monotonic() - started
+    if checks.failures:
+        log(f"FAILED {args.scenario}: {len(checks.failures)} of {len(checks.failures) + checks.passed} "
+            f"checks failed ({elapsed:.0f}s):\n  " + "\n  ".join(checks.failures))
+        return 1
+    log(f"PASSED {args.scenario}: {checks.passed} checks ({elapsed:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Scripted SMTP servers that fail in chosen ways (Python standard library only).
+
+Each peer listens on one loopback address and port and behaves as told:
+
+  reject-rcpt REPLY   answers RCPT TO with REPLY (e.g. "550 5.1.1 ... User unknown")
+  rate-limit REPLY    answers RCPT TO with a 421 REPLY and closes the connection
+  silent              accepts the connection and never sends a greeting
+  drop-after-rcpt     closes the connection when RCPT TO arrives, without an answer
+  starttls CERT KEY   offers STARTTLS and handshakes with this certificate
+  no-starttls         a plain ESMTP server that does not offer STARTTLS
+  accept              accepts every message (and counts it)
+
+Used in-process by e2e.py (start_peer) or on its own for manual tests:
+
+  smtp_peer.py 127.0.0.12:2525 reject-rcpt "550 5.1.1 User unknown"
+"""
+
+import socket
+import ssl
+import sys
+import threading
+
+HOSTNAME_SUFFIX = ".peer.test"
+
+
+class Peer:
+    """One listening socket served by a thread; connections get a thread each."""
+
+    def __init__(self, address, port, behaviour, args=(), name=None):
+        self.behaviour = behaviour
+        self.args = list(args)
+        self.name = name or f"mx-{behaviour}{HOSTNAME_SUFFIX}"
+        self.connections = 0
+        self.messages = 0
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((address, port))
+        self._sock.listen(16)
+        self.address, self.port = self._sock.getsockname()
+        self._stop = threading.Event()
+        self._open = set()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._stop.set()
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        with self._lock:
+            for conn in list(self._open):
+                try:
+                    conn.close()
+                except OSError:
+                    pass
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._open.add(conn)
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        conn.settimeout(120)
+        try:
+            Session(self, conn).run()
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            with self._lock:
+                self._open.discard(conn)
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+class Session:
+    def __init__(self, peer, conn):
+        self.peer = peer
+        self.conn = conn
+        self.file = conn.makefile("rb")
+        self.tls = False
+
+    def send(self, line):
+        self.conn.sendall(line.encode() + b"\r\n")
+
+    def readline(self):
+        line = self.file.readline(4096)
+        if not line:
+            raise ValueError("connection closed")
+        return line.decode("latin-1").rstrip("\r\n")
+
+    def run(self):
+        peer = self.peer
+        if peer.behaviour == "silent":
+            # Never greet; wait until the client gives up and closes.
+            while self.conn.recv(4096):
+                pass
+            return
+        self.send(f"220 {peer.name} ESMTP scripted peer")
+        while True:
+            line = self.readline()
+            verb = line.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                extensions = ["SIZE 10240000", "8BITMIME", "ENHANCEDSTATUSCODES"]
+                if peer.behaviour == "starttls" and not self.tls:
+                    extensions.append("STARTTLS")
+                if verb == "HELO":
+                    self.send(f"250 {peer.name}")
+                else:
+                    lines = [peer.name] + extensions
+                    for item in lines[:-1]:
+                        self.send(f"250-{item}")
+                    self.send(f"250 {lines[-1]}")
+            elif verb == "STARTTLS" and peer.behaviour == "starttls" and not self.tls:
+                self.send("220 2.0.0 Ready to start TLS")
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(peer.args[0], peer.args[1])
+                self.conn = context.wrap_socket(self.conn, server_side=True)
+                self.file = self.conn.makefile("rb")
+                self.tls = True
+            elif verb == "MAIL":
+                self.send("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                if peer.behaviour == "reject-rcpt":
+                    self.send(peer.args[0])
+                elif peer.behaviour == "rate-limit":
+                    self.send(peer.args[0])
+                    return
+                elif peer.behaviour == "drop-after-rcpt":
+                    self.conn.shutdown(socket.SHUT_RDWR)
+                    return
+                else:
+                    self.send("250 2.1.5 Ok")
+            elif verb == "DATA":
+                self.send("354 End data with <CR><LF>.<CR><LF>")
+                while self.readline() != ".":
+                    pass
+                peer.messages += 1
+                self.send("250 2.0.0 Ok: queued")
+            elif verb == "RSET" or verb == "NOOP":
+                self.send("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                self.send("221 2.0.0 Bye")
+                return
+            else:
+                self.send("502 5.5.2 Error: command not recognized")
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    host, _, port = argv[1].rpartition(":")
+    peer = Peer(host, int(port), argv[2], argv[3:])
+    print(f"listening on {peer.address}:{peer.port} ({peer.behaviour})", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        peer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
