@@ -359,22 +359,111 @@ const Category* Classifier::find_category(std::string_view id) const {
   return it == rules_->category_index.end() ? nullptr : &rules_->categories[it->second];
 }
 
+namespace {
+
+void collect_facts(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
+                   const dsn::BounceReport& report, std::map<std::string, std::string>& facts) {
+  for (const auto& fact : rs.facts) {
+    if (facts.count(fact.name)) continue;
+    std::string value;
+    if (RE2::PartialMatch(text, *fact.pattern, &value) && !value.empty()) facts.emplace(fact.name, value);
+  }
+  if (!r.remote_mta.empty()) facts["remote_host"] = r.remote_mta;
+  if (!r.remote_ip.empty()) facts["remote_ip"] = r.remote_ip;
+  if (!r.will_retry_until.empty()) facts["retry_until"] = r.will_retry_until;
+  if (!r.smtp_command.empty()) facts["smtp_command"] = r.smtp_command;
+  if (!report.reporting_mta.empty()) facts["reporting_mta"] = report.reporting_mta;
+  if (!report.dialect.empty()) facts["reporting_software"] = report.dialect;
+}
+
+// A provider's rule applies only to its hosts, a stage's rule only to its commands.
+bool applies(const WordingRule& rule, const dsn::RecipientReport& r, const dsn::BounceReport& report) {
+  if (rule.hosts) {
+    const std::string_view domain = std::string_view(r.recipient).substr(r.recipient.rfind('@') + 1);
+    if (!RE2::PartialMatch(r.remote_mta, *rule.hosts) && !RE2::PartialMatch(report.reporting_mta, *rule.hosts) &&
+        !RE2::PartialMatch(domain, *rule.hosts))
+      return false;
+  }
+  return rule.commands.empty() ||
+         std::find(rule.commands.begin(), rule.commands.end(), r.smtp_command) != rule.commands.end();
+}
+
+struct WordingMatch {
+  const WordingRule* rule = nullptr;
+  const WordingRule* expired_cause = nullptr;  // when `rule` says "gave up": the cause it names, if any
+  bool from_context = false;                   // found in the text around the diagnostic
+};
+
+// The rule that decides for `text`: specific wording before generic (weak)
+// wording, and within each the rule listed first.
+WordingMatch best_rule(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
+                       const dsn::BounceReport& report) {
+  WordingMatch out;
+  std::vector<int> matched;
+  if (text.empty() || !rs.wording->Match(text, &matched)) return out;
+  const std::size_t none = rs.rules.size();
+  std::size_t best = none, best_weak = none, best_not_expired = none;
+  for (const int pattern : matched) {
+    const auto index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
+    if (!applies(rs.rules[index], r, report)) continue;
+    if (rs.rules[index].weak) {
+      best_weak = std::min(best_weak, index);
+      continue;
+    }
+    best = std::min(best, index);
+    if (rs.rules[index].category != rs.expired_category) best_not_expired = std::min(best_not_expired, index);
+  }
+  if (best == none) {
+    if (best_weak != none) out.rule = &rs.rules[best_weak];
+    return out;
+  }
+  out.rule = &rs.rules[best];
+  if (best_not_expired != none && rs.rules[best].category == rs.expired_category) {
+    const WordingRule& other = rs.rules[best_not_expired];
+    // "Gave up" stays the outcome unless the cause named is more than a
+    // network failure, which only ever ends in giving up.
+    if (!rs.categories[other.category].expires_when_final) out.rule = &other;
+    else out.expired_cause = &other;
+  }
+  return out;
+}
+
+WordingMatch match_wording(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
+                           const dsn::BounceReport& report) {
+  auto match = best_rule(rs, text, r, report);
+  if ((match.rule && !match.rule->weak) || r.context.empty()) return match;
+  // The diagnostic may be cut short or generic; the text around it may
+  // name the cause.
+  auto around = best_rule(rs, text_for_matching(r.context), r, report);
+  if (around.rule && (!match.rule || !around.rule->weak)) {
+    around.from_context = true;
+    return around;
+  }
+  return match;
+}
+
+// Is this recipient still being retried? The report's Action decides, then
+// its codes, then what the category usually is.
+bool is_temporary(const dsn::RecipientReport& r, const Category& category) {
+  if (r.action == "delayed") return true;
+  if (r.action == "failed" || r.action == "expired") return false;
+  if (!r.status.empty()) return r.status[0] == '4';
+  if (!r.reply_code.empty()) return r.reply_code[0] == '4';
+  return category.temporary;
+}
+
+const CodeMeaning* lookup(const std::unordered_map<std::string, CodeMeaning>& table, const std::string& key) {
+  const auto it = table.find(key);
+  return it == table.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::BounceReport& report) const {
   const RuleSet& rs = *rules_;
   Classification out;
-
   const std::string text = text_for_matching(r.diagnostic);
-  for (const auto& fact : rs.facts) {
-    if (out.facts.count(fact.name)) continue;
-    std::string value;
-    if (RE2::PartialMatch(text, *fact.pattern, &value) && !value.empty()) out.facts.emplace(fact.name, value);
-  }
-  if (!r.remote_mta.empty()) out.facts["remote_host"] = r.remote_mta;
-  if (!r.remote_ip.empty()) out.facts["remote_ip"] = r.remote_ip;
-  if (!r.will_retry_until.empty()) out.facts["retry_until"] = r.will_retry_until;
-  if (!r.smtp_command.empty()) out.facts["smtp_command"] = r.smtp_command;
-  if (!report.reporting_mta.empty()) out.facts["reporting_mta"] = report.reporting_mta;
-  if (!report.dialect.empty()) out.facts["reporting_software"] = report.dialect;
+  collect_facts(rs, text, r, report, out.facts);
 
   if (report.kind == dsn::ReportKind::feedback_report) {
     out.reason = "feedback";
@@ -389,90 +478,34 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     return out;
   }
 
-  // The wording decides first; the status code, the diagnostic type, the
+  // The wording decides first; the diagnostic type, the status code, the
   // reporting software's habits and the reply code follow, in that order.
-  // When the best match is "gave up", the best other cause (if any).
-  const WordingRule* expired_cause = nullptr;
-  const std::string recipient_domain = r.recipient.substr(r.recipient.rfind('@') + 1);
-  const auto applies = [&](const WordingRule& rule) {
-    if (rule.hosts && !RE2::PartialMatch(r.remote_mta, *rule.hosts) &&
-        !RE2::PartialMatch(report.reporting_mta, *rule.hosts) && !RE2::PartialMatch(recipient_domain, *rule.hosts))
-      return false;
-    return rule.commands.empty() ||
-           std::find(rule.commands.begin(), rule.commands.end(), r.smtp_command) != rule.commands.end();
-  };
-  const auto best_rule = [&](const std::string& t) -> const WordingRule* {
-    std::vector<int> matched;
-    if (t.empty() || !rs.wording->Match(t, &matched)) return nullptr;
-    // Specific wording first, then generic (weak) wording; within each, the
-    // rule listed first.
-    std::size_t best = rs.rules.size(), best_weak = rs.rules.size();
-    std::size_t best_not_expired = rs.rules.size();
-    for (int pattern : matched) {
-      const auto rule_index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
-      if (!applies(rs.rules[rule_index])) continue;
-      if (rs.rules[rule_index].weak) {
-        best_weak = std::min(best_weak, rule_index);
-        continue;
-      }
-      best = std::min(best, rule_index);
-      if (rs.rules[rule_index].category != rs.expired_category)
-        best_not_expired = std::min(best_not_expired, rule_index);
-    }
-    if (best == rs.rules.size()) return best_weak < rs.rules.size() ? &rs.rules[best_weak] : nullptr;
-    if (best_not_expired < rs.rules.size() && rs.rules[best].category == rs.expired_category) {
-      const WordingRule& other = rs.rules[best_not_expired];
-      // "Gave up" stays the outcome unless the cause named is more than a
-      // network failure, which only ever ends in giving up.
-      if (!other.weak && !rs.categories[other.category].expires_when_final) return &other;
-      expired_cause = &other;
-    }
-    return &rs.rules[best];
-  };
-  const WordingRule* rule = best_rule(text);
-  bool rule_from_context = false;
-  if ((!rule || rule->weak) && !r.context.empty()) {
-    // The diagnostic may be cut short or generic; the text around it may
-    // name the cause.
-    const auto saved_cause = expired_cause;
-    const WordingRule* from_context = best_rule(text_for_matching(r.context));
-    if (from_context && (!rule || !from_context->weak)) {
-      rule = from_context;
-      rule_from_context = true;
-    } else {
-      expired_cause = saved_cause;
-    }
-  }
-
-  const auto lookup = [](const std::unordered_map<std::string, CodeMeaning>& table,
-                         const std::string& key) -> const CodeMeaning* {
-    auto it = table.find(key);
-    return it == table.end() ? nullptr : &it->second;
-  };
+  const WordingMatch wording = match_wording(rs, text, r, report);
+  const WordingRule* rule = wording.rule;
   const CodeMeaning* status = find_status(rs, r.status);
   const CodeMeaning* diagnostic_type = lookup(rs.diagnostic_types, r.diagnostic_type);
+  const CodeMeaning* dialect = lookup(rs.dialects, report.dialect);
   // Generic wording yields to the report's own codes, but not to the reply
   // code alone.
-  const CodeMeaning* overriding = diagnostic_type ? diagnostic_type : status;
-  if (!overriding) overriding = lookup(rs.dialects, report.dialect);
+  const CodeMeaning* overriding = diagnostic_type ? diagnostic_type : status ? status : dialect;
   const CodeMeaning* fallback = overriding ? overriding : lookup(rs.reply_codes, r.reply_code);
-
-  std::size_t category = rs.unknown_category;
-  std::string reason;
   const auto describe = [&](const CodeMeaning* m) -> std::string {
     if (m == status) return "status " + r.status;
     if (m == diagnostic_type) return "diagnostic type " + r.diagnostic_type;
-    if (m && m == lookup(rs.dialects, report.dialect)) return "reporting software " + report.dialect;
+    if (m == dialect) return "reporting software " + report.dialect;
     return "reply " + r.reply_code;
   };
+
+  std::size_t category = rs.unknown_category;
+  std::string reason;
   if (status && status->decisive) {
     category = status->category;
     reason = status->reason;
     out.decided_by = describe(status);
-  } else if (rule && !(rule->weak && overriding) && !(rule_from_context && diagnostic_type)) {
+  } else if (rule && !(rule->weak && overriding) && !(wording.from_context && diagnostic_type)) {
     category = rule->category;
     reason = rule->reason;
-    out.decided_by = (rule_from_context ? "wording around the diagnostic, " : "wording, ") + rule->source;
+    out.decided_by = (wording.from_context ? "wording around the diagnostic, " : "wording, ") + rule->source;
     // Where a category has two reasons and the wording did not pick one,
     // the status code does.
     if (reason.empty() && status && status->category == category) reason = status->reason;
@@ -500,24 +533,23 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   // A delay is not a failure yet: its category is the cause, if one is
   // known; "expired" is only the sisimai-compatible reason.
   if (r.action == "delayed" && category == rs.expired_category) {
-    category = expired_cause ? expired_cause->category : rs.unknown_category;
+    category = wording.expired_cause ? wording.expired_cause->category : rs.unknown_category;
     reason = "expired";
   }
   if (category == rs.unknown_category && reason.empty() && (has_words(text) || !r.status.empty())) {
     // Something was said, we could not tell what it means.
     reason = rs.undecided_reason;
   }
-
-  // A retry period that ran out is the outcome, whatever the last error was;
-  // that error stays known as a fact for the texts.
-  const bool temporary_status = !r.status.empty() && r.status[0] == '4';
   // Some causes mean something else when the server said "try again".
+  const bool temporary_status = !r.status.empty() && r.status[0] == '4';
   if (temporary_status && rs.categories[category].when_temporary) {
     category = *rs.categories[category].when_temporary;
     reason.clear();
   }
-  // A network failure reported as final (without a status, or with one that
-  // says "temporary") means the retry period ran out.
+  // A retry period that ran out is the outcome, whatever the last error was;
+  // that error stays known as a fact for the texts. A network failure
+  // reported as final (without a status, or with one that says
+  // "temporary") is such a case.
   const bool gave_up = r.action == "expired" || (rs.categories[category].expires_when_final &&
                                                 r.action == "failed" && (temporary_status || r.status.empty()));
   if (category != rs.expired_category && gave_up) {
@@ -528,17 +560,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
 
   out.category = &rs.categories[category];
   out.reason = reason.empty() ? out.category->reason : reason;
-  if (r.action == "delayed") {
-    out.temporary = true;
-  } else if (r.action == "failed") {
-    out.temporary = false;
-  } else if (!r.status.empty()) {
-    out.temporary = r.status[0] == '4';
-  } else if (!r.reply_code.empty()) {
-    out.temporary = r.reply_code[0] == '4';
-  } else {
-    out.temporary = out.category->temporary;
-  }
+  out.temporary = is_temporary(r, *out.category);
   return out;
 }
 
