@@ -253,21 +253,36 @@ def wait_queue_empty(instance, timeout=20):
 
 
 class Checks:
-    """Collects failed assertions so that one run reports all of them."""
+    """Collects failed assertions so that one run reports all of them. A
+    buffered one (for a thread) keeps its lines until merge()."""
 
-    def __init__(self, scenario):
+    def __init__(self, scenario, buffered=False):
         self.scenario = scenario
         self.failures = []
         self.passed = 0
+        self.buffered = buffered
+        self.lines = []
+
+    def say(self, line):
+        if self.buffered:
+            self.lines.append(line)
+        else:
+            log(line)
 
     def check(self, ok, what, detail=""):
         if ok:
             self.passed += 1
-            log(f"  ok    {what}")
+            self.say(f"  ok    {what}")
         else:
             self.failures.append(what)
-            log(f"  FAIL  {what}" + (f"\n        {detail}" if detail else ""))
+            self.say(f"  FAIL  {what}" + (f"\n        {detail}" if detail else ""))
         return ok
+
+    def merge(self, other):
+        for line in other.lines:
+            self.say(line)
+        self.failures += other.failures
+        self.passed += other.passed
 
 
 def run_cases_round(instance, cases, checks, label):
@@ -337,7 +352,10 @@ class Milter:
         with open(self.config, "w") as f:
             f.write("[milter]\n")
             f.write(f'socket = "{self.socket}"\n')
+            # Postfix's cleanup (user postfix) must be able to open the socket.
+            f.write('group = "postfix"\n')
             f.write(f"dry_run = {'true' if dry_run else 'false'}\n")
+            f.write('log_level = "debug"\n')
         self.process = None
 
     @property
@@ -354,9 +372,6 @@ class Milter:
             if self.process.poll() is not None:
                 raise Failure(f"clearbounce-milter exited with {self.process.returncode}:\n{self.log_text()}")
             if self.accepting():
-                if self.kind == "unix":
-                    # The test's cleanup runs as user postfix; the milter runs as root here.
-                    os.chmod(self.path, 0o666)
                 return
             time.sleep(0.1)
         raise Failure(f"clearbounce-milter did not open {self.socket}:\n{self.log_text()}")
@@ -457,13 +472,100 @@ def scenario_postfix_baseline(args, work, checks):
         log("Postfix wordings the classifier mislabels:\n  " + "\n  ".join(mislabels))
 
 
+def check_milter_dsn(checks, label, case, action, raw, dry_raw, dry_run):
+    """The DSN the milter let through: X-Clearbounce, MIME structure, and
+    report parts identical to the dry run's (queue ids and clock masked)."""
+    what = f"{label}: {case.name} ({action})"
+    header = dsn_parts.clearbounce_header(raw)
+    checks.check(header == {"category": case.expect[action], "locale": case.locale},
+                 f"{what}: X-Clearbounce: category={case.expect[action]}; locale={case.locale}", f"got {header}")
+    defects = dsn_parts.mime_defects(raw)
+    checks.check(not defects, f"{what}: valid MIME", "; ".join(defects))
+    types = [ctype for ctype, _ in dsn_parts.body_parts(raw)]
+    if dry_run:
+        checks.check(types[:1] == ["text/plain"] and b"This is the mail system at host" in raw,
+                     f"{what}: dry run leaves Postfix's text", f"parts: {types}")
+        return
+    checks.check(types[:1] == ["multipart/alternative"] and b"This is the mail system at host" not in raw,
+                 f"{what}: the human-readable part is rewritten", f"parts: {types}")
+    mine = dsn_parts.machine_parts(raw)
+    theirs = dsn_parts.machine_parts(dry_raw) if dry_raw else None
+    same = theirs is not None and len(mine) == len(theirs) and mine and all(
+        a[0] == b[0] and dsn_parts.mask_volatile(a[1]) == dsn_parts.mask_volatile(b[1]) for a, b in zip(mine, theirs))
+    checks.check(same, f"{what}: report parts byte-identical to the dry run's "
+                 f"({', '.join(t for t, _ in mine)})", first_difference(mine, theirs))
+
+
+def first_difference(mine, theirs):
+    if theirs is None:
+        return "no dry-run DSN to compare with"
+    if len(mine) != len(theirs):
+        return f"{len(mine)} report parts, dry run {len(theirs)}"
+    for (ta, a), (tb, b) in zip(mine, theirs):
+        a, b = dsn_parts.mask_volatile(a), dsn_parts.mask_volatile(b)
+        if ta != tb or a != b:
+            at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            return f"{ta}: differs at byte {at}: {a[max(0, at - 40):at + 40]!r} vs {b[max(0, at - 40):at + 40]!r}"
+    return ""
+
+
+def need_milter(args):
+    if not args.milter or not os.access(args.milter, os.X_OK):
+        raise Skip(f"clearbounce-milter is not built ({args.milter or 'no --milter given'})")
+
+
+def scenario_postfix_bounce(args, work, checks):
+    """The milter in non_smtpd_milters: Postfix's own DSNs, dry run and real
+    run side by side (two instances, the same peers)."""
+    need_milter(args)
+    certs = make_certificates(os.path.join(work, "certs"))
+    cases = make_cases(certs)
+    peers = start_peers(cases, net=2)
+    rounds = {}
+    try:
+        for name, dry_run in (("dry-run", True), ("rewrite", False)):
+            milter = Milter(args.milter, os.path.join(work, f"milter-{name}"), dry_run,
+                            kind="unix" if not dry_run else "inet")
+            milter.start()
+            instance = new_instance(work, f"postfix-{name}", cases, certs, {
+                "internal_mail_filter_classes": "bounce",
+                "non_smtpd_milters": milter.postfix_milters,
+            })
+            rounds[name] = (milter, instance, Checks(args.scenario, buffered=True))
+            instance.start()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            futures = {name: pool.submit(run_cases_round, instance, cases, sub, name)
+                       for name, (milter, instance, sub) in rounds.items()}
+            collected = {name: future.result() for name, future in futures.items()}
+        for name, (milter, instance, sub) in rounds.items():
+            checks.merge(sub)
+            checks.check(milter.process.poll() is None, f"{name}: the milter is still running",
+                         milter.log_text()[-1000:])
+    finally:
+        for milter, instance, _ in rounds.values():
+            instance.stop()
+            milter.stop()
+        for peer in peers:
+            peer.close()
+    for name in ("dry-run", "rewrite"):
+        save(os.path.join(work, f"dsn-{name}"), collected[name])
+    for case in cases:
+        for action in case.expect:
+            dry = collected["dry-run"].get((case.name, action))
+            real = collected["rewrite"].get((case.name, action))
+            if dry:
+                check_milter_dsn(checks, "dry-run", case, action, dry, None, True)
+            if real:
+                check_milter_dsn(checks, "rewrite", case, action, real, dry, False)
+
+
 def not_yet(args, work, checks):
     raise Skip("this scenario is not written yet")
 
 
 SCENARIOS = {
     "postfix-baseline": scenario_postfix_baseline,
-    "postfix-bounce": not_yet,
+    "postfix-bounce": scenario_postfix_bounce,
     "postfix-smtpd": not_yet,
     "postfix-faults": not_yet,
     "sendmail": not_yet,
