@@ -559,6 +559,105 @@ def scenario_postfix_bounce(args, work, checks):
                 check_milter_dsn(checks, "rewrite", case, action, real, dry, False)
 
 
+DELIVERY_HEADERS = (b"return-path:", b"x-original-to:", b"delivered-to:")
+
+
+def as_written(raw):
+    """A delivered message without the headers the virtual delivery agent put
+    on top (Return-Path, X-Original-To, Delivered-To)."""
+    while raw.lower().startswith(DELIVERY_HEADERS):
+        raw = raw[raw.index(b"\n") + 1:]
+    return raw
+
+
+def swaks(instance, sender, recipient, path):
+    result = subprocess.run(["swaks", "--server", f"127.0.0.1:{instance.smtpd_port}", "--ehlo", "mx.remote.test",
+                             "--from", sender, "--to", recipient, "--data", f"@{path}", "--suppress-data"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    if result.returncode != 0:
+        raise Failure(f"swaks failed ({result.returncode}):\n{result.stdout[-2000:]}")
+
+
+def wait_for_messages(instance, box, count, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = instance.messages(box)
+        if len(messages) >= count or time.monotonic() > deadline:
+            return messages
+        time.sleep(0.25)
+
+
+def scenario_postfix_smtpd(args, work, checks):
+    """The milter in smtpd_milters: real Postfix DSNs (written by the same
+    instance, no milter on that path) come back in over SMTP from swaks with
+    MAIL FROM:<>, as a report from another server would."""
+    need_milter(args)
+    if not shutil.which("swaks"):
+        raise Skip("swaks is not installed (./scripts/test.sh installs it)")
+    certs = make_certificates(os.path.join(work, "certs"))
+    cases = [case for case in make_cases(certs) if case.name in ("unknown", "mailbox-full")]
+    cases[1].language = "fr"
+    peers = start_peers(cases, net=3)
+    milter = Milter(args.milter, os.path.join(work, "milter"), dry_run=False, kind="inet")
+    instance = new_instance(work, "postfix", cases, certs, {"smtpd_milters": milter.postfix_milters})
+    try:
+        milter.start()
+        instance.start()
+        originals = run_cases_round(instance, cases, checks, "postfix")
+        sent = {}
+        for (name, action), raw in sorted(originals.items()):
+            path = os.path.join(work, f"{name}.{action}.eml")
+            with open(path, "wb") as f:
+                f.write(as_written(raw))
+            swaks(instance, "<>", "carol@origin.test", path)
+            sent[name] = as_written(raw)
+        # Ordinary mail through the same milter: untouched.
+        plain = os.path.join(work, "plain.eml")
+        plain_bytes = original_message(cases[0], tag="plain").replace(b"\r\n", b"\n")
+        with open(plain, "wb") as f:
+            f.write(plain_bytes)
+        swaks(instance, "alice@origin.test", "carol@origin.test", plain)
+        received = wait_for_messages(instance, "carol", len(sent) + 1)
+        checks.check(len(received) == len(sent) + 1, f"carol received {len(sent) + 1} messages",
+                     f"got {len(received)}; maillog:\n{instance.log_tail(15)}")
+        checks.check(milter.process.poll() is None, "the milter is still running", milter.log_text()[-1000:])
+    finally:
+        instance.stop()
+        milter.stop()
+        for peer in peers:
+            peer.close()
+    by_subject = {}
+    for _, raw in received:
+        fields = dsn_parts.report_fields(raw)
+        key = fields[0].get("final-recipient", "").split("@")[-1].replace(".test", "") if fields else "plain"
+        by_subject[key] = raw
+    for case in cases:
+        raw = by_subject.get(case.name)
+        what = f"smtpd: {case.name} (failed) received over SMTP"
+        if not checks.check(raw is not None, f"{what}: delivered"):
+            continue
+        header = dsn_parts.clearbounce_header(raw)
+        category = case.expect["failed"]
+        checks.check(header == {"category": category, "locale": case.locale},
+                     f"{what}: X-Clearbounce: category={category}; locale={case.locale}", f"got {header}")
+        defects = dsn_parts.mime_defects(raw)
+        checks.check(not defects, f"{what}: valid MIME", "; ".join(defects))
+        types = [ctype for ctype, _ in dsn_parts.body_parts(raw)]
+        checks.check(types[:1] == ["multipart/alternative"], f"{what}: the human-readable part is rewritten",
+                     f"parts: {types}")
+        mine, theirs = dsn_parts.machine_parts(raw), dsn_parts.machine_parts(sent[case.name])
+        checks.check(mine == theirs and bool(mine),
+                     f"{what}: report parts byte-identical to the bytes sent ({', '.join(t for t, _ in mine)})",
+                     first_difference(mine, theirs))
+    raw = by_subject.get("plain")
+    if checks.check(raw is not None, "smtpd: an ordinary message is delivered"):
+        head, body = dsn_parts.split_head(raw)
+        # (swaks ends the data with an empty line of its own)
+        checks.check(b"X-Clearbounce" not in head
+                     and body.rstrip(b"\n") == dsn_parts.split_head(plain_bytes)[1].rstrip(b"\n"),
+                     "smtpd: the ordinary message passes unchanged")
+
+
 def not_yet(args, work, checks):
     raise Skip("this scenario is not written yet")
 
@@ -566,7 +665,7 @@ def not_yet(args, work, checks):
 SCENARIOS = {
     "postfix-baseline": scenario_postfix_baseline,
     "postfix-bounce": scenario_postfix_bounce,
-    "postfix-smtpd": not_yet,
+    "postfix-smtpd": scenario_postfix_smtpd,
     "postfix-faults": not_yet,
     "sendmail": not_yet,
 }
