@@ -169,6 +169,131 @@ bool set_max_message_bytes(const toml::node& node, std::string_view path, Config
   return true;
 }
 
+// ---- [milter] ------------------------------------------------------------------
+
+// libmilter's socket notation. A Postfix-style "inet:host:port" is the likely
+// mistake, so it gets its own hint.
+bool set_socket(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  const std::string& socket = value->get();
+  const std::string hint = " (\"unix:/path\", \"inet:PORT@HOST\" or \"inet6:PORT@HOST\")";
+  const auto colon = socket.find(':');
+  if (colon == std::string::npos) {
+    return ctx.fail(node, std::string(path) + ": \"" + socket + "\" names no socket type" + hint);
+  }
+  const std::string_view kind = std::string_view(socket).substr(0, colon);
+  const std::string_view rest = std::string_view(socket).substr(colon + 1);
+  if (kind == "unix" || kind == "local") {
+    if (rest.empty() || rest.front() != '/') {
+      return ctx.fail(node, std::string(path) + ": \"" + socket + "\": a unix socket needs an absolute path" + hint);
+    }
+  } else if (kind == "inet" || kind == "inet6") {
+    const std::string_view port = rest.substr(0, rest.find('@'));
+    unsigned long number = 0;
+    bool digits = !port.empty() && port.size() <= 5;
+    for (const char c : port) {
+      digits = digits && is_digit(c);
+      if (digits) number = number * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (!digits || number == 0 || number > 65535) {
+      return ctx.fail(node, std::string(path) + ": \"" + socket + "\": expected a port number from 1 to 65535 " +
+                                "before the optional @HOST" + hint);
+    }
+    if (rest.find('@') != std::string_view::npos && rest.substr(rest.find('@') + 1).empty()) {
+      return ctx.fail(node, std::string(path) + ": \"" + socket + "\": nothing after '@'" + hint);
+    }
+  } else {
+    return ctx.fail(node, std::string(path) + ": \"" + socket + "\": unknown socket type \"" + std::string(kind) +
+                              "\"" + hint);
+  }
+  config.milter.socket = socket;
+  return true;
+}
+
+// A user or group name: empty (no change) or a name without blanks, colons
+// or slashes. Whether it exists is checked by the daemon when it starts.
+template <std::string Config::Milter::*Member>
+bool set_account(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  for (const char c : value->get()) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == ':' || c == '/' || c == 0x7f) {
+      return ctx.fail(node, std::string(path) + ": \"" + value->get() + "\" is not a user or group name");
+    }
+  }
+  config.milter.*Member = value->get();
+  return true;
+}
+
+// An octal string such as "0007" (the way umasks are written), or a TOML
+// integer such as 0o007.
+bool set_umask(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  long long mask = -1;
+  if (const auto* number = node.as_integer()) {
+    mask = number->get();
+  } else if (const auto* text = node.as_string()) {
+    const std::string& digits = text->get();
+    if (!digits.empty() && digits.size() <= 4) {
+      mask = 0;
+      for (const char c : digits) {
+        if (c < '0' || c > '7') {
+          mask = -1;
+          break;
+        }
+        mask = mask * 8 + (c - '0');
+      }
+    }
+  } else {
+    return ctx.fail(node, std::string(path) + " must be an octal string such as \"0007\", not " +
+                              std::string(type_name(node)));
+  }
+  if (mask < 0 || mask > 0777) {
+    return ctx.fail(node, std::string(path) + " must be an octal mode mask from \"0000\" to \"0777\" (such as \"0007\")");
+  }
+  config.milter.umask = static_cast<unsigned>(mask);
+  return true;
+}
+
+template <bool Config::Milter::*Member>
+bool set_milter_bool(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
+  }
+  config.milter.*Member = value->get();
+  return true;
+}
+
+// Whole seconds, at most a day; `allow_zero` for "never".
+template <unsigned Config::Milter::*Member, bool AllowZero>
+bool set_seconds(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_integer();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be an integer (seconds), not " + std::string(type_name(node)));
+  }
+  const long long seconds = value->get();
+  if (seconds < (AllowZero ? 0 : 1) || seconds > 86400) {
+    return ctx.fail(node, std::string(path) + " must be a number of seconds from " + (AllowZero ? "0" : "1") +
+                              " to 86400");
+  }
+  config.milter.*Member = static_cast<unsigned>(seconds);
+  return true;
+}
+
+bool set_log_level(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  for (const std::string_view level : {"error", "warning", "notice", "info", "debug"}) {
+    if (value->get() == level) {
+      config.milter.log_level = value->get();
+      return true;
+    }
+  }
+  return ctx.fail(node, std::string(path) + ": \"" + value->get() +
+                            "\" is not a log level (error, warning, notice, info or debug)");
+}
+
 // ---- the schema ---------------------------------------------------------------
 
 struct Key {
@@ -199,12 +324,26 @@ constexpr Key kRewriteKeys[] = {
     {"max_message_bytes", set_max_message_bytes},
 };
 
+constexpr Key kMilterKeys[] = {
+    {"socket", set_socket},
+    {"user", set_account<&Config::Milter::user>},
+    {"group", set_account<&Config::Milter::group>},
+    {"umask", set_umask},
+    {"handle_local_bounces", set_milter_bool<&Config::Milter::handle_local_bounces>},
+    {"handle_remote_dsns", set_milter_bool<&Config::Milter::handle_remote_dsns>},
+    {"timeout_seconds", set_seconds<&Config::Milter::timeout_seconds, false>},
+    {"dry_run", set_milter_bool<&Config::Milter::dry_run>},
+    {"log_level", set_log_level},
+    {"stats_interval_seconds", set_seconds<&Config::Milter::stats_interval_seconds, true>},
+};
+
 constexpr Section kSections[] = {
     {"locale", kLocaleKeys},
     {"organization", kOrganizationKeys},
     {"templates", kTemplatesKeys},
     {"rules", kRulesKeys},
     {"rewrite", kRewriteKeys},
+    {"milter", kMilterKeys},
 };
 
 template <typename Entries>

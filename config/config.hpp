@@ -23,6 +23,25 @@ struct Config {
   std::string rules_file;                                 // rules.file: empty = built-in rule set
   // [rewrite]
   std::size_t max_message_bytes = 10u << 20;              // rewrite.max_message_bytes (default 10 MiB)
+
+  // [milter] the daemon clearbounce-milter; the CLI ignores this section.
+  // Messages larger than rewrite.max_message_bytes are passed unchanged.
+  struct Milter {
+    // milter.socket: where the daemon listens, in libmilter's notation:
+    // "unix:/path" (or "local:/path"), "inet:PORT@HOST", "inet6:PORT@HOST"
+    // (HOST optional: all addresses).
+    std::string socket = "unix:/run/clearbounce/clearbounce.sock";
+    std::string user;              // milter.user: switch to this user after opening the socket (as root); empty: stay
+    std::string group;             // milter.group: group of the process and of a unix socket; empty: the user's
+    unsigned umask = 0007;         // milter.umask: file mode creation mask, so the socket's mode (0007: rwxrwx---)
+    bool handle_local_bounces = true;  // milter.handle_local_bounces: our own MTA's bounces (empty envelope sender)
+    bool handle_remote_dsns = true;    // milter.handle_remote_dsns: reports arriving over SMTP (MAIL FROM:<>)
+    unsigned timeout_seconds = 300;    // milter.timeout_seconds: I/O with the MTA; also how long SIGTERM waits
+    bool dry_run = false;              // milter.dry_run: only add X-Clearbounce, change nothing else
+    std::string log_level = "info";    // milter.log_level: error, warning, notice, info or debug
+    unsigned stats_interval_seconds = 3600;  // milter.stats_interval_seconds: counters to the log; 0: only on SIGUSR2
+  };
+  Milter milter;
 };
 
 // Loads a configuration file. On error returns nullopt and sets `error` to

@@ -4,7 +4,7 @@
 # generator needs it and cmake only recommends it.)
 CLEARBOUNCE_DEPS=(
   cmake make g++ pkg-config
-  libre2-dev libtomlplusplus-dev libfmt-dev libmilter-dev libc-ares-dev libssl-dev
+  libre2-dev libtomlplusplus-dev libfmt-dev libmilter-dev libc-ares-dev libssl-dev libsystemd-dev miltertest
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3

@@ -1,0 +1,112 @@
+#include "milter/daemon.hpp"
+
+#include <syslog.h>
+
+#include <exception>
+
+#include "config/config.hpp"
+#include "milter/log.hpp"
+
+namespace clearbounce::milter {
+
+std::shared_ptr<const engine::Engine> load_engine(const std::string& config_path,
+                                                  std::vector<std::string>& errors) {
+  try {
+    std::string error;
+    const auto config = config::load_file(config_path, error);
+    if (!config) {
+      errors.push_back(error);
+      return nullptr;
+    }
+    std::vector<std::string> engine_errors;
+    std::shared_ptr<const engine::Engine> engine = engine::Engine::load(*config, engine_errors);
+    if (!engine) {
+      if (engine_errors.empty()) engine_errors.push_back(config_path + ": the configuration cannot be used");
+      errors.insert(errors.end(), engine_errors.begin(), engine_errors.end());
+      return nullptr;
+    }
+    return engine;
+  } catch (const std::exception& e) {
+    errors.push_back(config_path + ": " + e.what());
+    return nullptr;
+  }
+}
+
+Daemon& Daemon::instance() {
+  static Daemon daemon;
+  return daemon;
+}
+
+std::shared_ptr<const engine::Engine> Daemon::engine() const {
+  std::lock_guard lock(engine_mutex_);
+  return engine_;
+}
+
+void Daemon::set_engine(std::shared_ptr<const engine::Engine> engine) {
+  std::shared_ptr<const engine::Engine> old;
+  {
+    std::lock_guard lock(engine_mutex_);
+    old = std::exchange(engine_, std::move(engine));
+  }
+  // `old` is released here, outside the lock; sessions still holding it
+  // finish their message with it.
+}
+
+namespace {
+
+// Settings that are read once, when the socket is opened and the user
+// changed: a new value needs a restart.
+void note_restart_settings(const config::Config::Milter& was, const config::Config::Milter& now) {
+  const auto note = [](const char* key, const std::string& old_value, const std::string& new_value) {
+    if (old_value != new_value) {
+      log(LOG_WARNING, "reload: milter.%s changed from \"%s\" to \"%s\"; it takes effect at the next restart", key,
+          old_value.c_str(), new_value.c_str());
+    }
+  };
+  note("socket", was.socket, now.socket);
+  note("user", was.user, now.user);
+  note("group", was.group, now.group);
+  note("umask", std::to_string(was.umask), std::to_string(now.umask));
+  note("timeout_seconds", std::to_string(was.timeout_seconds), std::to_string(now.timeout_seconds));
+}
+
+}  // namespace
+
+bool Daemon::reload() {
+  std::lock_guard reload_lock(reload_mutex_);
+  std::vector<std::string> errors;
+  auto fresh = load_engine(config_path, errors);
+  if (!fresh) {
+    for (const auto& error : errors) log(LOG_ERR, "reload refused: %s", error.c_str());
+    log(LOG_ERR, "reload refused: the running configuration stays in use");
+    return false;
+  }
+  const auto current = engine();
+  if (current) note_restart_settings(current->config().milter, fresh->config().milter);
+  log_set_level(fresh->config().milter.log_level);
+  set_engine(std::move(fresh));
+  log(LOG_NOTICE, "reloaded configuration and templates from %s", config_path.c_str());
+  return true;
+}
+
+bool Daemon::begin_transaction() {
+  std::lock_guard lock(transactions_mutex_);
+  if (stopping_) return false;
+  ++open_transactions_;
+  return true;
+}
+
+void Daemon::end_transaction() {
+  std::lock_guard lock(transactions_mutex_);
+  if (open_transactions_ > 0) --open_transactions_;
+  if (open_transactions_ == 0) transactions_done_.notify_all();
+}
+
+std::size_t Daemon::stop_and_drain(std::chrono::seconds limit) {
+  std::unique_lock lock(transactions_mutex_);
+  stopping_ = true;
+  transactions_done_.wait_for(lock, limit, [this] { return open_transactions_ == 0; });
+  return open_transactions_;
+}
+
+}  // namespace clearbounce::milter

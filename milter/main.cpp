@@ -1,0 +1,319 @@
+// clearbounce-milter -c FILE [-f] [-n]: the milter daemon.
+//
+//   -c FILE  configuration (default /etc/clearbounce/clearbounce.toml)
+//   -f       stay in the foreground and log to standard error as well
+//   -n       check the configuration and templates, then exit (non-zero
+//            with "file:line: what is wrong" on errors)
+//
+// Signals: SIGUSR1 reloads the configuration and templates (a bad new
+// configuration is refused and the running one stays), SIGUSR2 logs the
+// counters, SIGTERM (also SIGINT, SIGHUP: libmilter's) stops accepting
+// connections, lets the messages in progress finish and exits.
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#ifdef CLEARBOUNCE_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fcntl.h>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "milter/daemon.hpp"
+#include "milter/log.hpp"
+#include "milter/session.hpp"
+
+#ifndef CLEARBOUNCE_VERSION
+#define CLEARBOUNCE_VERSION "unknown"
+#endif
+
+namespace {
+
+using clearbounce::milter::Daemon;
+using clearbounce::milter::log;
+
+constexpr int kExitUsage = 64;     // EX_USAGE
+constexpr int kExitConfig = 78;    // EX_CONFIG
+constexpr int kExitFailure = 71;   // EX_OSERR: socket, fork, privileges
+
+void notify([[maybe_unused]] const std::string& state) {
+#ifdef CLEARBOUNCE_HAVE_SYSTEMD
+  sd_notify(0, state.c_str());
+#endif
+}
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "usage: clearbounce-milter [-c FILE] [-f] [-n]\n"
+               "  -c FILE  configuration file (default /etc/clearbounce/clearbounce.toml)\n"
+               "  -f       stay in the foreground, log to standard error as well as syslog\n"
+               "  -n       check the configuration and templates, then exit\n"
+               "  -V       print the version and exit\n");
+}
+
+// The accounts named by milter.user and milter.group.
+struct Accounts {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;        // milter.group, or the user's primary group
+  std::string user;
+  bool group_named = false;
+};
+
+bool resolve_accounts(const clearbounce::config::Config::Milter& settings, const std::string& path,
+                      Accounts& out) {
+  if (!settings.user.empty()) {
+    const passwd* pw = getpwnam(settings.user.c_str());
+    if (pw == nullptr) {
+      std::fprintf(stderr, "%s: milter.user: no such user \"%s\"\n", path.c_str(), settings.user.c_str());
+      return false;
+    }
+    out.uid = pw->pw_uid;
+    out.gid = pw->pw_gid;
+    out.user = settings.user;
+  }
+  if (!settings.group.empty()) {
+    const group* gr = getgrnam(settings.group.c_str());
+    if (gr == nullptr) {
+      std::fprintf(stderr, "%s: milter.group: no such group \"%s\"\n", path.c_str(), settings.group.c_str());
+      return false;
+    }
+    out.gid = gr->gr_gid;
+    out.group_named = true;
+  }
+  return true;
+}
+
+// The path of a unix socket ("unix:/p", "local:/p"), else empty.
+std::string unix_socket_path(const std::string& socket) {
+  for (const char* prefix : {"unix:", "local:"}) {
+    const std::size_t length = std::strlen(prefix);
+    if (socket.compare(0, length, prefix) == 0) return socket.substr(length);
+  }
+  return {};
+}
+
+bool drop_privileges(const Accounts& accounts) {
+  const bool root = geteuid() == 0;
+  if (accounts.gid && getegid() != *accounts.gid) {
+    if (!root && !accounts.uid) {
+      // Not root: the group can still own the socket, but the process keeps its own.
+    } else if (setgid(*accounts.gid) != 0) {
+      log(LOG_ERR, "cannot switch to group %u: %s", static_cast<unsigned>(*accounts.gid), std::strerror(errno));
+      return false;
+    }
+  }
+  if (accounts.uid && geteuid() != *accounts.uid) {
+    if (!root) {
+      log(LOG_ERR, "cannot switch to user %s: not started as root", accounts.user.c_str());
+      return false;
+    }
+    if (initgroups(accounts.user.c_str(), accounts.gid.value_or(getegid())) != 0 || setuid(*accounts.uid) != 0) {
+      log(LOG_ERR, "cannot switch to user %s: %s", accounts.user.c_str(), std::strerror(errno));
+      return false;
+    }
+  }
+  return true;
+}
+
+bool daemonize() {
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::fprintf(stderr, "clearbounce-milter: fork: %s\n", std::strerror(errno));
+    return false;
+  }
+  if (pid > 0) std::_Exit(0);
+  if (setsid() < 0) return false;
+  if (chdir("/") != 0) return false;
+  const int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    if (null > STDERR_FILENO) close(null);
+  }
+  return true;
+}
+
+// SIGUSR1 and SIGUSR2 are taken here, synchronously (sigtimedwait), so that
+// reloading and logging run in an ordinary thread; the counters are also
+// logged every milter.stats_interval_seconds.
+class SignalThread {
+ public:
+  SignalThread() : thread_([this] { run(); }) {}
+  ~SignalThread() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    auto last_report = std::chrono::steady_clock::now();
+    while (!stop_) {
+      try {
+        const timespec wait{0, 250'000'000};
+        const int received = sigtimedwait(&set, nullptr, &wait);
+        Daemon& daemon = Daemon::instance();
+        if (received == SIGUSR1) {
+          log(LOG_NOTICE, "SIGUSR1: reloading %s", daemon.config_path.c_str());
+          notify("RELOADING=1");
+          daemon.reload();
+          notify("READY=1");
+        } else if (received == SIGUSR2) {
+          report(daemon);
+        }
+        const auto engine = daemon.engine();
+        const unsigned interval = engine ? engine->config().milter.stats_interval_seconds : 0;
+        const auto now = std::chrono::steady_clock::now();
+        if (interval > 0 && now - last_report >= std::chrono::seconds(interval)) {
+          report(daemon);
+          last_report = now;
+        }
+      } catch (const std::exception& e) {
+        log(LOG_ERR, "signal thread: %s", e.what());
+      } catch (...) {
+        log(LOG_ERR, "signal thread: unknown exception");
+      }
+    }
+  }
+
+  static void report(Daemon& daemon) {
+    const std::string line = daemon.stats().summary();
+    log(LOG_INFO, "%s", line.c_str());
+    notify("STATUS=" + line);
+  }
+
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+int run(int argc, char** argv) {
+  std::string config_path = "/etc/clearbounce/clearbounce.toml";
+  bool foreground = false;
+  bool check_only = false;
+  int option;
+  opterr = 0;
+  while ((option = getopt(argc, argv, "c:fnVh")) != -1) {
+    switch (option) {
+      case 'c': config_path = optarg; break;
+      case 'f': foreground = true; break;
+      case 'n': check_only = true; break;
+      case 'V': std::printf("clearbounce-milter %s\n", CLEARBOUNCE_VERSION); return 0;
+      case 'h': usage(stdout); return 0;
+      default:
+        std::fprintf(stderr, "clearbounce-milter: unknown option or missing argument: -%c\n", optopt);
+        usage(stderr);
+        return kExitUsage;
+    }
+  }
+  if (optind != argc) {
+    std::fprintf(stderr, "clearbounce-milter: unexpected argument: %s\n", argv[optind]);
+    usage(stderr);
+    return kExitUsage;
+  }
+
+  std::vector<std::string> errors;
+  auto engine = clearbounce::milter::load_engine(config_path, errors);
+  if (!engine) {
+    for (const auto& error : errors) std::fprintf(stderr, "%s\n", error.c_str());
+    return kExitConfig;
+  }
+  const auto settings = engine->config().milter;
+  Accounts accounts;
+  if (!resolve_accounts(settings, config_path, accounts)) return kExitConfig;
+  if (check_only) {
+    std::printf("%s: configuration and templates are valid\n", config_path.c_str());
+    return 0;
+  }
+
+  if (!foreground && !daemonize()) return kExitFailure;
+  clearbounce::milter::log_open(foreground);
+  clearbounce::milter::log_set_level(settings.log_level);
+
+  Daemon& daemon = Daemon::instance();
+  daemon.config_path = config_path;
+  daemon.set_engine(std::move(engine));
+
+  // The signals libmilter waits for (SIGTERM, SIGINT, SIGHUP) and ours are
+  // blocked in every thread, which inherit this mask; each is then taken by
+  // the one thread that waits for it.
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (const int number : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP}) sigaddset(&blocked, number);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  umask(static_cast<mode_t>(settings.umask));
+  std::string socket = settings.socket;
+  struct smfiDesc description = clearbounce::milter::filter_description();
+  if (smfi_setconn(socket.data()) != MI_SUCCESS || smfi_settimeout(static_cast<int>(settings.timeout_seconds)) != MI_SUCCESS ||
+      smfi_register(description) != MI_SUCCESS) {
+    log(LOG_ERR, "cannot set up libmilter for %s", socket.c_str());
+    return kExitFailure;
+  }
+  if (smfi_opensocket(true) != MI_SUCCESS) {
+    log(LOG_ERR, "cannot listen on %s (missing directory, permissions, or in use?)", socket.c_str());
+    return kExitFailure;
+  }
+  if (const std::string path = unix_socket_path(socket); !path.empty() && (accounts.uid || accounts.gid)) {
+    const uid_t owner = geteuid() == 0 && accounts.uid ? *accounts.uid : static_cast<uid_t>(-1);
+    const gid_t group = accounts.group_named ? *accounts.gid : static_cast<gid_t>(-1);
+    if ((owner != static_cast<uid_t>(-1) || group != static_cast<gid_t>(-1)) && chown(path.c_str(), owner, group) != 0) {
+      log(LOG_ERR, "cannot give socket %s to user %s group %s: %s", path.c_str(), settings.user.c_str(),
+          settings.group.c_str(), std::strerror(errno));
+      return kExitFailure;
+    }
+  }
+  if (!drop_privileges(accounts)) return kExitFailure;
+
+  int result = MI_SUCCESS;
+  {
+    SignalThread signals;
+    log(LOG_NOTICE, "clearbounce-milter %s listening on %s%s", CLEARBOUNCE_VERSION, socket.c_str(),
+        settings.dry_run ? " (dry run: only X-Clearbounce is added)" : "");
+    notify("READY=1\nSTATUS=listening on " + socket);
+    result = smfi_main();  // returns on SIGTERM, SIGINT or SIGHUP
+    notify("STOPPING=1");
+    const unsigned limit = daemon.engine() ? daemon.engine()->config().milter.timeout_seconds : settings.timeout_seconds;
+    log(LOG_NOTICE, "stopping: finishing the messages in progress (at most %u s)", limit);
+    const std::size_t left = daemon.stop_and_drain(std::chrono::seconds(limit));
+    if (left > 0) log(LOG_WARNING, "stopping with %zu messages still in progress (they pass unchanged)", left);
+    const std::string line = daemon.stats().summary();
+    log(LOG_INFO, "%s", line.c_str());
+  }
+  log(LOG_NOTICE, "stopped");
+  return result == MI_SUCCESS ? 0 : kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "clearbounce-milter: %s\n", e.what());
+    return kExitFailure;
+  }
+}

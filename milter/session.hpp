@@ -1,0 +1,63 @@
+// One milter connection: its negotiated options and the message in
+// progress. libmilter calls the callbacks in session.cpp, which find the
+// Session through smfi_getpriv(); it is created at negotiation (or at MAIL
+// FROM at the latest) and destroyed in xxfi_close.
+#pragma once
+
+#include <libmilter/mfapi.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.hpp"
+
+namespace clearbounce::milter {
+
+class Session {
+ public:
+  Session(SMFICTX* ctx, bool leading_space, bool may_modify);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  sfsistat envfrom(char** argv);
+  sfsistat header(const char* name, const char* value);
+  sfsistat end_of_headers();
+  sfsistat body(const unsigned char* chunk, std::size_t size);
+  sfsistat end_of_message();
+  sfsistat abort();
+
+  // After an exception in a callback: the message is accepted unchanged.
+  void abandon() noexcept;
+
+ private:
+  bool over_cap() const;
+  sfsistat pass(const char* why);  // a report left as it is: log, count, accept
+  void end_transaction() noexcept;
+  std::string queue_id() const;
+  bool had_header(std::string_view name) const;
+  bool apply(const engine::Outcome& outcome, bool dry_run);
+
+  SMFICTX* ctx_;
+  bool leading_space_;  // SMFIP_HDR_LEADSPC negotiated: header values come with their leading blanks
+  bool may_modify_;     // the MTA allows header and body changes
+
+  // The message in progress.
+  bool in_transaction_ = false;
+  bool remote_ = false;          // MAIL FROM:<> over SMTP, not the MTA's own bounce
+  std::shared_ptr<const engine::Engine> engine_;  // one configuration per message
+  std::string message_;          // header section rebuilt, then "\r\n", then the body
+  std::vector<std::string> header_names_;  // lower-case, in order
+  std::string content_type_;     // raw value of the first Content-Type
+  bool marked_ = false;          // carries X-Clearbounce already
+  bool in_body_ = false;
+  std::string queue_id_;
+};
+
+// The filter description for smfi_register().
+struct smfiDesc filter_description();
+
+}  // namespace clearbounce::milter
