@@ -658,6 +658,248 @@ def scenario_postfix_smtpd(args, work, checks):
                      "smtpd: the ordinary message passes unchanged")
 
 
+class MilterProxy:
+    """A TCP relay between Postfix and the milter that understands milter
+    packets enough to stop at one command: it can hold the end-of-message
+    command (to kill the milter in the middle of a transaction), delay the
+    milter's answer to it (a milter that is too slow), or stop listening
+    (no milter at all: connection refused)."""
+
+    def __init__(self, upstream_port):
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self.hold = None           # command byte to hold until release is set
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.reply_delay = 0.0     # seconds before the answer to end-of-message goes on
+        self.connections = 0
+        self._listener = None
+        self.listen()
+
+    def listen(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port))
+        s.listen(16)
+        self._listener = s
+        threading.Thread(target=self._accept, args=(s,), daemon=True).start()
+
+    def refuse(self):
+        if self._listener:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+
+    def reset(self):
+        self.hold = None
+        self.reply_delay = 0.0
+        self.held.clear()
+        self.release.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._session, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def _exact(sock, n):
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def _session(self, client):
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+            upstream.settimeout(None)
+        except OSError:
+            client.close()
+            return
+        state = {"eob": False}
+
+        def close_both():
+            for sock in (client, upstream):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        def up():  # Postfix -> milter, packet by packet
+            try:
+                while True:
+                    head = self._exact(client, 4)
+                    if head is None:
+                        break
+                    body = self._exact(client, int.from_bytes(head, "big"))
+                    if body is None:
+                        break
+                    if self.hold is not None and body[:1] == self.hold:
+                        self.held.set()
+                        self.release.wait(60)
+                    if body[:1] == b"E":
+                        state["eob"] = True
+                    upstream.sendall(head + body)
+            except OSError:
+                pass
+            close_both()
+
+        def down():  # milter -> Postfix
+            try:
+                delayed = False
+                while True:
+                    data = upstream.recv(65536)
+                    if not data:
+                        break
+                    if state["eob"] and self.reply_delay and not delayed:
+                        delayed = True
+                        time.sleep(self.reply_delay)
+                    client.sendall(data)
+            except OSError:
+                pass
+            close_both()
+
+        threading.Thread(target=up, daemon=True).start()
+        down()
+        client.close()
+        upstream.close()
+
+
+def scenario_postfix_faults(args, work, checks):
+    """A milter that is not running, too slow, stopped or killed in the middle
+    of a transaction: Postfix delivers the original DSN (default_action =
+    accept). Every bounced message gives exactly one DSN; none is lost or
+    duplicated; the milter rewrites again once it is back."""
+    need_milter(args)
+    certs = make_certificates(os.path.join(work, "certs"))
+    cases = [case for case in make_cases(certs) if case.name == "unknown"]
+    case = cases[0]
+    peers = start_peers(cases, net=4)
+    milters = [Milter(args.milter, os.path.join(work, "milter-1"), dry_run=False, kind="inet")]
+    milters[0].start()
+    proxy = MilterProxy(milters[0].port)
+    timeouts = {"milter_connect_timeout": "3s", "milter_command_timeout": "3s", "milter_content_timeout": "5s"}
+    instance = new_instance(work, "postfix", cases, certs, {
+        "internal_mail_filter_classes": "bounce",
+        "non_smtpd_milters": f"{{ inet:127.0.0.1:{proxy.port}, default_action=accept }}",
+        **timeouts,
+    })
+    sent = []
+    outcome = {}  # recipient -> "rewritten" or "original" (expected)
+
+    def bounce(phase, count, expected):
+        """Sends count messages that bounce; waits for their DSNs."""
+        log_start = len(instance.log())
+        recipients = [f"{phase}-{i}@{case.domain}" for i in range(count)]
+        for recipient in recipients:
+            data = original_message(case, tag=phase).replace(case.recipient.encode(), recipient.encode())
+            submit(instance, "alice@origin.test", recipient, data)
+            sent.append(recipient)
+            outcome[recipient] = expected
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            arrived = {final_recipient(raw) for _, raw in instance.messages("alice")}
+            if set(recipients) <= arrived:
+                break
+            time.sleep(0.25)
+        return instance.log()[log_start:]
+
+    def milter_warning(text, phase):
+        warnings = [line for line in text.splitlines() if "warning:" in line and "milter" in line.lower()]
+        checks.check(bool(warnings), f"{phase}: Postfix logged the milter failure",
+                     "no milter warning in the maillog")
+        if warnings:
+            log(f"        Postfix: {warnings[0].split(': ', 1)[-1]}")
+
+    try:
+        instance.start()
+        bounce("running", 2, "rewritten")
+
+        milters[0].stop()
+        proxy.refuse()
+        milter_warning(bounce("not-running", 2, "original"), "not running")
+
+        milters.append(Milter(args.milter, os.path.join(work, "milter-2"), dry_run=False, kind="inet"))
+        milters[-1].start()
+        proxy.upstream_port = milters[-1].port
+        proxy.listen()
+        bounce("restarted", 1, "rewritten")
+
+        proxy.reply_delay = 7.0  # milter_content_timeout is 5s
+        milter_warning(bounce("slow-reply", 1, "original"), "too slow (end-of-message answer 7 s late)")
+        proxy.reset()
+
+        milters[-1].signal(signal.SIGSTOP)
+        milter_warning(bounce("stopped", 1, "original"), "too slow (process stopped)")
+        milters[-1].signal(signal.SIGCONT)
+        bounce("continued", 1, "rewritten")
+
+        proxy.hold = b"E"  # SMFIC_BODYEOB: connection, headers and body are through
+        submit_thread = threading.Thread(target=lambda: outcome.update(
+            killed=bounce("killed", 1, "original")))
+        submit_thread.start()
+        checks.check(proxy.held.wait(30), "killed: the milter got the whole message before it died")
+        milters[-1].process.kill()
+        milters[-1].process.wait(10)
+        proxy.release.set()
+        submit_thread.join(90)
+        milter_warning(outcome.pop("killed", ""), "killed in the middle of a transaction")
+        proxy.reset()
+
+        milters.append(Milter(args.milter, os.path.join(work, "milter-3"), dry_run=False, kind="inet"))
+        milters[-1].start()
+        proxy.upstream_port = milters[-1].port
+        bounce("after-kill", 1, "rewritten")
+        checks.check(wait_queue_empty(instance), "the queue is empty afterwards", "\n".join(instance.queue_listing()))
+        checks.check(milters[-1].process.poll() is None, "the last milter is still running")
+    finally:
+        instance.stop()
+        for milter in milters:
+            milter.stop()
+        proxy.refuse()
+        for peer in peers:
+            peer.close()
+
+    delivered = [raw for _, raw in instance.messages("alice")]
+    got = {}
+    for raw in delivered:
+        got.setdefault(final_recipient(raw), []).append(raw)
+    checks.check(len(delivered) == len(sent), f"messages in and out: {len(sent)} bounced, {len(delivered)} DSNs",
+                 f"recipients without a DSN: {sorted(set(sent) - set(got))}")
+    checks.check(all(len(v) == 1 for v in got.values()) and set(got) == set(sent),
+                 "no DSN lost, none duplicated",
+                 f"duplicated: {[k for k, v in got.items() if len(v) > 1]}; lost: {sorted(set(sent) - set(got))}")
+    notices = instance.log().count("sender non-delivery notification:")
+    checks.check(notices == len(sent), f"Postfix wrote {len(sent)} non-delivery notifications", f"it logged {notices}")
+    checks.check(not instance.messages("postmaster"), "nothing reached the postmaster")
+    for recipient in sent:
+        for raw in got.get(recipient, [])[:1]:
+            expected = outcome[recipient]
+            header = dsn_parts.clearbounce_header(raw)
+            types = [ctype for ctype, _ in dsn_parts.body_parts(raw)]
+            defects = dsn_parts.mime_defects(raw)
+            if expected == "rewritten":
+                ok = header == {"category": "recipient.unknown", "locale": "de"} and types[:1] == ["multipart/alternative"]
+            else:
+                ok = header is None and types[:1] == ["text/plain"] and b"This is the mail system at host" in raw
+            checks.check(ok and not defects, f"{recipient}: delivered {expected}",
+                         f"X-Clearbounce {header}, parts {types}, defects {defects}")
+
+
+def final_recipient(raw):
+    fields = dsn_parts.report_fields(raw)
+    return fields[0].get("final-recipient", "").split(";")[-1].strip() if fields else None
+
+
 def not_yet(args, work, checks):
     raise Skip("this scenario is not written yet")
 
@@ -666,7 +908,7 @@ SCENARIOS = {
     "postfix-baseline": scenario_postfix_baseline,
     "postfix-bounce": scenario_postfix_bounce,
     "postfix-smtpd": scenario_postfix_smtpd,
-    "postfix-faults": not_yet,
+    "postfix-faults": scenario_postfix_faults,
     "sendmail": not_yet,
 }
 
