@@ -900,6 +900,103 @@ def final_recipient(raw):
     return fields[0].get("final-recipient", "").split(";")[-1].strip() if fields else None
 
 
+def wait_stored(peer, count, timeout=60):
+    deadline = time.monotonic() + timeout
+    while len(peer.stored) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return list(peer.stored)
+
+
+def check_remote_dsn(checks, what, raw, sent, category, locale):
+    header = dsn_parts.clearbounce_header(raw)
+    checks.check(header == {"category": category, "locale": locale},
+                 f"{what}: X-Clearbounce: category={category}; locale={locale}", f"got {header}")
+    defects = dsn_parts.mime_defects(raw)
+    checks.check(not defects, f"{what}: valid MIME", "; ".join(defects))
+    types = [ctype for ctype, _ in dsn_parts.body_parts(raw)]
+    checks.check(types[:1] == ["multipart/alternative"], f"{what}: the human-readable part is rewritten",
+                 f"parts: {types}")
+    mine, theirs = dsn_parts.machine_parts(raw), dsn_parts.machine_parts(sent)
+    checks.check(mine == theirs and bool(mine),
+                 f"{what}: report parts byte-identical to the bytes sent ({', '.join(t for t, _ in mine)})",
+                 first_difference(mine, theirs))
+
+
+def scenario_sendmail(args, work, checks):
+    """Sendmail (unpacked from the Debian packages) with INPUT_MAIL_FILTER:
+    its own DSN does not pass the milter; sent back in over SMTP it does, as
+    does a Postfix DSN."""
+    import sendmail_instance
+    need_milter(args)
+    if not shutil.which("swaks"):
+        raise Skip("swaks is not installed (./scripts/test.sh installs it)")
+    try:
+        root = sendmail_instance.unpacked_tree(os.path.join(os.path.dirname(work), "sendmail-packages"))
+        sendmail_instance.check_runtime(root)
+    except sendmail_instance.Unavailable as why:
+        raise Skip(f"no Sendmail: {why}")
+    sink = Peer("127.0.5.10", 0, "sink",
+                ["unknown.test=550 5.1.1 <bob@unknown.test>... User unknown"], name="mx.sink.test")
+    milter = Milter(args.milter, os.path.join(work, "milter"), dry_run=False, kind="inet")
+    sendmail = sendmail_instance.SendmailInstance(root, os.path.join(work, "sendmail"), sink.address, sink.port,
+                                                  milter_socket=milter.socket)
+
+    class Target:  # what swaks() needs
+        smtpd_port = free_port()
+
+    try:
+        milter.start()
+        try:
+            sendmail.start(Target.smtpd_port)
+        except RuntimeError as error:
+            raise Failure(str(error))
+        # 1. Sendmail's own DSN: bob@unknown.test is refused by the peer.
+        case = Case("unknown", None, language="de")
+        submit(Target, "alice@origin.test", case.recipient, original_message(case, tag="sendmail"))
+        stored = wait_stored(sink, 1)
+        own = [data for sender, rcpts, data in stored if sender == "" and rcpts == ["alice@origin.test"]]
+        if not checks.check(len(own) == 1, "Sendmail wrote a DSN for bob@unknown.test",
+                            f"the peer got {[(s, r) for s, r, _ in stored]}\n{sendmail.trace_tail()}"):
+            return
+        dsn = own[0]
+        checks.check(dsn_parts.clearbounce_header(dsn) is None and dsn_parts.report_fields(dsn),
+                     "Sendmail's own DSN does not pass its milter (delivered as Sendmail wrote it)")
+        fields = dsn_parts.report_fields(dsn)
+        log(f"        Sendmail: {fields[0].get('diagnostic-code') if fields else '?'}")
+        with open(os.path.join(work, "sendmail-dsn.eml"), "wb") as f:
+            f.write(dsn)
+        # 2. The same DSN and a Postfix one (its message says Content-Language:
+        #    de-AT) sent in over SMTP with MAIL FROM:<>.
+        postfix_sample = os.path.join(HERE, "..", "..", "packaging", "samples", "postfix-mailbox-full.eml")
+        with open(postfix_sample, "rb") as f:
+            postfix_dsn = f.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        with open(os.path.join(work, "postfix-dsn.eml"), "wb") as f:
+            f.write(postfix_dsn)
+        swaks(Target, "<>", "carol@origin.test", os.path.join(work, "sendmail-dsn.eml"))
+        swaks(Target, "<>", "dave@origin.test", os.path.join(work, "postfix-dsn.eml"))
+        # 3. Ordinary mail passes unchanged.
+        plain = original_message(Case("plain", None), tag="plain")
+        submit(Target, "alice@origin.test", "erin@origin.test", plain)
+        stored = wait_stored(sink, 4)
+        checks.check(milter.process.poll() is None, "the milter is still running", milter.log_text()[-1000:])
+    finally:
+        sendmail.stop()
+        milter.stop()
+        sink.close()
+    by_rcpt = {rcpts[0]: data for _, rcpts, data in stored if rcpts}
+    raw = by_rcpt.get("carol@origin.test")
+    if checks.check(raw is not None, "sendmail: the Sendmail DSN received over SMTP is delivered"):
+        check_remote_dsn(checks, "sendmail: Sendmail DSN over SMTP", raw, dsn, "recipient.unknown", "de")
+    raw = by_rcpt.get("dave@origin.test")
+    if checks.check(raw is not None, "sendmail: the Postfix DSN received over SMTP is delivered"):
+        check_remote_dsn(checks, "sendmail: Postfix DSN over SMTP", raw, postfix_dsn, "recipient.mailbox_full", "de-AT")
+    raw = by_rcpt.get("erin@origin.test")
+    if checks.check(raw is not None, "sendmail: an ordinary message is delivered"):
+        head, body = dsn_parts.split_head(raw)
+        checks.check(b"X-Clearbounce" not in head and body == dsn_parts.split_head(plain)[1],
+                     "sendmail: the ordinary message passes unchanged")
+
+
 def not_yet(args, work, checks):
     raise Skip("this scenario is not written yet")
 
@@ -909,7 +1006,7 @@ SCENARIOS = {
     "postfix-bounce": scenario_postfix_bounce,
     "postfix-smtpd": scenario_postfix_smtpd,
     "postfix-faults": scenario_postfix_faults,
-    "sendmail": not_yet,
+    "sendmail": scenario_sendmail,
 }
 
 
@@ -955,6 +1052,10 @@ def main():
         return SKIP
     except (Failure, PostfixError) as error:
         log(f"FAILED {args.scenario}: {error}")
+        return 1
+    except Exception:  # a harness error is a failure too, with its traceback
+        import traceback
+        log(f"FAILED {args.scenario}:\n{traceback.format_exc()}")
         return 1
     elapsed = time.monotonic() - started
     if checks.failures:

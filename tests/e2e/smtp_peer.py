@@ -10,6 +10,9 @@ Each peer listens on one loopback address and port and behaves as told:
   starttls CERT KEY   offers STARTTLS and handshakes with this certificate
   no-starttls         a plain ESMTP server that does not offer STARTTLS
   accept              accepts every message (and counts it)
+  sink [DOMAIN=REPLY...]  accepts and keeps every message (peer.stored: envelope
+                      sender, recipients, data as received); RCPT TO a listed
+                      domain gets that REPLY instead
 
 Used in-process by e2e.py (start_peer) or on its own for manual tests:
 
@@ -33,6 +36,7 @@ class Peer:
         self.name = name or f"mx-{behaviour}{HOSTNAME_SUFFIX}"
         self.connections = 0
         self.messages = 0
+        self.stored = []  # (envelope sender, [recipients], data bytes) for "sink"
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((address, port))
@@ -89,6 +93,8 @@ class Session:
         self.conn = conn
         self.file = conn.makefile("rb")
         self.tls = False
+        self.mail_from = None
+        self.rcpts = []
 
     def send(self, line):
         self.conn.sendall(line.encode() + b"\r\n")
@@ -129,6 +135,8 @@ class Session:
                 self.file = self.conn.makefile("rb")
                 self.tls = True
             elif verb == "MAIL":
+                self.mail_from = line.split(":", 1)[1].strip().split(" ")[0].strip("<>") if ":" in line else ""
+                self.rcpts = []
                 self.send("250 2.1.0 Ok")
             elif verb == "RCPT":
                 if peer.behaviour == "reject-rcpt":
@@ -140,12 +148,27 @@ class Session:
                     self.conn.shutdown(socket.SHUT_RDWR)
                     return
                 else:
-                    self.send("250 2.1.5 Ok")
+                    rcpt = line.split(":", 1)[1].strip().split(" ")[0].strip("<>") if ":" in line else ""
+                    domain = rcpt.rpartition("@")[2].lower()
+                    rule = [a.split("=", 1)[1] for a in peer.args if a.split("=", 1)[0].lower() == domain]
+                    if peer.behaviour == "sink" and rule:
+                        self.send(rule[0])
+                    else:
+                        self.rcpts.append(rcpt)
+                        self.send("250 2.1.5 Ok")
             elif verb == "DATA":
                 self.send("354 End data with <CR><LF>.<CR><LF>")
-                while self.readline() != ".":
-                    pass
+                data = []
+                while True:
+                    raw = self.file.readline(1 << 20)
+                    if not raw:
+                        raise ValueError("connection closed in DATA")
+                    if raw in (b".\r\n", b".\n"):
+                        break
+                    data.append(raw[1:] if raw.startswith(b".") else raw)
                 peer.messages += 1
+                if peer.behaviour == "sink":
+                    peer.stored.append((self.mail_from, list(self.rcpts), b"".join(data)))
                 self.send("250 2.0.0 Ok: queued")
             elif verb == "RSET" or verb == "NOOP":
                 self.send("250 2.0.0 Ok")
