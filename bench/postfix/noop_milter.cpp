@@ -1,0 +1,168 @@
+/*
+ * noop_milter: the do-nothing libmilter milter of the Postfix benchmark
+ * (bench/postfix/run.py). It measures what the milter protocol itself costs.
+ *
+ * It negotiates the same steps and actions as clearbounce-milter (no
+ * CONNECT, HELO, RCPT, DATA or unknown commands; may add and change headers
+ * and replace the body), accepts a message with a non-empty envelope sender
+ * at MAIL FROM, and reads a message with the null sender (a delivery report)
+ * to the end: every header, the end of headers, every body chunk, then
+ * accepts it unchanged.
+ *
+ *   noop_milter -p SOCKET [-d] [-q]
+ *     -p SOCKET  libmilter notation: unix:/path or inet:PORT@127.0.0.1
+ *     -d         TCP only, for the investigation: set TCP_NODELAY on the
+ *                listening socket after smfi_opensocket(); Linux copies it
+ *                to every accepted connection, so the milter's own replies
+ *                are not held back by Nagle's algorithm.
+ *     -q         print the counters on exit (SIGTERM)
+ *
+ * SIGTERM, SIGINT or SIGHUP stop it (libmilter's own handling).
+ */
+#include <dirent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+std::atomic<unsigned long> ordinary{0};
+std::atomic<unsigned long> reports{0};
+std::atomic<unsigned long> bytes{0};
+
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
+                             unsigned long unused2, unsigned long unused3,
+                             unsigned long* want_actions, unsigned long* want_steps,
+                             unsigned long* want2, unsigned long* want3) {
+  static_cast<void>(ctx);
+  static_cast<void>(unused2);
+  static_cast<void>(unused3);
+  *want_actions = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY) & actions;
+  *want_steps = (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
+                 SMFIP_HDR_LEADSPC) & steps;
+  *want2 = 0;
+  *want3 = 0;
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
+  static_cast<void>(ctx);
+  const char* sender = argv != nullptr && argv[0] != nullptr ? argv[0] : "";
+  if (std::strcmp(sender, "<>") != 0 && sender[0] != '\0') {
+    ordinary += 1;
+    return SMFIS_ACCEPT;
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
+  static_cast<void>(ctx);
+  bytes += std::strlen(name) + std::strlen(value) + 4;
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_eoh(SMFICTX* ctx) {
+  static_cast<void>(ctx);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_body(SMFICTX* ctx, unsigned char* chunk, size_t size) {
+  static_cast<void>(ctx);
+  static_cast<void>(chunk);
+  bytes += size;
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_eom(SMFICTX* ctx) {
+  static_cast<void>(ctx);
+  reports += 1;
+  return SMFIS_ACCEPT;
+}
+
+/* The listening socket libmilter opened: the one listening descriptor bound
+ * to a TCP address (the process has no other). */
+int set_nodelay_on_listener() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int done = -1;
+  struct dirent* entry;
+  while ((entry = readdir(dir)) != nullptr) {
+    char* end;
+    const long number = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || number < 0) continue;
+    const int fd = static_cast<int>(number);
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening) continue;
+    struct sockaddr_storage address;
+    socklen_t address_length = sizeof address;
+    if (getsockname(fd, reinterpret_cast<struct sockaddr*>(&address), &address_length) != 0) continue;
+    if (address.ss_family != AF_INET && address.ss_family != AF_INET6) continue;
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0) done = 0;
+  }
+  closedir(dir);
+  return done;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  char* socket_spec = nullptr;
+  int nodelay = 0;
+  int quiet_report = 0;
+  int option;
+  while ((option = getopt(argc, argv, "p:dq")) != -1) {
+    switch (option) {
+      case 'p': socket_spec = optarg; break;
+      case 'd': nodelay = 1; break;
+      case 'q': quiet_report = 1; break;
+      default:
+        std::fprintf(stderr, "usage: noop_milter -p SOCKET [-d] [-q]\n");
+        return 64;
+    }
+  }
+  if (socket_spec == nullptr) {
+    std::fprintf(stderr, "usage: noop_milter -p SOCKET [-d] [-q]\n");
+    return 64;
+  }
+
+  struct smfiDesc desc;
+  std::memset(&desc, 0, sizeof desc);
+  desc.xxfi_name = const_cast<char*>("noop");
+  desc.xxfi_version = SMFI_VERSION;
+  desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+  desc.xxfi_envfrom = on_envfrom;
+  desc.xxfi_header = on_header;
+  desc.xxfi_eoh = on_eoh;
+  desc.xxfi_body = on_body;
+  desc.xxfi_eom = on_eom;
+  desc.xxfi_negotiate = on_negotiate;
+
+  umask(0);
+  if (smfi_setconn(socket_spec) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS ||
+      smfi_opensocket(true) != MI_SUCCESS) {
+    std::fprintf(stderr, "noop_milter: cannot listen on %s\n", socket_spec);
+    return 71;
+  }
+  if (nodelay && set_nodelay_on_listener() != 0) {
+    std::fprintf(stderr, "noop_milter: no TCP listening socket to set TCP_NODELAY on\n");
+    return 71;
+  }
+  std::fprintf(stderr, "noop_milter: listening on %s%s\n", socket_spec, nodelay ? " (TCP_NODELAY)" : "");
+  int result = smfi_main();
+  if (quiet_report) {
+    std::fprintf(stderr, "noop_milter: ordinary=%lu reports=%lu bytes=%lu\n", ordinary.load(), reports.load(),
+                 bytes.load());
+  }
+  return result == MI_SUCCESS ? 0 : 1;
+}
