@@ -196,6 +196,13 @@ bool set_socket(const toml::node& node, std::string_view path, Config& config, C
       digits = digits && is_digit(c);
       if (digits) number = number * 10 + static_cast<unsigned long>(c - '0');
     }
+    const auto last_colon = rest.rfind(':');
+    if (rest.find('@') == std::string_view::npos && last_colon != std::string_view::npos) {
+      // Postfix's notation, inet:HOST:PORT.
+      return ctx.fail(node, std::string(path) + ": \"" + socket + "\": libmilter writes PORT@HOST, such as \"" +
+                                std::string(kind) + ":" + std::string(rest.substr(last_colon + 1)) + "@" +
+                                std::string(rest.substr(0, last_colon)) + "\"");
+    }
     if (!digits || number == 0 || number > 65535) {
       return ctx.fail(node, std::string(path) + ": \"" + socket + "\": expected a port number from 1 to 65535 " +
                                 "before the optional @HOST" + hint);

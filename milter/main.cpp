@@ -7,8 +7,8 @@
 //
 // Signals: SIGUSR1 reloads the configuration and templates (a bad new
 // configuration is refused and the running one stays), SIGUSR2 logs the
-// counters, SIGTERM (also SIGINT, SIGHUP: libmilter's) stops accepting
-// connections, lets the messages in progress finish and exits.
+// counters, SIGTERM (also SIGINT and SIGHUP) lets the messages in progress
+// finish (new ones pass unchanged), then closes the socket and exits.
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -33,6 +33,7 @@
 #include <cstring>
 #include <exception>
 #include <fcntl.h>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -153,61 +154,99 @@ bool daemonize() {
   return true;
 }
 
-// SIGUSR1 and SIGUSR2 are taken here, synchronously (sigtimedwait), so that
-// reloading and logging run in an ordinary thread; the counters are also
-// logged every milter.stats_interval_seconds.
-class SignalThread {
+void report(Daemon& daemon) {
+  const std::string line = daemon.stats().summary();
+  log(LOG_INFO, "%s", line.c_str());
+  notify("STATUS=" + line);
+}
+
+// libmilter's smfi_main() in a thread of its own; `done` once it returns.
+class MilterThread {
  public:
-  SignalThread() : thread_([this] { run(); }) {}
-  ~SignalThread() {
-    stop_ = true;
+  MilterThread() : state_(std::make_shared<State>()) {
+    thread_ = std::thread([state = state_] {
+      state->result = smfi_main();
+      state->done = true;
+    });
+  }
+  ~MilterThread() {
+    if (thread_.joinable()) thread_.join();
+  }
+  MilterThread(const MilterThread&) = delete;
+  MilterThread& operator=(const MilterThread&) = delete;
+
+  bool done() const { return state_->done; }
+
+  // Asks libmilter to stop and waits (up to `limit`) for smfi_main to return
+  // (libmilter's listener notices within its poll interval of 5 seconds).
+  int stop(std::chrono::seconds limit) {
+    smfi_stop();
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!state_->done && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!state_->done) {
+      thread_.detach();  // the state it writes stays alive with it
+      return MI_FAILURE;
+    }
     thread_.join();
+    return state_->result;
   }
 
  private:
-  void run() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGUSR2);
-    auto last_report = std::chrono::steady_clock::now();
-    while (!stop_) {
-      try {
-        const timespec wait{0, 250'000'000};
-        const int received = sigtimedwait(&set, nullptr, &wait);
-        Daemon& daemon = Daemon::instance();
-        if (received == SIGUSR1) {
-          log(LOG_NOTICE, "SIGUSR1: reloading %s", daemon.config_path.c_str());
-          notify("RELOADING=1");
-          daemon.reload();
-          notify("READY=1");
-        } else if (received == SIGUSR2) {
-          report(daemon);
-        }
-        const auto engine = daemon.engine();
-        const unsigned interval = engine ? engine->config().milter.stats_interval_seconds : 0;
-        const auto now = std::chrono::steady_clock::now();
-        if (interval > 0 && now - last_report >= std::chrono::seconds(interval)) {
-          report(daemon);
-          last_report = now;
-        }
-      } catch (const std::exception& e) {
-        log(LOG_ERR, "signal thread: %s", e.what());
-      } catch (...) {
-        log(LOG_ERR, "signal thread: unknown exception");
-      }
-    }
-  }
-
-  static void report(Daemon& daemon) {
-    const std::string line = daemon.stats().summary();
-    log(LOG_INFO, "%s", line.c_str());
-    notify("STATUS=" + line);
-  }
-
-  std::atomic<bool> stop_{false};
+  struct State {
+    std::atomic<bool> done{false};
+    std::atomic<int> result{MI_FAILURE};
+  };
+  std::shared_ptr<State> state_;
   std::thread thread_;
 };
+
+// The main thread takes the signals, synchronously: SIGUSR1 reloads,
+// SIGUSR2 logs the counters (also every milter.stats_interval_seconds), and
+// SIGTERM, SIGINT or SIGHUP end the loop. Returns the signal that ended it,
+// or 0 when libmilter stopped on its own.
+//
+// libmilter has a signal thread of its own that waits for SIGTERM, SIGINT
+// and SIGHUP and, with the worker pool of Debian's build, stops serving
+// every connection at once. Linux hands a signal sent to the process to its
+// main thread first when that thread is waiting for it, as this loop is
+// whenever it is not busy: so the daemon gets SIGTERM and can let the
+// messages in progress finish before it tells libmilter to stop.
+int signal_loop(const MilterThread& milter) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int number : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, number);
+  Daemon& daemon = Daemon::instance();
+  auto last_report = std::chrono::steady_clock::now();
+  while (!milter.done()) {
+    try {
+      const timespec wait{0, 250'000'000};
+      const int received = sigtimedwait(&set, nullptr, &wait);
+      if (received == SIGTERM || received == SIGINT || received == SIGHUP) return received;
+      if (received == SIGUSR1) {
+        log(LOG_NOTICE, "SIGUSR1: reloading %s", daemon.config_path.c_str());
+        notify("RELOADING=1");
+        daemon.reload();
+        notify("READY=1");
+      } else if (received == SIGUSR2) {
+        report(daemon);
+      }
+      const auto engine = daemon.engine();
+      const unsigned interval = engine ? engine->config().milter.stats_interval_seconds : 0;
+      const auto now = std::chrono::steady_clock::now();
+      if (interval > 0 && now - last_report >= std::chrono::seconds(interval)) {
+        report(daemon);
+        last_report = now;
+      }
+    } catch (const std::exception& e) {
+      log(LOG_ERR, "signal handling: %s", e.what());
+    } catch (...) {
+      log(LOG_ERR, "signal handling: unknown exception");
+    }
+  }
+  return 0;
+}
 
 int run(int argc, char** argv) {
   std::string config_path = "/etc/clearbounce/clearbounce.toml";
@@ -290,18 +329,25 @@ int run(int argc, char** argv) {
 
   int result = MI_SUCCESS;
   {
-    SignalThread signals;
     log(LOG_NOTICE, "clearbounce-milter %s listening on %s%s", CLEARBOUNCE_VERSION, socket.c_str(),
         settings.dry_run ? " (dry run: only X-Clearbounce is added)" : "");
+    MilterThread milter;
     notify("READY=1\nSTATUS=listening on " + socket);
-    result = smfi_main();  // returns on SIGTERM, SIGINT or SIGHUP
+    const int received = signal_loop(milter);
     notify("STOPPING=1");
     const unsigned limit = daemon.engine() ? daemon.engine()->config().milter.timeout_seconds : settings.timeout_seconds;
-    log(LOG_NOTICE, "stopping: finishing the messages in progress (at most %u s)", limit);
-    const std::size_t left = daemon.stop_and_drain(std::chrono::seconds(limit));
-    if (left > 0) log(LOG_WARNING, "stopping with %zu messages still in progress (they pass unchanged)", left);
-    const std::string line = daemon.stats().summary();
-    log(LOG_INFO, "%s", line.c_str());
+    if (received != 0) {
+      const char* name = received == SIGTERM ? "SIGTERM" : received == SIGINT ? "SIGINT" : "SIGHUP";
+      log(LOG_NOTICE, "%s: finishing the messages in progress (at most %u s), then stopping", name, limit);
+      const std::size_t left = daemon.stop_and_drain(std::chrono::seconds(limit));
+      if (left > 0) log(LOG_WARNING, "stopping with %zu messages still in progress (they pass unchanged)", left);
+    } else {
+      // libmilter took the signal (or failed): its connections are gone.
+      daemon.stop_and_drain(std::chrono::seconds(0));
+      log(LOG_NOTICE, "libmilter stopped; messages in progress pass unchanged");
+    }
+    result = milter.stop(std::chrono::seconds(15));
+    report(daemon);
   }
   log(LOG_NOTICE, "stopped");
   return result == MI_SUCCESS ? 0 : kExitFailure;

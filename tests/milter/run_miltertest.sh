@@ -8,8 +8,10 @@
 # (root-level dotted keys such as 'milter.dry_run = true' or
 # 'rewrite.max_message_bytes = 4096'). It runs in the foreground (-f); after
 # the script it is stopped with SIGTERM and must exit 0. Each --expect-log
-# regular expression (grep -E) must match a line of its log. Exit 77 (ctest:
-# skipped) when miltertest is not installed.
+# regular expression (grep -E) must match a line of its log, in the order
+# given. The script gets -D socket, samples (this directory), daemon_pid and
+# config (the file, which it may change before sending SIGUSR1). Exit 77
+# (ctest: skipped) when miltertest is not installed.
 set -u
 
 if (($# < 2)); then
@@ -70,7 +72,7 @@ if [[ ! -S $dir/milter.sock ]]; then
   echo "FAIL: the daemon did not open $socket"
   status=1
 else
-  MILTERTEST_DAEMON_PID=$pid miltertest -D socket="$socket" -D samples="$here" -D daemon_pid="$pid" \
+  miltertest -D socket="$socket" -D samples="$here" -D daemon_pid="$pid" -D config="$dir/clearbounce.toml" \
     -s "$here/$script" || { echo "FAIL: miltertest $script"; status=1; }
 fi
 
@@ -93,10 +95,19 @@ else
   fi
 fi
 
+# The expected lines must appear in the order given.
+after=0
 for pattern in "${expect[@]}"; do
-  if ! grep -Eq -- "$pattern" "$dir/daemon.log"; then
-    echo "FAIL: no log line matches: $pattern"
+  line=$(tail -n "+$((after + 1))" "$dir/daemon.log" | grep -En -m1 -- "$pattern" | cut -d: -f1)
+  if [[ -z $line ]]; then
+    if grep -Eq -- "$pattern" "$dir/daemon.log"; then
+      echo "FAIL: the log line matching '$pattern' comes before the one expected earlier"
+    else
+      echo "FAIL: no log line matches: $pattern"
+    fi
     status=1
+  else
+    after=$((after + line))
   fi
 done
 
