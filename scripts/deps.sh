@@ -9,7 +9,7 @@ CLEARBOUNCE_DEPS=(
   clang libclang-rt-14-dev
   python3
   postfix swaks openssl
-  m4 liblockfile1 libwrap0
+  m4 libwrap0
 )
 
 # Installs whatever is missing from the list with apt-get. Nothing is fetched

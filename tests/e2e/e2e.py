@@ -1010,10 +1010,6 @@ def scenario_sendmail(args, work, checks):
                      "sendmail: the ordinary message passes unchanged")
 
 
-def not_yet(args, work, checks):
-    raise Skip("this scenario is not written yet")
-
-
 SCENARIOS = {
     "postfix-baseline": scenario_postfix_baseline,
     "postfix-bounce": scenario_postfix_bounce,
