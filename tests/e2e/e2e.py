@@ -39,6 +39,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 import dsn_parts  # noqa: E402
 from postfix_instance import PostfixInstance, PostfixError, free_port  # noqa: E402
