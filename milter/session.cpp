@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <exception>
 
-#include "dsn/encoding.hpp"
 #include "milter/daemon.hpp"
 #include "milter/log.hpp"
+#include "milter/message.hpp"
 
 namespace clearbounce::milter {
 namespace {
@@ -30,46 +30,10 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x) == (y >= 'A' && y <= 'Z' ? y - 'A' + 'a' : y);
-         });
-}
-
-// Header values come from the MTA with bare LF between folded lines (that is
-// how Postfix and Sendmail keep them); the body comes with CRLF. The engine
-// gets one line ending throughout.
-void append_crlf(std::string& out, std::string_view value) {
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (c == '\n' && (i == 0 || value[i - 1] != '\r')) out += '\r';
-    out += c;
-  }
-}
-
-// The other way for values sent to the MTA: "folding using '\n' followed by
-// whitespace; the MTA adds the carriage return".
-std::string to_lf(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '\r' && i + 1 < value.size() && value[i + 1] == '\n') continue;
-    out += value[i];
-  }
-  return out;
-}
-
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
-}
-
-bool is_delivery_report(std::string_view content_type) {
-  const auto parsed = dsn::parse_header_params(content_type);
-  if (parsed.value != "multipart/report") return false;
-  const std::string_view type = trim(parsed.param("report-type"));
-  return iequals(type, "delivery-status") || iequals(type, "global-delivery-status");
 }
 
 const char* or_dash(const std::string& text) { return text.empty() ? "-" : text.c_str(); }
@@ -147,10 +111,10 @@ sfsistat Session::envfrom(char** argv) {
   // Only the null sender sends delivery reports. Postfix's own bounces come
   // through non_smtpd_milters with an empty address ("Sendmail 8.13 does not
   // externalize the null address"); reports received over SMTP as "<>".
-  const std::string_view sender = trim(argv != nullptr && argv[0] != nullptr ? argv[0] : "");
-  const bool local = sender.empty();
-  const bool remote = sender == "<>";
-  if (!local && !remote) return SMFIS_ACCEPT;
+  const SenderPath path = sender_path(argv != nullptr && argv[0] != nullptr ? argv[0] : "");
+  if (path == SenderPath::ordinary) return SMFIS_ACCEPT;
+  const bool local = path == SenderPath::local_bounce;
+  const bool remote = path == SenderPath::remote_report;
 
   auto engine = daemon.engine();
   if (!engine) return SMFIS_ACCEPT;
@@ -172,14 +136,10 @@ sfsistat Session::header(const char* name, const char* value) {
   if (!in_transaction_ || name == nullptr) return SMFIS_ACCEPT;
   const std::string_view field(name);
   const std::string_view text(value != nullptr ? value : "");
-  message_ += field;
-  message_ += ':';
-  if (!leading_space_ && !text.empty()) message_ += ' ';
-  append_crlf(message_, text);
-  message_ += "\r\n";
+  append_header(message_, field, text, leading_space_);
   header_names_.push_back(lower(field));
-  if (iequals(field, "Content-Type") && content_type_.empty()) content_type_ = text.empty() ? " " : text;
-  if (iequals(field, "X-Clearbounce")) marked_ = true;
+  if (same_name(field, "Content-Type") && content_type_.empty()) content_type_ = text.empty() ? " " : text;
+  if (same_name(field, "X-Clearbounce")) marked_ = true;
   if (over_cap()) {
     log(LOG_INFO, "%s: action=passed reason=\"the header section alone is larger than rewrite.max_message_bytes\"",
         or_dash(queue_id_));
@@ -264,11 +224,10 @@ sfsistat Session::end_of_message() {
 // Header changes first, then the body in one run of SMFIR_REPLBODY
 // requests: Postfix refuses body replacement interleaved with other edits.
 bool Session::apply(const engine::Outcome& outcome, bool dry_run) {
-  const std::string space = leading_space_ ? " " : "";
   for (const auto& edit : outcome.result.headers) {
-    if (dry_run && !iequals(edit.name, "X-Clearbounce")) continue;
+    if (dry_run && !same_name(edit.name, "X-Clearbounce")) continue;
     std::string name = edit.name;
-    std::string value = space + to_lf(edit.value);
+    std::string value = header_value_for_mta(edit.value, leading_space_);
     const int rc = had_header(name) ? smfi_chgheader(ctx_, name.data(), 1, value.data())
                                     : smfi_addheader(ctx_, name.data(), value.data());
     if (rc != MI_SUCCESS) {

@@ -23,20 +23,28 @@ function reply_name(reply)
   return reply_names[key] or string.format("'%s' (%s)", string.char(key), tostring(reply))
 end
 
--- Fails the script (miltertest exits non-zero) with `message`.
+-- Fails the script: miltertest exits non-zero but prints no Lua error, so
+-- the message and where it happened go to standard output first.
+function fail(message, level)
+  local where = debug.getinfo((level or 1) + 2, "Sl")
+  local at = where and (where.short_src .. ":" .. where.currentline .. ": ") or ""
+  mt.echo("FAIL: " .. at .. message)
+  error(message, (level or 1) + 1)
+end
+
 function check(condition, message)
-  if not condition then error(message, 2) end
+  if not condition then fail(message, 1) end
 end
 
 -- A miltertest call returns nil on success or an error text.
 function ok(result, what)
-  if result ~= nil then error(what .. " failed: " .. tostring(result), 2) end
+  if result ~= nil then fail(what .. " failed: " .. tostring(result), 1) end
 end
 
 function expect_reply(conn, wanted, what)
   local got = mt.getreply(conn)
   if got ~= wanted then
-    error(string.format("%s: the filter replied %s, expected %s", what, reply_name(got), reply_name(wanted)), 2)
+    fail(string.format("%s: the filter replied %s, expected %s", what, reply_name(got), reply_name(wanted)), 1)
   end
 end
 
@@ -111,13 +119,16 @@ function send_body(conn, body, last_reply)
     sent = sent + 1
     local got = mt.getreply(conn)
     if got ~= SMFIR_CONTINUE then
-      check(got == last_reply, string.format("body chunk %d: the filter replied %s, expected %s", sent,
-                                             reply_name(got), reply_name(last_reply)))
+      if got ~= last_reply then
+        fail(string.format("body chunk %d: the filter replied %s, expected %s", sent, reply_name(got),
+                           reply_name(last_reply)), 1)
+      end
       return sent
     end
   until offset > #body
-  check(last_reply == SMFIR_CONTINUE, "body: the filter replied CONTINUE to every chunk, expected " ..
-        reply_name(last_reply))
+  if last_reply ~= SMFIR_CONTINUE then
+    fail("body: the filter replied CONTINUE to every chunk, expected " .. reply_name(last_reply), 1)
+  end
   return sent
 end
 

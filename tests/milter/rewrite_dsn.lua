@@ -25,3 +25,25 @@ for _, sender in ipairs({ "", "<>" }) do
 end
 
 mt.disconnect(conn)
+
+-- An MTA that does not offer SMFIP_HDR_LEADSPC (older Sendmail and Postfix):
+-- header values arrive without their leading blank and go back without one,
+-- the MTA puts "Name: " in front itself.
+local old = mt.connect(socket, 40, 0.25)
+check(old ~= nil, "mt.connect failed")
+ok(mt.negotiate(old, 6, 0x1FF, 0x000FFFFF), "mt.negotiate without SMFIP_HDR_LEADSPC")
+check(not mt.test_option(old, SMFIP_HDR_LEADSPC), "SMFIP_HDR_LEADSPC requested but not offered")
+local stripped = {}
+for _, field in ipairs(headers) do
+  stripped[#stripped + 1] = { name = field.name, value = (field.value:gsub("^[ \t]+", "")) }
+end
+mail_from(old, "<>", "7C2D31C0599", SMFIR_CONTINUE)
+send_headers(old, stripped, SMFIR_CONTINUE)
+send_body(old, body, SMFIR_CONTINUE)
+end_of_message(old)
+check(mt.eom_check(old, MT_BODYCHANGE), "no SMFIP_HDR_LEADSPC: body not replaced")
+check(mt.eom_check(old, MT_HDRCHANGE, "Subject", "Not delivered: Holiday photos"),
+      "no SMFIP_HDR_LEADSPC: Subject not changed to a value without leading blank")
+check(mt.eom_check(old, MT_HDRADD, "X-Clearbounce", "category=recipient.mailbox_full; locale=en"),
+      "no SMFIP_HDR_LEADSPC: X-Clearbounce not added without leading blank")
+mt.disconnect(old)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs one miltertest script against a clearbounce-milter started for it.
 #
-#   run_miltertest.sh DAEMON SCRIPT [--expect-log REGEX]... [CONFIG-LINE]...
+#   run_miltertest.sh DAEMON SCRIPT [--root-only] [--expect-log REGEX]... [CONFIG-LINE]...
 #
 # The daemon gets a configuration in a fresh temporary directory: a unix
 # socket there, debug logging, no periodic counters, plus each CONFIG-LINE
@@ -11,11 +11,12 @@
 # regular expression (grep -E) must match a line of its log, in the order
 # given. The script gets -D socket, samples (this directory), daemon_pid and
 # config (the file, which it may change before sending SIGUSR1). Exit 77
-# (ctest: skipped) when miltertest is not installed.
+# (ctest: skipped) when miltertest is not installed, or with --root-only when
+# not run as root.
 set -u
 
 if (($# < 2)); then
-  echo "usage: $0 DAEMON SCRIPT [--expect-log REGEX]... [CONFIG-LINE]..." >&2
+  echo "usage: $0 DAEMON SCRIPT [--root-only] [--expect-log REGEX]... [CONFIG-LINE]..." >&2
   exit 2
 fi
 daemon=$1
@@ -23,8 +24,12 @@ script=$2
 shift 2
 expect=()
 config_lines=()
+root_only=0
 while (($#)); do
-  if [[ $1 == --expect-log ]]; then
+  if [[ $1 == --root-only ]]; then
+    root_only=1
+    shift
+  elif [[ $1 == --expect-log ]]; then
     expect+=("$2")
     shift 2
   else
@@ -38,8 +43,14 @@ if ! command -v miltertest >/dev/null 2>&1; then
   exit 77
 fi
 
+if ((root_only)) && ((EUID != 0)); then
+  echo "needs root (switching users): skipped"
+  exit 77
+fi
+
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/cbmilter.XXXXXX") || exit 1
+chmod 0755 "$dir"  # a daemon that switches users still reads its configuration
 pid=
 cleanup() {
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
