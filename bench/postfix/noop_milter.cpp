@@ -2,19 +2,24 @@
  * noop_milter: the do-nothing libmilter milter of the Postfix benchmark
  * (bench/postfix/run.py). It measures what the milter protocol itself costs.
  *
- * It negotiates the same steps and actions as clearbounce-milter (no
- * CONNECT, HELO, RCPT, DATA or unknown commands; may add and change headers
- * and replace the body), accepts a message with a non-empty envelope sender
- * at MAIL FROM, and reads a message with the null sender (a delivery report)
- * to the end: every header, the end of headers, every body chunk, then
- * accepts it unchanged.
+ * By default it negotiates the steps and actions that clearbounce-milter
+ * negotiated when the benchmark was written: no CONNECT, HELO, RCPT, DATA
+ * or unknown commands; may add and change headers and replace the body. It
+ * accepts a message with a non-empty envelope sender at MAIL FROM, and reads
+ * a message with the null sender (a delivery report) to the end: every
+ * header, the end of headers, every body chunk, then accepts it unchanged.
  *
- *   noop_milter -p SOCKET [-d] [-q]
+ *   noop_milter -p SOCKET [-s] [-d] [-q]
  *     -p SOCKET  libmilter notation: unix:/path or inet:PORT@127.0.0.1
- *     -d         TCP only, for the investigation: set TCP_NODELAY on the
- *                listening socket after smfi_opensocket(); Linux copies it
- *                to every accepted connection, so the milter's own replies
- *                are not held back by Nagle's algorithm.
+ *     -s         take the RCPT and DATA steps (answer "continue") instead of
+ *                asking the MTA to leave them out. Over TCP this avoids the
+ *                stall described in README.md: Postfix then never writes
+ *                macros that get no answer before it hands the message
+ *                content over from smtpd to cleanup.
+ *     -d         TCP only: set TCP_NODELAY on the listening socket after
+ *                smfi_opensocket(); Linux copies it to every accepted
+ *                connection, so the milter's own writes are not held back
+ *                by Nagle's algorithm (this does not change Postfix's side).
  *     -q         print the counters on exit (SIGTERM)
  *
  * SIGTERM, SIGINT or SIGHUP stop it (libmilter's own handling).
@@ -38,6 +43,7 @@ namespace {
 std::atomic<unsigned long> ordinary{0};
 std::atomic<unsigned long> reports{0};
 std::atomic<unsigned long> bytes{0};
+bool take_rcpt_and_data = false;
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
                              unsigned long unused2, unsigned long unused3,
@@ -47,8 +53,9 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
   static_cast<void>(unused2);
   static_cast<void>(unused3);
   *want_actions = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY) & actions;
-  *want_steps = (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN |
-                 SMFIP_HDR_LEADSPC) & steps;
+  unsigned long skipped = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN;
+  if (!take_rcpt_and_data) skipped |= SMFIP_NORCPT | SMFIP_NODATA;
+  *want_steps = (skipped | SMFIP_HDR_LEADSPC) & steps;
   *want2 = 0;
   *want3 = 0;
   return SMFIS_CONTINUE;
@@ -61,6 +68,17 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
     ordinary += 1;
     return SMFIS_ACCEPT;
   }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
+  static_cast<void>(ctx);
+  static_cast<void>(argv);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_data(SMFICTX* ctx) {
+  static_cast<void>(ctx);
   return SMFIS_CONTINUE;
 }
 
@@ -121,18 +139,19 @@ int main(int argc, char** argv) {
   int nodelay = 0;
   int quiet_report = 0;
   int option;
-  while ((option = getopt(argc, argv, "p:dq")) != -1) {
+  while ((option = getopt(argc, argv, "p:sdq")) != -1) {
     switch (option) {
       case 'p': socket_spec = optarg; break;
+      case 's': take_rcpt_and_data = true; break;
       case 'd': nodelay = 1; break;
       case 'q': quiet_report = 1; break;
       default:
-        std::fprintf(stderr, "usage: noop_milter -p SOCKET [-d] [-q]\n");
+        std::fprintf(stderr, "usage: noop_milter -p SOCKET [-s] [-d] [-q]\n");
         return 64;
     }
   }
   if (socket_spec == nullptr) {
-    std::fprintf(stderr, "usage: noop_milter -p SOCKET [-d] [-q]\n");
+    std::fprintf(stderr, "usage: noop_milter -p SOCKET [-s] [-d] [-q]\n");
     return 64;
   }
 
@@ -142,6 +161,8 @@ int main(int argc, char** argv) {
   desc.xxfi_version = SMFI_VERSION;
   desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
   desc.xxfi_envfrom = on_envfrom;
+  desc.xxfi_envrcpt = on_envrcpt;
+  desc.xxfi_data = on_data;
   desc.xxfi_header = on_header;
   desc.xxfi_eoh = on_eoh;
   desc.xxfi_body = on_body;
@@ -158,7 +179,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "noop_milter: no TCP listening socket to set TCP_NODELAY on\n");
     return 71;
   }
-  std::fprintf(stderr, "noop_milter: listening on %s%s\n", socket_spec, nodelay ? " (TCP_NODELAY)" : "");
+  std::fprintf(stderr, "noop_milter: listening on %s%s%s\n", socket_spec,
+               take_rcpt_and_data ? " (RCPT and DATA taken)" : "", nodelay ? " (TCP_NODELAY)" : "");
   int result = smfi_main();
   if (quiet_report) {
     std::fprintf(stderr, "noop_milter: ordinary=%lu reports=%lu bytes=%lu\n", ordinary.load(), reports.load(),

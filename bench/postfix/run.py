@@ -13,9 +13,12 @@ Setups (--setups, comma-separated):
   none               no milter
   noop-unix          bench/postfix/noop_milter over a unix socket
   noop-inet          the same over TCP on 127.0.0.1
-  noop-inet-nodelay  the same over TCP, TCP_NODELAY on the milter's socket
   clearbounce-unix   clearbounce-milter over a unix socket
   clearbounce-inet   clearbounce-milter over TCP on 127.0.0.1
+and, for the TCP investigation, noop-unix or noop-inet followed by
+  -steps             the do-nothing milter takes the RCPT and DATA steps (-s)
+  -nodelay           TCP_NODELAY on the do-nothing milter's sockets (-d)
+such as noop-inet-steps or noop-inet-steps-nodelay.
 
 Run as root after the build:  bench/postfix/run.py --rounds 5 --messages 2000
 Exit status: 0 done, 1 a batch failed, 77 skipped (not root, no Postfix tools,
@@ -41,7 +44,6 @@ sys.path.insert(0, os.path.join(SOURCE_ROOT, "tests", "e2e"))
 from postfix_instance import PostfixInstance, free_port  # noqa: E402  (read-only reuse)
 
 ALL_SETUPS = ["none", "noop-unix", "noop-inet", "clearbounce-unix", "clearbounce-inet"]
-KNOWN_SETUPS = ALL_SETUPS + ["noop-inet-nodelay"]
 RECIPIENT = "alice@example.com"
 ORDINARY_SENDER = "carol@example.net"
 SKIP = 77
@@ -145,15 +147,26 @@ def clearbounce_config(directory, name, socket_spec):
     return path
 
 
+def known_setup(setup):
+    if setup in ("none", "clearbounce-unix", "clearbounce-inet"):
+        return True
+    parts = setup.split("-")
+    return (len(parts) >= 2 and parts[0] == "noop" and parts[1] in ("unix", "inet")
+            and len(set(parts[2:])) == len(parts[2:]) and set(parts[2:]) <= {"steps", "nodelay"}
+            and not (parts[1] == "unix" and "nodelay" in parts[2:]))
+
+
 def make_milters(setups, workdir, noop_binary, clearbounce_binary):
     milters = {}
     for setup in setups:
         if setup == "none":
             continue
-        kind = "unix" if setup.endswith("-unix") else "inet"
+        kind = setup.split("-")[1]
         if setup.startswith("noop"):
             argv = [noop_binary, "-p", "@SOCKET@", "-q"]
-            if setup.endswith("-nodelay"):
+            if "steps" in setup.split("-")[2:]:
+                argv.append("-s")
+            if "nodelay" in setup.split("-")[2:]:
                 argv.append("-d")
             milters[setup] = MilterProcess(setup, argv, kind, workdir, f"{setup}.sock")
         else:
@@ -296,9 +309,12 @@ def report(results, setups, rounds, messages, sessions, latency, cpu, out):
                 for r in results if setup in r and reference in r and r[reference][kind]["rate"] > 0]
 
     def reference_of(setup):
-        if setup.startswith("clearbounce-"):
-            ref = "noop-" + setup.split("-", 1)[1]
-            return ref if ref in setups else None
+        # clearbounce against the do-nothing milter over the same socket;
+        # a noop variant (-steps, -nodelay) against the plain one.
+        parts = setup.split("-")
+        if parts[0] == "clearbounce" or (parts[0] == "noop" and len(parts) > 2):
+            ref = f"noop-{parts[1]}"
+            return ref if ref in setups and ref != setup else None
         return None
 
     lines = [f"Postfix benchmark: {rounds} rounds, {messages} messages per batch, "
@@ -354,6 +370,7 @@ def main():
     parser.add_argument("--sessions", type=int, default=10, help="parallel smtp-source sessions")
     parser.add_argument("--setups", default=",".join(ALL_SETUPS))
     parser.add_argument("--build", default=os.path.join(SOURCE_ROOT, "build"), help="the CMake build directory")
+    parser.add_argument("--clearbounce", help="the clearbounce-milter binary (default: BUILD/milter/clearbounce-milter)")
     parser.add_argument("--workdir", help="where the instance lives (default: a new directory in /tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--json", help="write the raw results to this file")
@@ -363,10 +380,18 @@ def main():
                         help="further main.cf settings (repeatable)")
     args = parser.parse_args()
 
+    def interrupted(number, frame):
+        raise BenchError(f"stopped by signal {number}")
+
+    # Also when started in the background, where SIGINT may be ignored:
+    # the instance, the sink and the milters are stopped on the way out.
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+
     setups = [s.strip() for s in args.setups.split(",") if s.strip()]
-    unknown = [s for s in setups if s not in KNOWN_SETUPS]
+    unknown = [s for s in setups if not known_setup(s)]
     if unknown:
-        parser.error(f"unknown setups: {', '.join(unknown)} (known: {', '.join(KNOWN_SETUPS)})")
+        parser.error(f"unknown setups: {', '.join(unknown)} (see --help)")
     if os.geteuid() != 0:
         print("skipped: run as root (Postfix instance, smtp-sink -u)", file=sys.stderr)
         return SKIP
@@ -376,7 +401,7 @@ def main():
             return SKIP
     os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
     noop_binary = os.path.join(args.build, "bench", "postfix", "noop_milter")
-    clearbounce_binary = os.path.join(args.build, "milter", "clearbounce-milter")
+    clearbounce_binary = args.clearbounce or os.path.join(args.build, "milter", "clearbounce-milter")
     if any(s.startswith("noop") for s in setups) and not os.access(noop_binary, os.X_OK):
         print(f"skipped: {noop_binary} not built (cmake --build {args.build} --target noop_milter)", file=sys.stderr)
         return SKIP
