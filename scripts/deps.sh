@@ -38,6 +38,9 @@ install_deps() {
     as_root=(sudo)
   fi
   echo "Installing: ${missing[*]}"
+  # Postfix is a test and demo component here: install it unconfigured, so
+  # that no system mail service is set up or started by the install.
+  echo "postfix postfix/main_mailer_type select No configuration" | "${as_root[@]}" debconf-set-selections
   "${as_root[@]}" apt-get update
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
