@@ -212,7 +212,7 @@ void Writer::technical(const dsn::RecipientReport& r) {
   const auto row = [&](std::string_view label_key, std::string_view value) {
     if (value.empty()) return;
     const auto cleaned = clean_remote_text(value);
-    text_ += "  " + text(label_key, none) + ": " + cleaned + "\n";
+    text_ += "  " + text(label_key, none) + text("text.technical_separator", none) + cleaned + "\n";
     html_ += "<tr><th style=\"text-align:left;vertical-align:top\">" + html(label_key, none) +
              "</th><td><code style=\"white-space:pre-wrap;word-break:break-all\">" + escape_html(cleaned) +
              "</code></td></tr>\n";
