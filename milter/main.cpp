@@ -13,7 +13,9 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/types.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -138,7 +140,7 @@ bool drop_privileges(const Accounts& accounts) {
 bool daemonize() {
   const pid_t pid = fork();
   if (pid < 0) {
-    std::fprintf(stderr, "clearbounce-milter: fork: %s\n", std::strerror(errno));
+    log(LOG_ERR, "cannot go into the background: fork: %s", std::strerror(errno));
     return false;
   }
   if (pid > 0) std::_Exit(0);
@@ -177,10 +179,22 @@ class MilterThread {
 
   bool done() const { return state_->done; }
 
-  // Asks libmilter to stop and waits (up to `limit`) for smfi_main to return
-  // (libmilter's listener notices within its poll interval of 5 seconds).
-  int stop(std::chrono::seconds limit) {
-    smfi_stop();
+  // Asks libmilter to stop and waits (up to `limit`) for smfi_main to return.
+  // smfi_stop() waits for the listener, which holds its lock while it polls
+  // the socket for up to 5 seconds; a connection to a unix socket wakes it
+  // at once (the connection is closed straight away).
+  int stop(std::chrono::seconds limit, const std::string& unix_path) {
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&stopped] {
+      smfi_stop();
+      stopped = true;
+    });
+    const auto wake_until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+    while (!stopped && !unix_path.empty() && std::chrono::steady_clock::now() < wake_until) {
+      poke(unix_path);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    stopper.join();
     const auto until = std::chrono::steady_clock::now() + limit;
     while (!state_->done && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -194,6 +208,17 @@ class MilterThread {
   }
 
  private:
+  static void poke(const std::string& path) {
+    sockaddr_un address{};
+    if (path.size() >= sizeof address.sun_path) return;
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    (void)::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    ::close(fd);
+  }
+
   struct State {
     std::atomic<bool> done{false};
     std::atomic<int> result{MI_FAILURE};
@@ -287,8 +312,10 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  if (!foreground && !daemonize()) return kExitFailure;
-  clearbounce::milter::log_open(foreground);
+  // Standard error as well as syslog: in the background it is /dev/null
+  // once the socket is open, so that a failure to start still shows where
+  // the daemon was started.
+  clearbounce::milter::log_open(true);
   clearbounce::milter::log_set_level(settings.log_level);
 
   Daemon& daemon = Daemon::instance();
@@ -325,7 +352,14 @@ int run(int argc, char** argv) {
       return kExitFailure;
     }
   }
+  // The socket file as created, so that only this one is removed at exit
+  // (not one a newer instance has created meanwhile).
+  const std::string socket_path = unix_socket_path(socket);
+  struct stat created {};
+  const bool have_socket_file = !socket_path.empty() && stat(socket_path.c_str(), &created) == 0;
   if (!drop_privileges(accounts)) return kExitFailure;
+  // Into the background before any thread starts (fork keeps only the caller).
+  if (!foreground && !daemonize()) return kExitFailure;
 
   int result = MI_SUCCESS;
   {
@@ -346,8 +380,13 @@ int run(int argc, char** argv) {
       daemon.stop_and_drain(std::chrono::seconds(0));
       log(LOG_NOTICE, "libmilter stopped; messages in progress pass unchanged");
     }
-    result = milter.stop(std::chrono::seconds(15));
+    result = milter.stop(std::chrono::seconds(15), socket_path);
     report(daemon);
+  }
+  struct stat now {};
+  if (have_socket_file && stat(socket_path.c_str(), &now) == 0 && now.st_ino == created.st_ino &&
+      now.st_dev == created.st_dev && unlink(socket_path.c_str()) != 0) {
+    log(LOG_DEBUG, "cannot remove %s: %s", socket_path.c_str(), std::strerror(errno));
   }
   log(LOG_NOTICE, "stopped");
   return result == MI_SUCCESS ? 0 : kExitFailure;

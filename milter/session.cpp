@@ -202,7 +202,7 @@ sfsistat Session::end_of_message() {
   for (const auto& id : outcome.categories) categories += (categories.empty() ? "" : ",") + id;
   const bool dry_run = engine_->config().milter.dry_run;
   if (!may_modify_) {
-    stats.errors.fetch_add(1, std::memory_order_relaxed);
+    stats.passed.fetch_add(1, std::memory_order_relaxed);
     log(LOG_WARNING, "%s: action=passed reason=\"the MTA does not allow header and body changes\" category=%s",
         or_dash(queue_id_), or_dash(categories));
     end_transaction();
@@ -241,8 +241,7 @@ bool Session::apply(const engine::Outcome& outcome, bool dry_run) {
     const std::size_t length = std::min(kReplaceChunk, body.size() - offset);
     // libmilter's prototype is not const-correct; it only reads the bytes.
     auto* bytes = reinterpret_cast<unsigned char*>(const_cast<char*>(body.data() + offset));
-    if (smfi_replacebody(ctx_, bytes, static_cast<int>(length)) !=
-        MI_SUCCESS) {
+    if (smfi_replacebody(ctx_, bytes, static_cast<int>(length)) != MI_SUCCESS) {
       log(LOG_ERR, "%s: the MTA refused the body replacement", or_dash(queue_id_));
       return false;
     }
