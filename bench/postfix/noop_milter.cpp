@@ -11,11 +11,12 @@
  *
  *   noop_milter -p SOCKET [-s] [-d] [-q]
  *     -p SOCKET  libmilter notation: unix:/path or inet:PORT@127.0.0.1
- *     -s         take the RCPT and DATA steps (answer "continue") instead of
- *                asking the MTA to leave them out. Over TCP this avoids the
- *                stall described in README.md: Postfix then never writes
- *                macros that get no answer before it hands the message
- *                content over from smtpd to cleanup.
+ *     -s         take the DATA step (answer "continue") instead of asking
+ *                the MTA to leave it out. Over TCP this avoids the stall
+ *                described in README.md: Postfix's smtpd then ends with a
+ *                command that is answered before it hands the message
+ *                content over to cleanup, instead of with macros that are
+ *                not.
  *     -d         TCP only: set TCP_NODELAY on the listening socket after
  *                smfi_opensocket(); Linux copies it to every accepted
  *                connection, so the milter's own writes are not held back
@@ -43,7 +44,7 @@ namespace {
 std::atomic<unsigned long> ordinary{0};
 std::atomic<unsigned long> reports{0};
 std::atomic<unsigned long> bytes{0};
-bool take_rcpt_and_data = false;
+bool take_data = false;
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
                              unsigned long unused2, unsigned long unused3,
@@ -54,7 +55,8 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
   static_cast<void>(unused3);
   *want_actions = (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY) & actions;
   unsigned long skipped = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN;
-  if (!take_rcpt_and_data) skipped |= SMFIP_NORCPT | SMFIP_NODATA;
+  skipped |= SMFIP_NORCPT;
+  if (!take_data) skipped |= SMFIP_NODATA;
   *want_steps = (skipped | SMFIP_HDR_LEADSPC) & steps;
   *want2 = 0;
   *want3 = 0;
@@ -142,7 +144,7 @@ int main(int argc, char** argv) {
   while ((option = getopt(argc, argv, "p:sdq")) != -1) {
     switch (option) {
       case 'p': socket_spec = optarg; break;
-      case 's': take_rcpt_and_data = true; break;
+      case 's': take_data = true; break;
       case 'd': nodelay = 1; break;
       case 'q': quiet_report = 1; break;
       default:
@@ -180,7 +182,7 @@ int main(int argc, char** argv) {
     return 71;
   }
   std::fprintf(stderr, "noop_milter: listening on %s%s%s\n", socket_spec,
-               take_rcpt_and_data ? " (RCPT and DATA taken)" : "", nodelay ? " (TCP_NODELAY)" : "");
+               take_data ? " (DATA step taken)" : "", nodelay ? " (TCP_NODELAY)" : "");
   int result = smfi_main();
   if (quiet_report) {
     std::fprintf(stderr, "noop_milter: ordinary=%lu reports=%lu bytes=%lu\n", ordinary.load(), reports.load(),

@@ -16,9 +16,9 @@ Setups (--setups, comma-separated):
   clearbounce-unix   clearbounce-milter over a unix socket
   clearbounce-inet   clearbounce-milter over TCP on 127.0.0.1
 and, for the TCP investigation, noop-unix or noop-inet followed by
-  -steps             the do-nothing milter takes the RCPT and DATA steps (-s)
+  -data              the do-nothing milter takes the DATA step (-s)
   -nodelay           TCP_NODELAY on the do-nothing milter's sockets (-d)
-such as noop-inet-steps or noop-inet-steps-nodelay.
+such as noop-inet-data or noop-inet-data-nodelay.
 
 Run as root after the build:  bench/postfix/run.py --rounds 5 --messages 2000
 Exit status: 0 done, 1 a batch failed, 77 skipped (not root, no Postfix tools,
@@ -152,7 +152,7 @@ def known_setup(setup):
         return True
     parts = setup.split("-")
     return (len(parts) >= 2 and parts[0] == "noop" and parts[1] in ("unix", "inet")
-            and len(set(parts[2:])) == len(parts[2:]) and set(parts[2:]) <= {"steps", "nodelay"}
+            and len(set(parts[2:])) == len(parts[2:]) and set(parts[2:]) <= {"data", "nodelay"}
             and not (parts[1] == "unix" and "nodelay" in parts[2:]))
 
 
@@ -164,7 +164,7 @@ def make_milters(setups, workdir, noop_binary, clearbounce_binary):
         kind = setup.split("-")[1]
         if setup.startswith("noop"):
             argv = [noop_binary, "-p", "@SOCKET@", "-q"]
-            if "steps" in setup.split("-")[2:]:
+            if "data" in setup.split("-")[2:]:
                 argv.append("-s")
             if "nodelay" in setup.split("-")[2:]:
                 argv.append("-d")
@@ -310,7 +310,7 @@ def report(results, setups, rounds, messages, sessions, latency, cpu, out):
 
     def reference_of(setup):
         # clearbounce against the do-nothing milter over the same socket;
-        # a noop variant (-steps, -nodelay) against the plain one.
+        # a noop variant (-data, -nodelay) against the plain one.
         parts = setup.split("-")
         if parts[0] == "clearbounce" or (parts[0] == "noop" and len(parts) > 2):
             ref = f"noop-{parts[1]}"
