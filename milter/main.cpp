@@ -30,6 +30,9 @@
 #include <cerrno>
 #include <csignal>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -227,28 +230,62 @@ class MilterThread {
   std::thread thread_;
 };
 
-// The main thread takes the signals, synchronously: SIGUSR1 reloads,
-// SIGUSR2 logs the counters (also every milter.stats_interval_seconds), and
-// SIGTERM, SIGINT or SIGHUP end the loop. Returns the signal that ended it,
-// or 0 when libmilter stopped on its own.
-//
-// libmilter has a signal thread of its own that waits for SIGTERM, SIGINT
-// and SIGHUP and, with the worker pool of Debian's build, stops serving
-// every connection at once. Linux hands a signal sent to the process to its
-// main thread first when that thread is waiting for it, as this loop is
-// whenever it is not busy: so the daemon gets SIGTERM and can let the
-// messages in progress finish before it tells libmilter to stop.
-int signal_loop(const MilterThread& milter) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (const int number : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, number);
-  Daemon& daemon = Daemon::instance();
-  auto last_report = std::chrono::steady_clock::now();
-  while (!milter.done()) {
+// Reloading and logging the counters, away from the main thread: SIGUSR1
+// and SIGUSR2 are handed over here, and the counters are also logged every
+// milter.stats_interval_seconds.
+class Chores {
+ public:
+  Chores() : thread_([this] { run(); }) {}
+  ~Chores() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  Chores(const Chores&) = delete;
+  Chores& operator=(const Chores&) = delete;
+
+  void post(int signal_number) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(signal_number);
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    Daemon& daemon = Daemon::instance();
+    auto last_report = std::chrono::steady_clock::now();
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stop_ || !queue_.empty(); });
+      while (!queue_.empty()) {
+        const int received = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        handle(daemon, received);
+        lock.lock();
+      }
+      lock.unlock();
+      try {
+        const auto engine = daemon.engine();
+        const unsigned interval = engine ? engine->config().milter.stats_interval_seconds : 0;
+        const auto now = std::chrono::steady_clock::now();
+        if (interval > 0 && now - last_report >= std::chrono::seconds(interval)) {
+          report(daemon);
+          last_report = now;
+        }
+      } catch (...) {
+      }
+      lock.lock();
+    }
+  }
+
+  static void handle(Daemon& daemon, int received) noexcept {
     try {
-      const timespec wait{0, 250'000'000};
-      const int received = sigtimedwait(&set, nullptr, &wait);
-      if (received == SIGTERM || received == SIGINT || received == SIGHUP) return received;
       if (received == SIGUSR1) {
         log(LOG_NOTICE, "SIGUSR1: reloading %s", daemon.config_path.c_str());
         notify("RELOADING=1");
@@ -257,20 +294,56 @@ int signal_loop(const MilterThread& milter) {
       } else if (received == SIGUSR2) {
         report(daemon);
       }
-      const auto engine = daemon.engine();
-      const unsigned interval = engine ? engine->config().milter.stats_interval_seconds : 0;
-      const auto now = std::chrono::steady_clock::now();
-      if (interval > 0 && now - last_report >= std::chrono::seconds(interval)) {
-        report(daemon);
-        last_report = now;
-      }
     } catch (const std::exception& e) {
-      log(LOG_ERR, "signal handling: %s", e.what());
+      log(LOG_ERR, "signal %d: %s", received, e.what());
     } catch (...) {
-      log(LOG_ERR, "signal handling: unknown exception");
+      log(LOG_ERR, "signal %d: unknown exception", received);
     }
   }
-  return 0;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<int> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// SIGTERM, SIGINT and SIGHUP: set by the handler, read by the main thread.
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void on_stop_signal(int number) { stop_signal = number; }
+
+// The main thread does nothing but wait for signals: SIGUSR1 and SIGUSR2
+// (taken synchronously) go to the chores thread; SIGTERM, SIGINT or SIGHUP
+// (caught by a handler) end the loop. Returns the signal that ended it, or 0
+// when libmilter stopped on its own.
+//
+// libmilter has a signal thread of its own that waits for SIGTERM, SIGINT
+// and SIGHUP and, with the worker pool of Debian's build, stops serving
+// every connection at once. Only the main thread leaves these signals
+// unblocked, and Linux hands a signal sent to the process to its main
+// thread first whenever that thread can take it (it cannot only while
+// another signal sent a moment before is still pending for it): so the
+// daemon gets SIGTERM and can let the messages in progress finish before it
+// tells libmilter to stop. Should libmilter get it after all, the daemon
+// still stops, and the messages in progress pass unchanged.
+int signal_loop(const MilterThread& milter, Chores& chores) {
+  sigset_t stop_set;
+  sigemptyset(&stop_set);
+  for (const int number : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_set, number);
+  pthread_sigmask(SIG_UNBLOCK, &stop_set, nullptr);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
+  while (stop_signal == 0 && !milter.done()) {
+    const timespec wait{0, 250'000'000};
+    const int received = sigtimedwait(&set, nullptr, &wait);  // EINTR when a stop signal is caught
+    if (received == SIGUSR1 || received == SIGUSR2) chores.post(received);
+  }
+  pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
+  return stop_signal;
 }
 
 int run(int argc, char** argv) {
@@ -322,14 +395,19 @@ int run(int argc, char** argv) {
   daemon.config_path = config_path;
   daemon.set_engine(std::move(engine));
 
-  // The signals libmilter waits for (SIGTERM, SIGINT, SIGHUP) and ours are
-  // blocked in every thread, which inherit this mask; each is then taken by
-  // the one thread that waits for it.
+  // The signals are blocked in every thread, which inherit this mask:
+  // SIGUSR1 and SIGUSR2 are taken with sigtimedwait() by the main thread,
+  // which alone unblocks SIGTERM, SIGINT and SIGHUP for their handler (see
+  // signal_loop).
   sigset_t blocked;
   sigemptyset(&blocked);
   for (const int number : {SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP}) sigaddset(&blocked, number);
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  struct sigaction stop_action {};
+  stop_action.sa_handler = on_stop_signal;
+  sigemptyset(&stop_action.sa_mask);
+  for (const int number : {SIGTERM, SIGINT, SIGHUP}) sigaction(number, &stop_action, nullptr);
 
   umask(static_cast<mode_t>(settings.umask));
   std::string socket = settings.socket;
@@ -366,8 +444,9 @@ int run(int argc, char** argv) {
     log(LOG_NOTICE, "clearbounce-milter %s listening on %s%s", CLEARBOUNCE_VERSION, socket.c_str(),
         settings.dry_run ? " (dry run: only X-Clearbounce is added)" : "");
     MilterThread milter;
+    Chores chores;
     notify("READY=1\nSTATUS=listening on " + socket);
-    const int received = signal_loop(milter);
+    const int received = signal_loop(milter, chores);
     notify("STOPPING=1");
     const unsigned limit = daemon.engine() ? daemon.engine()->config().milter.timeout_seconds : settings.timeout_seconds;
     if (received != 0) {
