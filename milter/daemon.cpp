@@ -102,10 +102,14 @@ void Daemon::end_transaction() {
   if (open_transactions_ == 0) transactions_done_.notify_all();
 }
 
-std::size_t Daemon::stop_and_drain(std::chrono::seconds limit) {
+std::size_t Daemon::stop_and_drain(std::chrono::seconds limit, const std::function<bool()>& give_up) {
+  const auto until = std::chrono::steady_clock::now() + limit;
   std::unique_lock lock(transactions_mutex_);
   stopping_ = true;
-  transactions_done_.wait_for(lock, limit, [this] { return open_transactions_ == 0; });
+  while (open_transactions_ > 0 && std::chrono::steady_clock::now() < until) {
+    transactions_done_.wait_for(lock, std::chrono::milliseconds(100), [this] { return open_transactions_ == 0; });
+    if (open_transactions_ > 0 && give_up && give_up()) break;
+  }
   return open_transactions_;
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,9 +42,10 @@ class Daemon {
   // then accepted unchanged.
   bool begin_transaction();
   void end_transaction();
-  // SIGTERM: no new transactions; waits up to `limit` for the open ones.
+  // SIGTERM: no new transactions; waits up to `limit` for the open ones,
+  // or until `give_up()` (asked ten times a second) says to stop waiting.
   // Returns the number still open.
-  std::size_t stop_and_drain(std::chrono::seconds limit);
+  std::size_t stop_and_drain(std::chrono::seconds limit, const std::function<bool()>& give_up);
 
   std::string config_path;
 

@@ -342,8 +342,11 @@ int signal_loop(const MilterThread& milter, Chores& chores) {
     const int received = sigtimedwait(&set, nullptr, &wait);  // EINTR when a stop signal is caught
     if (received == SIGUSR1 || received == SIGUSR2) chores.post(received);
   }
-  pthread_sigmask(SIG_BLOCK, &stop_set, nullptr);
-  return stop_signal;
+  // The stop signals stay unblocked here: a second one while the messages
+  // in progress finish means "stop now".
+  const int received = stop_signal;
+  stop_signal = 0;
+  return received;
 }
 
 int run(int argc, char** argv) {
@@ -452,11 +455,14 @@ int run(int argc, char** argv) {
     if (received != 0) {
       const char* name = received == SIGTERM ? "SIGTERM" : received == SIGINT ? "SIGINT" : "SIGHUP";
       log(LOG_NOTICE, "%s: finishing the messages in progress (at most %u s), then stopping", name, limit);
-      const std::size_t left = daemon.stop_and_drain(std::chrono::seconds(limit));
-      if (left > 0) log(LOG_WARNING, "stopping with %zu messages still in progress (they pass unchanged)", left);
+      // Until they are done, a second stop signal, or libmilter stopping on
+      // its own (its connections are gone then).
+      const std::size_t left = daemon.stop_and_drain(std::chrono::seconds(limit),
+                                                     [&milter] { return stop_signal != 0 || milter.done(); });
+      if (left > 0) log(LOG_WARNING, "stopping with %zu message(s) still in progress (they pass unchanged)", left);
     } else {
       // libmilter took the signal (or failed): its connections are gone.
-      daemon.stop_and_drain(std::chrono::seconds(0));
+      daemon.stop_and_drain(std::chrono::seconds(0), nullptr);
       log(LOG_NOTICE, "libmilter stopped; messages in progress pass unchanged");
     }
     result = milter.stop(std::chrono::seconds(15), socket_path);
