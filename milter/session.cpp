@@ -272,7 +272,9 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
   *want_steps = (kUnneededSteps | SMFIP_HDR_LEADSPC) & steps;
   *want2 = 0;
   *want3 = 0;
-  return guarded(ctx, "negotiate", [&] {
+  // SMFIS_ACCEPT is no answer to negotiation: after a failure here the
+  // connection goes on without a session, and every message is accepted.
+  guarded(ctx, "negotiate", [&] {
     ensure_session(ctx, (steps & SMFIP_HDR_LEADSPC) != 0, (actions & kWantedActions) == kWantedActions);
     if ((actions & kWantedActions) != kWantedActions) {
       log(LOG_WARNING, "the MTA does not allow header and body changes (actions 0x%lx): reports pass unchanged",
@@ -280,13 +282,13 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps, 
     }
     return SMFIS_CONTINUE;
   });
+  return SMFIS_CONTINUE;
 }
 
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
   return guarded(ctx, "MAIL FROM", [&] {
-    // Without negotiation (an MTA of milter protocol 2) nothing was told:
-    // no leading blanks, and we may try the changes.
-    Session* session = ensure_session(ctx, false, true);
+    // No session: negotiation failed, so what the MTA offered is unknown.
+    Session* session = session_of(ctx);
     return session != nullptr ? session->envfrom(argv) : SMFIS_ACCEPT;
   });
 }

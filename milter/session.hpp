@@ -1,7 +1,7 @@
 // One milter connection: its negotiated options and the message in
 // progress. libmilter calls the callbacks in session.cpp, which find the
-// Session through smfi_getpriv(); it is created at negotiation (or at MAIL
-// FROM at the latest) and destroyed in xxfi_close.
+// Session through smfi_getpriv(); it is created at negotiation and
+// destroyed in xxfi_close. Without one, every message is accepted.
 #pragma once
 
 #include <libmilter/mfapi.h>
