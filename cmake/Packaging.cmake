@@ -83,8 +83,8 @@ install(FILES ${CLEARBOUNCE_PACKAGING_DIR}/examples/postfix-main.cf
 
 # --- System integration --------------------------------------------------------
 if(CLEARBOUNCE_INSTALL_SYSTEM_FILES)
-  # Files under /etc become conffiles in the .deb (CPack marks them): an
-  # administrator's changes survive upgrades.
+  # A conffile in the .deb (packaging/debian/conffiles): an administrator's
+  # changes survive upgrades.
   install(FILES ${CLEARBOUNCE_PACKAGE_CONFIG} DESTINATION /etc/clearbounce)
   # /lib/systemd/system: where Debian 12's packages put their units.
   install(FILES ${CLEARBOUNCE_PACKAGING_DIR}/systemd/clearbounce.service DESTINATION /lib/systemd/system)
@@ -107,24 +107,27 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CLEARBOUNCE_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "milter that turns bounce messages into text people can act on")
-# The long description: each line starts with a space, a lone "." is an empty line.
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
- clearbounce reads delivery status notifications (RFC 3464 bounces and the
- free-text variants some servers write), names the real cause of each failed
- recipient (unknown address, full mailbox, certificate problem, block list,
- ...) and says who can fix it.
- .
- clearbounce-milter rewrites the human-readable part of each bounce passing
- Postfix or Sendmail into plain, localized text (12 languages), leaving the
- machine-readable parts untouched. The clearbounce command classifies,
- rewrites and previews bounces from files.")
+# The long description below the summary. CPack indents it and marks the
+# empty line as Debian's " ." itself.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "clearbounce reads delivery status notifications (RFC 3464 bounces and the
+free-text variants some servers write), names the real cause of each failed
+recipient (unknown address, full mailbox, certificate problem, block list,
+...) and says who can fix it.
+
+clearbounce-milter rewrites the human-readable part of each bounce passing
+Postfix or Sendmail into plain, localized text (12 languages), leaving the
+machine-readable parts untouched. The clearbounce command classifies,
+rewrites and previews bounces from files.")
 # Library dependencies from dpkg-shlibdeps (package dpkg-dev), plus what the
 # maintainer scripts use: adduser for the system user, init-system-helpers
 # for deb-systemd-helper.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postfix | sendmail-bin")
+# conffiles: dpkg keeps an administrator's changes to these on upgrade and
+# asks before replacing them (CPack does not find them by itself).
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CLEARBOUNCE_PACKAGING_DIR}/debian/conffiles
     ${CLEARBOUNCE_PACKAGING_DIR}/debian/postinst
     ${CLEARBOUNCE_PACKAGING_DIR}/debian/prerm
     ${CLEARBOUNCE_PACKAGING_DIR}/debian/postrm)
