@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The Debian 12 packages clearbounce needs to build, test, fuzz and benchmark:
 # the one list, sourced by demo.sh and test.sh. (make: cmake's default
-# generator needs it and cmake only recommends it.)
+# generator needs it and cmake only recommends it. dpkg-dev: dpkg-shlibdeps,
+# with which cpack finds the .deb's library dependencies; groff-base, adduser
+# and systemd: the package tests render the man pages, install the package
+# and run systemd-analyze.)
 CLEARBOUNCE_DEPS=(
   cmake make g++ pkg-config
   libre2-dev libtomlplusplus-dev libfmt-dev libmilter-dev libc-ares-dev libssl-dev libsystemd-dev miltertest
@@ -10,6 +13,7 @@ CLEARBOUNCE_DEPS=(
   python3
   postfix swaks openssl
   m4 libwrap0
+  dpkg-dev groff-base adduser systemd
 )
 
 # Installs whatever is missing from the list with apt-get. Nothing is fetched
