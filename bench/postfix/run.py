@@ -283,6 +283,18 @@ def run_batch(instance, counter, message_file, sender, count, sessions, timeout)
         source.stdout.close()
 
 
+def machine_cpu_seconds():
+    """CPU time spent by the whole machine so far (user, nice, system, irq,
+    softirq), from /proc/stat: every process of the pipeline counts."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+        busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6))
+        return busy / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def wait_queue_empty(instance, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -320,8 +332,8 @@ def report(results, setups, rounds, messages, sessions, latency, cpu, out):
     lines = [f"Postfix benchmark: {rounds} rounds, {messages} messages per batch, "
              f"{sessions} smtp-source sessions, {os.cpu_count()} CPUs", ""]
     lines.append("| setup | ordinary msg/s | DSN msg/s | ordinary / none | DSN / none "
-                 "| ordinary / noop | DSN / noop | milter CPU ms per DSN |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+                 "| ordinary / noop | DSN / noop | CPU ms per ordinary | CPU ms per DSN | milter CPU ms per DSN |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     summary = {}
     for setup in setups:
         row = {"ordinary_rate": median(rates[setup]["ordinary"]), "dsn_rate": median(rates[setup]["dsn"])}
@@ -341,13 +353,19 @@ def report(results, setups, rounds, messages, sessions, latency, cpu, out):
                 cells.append(f"{value:.2f}")
             else:
                 cells.append("")
+        for kind in kinds:
+            values = [r[setup][kind]["machine_cpu_ms_per_message"] for r in results if setup in r]
+            row[f"{kind}_machine_cpu_ms"] = median(values)
+            cells.append(f"{median(values):.2f}")
         cpu_values = [c for c in cpu.get(setup, [])]
         cells.append(f"{median(cpu_values):.2f}" if cpu_values else "")
         row["milter_cpu_ms_per_dsn"] = median(cpu_values) if cpu_values else None
         summary[setup] = row
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Ratios are medians of the per-round ratios (same round, same kind of message).")
+    lines.append("Ratios are medians of the per-round ratios (same round, same kind of message). CPU ms: "
+                 "the whole machine's busy CPU time during a batch per message (every process of the "
+                 "pipeline: smtp-source, Postfix, the milter, smtp-sink); milter CPU: the milter process alone.")
     for setup, stats in latency.items():
         if stats:
             lines.append(f"{setup}: DSN rewrite inside the milter over {stats.get('latency_samples')} reports: "
@@ -467,12 +485,15 @@ def main():
                 for kind, message_file, sender in (("ordinary", ordinary_file, ORDINARY_SENDER),
                                                    ("dsn", dsn_file, "")):
                     cpu_before = milter.cpu_seconds() if milter else 0.0
+                    machine_before = machine_cpu_seconds()
                     delivered, injected = run_batch(instance, counter, message_file, sender, args.messages,
                                                     args.sessions, args.timeout)
                     cpu_used = (milter.cpu_seconds() - cpu_before) if milter else 0.0
+                    machine_used = machine_cpu_seconds() - machine_before
                     result[kind] = {"seconds": delivered, "rate": args.messages / delivered,
                                     "injected_seconds": injected, "injected_rate": args.messages / injected,
-                                    "milter_cpu_seconds": cpu_used}
+                                    "milter_cpu_seconds": cpu_used, "machine_cpu_seconds": machine_used,
+                                    "machine_cpu_ms_per_message": 1000.0 * machine_used / args.messages}
                     if milter and kind == "dsn":
                         cpu.setdefault(setup, []).append(1000.0 * cpu_used / args.messages)
                     wait_queue_empty(instance)
