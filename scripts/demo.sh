@@ -78,6 +78,7 @@ record_missing_packages() {
 # only the unit's sandboxing is missing then.
 start_milter_without_systemd() {
   stop_milter_without_systemd
+  rm -f "$socket"   # so that waiting for it below waits for this daemon
   setpriv --reuid=clearbounce --regid=clearbounce --init-groups --no-new-privs \
     sh -c "umask 0007; exec /usr/sbin/clearbounce-milter -f -c $config" \
     >>"$work/milter.log" 2>&1 </dev/null &
