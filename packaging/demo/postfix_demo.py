@@ -34,6 +34,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 E2E = os.path.join(HERE, "..", "..", "tests", "e2e")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, E2E)
 
 from e2e import make_certificates  # noqa: E402  (test CA + failing server certificates)
