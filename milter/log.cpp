@@ -3,11 +3,15 @@
 #include <syslog.h>
 
 #include <cstdarg>
+#include <cstdlib>
 
 namespace clearbounce::milter {
 
 void log_open(bool to_stderr) {
-  openlog("clearbounce-milter", LOG_PID | LOG_NDELAY | (to_stderr ? LOG_PERROR : 0), LOG_MAIL);
+  // Under systemd, stderr goes to the journal, which also gets syslog: one
+  // copy is enough (systemd sets JOURNAL_STREAM for exactly this check).
+  const bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
+  openlog("clearbounce-milter", LOG_PID | LOG_NDELAY | (to_stderr && !journal ? LOG_PERROR : 0), LOG_MAIL);
 }
 
 void log_set_level(std::string_view level) {
