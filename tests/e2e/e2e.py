@@ -28,6 +28,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -561,6 +562,13 @@ def scenario_postfix_bounce(args, work, checks):
             peer.close()
     for name in ("dry-run", "rewrite"):
         save(os.path.join(work, f"dsn-{name}"), collected[name])
+        # Mail received over SMTP never reaches non_smtpd_milters: the milter
+        # saw exactly Postfix's own DSNs, no connection for the originals.
+        milter = rounds[name][0]
+        seen = re.findall(r"stats: seen=(\d+)", milter.log_text())
+        checks.check(bool(seen) and int(seen[-1]) == len(collected[name]),
+                     f"{name}: the milter saw only the {len(collected[name])} DSNs, not the mail received over SMTP",
+                     f"its last stats line says seen={seen[-1] if seen else '?'}")
     for case in cases:
         for action in case.expect:
             dry = collected["dry-run"].get((case.name, action))
