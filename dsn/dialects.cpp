@@ -142,6 +142,14 @@ bool is_transcript_line(std::string_view line) {
   return t.size() > 4 && (t.substr(0, 4) == ">>> " || t.substr(0, 4) == "<<< ");
 }
 
+// Where the address whose '@' is at `at` starts: after the nearest
+// delimiter (space, '<', '"', '(', '[', ':' or tab), not before `floor`.
+std::size_t address_start(std::string_view line, std::size_t at, std::size_t floor) {
+  std::size_t begin = at;
+  while (begin > floor && std::string_view(" <\"([:\t").find(line[begin - 1]) == std::string_view::npos) --begin;
+  return begin;
+}
+
 // "----- Transcript of session follows -----", "=========": a new section,
 // shared by all recipients, starts.
 bool is_section_banner(std::string_view line) {
@@ -266,10 +274,7 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::string_view rest = lines[i];
     for (auto at = rest.find('@'); at != std::string_view::npos; at = rest.find('@', at + 1)) {
-      std::size_t begin = at;
-      while (begin > 0 && rest[begin - 1] != ' ' && rest[begin - 1] != '<' && rest[begin - 1] != '"' &&
-             rest[begin - 1] != '(' && rest[begin - 1] != '[' && rest[begin - 1] != ':' && rest[begin - 1] != '\t')
-        --begin;
+      const std::size_t begin = address_start(rest, at, 0);
       auto address = first_address(rest.substr(begin));
       if (address.empty()) continue;
       auto& where = mentions[lower_address(address)];
@@ -287,11 +292,7 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
       while (offset < line.size()) {
         const auto at = line.find('@', offset);
         if (at == std::string_view::npos) break;
-        std::size_t begin = at;
-        while (begin > offset && line[begin - 1] != ' ' && line[begin - 1] != '<' && line[begin - 1] != '"' &&
-               line[begin - 1] != '(' && line[begin - 1] != '[' && line[begin - 1] != ':' &&
-               line[begin - 1] != '\t')
-          --begin;
+        const std::size_t begin = address_start(line, at, offset);
         const auto address = first_address(line.substr(begin));
         const std::size_t next = line.find_first_of(" >\")]", at);
         offset = next == std::string_view::npos ? line.size() : next;

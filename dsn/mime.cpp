@@ -83,7 +83,6 @@ UnindentedRun scan_unindented_run(std::string_view s, Line line) noexcept {
   }
 }
 
-constexpr std::string_view trim_view(std::string_view s) noexcept { return detail::trim(s); }
 
 HeaderValueWithParams default_content_type(bool digest) {
   HeaderValueWithParams ct;
@@ -103,7 +102,7 @@ bool valid_media_type(std::string_view v) noexcept {
 }
 
 std::string transfer_encoding_token(std::string_view raw) {
-  std::string_view v = trim_view(raw);
+  std::string_view v = detail::trim(raw);
   std::size_t end = 0;
   while (end < v.size() && v[end] != ';' && v[end] != '(' && !is_wsp(v[end]) && v[end] != '\r' && v[end] != '\n') {
     ++end;
@@ -224,7 +223,7 @@ class Parser {
         // of such lines is a continuation when header fields follow it, or
         // when it is short and the field before it ends with ';' (a
         // parameter list). Otherwise the body starts here.
-        const std::string_view current = field_kept ? trim_view(part.headers.back().raw_value) : std::string_view{};
+        const std::string_view current = field_kept ? detail::trim(part.headers.back().raw_value) : std::string_view{};
         const UnindentedRun run = scan_unindented_run(raw, line);
         const bool continues = run.followed_by_field || (run.lines <= 2 && !current.empty() && current.back() == ';');
         if (continues) {
@@ -262,7 +261,7 @@ class Parser {
     if (const auto ct = part.header("Content-Type")) {
       part.content_type = parse_header_params(*ct);
       if (!valid_media_type(part.content_type.value)) {
-        warn("invalid Content-Type \"" + std::string(trim_view(*ct).substr(0, 80)) + "\"; using the default");
+        warn("invalid Content-Type \"" + std::string(detail::trim(*ct).substr(0, 80)) + "\"; using the default");
         part.content_type = default_content_type(digest_child);
       }
     } else {
@@ -282,7 +281,7 @@ class Parser {
       warn(part.media_type() + " part is " + part.transfer_encoding + "-encoded; not parsed");
       return;
     }
-    if (trim_view(part.body).empty()) return;
+    if (detail::trim(part.body).empty()) return;
     if (!room_for_depth(depth) || !room_for_part()) return;
     MimePart& child = part.children.emplace_back();
     parse_part(child, part.body, depth + 1, Mode::encapsulated, false);
