@@ -351,14 +351,27 @@ std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const s
     return shared_explanation.emplace(std::move(found));
   };
 
+  // Lines that list a recipient at their start, by recipient: the list
+  // repeated further down (a second language) names them there again.
+  std::vector<std::size_t> listed_at(lines.size(), firsts.size());
+  for (std::size_t r = 0; r < firsts.size(); ++r) {
+    const auto key = lower_address(firsts[r].address);
+    for (const std::size_t i : mentions[key]) {
+      const auto position = to_lower(lines[i]).find(key);
+      if (position != std::string::npos && starts_line(lines[i], position)) listed_at[i] = r;
+    }
+  }
+
   std::vector<PlainRecipient> out;
   for (std::size_t r = 0; r < firsts.size(); ++r) {
     const std::size_t first = firsts[r].line;
     std::size_t end = r + 1 < firsts.size() ? firsts[r + 1].line : lines.size();
     // Some bounces repeat themselves in a second language: a line that
-    // starts a bounce again ends this recipient's text.
+    // starts a bounce again, or lists another recipient again, ends this
+    // recipient's text.
     for (std::size_t i = first + 1; i < end; ++i) {
-      if (starts_a_bounce(lines[i]) || is_section_banner(lines[i])) {
+      const bool other_listed = listed_at[i] != firsts.size() && listed_at[i] != r;
+      if (starts_a_bounce(lines[i]) || is_section_banner(lines[i]) || other_listed) {
         end = i;
         break;
       }
