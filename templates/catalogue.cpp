@@ -336,7 +336,7 @@ const std::vector<std::string>& required_frame_keys() {
       "action.relayed.lead",     "action.expanded.lead",    "who.sender",
       "who.sender-admin",        "who.recipient",           "who.recipient-admin",
       "who.nobody",              "text.greeting",           "text.intro",
-      "text.remote_said",        "text.remote_claimed",     "text.system_said",     "text.steps",
+      "text.remote_said",        "text.remote_claimed",     "text.remote_notice",     "text.system_said",     "text.steps",
       "text.forward",            "text.technical",          "text.technical_separator", "text.technical_status",
       "text.technical_answer",   "text.technical_server",   "text.technical_reported_by",
       "text.technical_arrival",  "text.original_attached",  "text.closing",

@@ -264,6 +264,8 @@ Rendered Writer::run() {
   html_ = "<!DOCTYPE html>\n<html lang=\"" + escape_html(locale_) + "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
           escape_html(out.subject) + "</title>\n</head>\n<body style=\"font-family:sans-serif;line-height:1.45\">\n";
   paragraph("text.greeting", frame);
+  // A report from the internet is the other system's claim, not our finding.
+  if (input_.remote_report) paragraph("text.remote_notice", frame);
   if (recipients.size() > 1) paragraph("text.intro", frame);
   for (const auto i : order) {
     section(recipients[i], results[i]);

@@ -170,6 +170,32 @@ TEST_F(EngineTest, HostileRemoteTextCannotInjectAnything) {
   EXPECT_EQ(clearbounce::dsn::sanitize_utf8(html), html);
 }
 
+TEST_F(EngineTest, ReportsFromTheInternetAreQuotedAsClaims) {
+  const auto engine = load();
+  const auto input = dsn("550 5.1.1 <bob@example.org>: User unknown", kReturned);
+  Options remote;
+  remote.remote_report = true;
+  const auto claimed = engine->process(input, remote);
+  const auto ours = engine->process(input);
+  ASSERT_TRUE(claimed.rewritten && ours.rewritten);
+  const auto text_of = [](const std::string& message) {
+    const auto parsed = clearbounce::dsn::parse_mime(message);
+    std::vector<const clearbounce::dsn::MimePart*> stack{&parsed->root};
+    while (!stack.empty()) {
+      const auto* part = stack.back();
+      stack.pop_back();
+      if (part->media_type() == "text/plain") return part->decoded_body();
+      for (const auto& child : part->children) stack.push_back(&child);
+    }
+    return std::string();
+  };
+  const auto claimed_text = text_of(claimed.result.message);
+  const auto our_text = text_of(ours.result.message);
+  EXPECT_NE(claimed_text.find("comes from another mail system"), std::string::npos) << claimed_text;
+  EXPECT_NE(claimed_text.find("According to the report we received"), std::string::npos) << claimed_text;
+  EXPECT_EQ(our_text.find("comes from another mail system"), std::string::npos);
+}
+
 TEST_F(EngineTest, DelayedReportsSayWeKeepTrying) {
   const auto engine = load();
   std::string m = dsn("Server certificate not verified", kReturned, "4.7.5", "delayed");
