@@ -169,6 +169,30 @@ bool set_max_message_bytes(const toml::node& node, std::string_view path, Config
   return true;
 }
 
+// A whole number from `low` to `high`; `unit` names it in the error.
+template <typename Number, Number Config::*Member, long long Low, long long High>
+bool set_bounded(const toml::node& node, std::string_view path, Config& config, Context& ctx, std::string_view unit) {
+  const auto* value = node.as_integer();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be an integer (" + std::string(unit) + "), not " +
+                              std::string(type_name(node)));
+  }
+  if (value->get() < Low || value->get() > High) {
+    return ctx.fail(node, std::string(path) + " must be from " + std::to_string(Low) + " to " + std::to_string(High) +
+                              " " + std::string(unit));
+  }
+  config.*Member = static_cast<Number>(value->get());
+  return true;
+}
+
+bool set_time_limit(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  return set_bounded<unsigned, &Config::time_limit_ms, 10, 600000>(node, path, config, ctx, "milliseconds");
+}
+
+bool set_detailed_recipients(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  return set_bounded<std::size_t, &Config::detailed_recipients, 1, 1000>(node, path, config, ctx, "recipients");
+}
+
 // ---- [milter] ------------------------------------------------------------------
 
 // libmilter's socket notation. A Postfix-style "inet:host:port" is the likely
@@ -329,6 +353,8 @@ constexpr Key kRulesKeys[] = {
 };
 constexpr Key kRewriteKeys[] = {
     {"max_message_bytes", set_max_message_bytes},
+    {"time_limit_ms", set_time_limit},
+    {"detailed_recipients", set_detailed_recipients},
 };
 
 constexpr Key kMilterKeys[] = {

@@ -23,6 +23,12 @@ struct Config {
   std::string rules_file;                                 // rules.file: empty = built-in rule set
   // [rewrite]
   std::size_t max_message_bytes = 10u << 20;              // rewrite.max_message_bytes (default 10 MiB)
+  // rewrite.time_limit_ms: the work budget of one message; past it the
+  // message passes unchanged (a hostile report must not hold a core).
+  unsigned time_limit_ms = 1000;
+  // rewrite.detailed_recipients: recipients explained one by one; the rest
+  // are counted and summed up by cause.
+  std::size_t detailed_recipients = 20;
 
   // [milter] the daemon clearbounce-milter; the CLI ignores this section.
   // Messages larger than rewrite.max_message_bytes are passed unchanged.

@@ -4,6 +4,7 @@
 // libmilter.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@ namespace clearbounce::engine {
 struct Options {
   std::string locale;          // forced locale (CLI --locale); empty: negotiate
   bool remote_report = false;  // the report arrived from the internet: quote its claims as such
+  // When the caller stops waiting (the milter: the MTA's timeout). The
+  // engine also stops after config.time_limit_ms; whichever comes first
+  // ends the run and the message passes unchanged.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct Outcome {
