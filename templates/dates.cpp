@@ -103,7 +103,12 @@ std::string format_date(const DateTime& date, const DateNames& names) {
   const int offset = date.utc_offset_minutes;
   std::string zone = offset < 0 ? "-" : "+";
   zone += std::to_string(std::abs(offset) / 60);
-  if (std::abs(offset) % 60 != 0) zone += ":" + two_digits(std::abs(offset) % 60);
+  if (std::abs(offset) % 60 != 0) {
+    // Two appends rather than ":" + string: GCC 12 -O3 warns (-Wrestrict, a
+    // false positive) on the inlined prepend.
+    zone += ':';
+    zone += two_digits(std::abs(offset) % 60);
+  }
   values["utc_offset"] = offset == 0 ? "" : zone;
   // The pattern's own placeholders are not catalogue placeholders: expand
   // them by hand, so that lint's placeholder list stays the text's.
