@@ -83,17 +83,25 @@ const RE2& status_in_text() {
 
 }  // namespace
 
+std::string_view address_at(std::string_view text, std::size_t at) {
+  if (at >= text.size() || text[at] != '@') return {};
+  // Neither scan crosses another '@': each byte of a line is looked at a
+  // bounded number of times however many '@' it holds.
+  std::size_t begin = at;
+  while (begin > 0 && is_addr_char(static_cast<unsigned char>(text[begin - 1]))) --begin;
+  std::size_t end = at + 1;
+  while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end]))) ++end;
+  while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == ':' || text[end - 1] == ']')) --end;
+  // Dots may not start a local part; "...@" in "<a@b>... User unknown" has none.
+  while (begin < at && text[begin] == '.') ++begin;
+  if (begin < at && end > at + 1 && text.substr(at + 1, end - at - 1).find('.') != std::string_view::npos)
+    return text.substr(begin, end - begin);
+  return {};
+}
+
 std::string first_address(std::string_view text) {
   for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
-    std::size_t begin = at;
-    while (begin > 0 && is_addr_char(static_cast<unsigned char>(text[begin - 1]))) --begin;
-    std::size_t end = at + 1;
-    while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end]))) ++end;
-    while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == ':' || text[end - 1] == ']')) --end;
-    // Dots may not start a local part; "...@" in "<a@b>... User unknown" has none.
-    while (begin < at && text[begin] == '.') ++begin;
-    if (begin < at && end > at + 1 && text.substr(at + 1, end - at - 1).find('.') != std::string_view::npos)
-      return std::string(text.substr(begin, end - begin));
+    if (const auto address = address_at(text, at); !address.empty()) return std::string(address);
   }
   return {};
 }

@@ -28,5 +28,9 @@ void complete_from_diagnostic(RecipientReport& r);
 // The first e-mail address in `text` (bare), or empty.
 std::string first_address(std::string_view text);
 
+// The address whose '@' is at `text[at]`, or empty when that '@' is not part
+// of one. Linear in the address's length, not in the text's.
+std::string_view address_at(std::string_view text, std::size_t at);
+
 
 }  // namespace clearbounce::dsn::detail

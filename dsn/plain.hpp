@@ -22,6 +22,9 @@ std::string_view before_original_message(std::string_view text);
 // or empty when none is recognised.
 std::string detect_dialect(const MimePart& root, std::string_view text);
 
+// True when `text` carries the wording of a known MTA family.
+bool is_dialect_wording(std::string_view text);
+
 // True when the message's own headers say it is a delivery failure notice
 // (a mailer-daemon sender or a failure subject).
 bool looks_like_bounce_headers(const MimePart& root);
@@ -32,7 +35,8 @@ struct PlainRecipient {
 };
 
 // Finds the recipients a free-text bounce names, in order, each with the
-// text that explains its failure. `exclude` holds addresses that are known
+// text that explains its failure (bounded: a few KB per recipient). Linear
+// in the size of `text`. `exclude` holds addresses that are known
 // not to be failed recipients (the bounce's own sender and addressee).
 std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const std::vector<std::string>& exclude,
                                                   const std::vector<std::string>& known, std::size_t max_recipients);

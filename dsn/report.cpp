@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include "dsn/fields.hpp"
@@ -201,6 +202,34 @@ bool looks_like_auto_reply(const MimePart& root) {
 // recipients a bounce is a mass failure whose recipients' own lines suffice,
 // and the cost must stay linear.
 constexpr std::size_t kMaxRecipientsWithContext = 50;
+// What one recipient's context may hold: the explanation of a real bounce
+// is in its first few KB; beyond, text only costs matching time and memory.
+constexpr std::size_t kMaxContextBytes = 16384;
+
+// Calls `on_line(line)` for each line of `text` (without its line break)
+// until it returns false.
+template <typename OnLine>
+void for_each_line(std::string_view text, OnLine&& on_line) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (!on_line(text.substr(pos, end - pos))) return;
+    pos = end + 1;
+  }
+}
+
+// Appends `line` and a line break while `out` stays within `limit`;
+// false once it is full.
+bool append_line(std::string& out, std::string_view line, std::size_t limit) {
+  if (out.size() + line.size() + 1 > limit) return false;
+  out.append(line);
+  out.push_back('\n');
+  return true;
+}
+
+std::string bounded_context(std::string_view text) {
+  return std::string(text.substr(0, kMaxContextBytes));
+}
 
 // What the text says of a recipient that the structured fields left out:
 // the command answered, the server's name and address, the reply code.
@@ -215,49 +244,61 @@ void fill_from_text(RecipientReport& r, std::string_view text) {
 }
 
 // The lines of `text` that name `address`: in session transcripts they show
-// the command the server answered (">>> RCPT To:<a@b>").
-std::string lines_naming(std::string_view text, std::string_view address) {
+// the command the server answered (">>> RCPT To:<a@b>"). `lowered` is
+// `text` lower-cased, once for all recipients.
+std::string lines_naming(std::string_view text, std::string_view lowered, std::string_view address) {
   const auto key = to_lower(address);
   std::string out;
-  for (std::size_t pos = 0; pos < text.size();) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
-    if (to_lower(line).find(key) != std::string::npos) {
-      out.append(line);
-      out.push_back('\n');
-    }
-    pos = end + 1;
+  for (auto found = lowered.find(key); found != std::string_view::npos; found = lowered.find(key, found + 1)) {
+    const auto begin = lowered.rfind('\n', found);
+    const std::size_t start = begin == std::string_view::npos ? 0 : begin + 1;
+    const auto end = std::min(lowered.find('\n', found), lowered.size());
+    if (!append_line(out, text.substr(start, end - start).substr(0, kMaxContextBytes / 4), kMaxContextBytes)) break;
+    found = end;
   }
   return out;
 }
 
+// Which recipients' explanations each line of the found texts belongs to.
+class LineOwners {
+ public:
+  explicit LineOwners(const std::vector<detail::PlainRecipient>& found) {
+    for (std::size_t r = 0; r < found.size(); ++r) {
+      for_each_line(found[r].text, [&](std::string_view line) {
+        if (line.empty()) return true;
+        auto& owners = owners_[line];
+        if (owners.empty() || owners.back() != r) owners.push_back(r);
+        return true;
+      });
+    }
+  }
+  // True when `line` belongs to no recipient's explanation but `r`'s.
+  bool only_of(std::string_view line, std::size_t r) const {
+    const auto it = owners_.find(line);
+    return it == owners_.end() || (it->second.size() == 1 && it->second.front() == r);
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::vector<std::size_t>> owners_;
+};
+
 // The lines of `text` that do not belong to another recipient's explanation:
-// what a bounce says of this recipient or of nobody in particular.
-std::string context_for(std::string_view text, const std::vector<detail::PlainRecipient>& found,
-                        std::string_view recipient) {
-  std::vector<std::string_view> others;
-  for (const auto& pr : found) {
-    if (detail::iequals(pr.address, recipient)) continue;
-    for (std::size_t pos = 0; pos < pr.text.size();) {
-      auto end = pr.text.find('\n', pos);
-      if (end == std::string::npos) end = pr.text.size();
-      if (end > pos) others.push_back(std::string_view(pr.text).substr(pos, end - pos));
-      pos = end + 1;
-    }
-  }
+// what a bounce says of this recipient or of nobody in particular. `r` is
+// the recipient's index in `found`, or found.size() when it is not there.
+std::string context_for(std::string_view text, const LineOwners& owners, std::size_t r) {
   std::string out;
-  for (std::size_t pos = 0; pos < text.size();) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
-    if (std::find(others.begin(), others.end(), line) == others.end()) {
-      out.append(line);
-      out.push_back('\n');
-    }
-    pos = end + 1;
-  }
+  for_each_line(text, [&](std::string_view line) {
+    if (!owners.only_of(line, r)) return true;  // another recipient's line
+    return append_line(out, line, kMaxContextBytes);
+  });
   return out;
+}
+
+// The index in `found` of `address`, or found.size().
+std::size_t index_of(const std::vector<detail::PlainRecipient>& found, std::string_view address) {
+  for (std::size_t i = 0; i < found.size(); ++i)
+    if (detail::iequals(found[i].address, address)) return i;
+  return found.size();
 }
 
 void add_plain_text_recipients(const MimePart& root, std::string_view text, BounceReport& report,
@@ -268,20 +309,26 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
   for (auto& a : header_addresses(root, "X-Failed-Recipients")) known.push_back(std::move(a));
   auto found = detail::find_plain_recipients(text, exclude, known, max);
   if (found.empty() && !known.empty()) {
-    for (auto& k : known) found.push_back({k, std::string(text)});
+    const std::string excerpt = bounded_context(text);
+    for (auto& k : known) {
+      if (found.size() >= max) break;
+      found.push_back({k, excerpt});
+    }
   }
   // With one recipient, the whole text explains it; with several, each
   // recipient's own lines must do (other lines speak of the others).
   const bool single = found.size() == 1;
   const bool few = found.size() <= kMaxRecipientsWithContext;
-  for (auto& pr : found) {
+  const std::optional<LineOwners> owners = few && !single ? std::optional<LineOwners>(found) : std::nullopt;
+  const std::string lowered = few ? to_lower(text) : std::string();
+  for (std::size_t i = 0; i < found.size(); ++i) {
     RecipientReport r;
-    r.recipient = pr.address;
-    r.diagnostic = std::string(detail::trim(pr.text));
-    if (single) r.context = std::string(text);
-    else if (few) r.context = context_for(text, found, r.recipient);
+    r.recipient = found[i].address;
+    r.diagnostic = std::string(detail::trim(found[i].text));
+    if (single) r.context = bounded_context(text);
+    else if (few) r.context = context_for(text, *owners, i);
     detail::complete_from_diagnostic(r);
-    if (r.smtp_command.empty() && few) fill_from_text(r, lines_naming(text, r.recipient));
+    if (r.smtp_command.empty() && few) fill_from_text(r, lines_naming(text, lowered, r.recipient));
     report.recipients.push_back(std::move(r));
   }
 }
@@ -296,9 +343,10 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
   for (const auto& pr : found) by_address.emplace(to_lower(pr.address), &pr);
   const bool single = report.recipients.size() == 1;
   const bool few = report.recipients.size() <= kMaxRecipientsWithContext;
+  const std::optional<LineOwners> owners = few && !single ? std::optional<LineOwners>(found) : std::nullopt;
   for (auto& r : report.recipients) {
-    if (r.context.empty() && single) r.context = std::string(text);
-    else if (r.context.empty() && few) r.context = context_for(text, found, r.recipient);
+    if (r.context.empty() && single) r.context = bounded_context(text);
+    else if (r.context.empty() && few) r.context = context_for(text, *owners, index_of(found, r.recipient));
     const auto it = by_address.find(to_lower(r.recipient));
     if (it == by_address.end()) continue;
     if (r.diagnostic.size() < 8) {

@@ -1,0 +1,369 @@
+// Finding the failed recipients of a free-text bounce, and the lines that
+// explain each one.
+//
+// Every byte of the text is the sender's (often an attacker's), so the
+// reading is linear in the text and its output bounded: the text is split
+// and lower-cased once, every scan of a line for addresses looks at each of
+// its bytes a bounded number of times, and no recipient gathers more than
+// kMaxRecipientTextBytes, however many recipients share an explanation.
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "dsn/fields.hpp"
+#include "dsn/plain.hpp"
+
+namespace clearbounce::dsn::detail {
+namespace {
+
+// What one recipient's explanation may hold. Real explanations are a few
+// lines; the renderer quotes at most 4000 bytes of one.
+constexpr std::size_t kMaxRecipientTextBytes = 4096;
+// The explanation shared by recipients whose own lines say nothing.
+constexpr std::size_t kMaxSharedExplanationBytes = 2048;
+// Of a line longer than this, only this much around the mention is kept.
+constexpr std::size_t kMaxLineBytes = 1024;
+// A label before a listed recipient ("Recipient address:") is short.
+constexpr std::size_t kMaxLabelBytes = 80;
+
+bool is_header_like_line(std::string_view line) {
+  static const char* const kNames[] = {"from:", "to:", "subject:", "sent:", "date:", "message-id:", "reply-to:",
+                                       "cc:", "return-path:", "received:", "in-reply-to:", "references:"};
+  const auto t = trim(line.substr(0, 40));
+  for (const char* n : kNames) {
+    const std::string_view name(n);
+    if (t.size() >= name.size() && iequals(t.substr(0, name.size()), name)) return true;
+  }
+  return false;
+}
+
+// An address at `begin` that follows a sender marker ("MAIL FROM:<a>", "F=<a>").
+bool is_sender_mention(std::string_view line, std::size_t begin) {
+  const auto before = to_lower(line.substr(begin > 24 ? begin - 24 : 0, begin > 24 ? 24 : begin));
+  return before.find("mail from") != std::string::npos || before.find("from:<") != std::string::npos ||
+         before.find("f=[") != std::string::npos || before.find("f=<") != std::string::npos ||
+         before.find("envelope-from") != std::string::npos;
+}
+
+bool substantive(std::string_view text, std::string_view address) {
+  std::size_t letters = 0;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) ++letters;
+  }
+  std::size_t address_letters = 0;
+  for (const char ch : address) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ++address_letters;
+  }
+  return letters > address_letters + 8;
+}
+
+// First lines with which MTAs open a bounce; seen again inside a text,
+// they start a second copy (bounces written in two languages).
+bool starts_a_bounce(std::string_view line) {
+  static const RE2 opening(
+      R"((?i)^\s*(this message was created automatically by|this is the (mail system|postfix program|qmail-send program|dragonfly mail agent)|hi\. this is the|this is an automatically generated delivery status notification))");
+  return RE2::PartialMatch(line.substr(0, 200), opening);
+}
+
+bool is_transcript_line(std::string_view line) {
+  const auto t = trim(line);
+  return t.size() > 4 && (t.substr(0, 4) == ">>> " || t.substr(0, 4) == "<<< ");
+}
+
+// "----- Transcript of session follows -----", "=========": a new section,
+// shared by all recipients, starts.
+bool is_section_banner(std::string_view line) {
+  const auto t = trim(line);
+  return t.size() >= 3 && (t.substr(0, 3) == "---" || t.substr(0, 3) == "===" || t.substr(0, 3) == "***");
+}
+
+// "please contact <support@...>", "send mail to <postmaster@...>".
+bool is_contact_mention(std::string_view line) {
+  static const RE2 re(R"((?i)contact|send mail to|assistance|questions|help at|reply to|write to)");
+  return RE2::PartialMatch(line, re);
+}
+
+bool is_list_punctuation(char c) {
+  return c == ' ' || c == '\t' || c == '<' || c == '"' || c == '>' || c == '\'' || c == '*' || c == '-';
+}
+
+// One line of the text, with what every address scan of it needs, worked
+// out once per scan (not kept per line: a text of empty lines must not cost
+// tens of bytes a line).
+struct Line {
+  Line(std::string_view line, std::string_view lowered) : text(line), lower(lowered) {
+    while (punctuation < text.size() && is_list_punctuation(text[punctuation])) ++punctuation;
+    while (blanks < text.size() && is_space(text[blanks])) ++blanks;
+  }
+
+  std::string_view text;
+  std::string_view lower;         // the same bytes, lower-cased
+  std::size_t punctuation = 0;    // length of the leading list punctuation
+  std::size_t blanks = 0;         // length of the leading blanks
+  std::optional<bool> contact;    // is_contact_mention, once asked
+
+  // Only list punctuation before `begin`, or a label that introduces a
+  // recipient ("Recipient address:", "RCPT TO:").
+  bool starts_with_address_at(std::size_t begin) const {
+    static const RE2 label(R"((?i)^[a-z][a-z _-]{0,30}(recipient|rcpt|address|addressee)[a-z _-]{0,10}:[\s<"]*$)");
+    if (begin <= punctuation) return true;
+    return begin > blanks && begin - blanks <= kMaxLabelBytes &&
+           RE2::FullMatch(text.substr(blanks, begin - blanks), label);
+  }
+  bool is_contact() {
+    if (!contact) contact = is_contact_mention(text);
+    return *contact;
+  }
+};
+
+// An address found in a line: where its word starts (after the nearest
+// delimiter) and the address itself.
+struct Found {
+  std::size_t word_begin;
+  std::string_view address;
+  std::string_view key;  // lower-case
+};
+
+// Where the word holding the '@' at `at` starts: after the nearest
+// delimiter (space, '<', '"', '(', '[', ':' or tab), not before `floor`.
+std::size_t word_start(std::string_view line, std::size_t at, std::size_t floor) {
+  std::size_t begin = at;
+  while (begin > floor && std::string_view(" <\"([:\t").find(line[begin - 1]) == std::string_view::npos) --begin;
+  return begin;
+}
+
+// Calls `on_address(Found)` for each address of `line` in order; stops when
+// it returns false. After an address, the scan goes on at the next
+// delimiter, and no backward scan crosses a previous '@': linear in the line.
+template <typename OnAddress>
+void scan_addresses(const Line& line, OnAddress&& on_address) {
+  const std::string_view text = line.text;
+  std::size_t offset = 0;
+  while (offset < text.size()) {
+    const auto at = text.find('@', offset);
+    if (at == std::string_view::npos) return;
+    const std::size_t begin = word_start(text, at, offset);
+    const auto address = address_at(text, at);
+    const std::size_t next = text.find_first_of(" >\")]", at);
+    offset = next == std::string_view::npos ? text.size() : next;
+    if (address.empty()) continue;
+    const auto position = static_cast<std::size_t>(address.data() - text.data());
+    if (!on_address(Found{begin, address, line.lower.substr(position, address.size())})) return;
+  }
+}
+
+// Appends `line` and a line break to `out`, within `limit` bytes. Of an
+// overlong line, the part around `focus` (a byte offset) is kept.
+void append_bounded(std::string& out, std::string_view line, std::size_t limit, std::size_t focus = 0) {
+  if (out.size() >= limit) return;
+  if (line.size() > kMaxLineBytes) {
+    const std::size_t half = kMaxLineBytes / 2;
+    const std::size_t start = focus > half ? std::min(focus - half, line.size() - kMaxLineBytes) : 0;
+    line = line.substr(start, kMaxLineBytes);
+  }
+  out.append(line.substr(0, limit - out.size() - 1));  // one byte left for the line break
+  out.push_back('\n');
+}
+
+class PlainReader {
+ public:
+  PlainReader(std::string_view text, const std::vector<std::string>& exclude, const std::vector<std::string>& known,
+              std::size_t max_recipients);
+  std::vector<PlainRecipient> read();
+
+ private:
+  struct Mention {
+    std::string address;
+    std::string key;
+    std::size_t line;
+    std::size_t column;  // where the address starts in its line
+  };
+  Line line(std::size_t i) const {
+    const auto offset = static_cast<std::size_t>(lines_[i].data() - text_.data());
+    return Line(lines_[i], std::string_view(lowered_).substr(offset, lines_[i].size()));
+  }
+  std::vector<Mention> collect(bool line_start_only);
+  bool wanted_here(Line& line, const Found& found, bool line_start_only) const;
+  void index_mentions();
+  std::size_t end_of_section(std::size_t r) const;
+  std::string own_text(std::size_t r, std::size_t end) const;
+  const std::string& shared_explanation();
+
+  std::string_view text_;
+  std::string lowered_;
+  std::vector<std::string_view> lines_;
+  std::unordered_set<std::string> excluded_;
+  std::unordered_set<std::string> wanted_;
+  std::size_t max_recipients_;
+
+  std::vector<Mention> firsts_;
+  std::unordered_map<std::string, std::size_t> recipient_index_;  // key -> index into firsts_
+  std::vector<std::vector<std::size_t>> mentioned_on_;           // lines naming firsts_[r], ascending
+  std::unordered_map<std::size_t, std::size_t> listed_at_;       // line -> recipient listed at its start
+  std::optional<std::string> shared_;
+  bool shared_before_list_ = false;
+};
+
+PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& exclude,
+                         const std::vector<std::string>& known, std::size_t max_recipients)
+    : text_(text), lowered_(to_lower(text)), max_recipients_(max_recipients) {
+  for (std::size_t pos = 0; pos <= text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines_.push_back(line);
+    pos = end + 1;
+  }
+  for (const auto& e : exclude) excluded_.insert(to_lower(e));
+  for (const auto& k : known) wanted_.insert(to_lower(k));
+}
+
+// Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
+// ">>> a@b"); addresses inside sentences are often contacts or senders.
+bool PlainReader::wanted_here(Line& line, const Found& found, bool line_start_only) const {
+  if (!wanted_.empty()) return wanted_.count(std::string(found.key)) != 0;
+  if (excluded_.count(std::string(found.key))) return false;
+  if (is_sender_mention(line.text, found.word_begin)) return false;
+  if (line_start_only) return line.starts_with_address_at(found.word_begin);
+  return !line.is_contact();
+}
+
+std::vector<PlainReader::Mention> PlainReader::collect(bool line_start_only) {
+  std::vector<Mention> firsts;
+  std::unordered_set<std::string> seen;
+  for (std::size_t i = 0; i < lines_.size() && firsts.size() < max_recipients_; ++i) {
+    if (lines_[i].find('@') == std::string_view::npos) continue;
+    if (wanted_.empty() && is_header_like_line(lines_[i])) continue;
+    Line line = this->line(i);
+    scan_addresses(line, [&](const Found& found) {
+      std::string key(found.key);
+      if (seen.count(key) || !wanted_here(line, found, line_start_only)) return true;
+      seen.insert(key);
+      const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
+      firsts.push_back({std::string(found.address), std::move(key), i, column});
+      return firsts.size() < max_recipients_;
+    });
+  }
+  return firsts;
+}
+
+// Every line that names a recipient, by recipient: transcripts name each
+// recipient again further down, and a list repeated in a second language
+// lists them again at the start of a line.
+void PlainReader::index_mentions() {
+  for (std::size_t r = 0; r < firsts_.size(); ++r) recipient_index_.emplace(firsts_[r].key, r);
+  mentioned_on_.assign(firsts_.size(), {});
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    if (lines_[i].find('@') == std::string_view::npos) continue;
+    const Line line = this->line(i);
+    scan_addresses(line, [&](const Found& found) {
+      const auto it = recipient_index_.find(std::string(found.key));
+      if (it == recipient_index_.end()) return true;
+      auto& where = mentioned_on_[it->second];
+      if (where.empty() || where.back() != i) where.push_back(i);
+      const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
+      if (!listed_at_.count(i) && line.starts_with_address_at(column)) listed_at_.emplace(i, it->second);
+      return true;
+    });
+  }
+}
+
+// Where recipient r's own lines end: at the next recipient's line, or
+// earlier where the bounce starts again (a second language), a new section
+// starts, or another recipient is listed again.
+std::size_t PlainReader::end_of_section(std::size_t r) const {
+  const std::size_t first = firsts_[r].line;
+  std::size_t end = r + 1 < firsts_.size() ? firsts_[r + 1].line : lines_.size();
+  for (std::size_t i = first + 1; i < end; ++i) {
+    const auto listed = listed_at_.find(i);
+    const bool other_listed = listed != listed_at_.end() && listed->second != r;
+    if (starts_a_bounce(lines_[i]) || is_section_banner(lines_[i]) || other_listed) return i;
+  }
+  if (end == first && r + 1 < firsts_.size()) end = first + 1;  // two recipients on one line
+  return end;
+}
+
+std::string PlainReader::own_text(std::size_t r, std::size_t end) const {
+  const Mention& m = firsts_[r];
+  // A transcript exchange (">>> MAIL From:", "<<< 550 ...") right above
+  // the line that names the recipient is what the server answered.
+  std::size_t start = m.line;
+  const std::size_t previous = r > 0 ? firsts_[r - 1].line + 1 : 0;
+  while (start > previous && is_transcript_line(lines_[start - 1])) --start;
+  std::string text;
+  for (std::size_t i = start; i < std::max(end, m.line + 1) && i < lines_.size(); ++i) {
+    append_bounded(text, lines_[i], kMaxRecipientTextBytes, i == m.line ? m.column : 0);
+    if (text.size() >= kMaxRecipientTextBytes) break;
+  }
+  // Lists of addresses followed by one explanation each further down
+  // (transcripts): gather the later lines that name this address.
+  if (!substantive(text, m.address)) {
+    for (const std::size_t i : mentioned_on_[r]) {
+      if (i < end) continue;
+      if (text.size() >= kMaxRecipientTextBytes) break;
+      append_bounded(text, lines_[i], kMaxRecipientTextBytes, line(i).lower.find(m.key));
+    }
+  }
+  return text;
+}
+
+// For recipients whose own lines say nothing: the text after the list, or
+// else the paragraph before it. Worked out once, shared by all.
+const std::string& PlainReader::shared_explanation() {
+  if (shared_) return *shared_;
+  std::string found;
+  for (std::size_t i = firsts_.back().line + 1; i < lines_.size() && found.size() < kMaxSharedExplanationBytes; ++i)
+    append_bounded(found, lines_[i], kMaxSharedExplanationBytes);
+  if (substantive(found, "")) return shared_.emplace(std::move(found));
+  found.clear();
+  shared_before_list_ = true;
+  std::size_t i = firsts_.front().line;
+  while (i > 0 && trim(lines_[i - 1]).empty()) --i;
+  std::size_t paragraph = i;
+  while (paragraph > 0 && !trim(lines_[paragraph - 1]).empty()) --paragraph;
+  for (std::size_t k = paragraph; k < i; ++k) append_bounded(found, lines_[k], kMaxSharedExplanationBytes);
+  // The bounce's own opening words explain nothing.
+  if (is_dialect_wording(found)) found.clear();
+  return shared_.emplace(std::move(found));
+}
+
+std::vector<PlainRecipient> PlainReader::read() {
+  firsts_ = collect(true);
+  if (firsts_.empty() && wanted_.empty()) firsts_ = collect(false);
+  if (firsts_.empty() && wanted_.empty() && !excluded_.empty()) {
+    // Bounces of mail one sent to oneself name the sender as recipient.
+    excluded_.clear();
+    firsts_ = collect(true);
+  }
+  if (firsts_.empty()) return {};
+  index_mentions();
+
+  std::vector<PlainRecipient> out;
+  out.reserve(firsts_.size());
+  for (std::size_t r = 0; r < firsts_.size(); ++r) {
+    PlainRecipient pr{firsts_[r].address, own_text(r, end_of_section(r))};
+    // Still nothing: the explanation is shared, after or before the list.
+    if (!substantive(pr.text, pr.address)) {
+      const auto& explanation = shared_explanation();
+      pr.text = shared_before_list_ ? explanation + pr.text : pr.text + explanation;
+      if (pr.text.size() > kMaxRecipientTextBytes) pr.text.resize(kMaxRecipientTextBytes);
+    }
+    out.push_back(std::move(pr));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<PlainRecipient> find_plain_recipients(std::string_view text, const std::vector<std::string>& exclude,
+                                                  const std::vector<std::string>& known, std::size_t max_recipients) {
+  return PlainReader(text, exclude, known, max_recipients).read();
+}
+
+}  // namespace clearbounce::dsn::detail
