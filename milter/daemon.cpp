@@ -32,11 +32,6 @@ std::shared_ptr<const engine::Engine> load_engine(const std::string& config_path
   }
 }
 
-Daemon& Daemon::instance() {
-  static Daemon daemon;
-  return daemon;
-}
-
 std::shared_ptr<const engine::Engine> Daemon::engine() const {
   std::lock_guard lock(engine_mutex_);
   return engine_;
@@ -96,13 +91,13 @@ bool Daemon::begin_transaction() {
   return true;
 }
 
-void Daemon::end_transaction() {
+void Daemon::end_transaction() noexcept {
   std::lock_guard lock(transactions_mutex_);
   if (open_transactions_ > 0) --open_transactions_;
   if (open_transactions_ == 0) transactions_done_.notify_all();
 }
 
-std::size_t Daemon::stop_and_drain(std::chrono::seconds limit, const std::function<bool()>& give_up) {
+std::size_t Daemon::stop_and_drain(std::chrono::milliseconds limit, const std::function<bool()>& give_up) {
   const auto until = std::chrono::steady_clock::now() + limit;
   std::unique_lock lock(transactions_mutex_);
   stopping_ = true;

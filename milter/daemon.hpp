@@ -1,6 +1,7 @@
 // The state shared by every connection of the daemon: the engine in use
 // (swapped whole on reload), the counters, and the count of transactions in
-// progress that SIGTERM waits for.
+// progress that SIGTERM waits for. The program keeps one for its whole life
+// (never destroyed, see main.cpp); tests make their own.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "milter/session_host.hpp"
 #include "milter/stats.hpp"
 
 namespace clearbounce::milter {
@@ -20,14 +22,13 @@ namespace clearbounce::milter {
 // with `errors` filled ("file:line: what is wrong"), when anything is wrong.
 std::shared_ptr<const engine::Engine> load_engine(const std::string& config_path, std::vector<std::string>& errors);
 
-class Daemon {
+class Daemon final : public SessionHost {
  public:
-  static Daemon& instance();
+  explicit Daemon(std::string config_file = {}) : config_path(std::move(config_file)) {}
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
-  // The engine for one message: sessions take a copy at MAIL FROM and keep
-  // it to the end of the message, so one message always sees one
-  // configuration even when a reload happens meanwhile.
-  std::shared_ptr<const engine::Engine> engine() const;
+  std::shared_ptr<const engine::Engine> engine() const override;
   void set_engine(std::shared_ptr<const engine::Engine> engine);
 
   // SIGUSR1: reads the configuration file again and swaps the engine in;
@@ -35,23 +36,18 @@ class Daemon {
   // Returns whether the new configuration is in use.
   bool reload();
 
-  Stats& stats() { return stats_; }
+  Stats& stats() override { return stats_; }
 
-  // Transactions in progress (MAIL FROM to end of message or abort).
-  // begin_transaction() is false once the daemon is stopping: the message is
-  // then accepted unchanged.
-  bool begin_transaction();
-  void end_transaction();
+  bool begin_transaction() override;
+  void end_transaction() noexcept override;
   // SIGTERM: no new transactions; waits up to `limit` for the open ones,
   // or until `give_up()` (asked ten times a second) says to stop waiting.
   // Returns the number still open.
-  std::size_t stop_and_drain(std::chrono::seconds limit, const std::function<bool()>& give_up);
+  std::size_t stop_and_drain(std::chrono::milliseconds limit, const std::function<bool()>& give_up);
 
   std::string config_path;
 
  private:
-  Daemon() = default;
-
   mutable std::mutex engine_mutex_;
   std::shared_ptr<const engine::Engine> engine_;
   std::mutex reload_mutex_;  // one reload at a time

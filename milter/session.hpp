@@ -1,36 +1,39 @@
 // One milter connection: its negotiated options and the message in
-// progress. libmilter calls the callbacks in session.cpp, which find the
-// Session through smfi_getpriv(); it is created at negotiation and
-// destroyed in xxfi_close. Without one, every message is accepted.
+// progress. The libmilter callbacks (callbacks.cpp) create one per
+// connection at negotiation and hand it every step; it talks to the MTA
+// only through Mta and to the daemon only through SessionHost, so that the
+// unit tests drive it in process. Every step answers SMFIS_CONTINUE (go on)
+// or SMFIS_ACCEPT (this message is left as it is).
 #pragma once
 
 #include <libmilter/mfapi.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "milter/mta.hpp"
+#include "milter/session_host.hpp"
 
 namespace clearbounce::milter {
 
 class Session {
  public:
-  Session(SMFICTX* ctx, bool leading_space, bool may_modify);
+  Session(Mta& mta, SessionHost& host, bool leading_space, bool may_modify);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  sfsistat envfrom(char** argv);
+  sfsistat envfrom(const char* sender);  // MAIL FROM's first argument
   sfsistat header(const char* name, const char* value);
   sfsistat end_of_headers();
   sfsistat body(const unsigned char* chunk, std::size_t size);
   sfsistat end_of_message();
   sfsistat abort();
 
-  // After an exception in a callback: the message is accepted unchanged.
+  // After an exception in a step: the message is accepted unchanged.
   void abandon() noexcept;
 
  private:
@@ -41,7 +44,8 @@ class Session {
   bool had_header(std::string_view name) const;
   bool apply(const engine::Outcome& outcome, bool dry_run);
 
-  SMFICTX* ctx_;
+  Mta& mta_;
+  SessionHost& host_;
   bool leading_space_;  // SMFIP_HDR_LEADSPC negotiated: header values come with their leading blanks
   bool may_modify_;     // the MTA allows header and body changes
 
@@ -56,8 +60,5 @@ class Session {
   bool in_body_ = false;
   std::string queue_id_;
 };
-
-// The filter description for smfi_register().
-struct smfiDesc filter_description();
 
 }  // namespace clearbounce::milter
