@@ -527,7 +527,9 @@ std::string join_rfc2231(std::vector<Rfc2231Section>& sections) {
   return out;
 }
 
-HeaderValueWithParams parse_header_params_impl(std::string_view s) {
+}  // namespace
+
+HeaderValueWithParams parse_header_params(std::string_view s) {
   HeaderValueWithParams result;
   std::size_t i = skip_cfws(s, 0);
   // The value: a token (or, in broken mail, a quoted string) up to ';'.
@@ -659,54 +661,48 @@ HeaderValueWithParams parse_header_params_impl(std::string_view s) {
   return result;
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------------------
 // Public API
 
 std::string decode_quoted_printable(std::string_view in) {
   std::string out;
-  try {
-    out.reserve(in.size());
-    std::size_t i = 0;
-    while (i < in.size()) {
-      const char c = in[i];
-      if (c == '=') {
-        // Soft line break: '=' then optional transport padding then a line end.
-        std::size_t j = i + 1;
-        while (j < in.size() && is_wsp(in[j])) ++j;
-        if (j == in.size()) break;  // '=' at the very end: a soft break with nothing after
-        if (in[j] == '\n') {
-          i = j + 1;
-          continue;
-        }
-        if (in[j] == '\r') {
-          i = (j + 1 < in.size() && in[j + 1] == '\n') ? j + 2 : j + 1;
-          continue;
-        }
-        if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-          out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
-          i += 3;
-          continue;
-        }
-        out.push_back('=');  // invalid escape: keep it literally
-        ++i;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const char c = in[i];
+    if (c == '=') {
+      // Soft line break: '=' then optional transport padding then a line end.
+      std::size_t j = i + 1;
+      while (j < in.size() && is_wsp(in[j])) ++j;
+      if (j == in.size()) break;  // '=' at the very end: a soft break with nothing after
+      if (in[j] == '\n') {
+        i = j + 1;
         continue;
       }
-      if (is_wsp(c)) {
-        // Trailing white space on a line was added in transport (RFC 2045 6.7 rule 3).
-        std::size_t j = i;
-        while (j < in.size() && is_wsp(in[j])) ++j;
-        const bool at_line_end = j == in.size() || in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
-        if (!at_line_end) out.append(in.substr(i, j - i));
-        i = j;
+      if (in[j] == '\r') {
+        i = (j + 1 < in.size() && in[j + 1] == '\n') ? j + 2 : j + 1;
         continue;
       }
-      out.push_back(c);
+      if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+        out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
+        i += 3;
+        continue;
+      }
+      out.push_back('=');  // invalid escape: keep it literally
       ++i;
+      continue;
     }
-  } catch (const std::exception&) {
-    // Out of memory: return what was decoded so far.
+    if (is_wsp(c)) {
+      // Trailing white space on a line was added in transport (RFC 2045 6.7 rule 3).
+      std::size_t j = i;
+      while (j < in.size() && is_wsp(in[j])) ++j;
+      const bool at_line_end = j == in.size() || in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
+      if (!at_line_end) out.append(in.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
   }
   return out;
 }
@@ -725,114 +721,99 @@ std::string decode_base64(std::string_view in) {
     return t;
   }();
   std::string out;
-  try {
-    out.reserve(in.size() / 4 * 3 + 3);
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char c : in) {
-      if (c == '=') {
-        // Padding ends a quantum: drop its leftover bits so that
-        // concatenated encodings ("QQ==QQ==") decode piece by piece.
-        acc = 0;
-        bits = 0;
-        continue;
-      }
-      const std::int8_t v = kTable[static_cast<unsigned char>(c)];
-      if (v < 0) continue;
-      acc = ((acc << 6) | static_cast<std::uint32_t>(v)) & 0xFFFFFFu;
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
-      }
+  out.reserve(in.size() / 4 * 3 + 3);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') {
+      // Padding ends a quantum: drop its leftover bits so that
+      // concatenated encodings ("QQ==QQ==") decode piece by piece.
+      acc = 0;
+      bits = 0;
+      continue;
     }
-  } catch (const std::exception&) {
+    const std::int8_t v = kTable[static_cast<unsigned char>(c)];
+    if (v < 0) continue;
+    acc = ((acc << 6) | static_cast<std::uint32_t>(v)) & 0xFFFFFFu;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
+    }
   }
   return out;
 }
 
 std::string sanitize_utf8(std::string_view bytes) {
   std::string out;
-  try {
-    if (is_valid_utf8(bytes)) return std::string(bytes);
-    out.reserve(bytes.size() + 8);
-    append_sanitized(out, bytes);
-  } catch (const std::exception&) {
-  }
+  if (is_valid_utf8(bytes)) return std::string(bytes);
+  out.reserve(bytes.size() + 8);
+  append_sanitized(out, bytes);
   return out;
 }
 
 std::string to_utf8(std::string_view bytes, std::string_view charset) {
   std::string out;
-  try {
-    out.reserve(bytes.size());
-    append_utf8(out, bytes, charset);
-  } catch (const std::exception&) {
-  }
+  out.reserve(bytes.size());
+  append_utf8(out, bytes, charset);
   return out;
 }
 
 std::string unfold(std::string_view value) {
   std::string out;
-  try {
-    out.reserve(value.size());
-    // Line breaks in a header value are always folding: a decoded header
-    // must not contain one, so every CR and LF goes, not just CRLF + WSP.
-    for (char c : value) {
-      if (c != '\r' && c != '\n') out.push_back(c);
-    }
-  } catch (const std::exception&) {
+  out.reserve(value.size());
+  // Line breaks in a header value are always folding: a decoded header
+  // must not contain one, so every CR and LF goes, not just CRLF + WSP.
+  for (char c : value) {
+    if (c != '\r' && c != '\n') out.push_back(c);
   }
   return out;
 }
 
 std::string decode_header_text(std::string_view raw) {
   std::string out;
-  try {
-    const std::string text = unfold(raw);
-    const std::string_view s = trim(text);
-    out.reserve(s.size());
+  const std::string text = unfold(raw);
+  const std::string_view s = trim(text);
+  out.reserve(s.size());
 
-    // Adjacent encoded words in one charset are decoded together: mailers
-    // split multibyte characters (and ISO-2022 escape sequences) across them.
-    std::string pending_bytes;
-    std::string_view pending_charset;
-    bool have_pending = false;
-    auto flush = [&] {
-      if (have_pending) append_utf8(out, pending_bytes, pending_charset);
-      pending_bytes.clear();
-      have_pending = false;
-    };
+  // Adjacent encoded words in one charset are decoded together: mailers
+  // split multibyte characters (and ISO-2022 escape sequences) across them.
+  std::string pending_bytes;
+  std::string_view pending_charset;
+  bool have_pending = false;
+  auto flush = [&] {
+    if (have_pending) append_utf8(out, pending_bytes, pending_charset);
+    pending_bytes.clear();
+    have_pending = false;
+  };
 
-    std::size_t literal_start = 0;  // start of text not yet copied to `out`
-    bool last_was_word = false;
-    std::size_t i = 0;
-    EncodedWord word;
-    while (i < s.size()) {
-      const std::size_t next = s.find("=?", i);
-      if (next == std::string_view::npos) break;
-      if (!parse_encoded_word(s, next, word)) {
-        i = next + 1;
-        continue;
-      }
-      const std::string_view between = s.substr(literal_start, next - literal_start);
-      const bool only_space = trim(between).empty();
-      if (!(last_was_word && only_space)) {
-        flush();
-        append_sanitized(out, between);
-      }
-      if (have_pending && !iequals(pending_charset, word.charset)) flush();
-      pending_charset = word.charset;
-      pending_bytes += word.bytes;
-      have_pending = true;
-      last_was_word = true;
-      i = word.end;
-      literal_start = word.end;
+  std::size_t literal_start = 0;  // start of text not yet copied to `out`
+  bool last_was_word = false;
+  std::size_t i = 0;
+  EncodedWord word;
+  while (i < s.size()) {
+    const std::size_t next = s.find("=?", i);
+    if (next == std::string_view::npos) break;
+    if (!parse_encoded_word(s, next, word)) {
+      i = next + 1;
+      continue;
     }
-    flush();
-    append_sanitized(out, s.substr(literal_start));
-  } catch (const std::exception&) {
+    const std::string_view between = s.substr(literal_start, next - literal_start);
+    const bool only_space = trim(between).empty();
+    if (!(last_was_word && only_space)) {
+      flush();
+      append_sanitized(out, between);
+    }
+    if (have_pending && !iequals(pending_charset, word.charset)) flush();
+    pending_charset = word.charset;
+    pending_bytes += word.bytes;
+    have_pending = true;
+    last_was_word = true;
+    i = word.end;
+    literal_start = word.end;
   }
+  flush();
+  append_sanitized(out, s.substr(literal_start));
   return out;
 }
 
@@ -841,14 +822,6 @@ std::string_view HeaderValueWithParams::param(std::string_view name) const {
     if (iequals(key, name)) return param_value;
   }
   return {};
-}
-
-HeaderValueWithParams parse_header_params(std::string_view raw_header_value) {
-  try {
-    return parse_header_params_impl(raw_header_value);
-  } catch (const std::exception&) {
-    return {};
-  }
 }
 
 }  // namespace clearbounce::dsn

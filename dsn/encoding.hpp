@@ -1,7 +1,9 @@
 // Content decoders used by the MIME parser: transfer encodings, RFC 2047
 // encoded words, RFC 2045/2231 header parameters, charset conversion.
 // Every function is total: malformed input is decoded as far as it goes,
-// never throws, and never reads outside its argument.
+// and nothing reads outside its argument. The only exception is
+// std::bad_alloc, which goes up to the engine's fail-open point: a partial
+// decoding must never pass for the whole one.
 #pragma once
 
 #include <string>

@@ -412,31 +412,22 @@ bool MimePart::is_multipart() const {
 }
 
 std::string MimePart::decoded_body() const {
-  try {
-    const bool text = content_type.value.starts_with("text/");
-    std::string_view charset = content_type.param("charset");
-    if (charset.empty()) charset = "us-ascii";
-    if (transfer_encoding == "base64" || transfer_encoding == "quoted-printable") {
-      std::string bytes = transfer_encoding == "base64" ? decode_base64(body) : decode_quoted_printable(body);
-      return text ? to_utf8(bytes, charset) : bytes;
-    }
-    // 7bit, 8bit, binary and unknown encodings: the body as it is.
-    return text ? to_utf8(body, charset) : std::string(body);
-  } catch (const std::exception&) {
-    return {};
+  const bool text = content_type.value.starts_with("text/");
+  std::string_view charset = content_type.param("charset");
+  if (charset.empty()) charset = "us-ascii";
+  if (transfer_encoding == "base64" || transfer_encoding == "quoted-printable") {
+    std::string bytes = transfer_encoding == "base64" ? decode_base64(body) : decode_quoted_printable(body);
+    return text ? to_utf8(bytes, charset) : bytes;
   }
+  // 7bit, 8bit, binary and unknown encodings: the body as it is.
+  return text ? to_utf8(body, charset) : std::string(body);
 }
 
 std::optional<MimeMessage> parse_mime(std::string_view message, const MimeLimits& limits) {
-  try {
-    MimeMessage result;
-    Parser parser(limits, result.warnings);
-    if (!parser.parse_part(result.root, message, 0, Mode::top_level, false)) return std::nullopt;
-    return result;
-  } catch (const std::exception&) {
-    // Only allocation can fail; a caller gets "not a message" rather than a crash.
-    return std::nullopt;
-  }
+  MimeMessage result;
+  Parser parser(limits, result.warnings);
+  if (!parser.parse_part(result.root, message, 0, Mode::top_level, false)) return std::nullopt;
+  return result;
 }
 
 }  // namespace clearbounce::dsn

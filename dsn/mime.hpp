@@ -63,8 +63,8 @@ struct MimeMessage {
   std::vector<std::string> warnings;  // what was malformed or cut off
 };
 
-// Parses an RFC 5322 message (CRLF or LF line ends, even mixed). Never
-// throws; returns std::nullopt only when the input has no header section at
+// Parses an RFC 5322 message (CRLF or LF line ends, even mixed). Throws
+// only std::bad_alloc; returns std::nullopt only when the input has no header section at
 // all (empty, binary, or no "Name: value" line before the first blank line).
 std::optional<MimeMessage> parse_mime(std::string_view message, const MimeLimits& limits = {});
 

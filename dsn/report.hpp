@@ -52,7 +52,7 @@ struct AnalyseLimits {
   std::size_t max_recipients = 10000;         // the rest are dropped with a note in `error`
 };
 
-// Reads a whole message. Never throws; bad input gives kind == not_bounce
+// Reads a whole message. Throws only std::bad_alloc; bad input gives kind == not_bounce
 // and a one-sentence `error`.
 BounceReport analyse(std::string_view message, const AnalyseLimits& limits = {});
 

@@ -618,13 +618,7 @@ std::string encode_header_value(std::string_view name, std::string_view utf8_val
 }
 
 RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request) {
-  try {
-    return rewrite_unchecked(original, parsed, request);
-  } catch (const std::exception& e) {
-    return refuse(std::string("the message could not be rewritten: ") + e.what());
-  } catch (...) {
-    return refuse("the message could not be rewritten");
-  }
+  return rewrite_unchecked(original, parsed, request);
 }
 
 }  // namespace clearbounce::dsn

@@ -43,7 +43,7 @@ struct RewriteOutcome {
 
 // Replaces the first part of the message's multipart/report (wherever it is
 // in the tree) with a multipart/alternative of text/plain and text/html.
-// `parsed` must come from parse_mime(original). Never throws; anything it
+// `parsed` must come from parse_mime(original). Throws only std::bad_alloc; anything it
 // cannot do safely (no multipart/report, already carries X-Clearbounce, ...)
 // gives an outcome without `rewritten` and a reason.
 RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request);
