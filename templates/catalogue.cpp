@@ -58,6 +58,7 @@ std::optional<Template> Template::parse(std::string_view text, std::string& erro
       }
       flush();
       t.placeholders_.push_back(name);
+      if (!in_group) t.required_placeholders_.push_back(name);
       t.pieces_.push_back({Piece::Kind::placeholder, std::move(name)});
       i = close;
     } else if (c == '}') {
@@ -117,7 +118,8 @@ const std::vector<std::string_view>& known_placeholders() {
   static const std::vector<std::string_view> names = {
       "recipient",  "recipient_domain", "subject",       "remote_host",  "remote_ip",
       "blocklist",  "size_limit",       "retry_until",   "last_error",   "reporting_mta",
-      "organization", "support",        "count"};
+      "organization", "support",        "count",         "number",       "cause",
+      "causes"};
   return names;
 }
 
@@ -336,11 +338,13 @@ const std::vector<std::string>& required_frame_keys() {
       "action.relayed.lead",     "action.expanded.lead",    "who.sender",
       "who.sender-admin",        "who.recipient",           "who.recipient-admin",
       "who.nobody",              "text.greeting",           "text.intro",
-      "text.remote_said",        "text.remote_claimed",     "text.remote_notice",     "text.system_said",     "text.steps",
+      "text.remote_said",        "text.remote_claimed",     "text.remote_notice",     "text.backscatter",      "text.system_said",     "text.steps",
       "text.forward",            "text.technical",          "text.technical_separator", "text.technical_status",
       "text.technical_answer",   "text.technical_server",   "text.technical_reported_by",
       "text.technical_arrival",  "text.original_attached",  "text.closing",
-      "text.signature"};
+      "text.signature",          "text.intro_limited",      "text.more_failed",       "text.more_delayed",
+      "text.more_delivered",     "text.more_cause",         "text.list_separator",    "text.thousands_separator",
+      "text.technical_more"};
   return keys;
 }
 
@@ -379,6 +383,18 @@ void CatalogueSet::check_same_keys_as_english(std::vector<std::string>& errors) 
     for (const auto& [key, templates] : en->second.entries)
       if (!catalogue.entries.count(key)) errors.push_back(catalogue.source + ": " + tag + " lacks \"" + key + "\"");
   }
+}
+
+void CatalogueSet::check_optional_facts(std::vector<std::string>& errors) const {
+  static constexpr std::string_view kOptional[] = {"remote_host", "remote_ip", "blocklist", "size_limit",
+                                                   "reporting_mta"};
+  for (const auto& [tag, catalogue] : locales_)
+    for (const auto& [key, templates] : catalogue.entries)
+      for (const auto& t : templates)
+        for (const auto& name : t.required_placeholders())
+          if (std::find(std::begin(kOptional), std::end(kOptional), name) != std::end(kOptional))
+            errors.push_back(catalogue.source + ":" + std::to_string(catalogue.lines.at(key)) + ": " + key + ": {" +
+                             name + "} is not always known; write it inside an optional group {? ?}");
 }
 
 }  // namespace clearbounce::templates

@@ -25,6 +25,8 @@ class Template {
   std::string render(const Values& values, std::string (*escape)(std::string_view) = nullptr) const;
 
   const std::vector<std::string>& placeholders() const { return placeholders_; }
+  // Those of them written outside any {? ?} group: the text needs their value.
+  const std::vector<std::string>& required_placeholders() const { return required_placeholders_; }
   bool empty() const { return pieces_.empty(); }
 
  private:
@@ -34,6 +36,7 @@ class Template {
   };
   std::vector<Piece> pieces_;
   std::vector<std::string> placeholders_;
+  std::vector<std::string> required_placeholders_;
 };
 
 // The placeholder names templates may use (FORMAT.md).
@@ -92,6 +95,10 @@ class CatalogueSet {
   void check_complete(const std::vector<std::string>& category_ids, std::vector<std::string>& errors) const;
   // Stricter, for shipped locales: every key of "en" present in the locale's own file.
   void check_same_keys_as_english(std::vector<std::string>& errors) const;
+  // Facts that are often unknown or left out ({remote_host}, {remote_ip},
+  // {blocklist}, {size_limit}, {reporting_mta}) must sit inside {? ?}, so that
+  // a missing value never leaves a broken sentence.
+  void check_optional_facts(std::vector<std::string>& errors) const;
 
  private:
   std::map<std::string, Catalogue, std::less<>> locales_;  // merged: shipped + override

@@ -1,10 +1,20 @@
 #include "templates/locale.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <vector>
 
 namespace clearbounce::templates {
 namespace {
+
+// Language tags are short (RFC 5646 4.4.1: 35 characters cover every tag
+// worth supporting), a header lists a handful of them, and a domain name has
+// at most 253 characters. Anything longer is no tag or domain we could serve,
+// and skipping it keeps the cost of a hostile header bounded.
+constexpr std::size_t kMaxTagLength = 35;
+constexpr std::size_t kMaxHeaderItems = 16;
+constexpr std::size_t kMaxDomainLength = 253;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -18,78 +28,92 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The catalogue tag spelled as requested, ignoring case.
-std::string find_tag(std::string_view wanted, const CatalogueSet& catalogues) {
-  const auto key = lower(wanted);
-  for (const auto& tag : catalogues.tags())
-    if (lower(tag) == key) return tag;
-  return {};
+// The catalogues' tags by their lower-case spelling, built once per lookup.
+using TagIndex = std::map<std::string, std::string, std::less<>>;
+
+TagIndex index_tags(const CatalogueSet& catalogues) {
+  TagIndex index;
+  for (auto& tag : catalogues.tags()) index.emplace(lower(tag), std::move(tag));
+  return index;
 }
 
 // Chinese is chosen by script: the mainland and Singapore write Simplified.
-std::string script_alias(const std::string& tag) {
-  if (tag == "zh" || tag == "zh-cn" || tag == "zh-sg" || tag.rfind("zh-hans", 0) == 0) return "zh-hans";
+std::string_view script_alias(std::string_view tag) {
+  if (tag == "zh" || tag == "zh-cn" || tag == "zh-sg" || tag.substr(0, 7) == "zh-hans") return "zh-hans";
   return tag;
 }
 
-// "de-AT, de;q=0.8, en;q=0.5" -> tags by preference.
-std::vector<std::string> accepted(std::string_view header) {
-  std::vector<std::pair<double, std::string>> weighted;
-  std::size_t order = 0;
-  while (!header.empty()) {
+// "0.8" -> 0.8; anything that is not a number in [0, 1] counts as 0 (not wanted).
+double quality(std::string_view text) {
+  double q = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), q);
+  if (error != std::errc() || end != text.data() + text.size() || !(q >= 0 && q <= 1)) return 0;
+  return q;
+}
+
+// "de-AT, de;q=0.8, en;q=0.5" -> tags by preference (the first few items only).
+std::vector<std::string_view> accepted(std::string_view header) {
+  std::vector<std::pair<double, std::string_view>> weighted;
+  for (std::size_t items = 0; !header.empty() && items < kMaxHeaderItems; ++items) {
     const auto comma = header.find(',');
     auto item = trim(header.substr(0, comma));
     header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
     double q = 1.0;
     if (const auto semi = item.find(';'); semi != std::string_view::npos) {
       const auto param = trim(item.substr(semi + 1));
-      if (param.rfind("q=", 0) == 0) {
-        try {
-          q = std::stod(std::string(param.substr(2)));
-        } catch (...) {
-          q = 0;
-        }
-      }
+      if (param.substr(0, 2) == "q=") q = quality(param.substr(2));
       item = trim(item.substr(0, semi));
     }
-    if (!item.empty() && item != "*" && q > 0) weighted.emplace_back(q - static_cast<double>(order++) * 1e-6, std::string(item));
+    if (!item.empty() && item != "*" && q > 0) weighted.emplace_back(q, item);
   }
+  // Stable: equal weights keep the header's order.
   std::stable_sort(weighted.begin(), weighted.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<std::string> out;
-  for (auto& [q, tag] : weighted) out.push_back(std::move(tag));
+  std::vector<std::string_view> out;
+  for (const auto& [q, tag] : weighted) out.push_back(tag);
   return out;
+}
+
+std::string match_indexed(std::string_view requested, const TagIndex& index) {
+  requested = trim(requested);
+  if (requested.empty() || requested.size() > kMaxTagLength) return {};
+  const std::string lowered = lower(requested);
+  std::string_view tag = script_alias(lowered);
+  while (!tag.empty()) {
+    if (const auto it = index.find(tag); it != index.end()) return it->second;
+    const auto dash = tag.rfind('-');
+    if (dash == std::string_view::npos) break;
+    tag = tag.substr(0, dash);  // de-AT-1996 -> de-AT -> de
+  }
+  return {};
 }
 
 }  // namespace
 
 std::string match_locale(std::string_view requested, const CatalogueSet& catalogues) {
-  std::string tag = script_alias(lower(trim(requested)));
-  while (!tag.empty()) {
-    if (auto found = find_tag(tag, catalogues); !found.empty()) return found;
-    const auto dash = tag.rfind('-');
-    if (dash == std::string::npos) break;
-    tag.resize(dash);  // de-AT-1996 -> de-AT -> de
-  }
-  return {};
+  return match_indexed(requested, index_tags(catalogues));
 }
 
 std::string choose_locale(const LocaleInputs& inputs, const std::map<std::string, std::string>& domain_locales,
                           std::string_view default_locale, const CatalogueSet& catalogues) {
+  const auto index = index_tags(catalogues);
   // The language the sender wrote in, then the languages the sender reads.
-  for (const auto& header : {inputs.content_language, inputs.accept_language}) {
-    for (const auto& tag : accepted(header))
-      if (auto found = match_locale(tag, catalogues); !found.empty()) return found;
+  for (const auto& header : {std::string_view(inputs.content_language), std::string_view(inputs.accept_language)}) {
+    for (const auto tag : accepted(header))
+      if (auto found = match_indexed(tag, index); !found.empty()) return found;
   }
-  // The administrator's map, for the domain and its parents.
-  std::string domain = lower(inputs.sender_domain);
-  while (!domain.empty()) {
-    if (const auto it = domain_locales.find(domain); it != domain_locales.end())
-      if (auto found = match_locale(it->second, catalogues); !found.empty()) return found;
-    const auto dot = domain.find('.');
-    if (dot == std::string::npos) break;
-    domain.erase(0, dot + 1);
+  // The administrator's map, for the domain and its parents (a name too
+  // long to be a domain is none).
+  if (inputs.sender_domain.size() <= kMaxDomainLength) {
+    const std::string domain = lower(inputs.sender_domain);
+    for (std::size_t start = 0; start < domain.size();) {
+      if (const auto it = domain_locales.find(domain.substr(start)); it != domain_locales.end())
+        if (auto found = match_indexed(it->second, index); !found.empty()) return found;
+      const auto dot = domain.find('.', start);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
   }
-  if (auto found = match_locale(default_locale, catalogues); !found.empty()) return found;
+  if (auto found = match_indexed(default_locale, index); !found.empty()) return found;
   return "en";
 }
 

@@ -1,6 +1,10 @@
 #include "templates/render.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cstdio>
 
 #include "dsn/encoding.hpp"
@@ -26,55 +30,150 @@ std::string escape_html(std::string_view text) {
 
 namespace {
 
-// Remote text is data: valid UTF-8, no control characters but line breaks
-// and tabs, and a bounded length (the original report stays attached).
-constexpr std::size_t kMaxQuotedBytes = 4000;
+// What one rendering may copy out of a report. Remote text is data: valid
+// UTF-8, no control or invisible characters, bounded (the original report
+// stays attached, whole).
+//
+// Size bound of the result (text + HTML): C + N × R, where N is
+// RenderInput::detailed_recipients, C ≈ 64 KB is the frame (catalogue
+// texts, the summary by cause: at most one entry per category) and
+// R ≈ 96 KB per detailed recipient: the quote once per format (text: at most
+// 5 × kMaxQuotedBytes with its indentation; HTML: at most 6 × that, the
+// worst case of escaping), the technical section's shortened copy, and a
+// dozen single-line values of kMaxValueBytes (× 6 when escaped) inside about
+// 3 KB of catalogue text. The number of recipients in the report does not
+// enter it. With N = 20 that is under 2 MB.
+constexpr std::size_t kMaxQuotedBytes = 4000;      // a server's answer, quoted once per format
+constexpr std::size_t kMaxShortQuoteBytes = 200;   // the technical section's copy of a quote shown above
+constexpr std::size_t kMaxValueBytes = 320;        // one value inside a sentence or a technical row
 
-std::string clean_remote_text(std::string_view text) {
-  std::string valid = dsn::sanitize_utf8(text);
+// Length of the UTF-8 sequence that starts with `lead` (input is valid UTF-8).
+std::size_t sequence_length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xF0) return 4;
+  if (lead >= 0xE0) return 3;
+  return 2;
+}
+
+char32_t decode(std::string_view sequence) {
+  const auto lead = static_cast<unsigned char>(sequence[0]);
+  if (sequence.size() == 1) return lead;
+  char32_t c = lead & (0x7F >> sequence.size());
+  for (std::size_t i = 1; i < sequence.size(); ++i) c = (c << 6) | (static_cast<unsigned char>(sequence[i]) & 0x3F);
+  return c;
+}
+
+// Characters that are not seen but change how the text around them is shown
+// or read: direction embeddings, overrides and isolates (an unclosed
+// right-to-left override would reverse our own words after a quote),
+// zero-width spaces and joiners, invisible operators, tag characters.
+bool invisible_format_character(char32_t c) {
+  return c == 0x00AD || c == 0x034F || c == 0x061C || c == 0x115F || c == 0x1160 || c == 0x17B4 ||
+         c == 0x17B5 || (c >= 0x180B && c <= 0x180F) || (c >= 0x200B && c <= 0x200F) ||
+         (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x206F) || c == 0x3164 || c == 0xFEFF ||
+         c == 0xFFA0 || (c >= 0xFFF9 && c <= 0xFFFB) || (c >= 0x1D173 && c <= 0x1D17A) ||
+         (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+// Valid UTF-8 without control or invisible characters, line breaks and tabs
+// kept, at most `max_bytes` (then cut between characters and marked " …").
+std::string clean_remote_text(std::string_view text, std::size_t max_bytes = kMaxQuotedBytes) {
+  const std::string valid = dsn::sanitize_utf8(text);
   std::string out;
-  out.reserve(std::min(valid.size(), kMaxQuotedBytes));
-  for (std::size_t i = 0; i < valid.size() && out.size() < kMaxQuotedBytes; ++i) {
-    const auto c = static_cast<unsigned char>(valid[i]);
-    if (c == '\r') continue;
-    if (c < 0x20 && c != '\n' && c != '\t') {
-      out.push_back(' ');
-      continue;
+  out.reserve(std::min(valid.size(), max_bytes) + 4);
+  bool truncated = false;
+  for (std::size_t i = 0; i < valid.size();) {
+    const auto length = std::min(sequence_length(static_cast<unsigned char>(valid[i])), valid.size() - i);
+    const std::string_view sequence(valid.data() + i, length);
+    i += length;
+    const char32_t c = decode(sequence);
+    if (c == '\r' || c == 0x7F || invisible_format_character(c)) continue;  // dropped, not cut
+    std::string_view kept = sequence;
+    if (c == 0x2028 || c == 0x2029) kept = "\n";  // line and paragraph separators
+    else if ((c < 0x20 && c != '\n' && c != '\t') || (c >= 0x80 && c < 0xA0)) kept = " ";
+    if (out.size() + kept.size() > max_bytes) {
+      truncated = true;
+      break;
     }
-    if (c == 0x7f) continue;
-    out.push_back(static_cast<char>(c));
+    out += kept;
   }
-  if (out.size() < valid.size()) {
-    // Do not cut inside a UTF-8 sequence.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
-    out += " …";
-  }
+  if (truncated) out += " …";
   return out;
 }
 
 // Facts are single-line values: no line breaks, no control characters.
-std::string clean_value(std::string_view text) {
-  std::string out = clean_remote_text(text);
+std::string clean_value(std::string_view text, std::size_t max_bytes = kMaxValueBytes) {
+  std::string out = clean_remote_text(text, max_bytes);
   for (auto& c : out)
     if (c == '\n' || c == '\t') c = ' ';
   return out;
 }
 
-// "10485760" (bytes, as some servers write it) -> "10 MB"; anything else as written.
-std::string readable_size(const std::string& value) {
-  if (value.empty() || value.size() > 15 || !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return value;
-  const double bytes = std::stod(value);
+// A DNS host name: letter-digit-hyphen labels joined by dots, at most 253
+// characters; a server name has a dot and a top-level label of letters (or
+// an IDN "xn--" label). Anything else is no name we put into a sentence.
+bool is_host_name(std::string_view name, bool server_name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t labels = 0;
+  std::string_view last;
+  while (true) {
+    const auto dot = name.find('.');
+    const auto label = name.substr(0, dot);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    ++labels;
+    last = label;
+    if (dot == std::string_view::npos) break;
+    name.remove_prefix(dot + 1);
+  }
+  if (!server_name) return true;
+  const bool letters = std::all_of(last.begin(), last.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  return labels >= 2 && (letters || last.substr(0, 4) == "xn--");
+}
+
+// An IPv4 or IPv6 address ("IPv6:" prefix of an address literal allowed),
+// written canonically; "" when the text is no address.
+std::string ip_address(std::string_view text) {
+  if (text.size() > 5 && (text.substr(0, 5) == "IPv6:" || text.substr(0, 5) == "ipv6:")) text.remove_prefix(5);
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return {};
+  const std::string address(text);
+  std::array<unsigned char, 16> binary{};
+  char written[INET6_ADDRSTRLEN] = {};
+  for (const int family : {AF_INET, AF_INET6})
+    if (inet_pton(family, address.c_str(), binary.data()) == 1 &&
+        inet_ntop(family, binary.data(), written, sizeof written) != nullptr)
+      return written;
+  return {};
+}
+
+bool is_size_unit(std::string unit) {
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::string_view kUnits[] = {"",   "b",   "byte", "bytes", "k",  "kb",     "kib",   "kbytes",
+                                                "m",  "mb",  "mib",  "mbytes", "g", "gb",     "gib",   "gbytes"};
+  return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
+}
+
+// "10485760" (bytes, as some servers write it) -> "10 MB"; "20 MB" as
+// written; "" for anything that is not a size.
+std::string readable_size(std::string_view value) {
+  const auto number_end = value.find_first_not_of("0123456789.,");
+  const auto number = value.substr(0, number_end);
+  if (value.size() > 32 || number.empty() || !std::isdigit(static_cast<unsigned char>(number.front()))) return {};
+  auto unit = number_end == std::string_view::npos ? std::string_view() : value.substr(number_end);
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  if (!is_size_unit(std::string(unit))) return {};
+  if (number_end != std::string_view::npos || value.size() > 15) return std::string(value);
+  double amount = std::stod(std::string(value));
   const char* units[] = {"bytes", "KB", "MB", "GB"};
-  double amount = bytes;
-  int unit = 0;
-  while (amount >= 1024 && unit < 3) {
+  int scale = 0;
+  while (amount >= 1024 && scale < 3) {
     amount /= 1024;
-    ++unit;
+    ++scale;
   }
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, unit == 0 || amount >= 10 ? "%.0f %s" : "%.1f %s", amount, units[unit]);
+  std::snprintf(buffer, sizeof buffer, scale == 0 || amount >= 10 ? "%.0f %s" : "%.1f %s", amount, units[scale]);
   return buffer;
 }
 
@@ -108,9 +207,13 @@ class Writer {
     return templates && !templates->empty() ? templates->front().render(values, escape_html) : std::string();
   }
 
+  std::string number(std::size_t n) const;
+  void add_facts(const classifier::Classification& c, Values& v) const;
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
-  void section(const dsn::RecipientReport& r, const classifier::Classification& c);
-  void technical(const dsn::RecipientReport& r);
+  bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
+  void quote(const dsn::RecipientReport& r, const Values& values);
+  void technical(const dsn::RecipientReport& r, bool quoted_above);
+  void summary(const std::vector<std::size_t>& rest);
   void paragraph(std::string_view key, const Values& values);
 
   const RenderInput& input_;
@@ -120,26 +223,50 @@ class Writer {
   std::string html_;
 };
 
+// 2480 -> "2,480" with the locale's digit grouping.
+std::string Writer::number(std::size_t n) const {
+  const std::string digits = std::to_string(n);
+  const std::string separator = text("text.thousands_separator", {});
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += separator;
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// The facts that go into our sentences, each only when it is well-formed:
+// in a report from the internet any of them can hold any text, and a value
+// that is left out drops its {? ?} group rather than speak in our name.
+void Writer::add_facts(const classifier::Classification& c, Values& v) const {
+  const auto fact = [&](const char* name) -> std::string_view {
+    const auto it = c.facts.find(name);
+    return it == c.facts.end() ? std::string_view() : std::string_view(it->second);
+  };
+  if (is_host_name(fact("remote_host"), true)) v["remote_host"] = std::string(fact("remote_host"));
+  v["remote_ip"] = ip_address(fact("remote_ip"));
+  if (is_host_name(fact("blocklist"), false)) v["blocklist"] = std::string(fact("blocklist"));
+  v["size_limit"] = readable_size(fact("size_limit"));
+  if (is_host_name(fact("reporting_mta"), true)) v["reporting_mta"] = std::string(fact("reporting_mta"));
+  // A deadline is a date or nothing: the retry_unknown wording covers the rest.
+  const auto* names = catalogues_.dates(locale_);
+  if (const auto date = parse_rfc5322_date(fact("retry_until")); date && names)
+    v["retry_until"] = format_date(*date, *names);
+  if (const auto id = fact("last_error_category"); !id.empty())
+    v["last_error"] = text("category." + std::string(id) + ".label", {});
+  for (auto it = v.begin(); it != v.end();) it = it->second.empty() ? v.erase(it) : std::next(it);
+}
+
 Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const {
   Values v;
   v["recipient"] = clean_value(r.recipient);
   const auto at = r.recipient.rfind('@');
   v["recipient_domain"] = at == std::string::npos ? std::string() : clean_value(r.recipient.substr(at + 1));
   v["subject"] = clean_value(input_.original_subject);
-  for (const char* fact : {"remote_host", "remote_ip", "blocklist", "size_limit", "reporting_mta"}) {
-    if (const auto it = c.facts.find(fact); it != c.facts.end()) v[fact] = clean_value(it->second);
-  }
-  if (auto it = v.find("size_limit"); it != v.end()) it->second = readable_size(it->second);
-  if (const auto it = c.facts.find("retry_until"); it != c.facts.end()) {
-    const auto* names = catalogues_.dates(locale_);
-    const auto date = parse_rfc5322_date(it->second);
-    v["retry_until"] = date && names ? format_date(*date, *names) : clean_value(it->second);
-  }
-  if (const auto it = c.facts.find("last_error_category"); it != c.facts.end())
-    v["last_error"] = text("category." + it->second + ".label", {});
+  add_facts(c, v);
   v["organization"] = clean_value(input_.organization);
   v["support"] = clean_value(input_.support);
-  v["count"] = std::to_string(input_.report->recipients.size());
+  v["count"] = number(input_.report->recipients.size());
   return v;
 }
 
@@ -150,34 +277,40 @@ void Writer::paragraph(std::string_view key, const Values& values) {
   html_ += "<p>" + html(key, values) + "</p>\n";
 }
 
-void Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
+// The server's answer, introduced as whose words it is, quoted in full: the
+// only full copy in each format.
+void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
+  // X-Postfix / X-Unix texts are our own mail system's words, unless they
+  // quote what a remote host said; in a report from the internet nothing is
+  // our words.
+  const bool ours = !input_.remote_report && (r.diagnostic_type == "x-postfix" || r.diagnostic_type == "x-unix") &&
+                    r.diagnostic.find("said:") == std::string::npos;
+  paragraph(ours ? "text.system_said" : input_.remote_report ? "text.remote_claimed" : "text.remote_said", values);
+  const auto quoted = clean_remote_text(r.diagnostic);
+  std::string indented = "    ";
+  for (char ch : quoted) {
+    indented.push_back(ch);
+    if (ch == '\n') indented += "    ";
+  }
+  text_ += indented + "\n\n";
+  html_ += "<blockquote><pre style=\"white-space:pre-wrap;word-break:break-all\">" + escape_html(quoted) +
+           "</pre></blockquote>\n";
+}
+
+// One recipient explained; true when the server's answer was quoted.
+bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
   const Values values = values_for(r, c);
   const std::string action(action_key(r.action));
   html_ += "<div>\n";
   const auto lead_plain = text("action." + action + ".lead", values);
   text_ += lead_plain + "\n\n";
   html_ += "<p><strong>" + html("action." + action + ".lead", values) + "</strong></p>\n";
-  if (c.category && action_rank(action) < 2) {
+  const bool explained = c.category && action_rank(action) < 2;
+  if (explained) {
     const std::string base = "category." + c.category->id + ".";
     paragraph(base + "what", values);
     paragraph(base + "why", values);
-    if (!r.diagnostic.empty()) {
-      // X-Postfix / X-Unix texts are our own mail system's words, unless
-      // they quote what a remote host said.
-      const bool ours = (r.diagnostic_type == "x-postfix" || r.diagnostic_type == "x-unix") &&
-                        r.diagnostic.find("said:") == std::string::npos;
-      paragraph(ours ? "text.system_said" : input_.remote_report ? "text.remote_claimed" : "text.remote_said",
-                values);
-      const auto quoted = clean_remote_text(r.diagnostic);
-      std::string indented = "    ";
-      for (char ch : quoted) {
-        indented.push_back(ch);
-        if (ch == '\n') indented += "    ";
-      }
-      text_ += indented + "\n\n";
-      html_ += "<blockquote><pre style=\"white-space:pre-wrap;word-break:break-all\">" + escape_html(quoted) +
-               "</pre></blockquote>\n";
-    }
+    if (!r.diagnostic.empty()) quote(r, values);
     // Who can fix a given-up delivery depends on what kept failing.
     const classifier::Category* who_of = c.category;
     if (const auto it = c.facts.find("last_error_category"); it != c.facts.end() && input_.classifier)
@@ -205,13 +338,14 @@ void Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
     paragraph("action." + action + (action == "delayed" && !deadline_known ? ".retry_unknown" : ".retry"), values);
   }
   html_ += "</div>\n<hr>\n";
+  return explained && !r.diagnostic.empty();
 }
 
-void Writer::technical(const dsn::RecipientReport& r) {
+void Writer::technical(const dsn::RecipientReport& r, bool quoted_above) {
   const Values none;
-  const auto row = [&](std::string_view label_key, std::string_view value) {
+  const auto row = [&](std::string_view label_key, std::string_view value, std::size_t max_bytes) {
     if (value.empty()) return;
-    const auto cleaned = clean_remote_text(value);
+    const auto cleaned = clean_remote_text(value, max_bytes);
     text_ += "  " + text(label_key, none) + text("text.technical_separator", none) + cleaned + "\n";
     html_ += "<tr><th style=\"text-align:left;vertical-align:top\">" + html(label_key, none) +
              "</th><td><code style=\"white-space:pre-wrap;word-break:break-all\">" + escape_html(cleaned) +
@@ -222,25 +356,63 @@ void Writer::technical(const dsn::RecipientReport& r) {
            "</th></tr>\n";
   std::string status = r.status;
   if (!r.action.empty()) status += status.empty() ? r.action : " (" + r.action + ")";
-  row("text.technical_status", status);
-  row("text.technical_answer", r.diagnostic);
+  row("text.technical_status", status, kMaxValueBytes);
+  // Quoted in full above: here only its start, to recognise it.
+  row("text.technical_answer", r.diagnostic, quoted_above ? kMaxShortQuoteBytes : kMaxQuotedBytes);
   std::string server = r.remote_mta;
   if (!r.remote_ip.empty() && server.find(r.remote_ip) == std::string::npos)
     server += server.empty() ? r.remote_ip : " [" + r.remote_ip + "]";
-  row("text.technical_server", server);
-  row("text.technical_reported_by", input_.report->reporting_mta);
-  row("text.technical_arrival", input_.report->arrival_date);
+  row("text.technical_server", server, kMaxValueBytes);
+  row("text.technical_reported_by", input_.report->reporting_mta, kMaxValueBytes);
+  row("text.technical_arrival", input_.report->arrival_date, kMaxValueBytes);
   text_ += "\n";
   html_ += "</table>\n";
 }
 
-Rendered Writer::run() {
+// The recipients not explained one by one: how many, by outcome, and by
+// cause (the category's label), most frequent cause first.
+void Writer::summary(const std::vector<std::size_t>& rest) {
   const auto& recipients = input_.report->recipients;
   const auto& results = *input_.classifications;
+  struct Outcome {
+    std::size_t total = 0;
+    std::vector<std::pair<const classifier::Category*, std::size_t>> causes;  // in order of first appearance
+  };
+  std::array<Outcome, 3> outcomes;  // by action_rank
+  for (const auto i : rest) {
+    auto& outcome = outcomes[static_cast<std::size_t>(action_rank(recipients[i].action))];
+    ++outcome.total;
+    const auto* category = results[i].category;
+    if (!category) continue;
+    const auto it = std::find_if(outcome.causes.begin(), outcome.causes.end(),
+                                 [&](const auto& cause) { return cause.first == category; });
+    if (it == outcome.causes.end()) outcome.causes.emplace_back(category, 1);
+    else ++it->second;
+  }
+  static constexpr const char* kKeys[] = {"text.more_failed", "text.more_delayed", "text.more_delivered"};
+  const auto separator = text("text.list_separator", {});
+  for (std::size_t rank = 0; rank < outcomes.size(); ++rank) {
+    auto& outcome = outcomes[rank];
+    if (outcome.total == 0) continue;
+    std::stable_sort(outcome.causes.begin(), outcome.causes.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::string causes;
+    for (const auto& [category, count] : outcome.causes) {
+      const auto label = text("category." + category->id + ".label", {});
+      if (label.empty()) continue;
+      causes += (causes.empty() ? "" : separator) + text("text.more_cause", {{"cause", label}, {"number", number(count)}});
+    }
+    paragraph(kKeys[rank], {{"number", number(outcome.total)}, {"causes", causes}});
+  }
+}
+
+// Indexes of the recipients, most severe first: failures, then delays, then
+// successes; within each, by the category's severity; the report's order
+// breaks ties.
+std::vector<std::size_t> severity_order(const std::vector<dsn::RecipientReport>& recipients,
+                                        const std::vector<classifier::Classification>& results) {
   std::vector<std::size_t> order(recipients.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  // Most severe first: failures, then delays, then successes; within each,
-  // by the category's severity; the report's order breaks ties.
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const int ra = action_rank(recipients[a].action), rb = action_rank(recipients[b].action);
     if (ra != rb) return ra < rb;
@@ -248,13 +420,28 @@ Rendered Writer::run() {
     const int sb = results[b].category ? results[b].category->severity : -1;
     return sa > sb;
   });
+  return order;
+}
 
+Rendered Writer::run() {
+  const auto& recipients = input_.report->recipients;
+  const auto& results = *input_.classifications;
+  auto order = severity_order(recipients, results);
   Rendered out;
+  for (const auto i : order)
+    if (results[i].category && std::find(out.categories.begin(), out.categories.end(), results[i].category->id) ==
+                                   out.categories.end())
+      out.categories.push_back(results[i].category->id);
+  // The first ones in detail, the rest counted: the output stays bounded.
+  const auto detailed = std::min(order.size(), input_.detailed_recipients);
+  const std::vector<std::size_t> rest(order.begin() + static_cast<std::ptrdiff_t>(detailed), order.end());
+  order.resize(detailed);
+
   Values frame;
   frame["subject"] = clean_value(input_.original_subject);
   frame["organization"] = clean_value(input_.organization);
   frame["support"] = clean_value(input_.support);
-  frame["count"] = std::to_string(recipients.size());
+  frame["count"] = number(recipients.size());
 
   int best_rank = 2;
   for (const auto& r : recipients) best_rank = std::min(best_rank, action_rank(r.action));
@@ -266,13 +453,11 @@ Rendered Writer::run() {
   paragraph("text.greeting", frame);
   // A report from the internet is the other system's claim, not our finding.
   if (input_.remote_report) paragraph("text.remote_notice", frame);
-  if (recipients.size() > 1) paragraph("text.intro", frame);
-  for (const auto i : order) {
-    section(recipients[i], results[i]);
-    if (results[i].category &&
-        std::find(out.categories.begin(), out.categories.end(), results[i].category->id) == out.categories.end())
-      out.categories.push_back(results[i].category->id);
-  }
+  if (input_.forged_sender) paragraph("text.backscatter", frame);
+  if (recipients.size() > 1) paragraph(rest.empty() ? "text.intro" : "text.intro_limited", frame);
+  std::vector<bool> quoted;
+  for (const auto i : order) quoted.push_back(section(recipients[i], results[i]));
+  summary(rest);
   paragraph("text.closing", frame);
   paragraph("text.signature", frame);
 
@@ -282,7 +467,8 @@ Rendered Writer::run() {
       heading.begin(), heading.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
   text_ += heading + "\n" + std::string(std::min<std::size_t>(characters, 60), '-') + "\n\n";
   html_ += "<h2 style=\"font-size:1em\">" + html("text.technical", frame) + "</h2>\n";
-  for (const auto i : order) technical(recipients[i]);
+  for (std::size_t n = 0; n < order.size(); ++n) technical(recipients[order[n]], quoted[n]);
+  if (!rest.empty()) paragraph("text.technical_more", {{"number", number(rest.size())}});
   paragraph("text.original_attached", frame);
   html_ += "</body>\n</html>\n";
 

@@ -23,6 +23,13 @@ struct RenderInput {
   std::string support;           // from the configuration
   // The report arrived from the internet: what it says is a remote claim.
   bool remote_report = false;
+  // A remote report about a message that never passed through this mail
+  // system (engine/backscatter.hpp): the notice says the sender was forged.
+  bool forged_sender = false;
+  // Recipients explained one by one (most severe first; config
+  // rewrite.detailed_recipients); the others are counted by cause. This is
+  // what bounds the size of the result (see render.cpp).
+  std::size_t detailed_recipients = 20;
 };
 
 struct Rendered {
