@@ -78,6 +78,35 @@ endif()
 
 # --- Documentation and examples ----------------------------------------------
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# Debian's two files in every package's documentation directory: copyright
+# (machine-readable format) and the Debian changelog, compressed with
+# gzip -9n (no name, no time stamp: the same bytes on every build). The
+# changelog's latest entry must name the version being packaged: Debian
+# tools read the version from it.
+set(CLEARBOUNCE_DEBIAN_RELEASE 1)
+set(CLEARBOUNCE_CHANGELOG ${CLEARBOUNCE_PACKAGING_DIR}/debian/changelog)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CLEARBOUNCE_CHANGELOG})
+file(STRINGS ${CLEARBOUNCE_CHANGELOG} _clearbounce_changelog_top LIMIT_COUNT 1)
+set(_clearbounce_changelog_expected "clearbounce (${PROJECT_VERSION}-${CLEARBOUNCE_DEBIAN_RELEASE}) ")
+string(FIND "${_clearbounce_changelog_top}" "${_clearbounce_changelog_expected}" _clearbounce_at)
+if(NOT _clearbounce_at EQUAL 0)
+  message(FATAL_ERROR "packaging/debian/changelog starts with\n  ${_clearbounce_changelog_top}\n"
+                      "but the package is ${PROJECT_VERSION}-${CLEARBOUNCE_DEBIAN_RELEASE}: add an entry for it.")
+endif()
+# Compressed at configure time (it changes only with a new version, which
+# runs cmake again): so that the usual "--target clearbounce
+# clearbounce-milter man" before cpack need not name it.
+find_program(CLEARBOUNCE_GZIP gzip REQUIRED)
+set(CLEARBOUNCE_CHANGELOG_GZ ${PROJECT_BINARY_DIR}/packaging/changelog.Debian.gz)
+file(MAKE_DIRECTORY ${PROJECT_BINARY_DIR}/packaging)
+execute_process(COMMAND ${CLEARBOUNCE_GZIP} -9nc ${CLEARBOUNCE_CHANGELOG}
+                OUTPUT_FILE ${CLEARBOUNCE_CHANGELOG_GZ} RESULT_VARIABLE _clearbounce_gzip_result)
+if(NOT _clearbounce_gzip_result EQUAL 0)
+  message(FATAL_ERROR "gzip of packaging/debian/changelog failed: ${_clearbounce_gzip_result}")
+endif()
+install(FILES ${CLEARBOUNCE_CHANGELOG_GZ} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${CLEARBOUNCE_PACKAGING_DIR}/debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${CLEARBOUNCE_PACKAGING_DIR}/examples/postfix-main.cf
               ${CLEARBOUNCE_PACKAGING_DIR}/examples/sendmail.mc
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
@@ -100,7 +129,7 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # Debian's own .deb name (clearbounce_0.1.0-1_amd64.deb) and revision.
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${CLEARBOUNCE_DEBIAN_RELEASE})
 set(CLEARBOUNCE_PACKAGE_MAINTAINER "clearbounce maintainers <maintainers@clearbounce.invalid>"
     CACHE STRING "The Maintainer field of the .deb")
 set(CPACK_PACKAGE_CONTACT "${CLEARBOUNCE_PACKAGE_MAINTAINER}")
@@ -109,11 +138,12 @@ set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "milter that turns bounce messages into text people can act on")
 # The long description below the summary. CPack indents it and marks the
-# empty line as Debian's " ." itself.
+# empty line as Debian's " ." itself. No line may start with a dot (a
+# control statement to dpkg: lintian's description-contains-invalid-control-statement).
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "clearbounce reads delivery status notifications (RFC 3464 bounces and the
 free-text variants some servers write), names the real cause of each failed
-recipient (unknown address, full mailbox, certificate problem, block list,
-...) and says who can fix it.
+recipient (unknown address, full mailbox, certificate problem, block list
+and more) and says who can fix it.
 
 clearbounce-milter rewrites the human-readable part of each bounce passing
 Postfix or Sendmail into plain, localized text (12 languages), leaving the
@@ -121,9 +151,11 @@ machine-readable parts untouched. The clearbounce command classifies,
 rewrites and previews bounces from files.")
 # Library dependencies from dpkg-shlibdeps (package dpkg-dev), plus what the
 # maintainer scripts use: adduser for the system user, init-system-helpers
-# for deb-systemd-helper.
+# for deb-systemd-helper and deb-systemd-invoke. init-system-helpers is
+# essential, so it is named only with the version the scripts need (the one
+# dh_installsystemd's own snippets ask for).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.54~)")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postfix | sendmail-bin")
 # conffiles: dpkg keeps an administrator's changes to these on upgrade and
 # asks before replacing them (CPack does not find them by itself).

@@ -4,7 +4,7 @@
 # generator needs it and cmake only recommends it. dpkg-dev: dpkg-shlibdeps,
 # with which cpack finds the .deb's library dependencies; groff-base, adduser
 # and systemd: the package tests render the man pages, install the package
-# and run systemd-analyze.)
+# and run systemd-analyze; lintian: they check the .deb with it.)
 CLEARBOUNCE_DEPS=(
   cmake make g++ pkg-config
   libre2-dev libtomlplusplus-dev libfmt-dev libmilter-dev libc-ares-dev libssl-dev libsystemd-dev miltertest
@@ -13,7 +13,7 @@ CLEARBOUNCE_DEPS=(
   python3
   postfix swaks openssl
   m4 libwrap0
-  dpkg-dev groff-base adduser systemd
+  dpkg-dev groff-base adduser systemd lintian
 )
 
 # Installs whatever is missing from the list with apt-get. Nothing is fetched

@@ -7,8 +7,10 @@
             then, in a throwaway root made with dpkg-deb -x: the systemd unit
             (systemd-analyze verify --root), the default configuration
             (the extracted clearbounce-milter -n and clearbounce lint), the man
-            pages (groff without warnings) and that the unit, the default
-            configuration and the Postfix example name the same socket.
+            pages (groff without warnings), that the unit, the default
+            configuration and the Postfix example name the same socket, the
+            copyright file and Debian changelog, and lintian (no error or
+            warning but the few LINTIAN_ACCEPTED names, each with its reason).
   install   as root only (else skipped): installs the same .deb on this
             machine with dpkg -i, checks the system user, the socket
             directories, the conffile, `systemd-analyze verify` of the
@@ -53,6 +55,17 @@ MAN_PAGES = ["/usr/share/man/man1/clearbounce.1.gz", "/usr/share/man/man5/clearb
              "/usr/share/man/man8/clearbounce-milter.8.gz"]
 EXAMPLES = ["/usr/share/doc/clearbounce/examples/postfix-main.cf",
             "/usr/share/doc/clearbounce/examples/sendmail.mc"]
+COPYRIGHT = "/usr/share/doc/clearbounce/copyright"
+CHANGELOG = "/usr/share/doc/clearbounce/changelog.Debian.gz"
+
+# Lintian tags the package test accepts, each inherent to how this package
+# is made and shipped (CPack, outside the Debian archive), not a fault of it:
+LINTIAN_ACCEPTED = {
+    # The changelog's first entry would close the ITP bug of a package
+    # uploaded to Debian; this one is built from the source tree and has
+    # no such bug to close.
+    "initial-upload-closes-no-bugs",
+}
 
 
 class Skip(Exception):
@@ -124,7 +137,8 @@ def locale_files(source_dir):
 
 def expected_files(source_dir):
     files = {CONFFILE: 0o644, UNIT: 0o644, TMPFILES: 0o644, MILTER: 0o755, CLI: 0o755,
-             "/usr/share/clearbounce/rules.toml": 0o644, "/usr/share/doc/clearbounce/README.md": 0o644}
+             "/usr/share/clearbounce/rules.toml": 0o644, "/usr/share/doc/clearbounce/README.md": 0o644,
+             COPYRIGHT: 0o644, CHANGELOG: 0o644}
     files.update({page: 0o644 for page in MAN_PAGES})
     files.update({example: 0o644 for example in EXAMPLES})
     files.update({f"/usr/share/clearbounce/locales/{name}": 0o644 for name in locale_files(source_dir)})
@@ -277,6 +291,34 @@ def check_man_pages(checks, root):
         print("note: groff is not installed, the man pages were not rendered", flush=True)
 
 
+def check_debian_docs(checks, root, version):
+    with open(root + COPYRIGHT) as f:
+        copyright_text = f.read()
+    checks.check(copyright_text.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"),
+                 "copyright: the machine-readable format", copyright_text[:200])
+    with gzip.open(root + CHANGELOG, "rt", encoding="utf-8") as f:
+        first = f.readline()
+    checks.check(first.startswith(f"clearbounce ({version}-"), f"changelog.Debian.gz: the latest entry is {version}",
+                 first)
+
+
+def check_lintian(checks, deb):
+    """lintian on the .deb: no error and no warning, but for the tags in
+    LINTIAN_ACCEPTED. Informational tags are shown, not counted."""
+    lintian = shutil.which("lintian")
+    if not checks.check(lintian is not None, "lintian is installed (scripts/deps.sh)"):
+        return
+    result = run(lintian, "--display-info", "--no-tag-display-limit",
+                 "--suppress-tags", ",".join(sorted(LINTIAN_ACCEPTED)), deb, timeout=600)
+    tags = [line for line in result.stdout.splitlines() if re.match(r"[EWIPXO]: ", line)]
+    for line in tags:
+        print(f"      lintian: {line}", flush=True)
+    failing = [line for line in tags if line.startswith(("E: ", "W: "))]
+    # lintian exits 2 on its own failure (not on tags): that is a failure too.
+    checks.check(result.returncode in (0, 1) and not failing, "lintian: no error, no warning",
+                 "\n".join(failing) + (result.stderr if result.returncode not in (0, 1) else ""))
+
+
 def scenario_contents(args, checks):
     with tempfile.TemporaryDirectory(prefix="clearbounce-package-") as work:
         deb = build_deb(args, os.path.join(work, "out"))
@@ -287,6 +329,8 @@ def scenario_contents(args, checks):
         check_unit(checks, root)
         check_default_config(checks, root)
         check_man_pages(checks, root)
+        check_debian_docs(checks, root, args.version)
+        check_lintian(checks, deb)
 
 
 # ---------------------------------------------------------------------------
