@@ -462,7 +462,8 @@ const CodeMeaning* lookup(const std::unordered_map<std::string, CodeMeaning>& ta
 Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::BounceReport& report) const {
   const RuleSet& rs = *rules_;
   Classification out;
-  const std::string text = text_for_matching(r.diagnostic);
+  const std::string text =
+      text_for_matching(std::string_view(r.diagnostic).substr(0, dsn::kMaxExaminedDiagnosticBytes));
   collect_facts(rs, text, r, report, out.facts);
 
   if (report.kind == dsn::ReportKind::feedback_report) {

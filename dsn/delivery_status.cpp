@@ -119,6 +119,7 @@ std::string bare_address(std::string_view value) {
 }
 
 void complete_from_diagnostic(RecipientReport& r) {
+  const std::string_view diagnostic = std::string_view(r.diagnostic).substr(0, kMaxExaminedDiagnosticBytes);
   // A reply code stands alone: after a space, colon or parenthesis, never
   // inside an IP address or a date.
   static const RE2 reply_re(R"((?:^|[\s:(])([245][0-5]\d)(?:[ -]|:\s|$))");
@@ -132,20 +133,20 @@ void complete_from_diagnostic(RecipientReport& r) {
       R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
   if (r.reply_code.empty()) {
     std::string code;
-    if (RE2::PartialMatch(r.diagnostic, reply_re, &code)) r.reply_code = code;
+    if (RE2::PartialMatch(diagnostic, reply_re, &code)) r.reply_code = code;
   }
   static const RE2 failure_status_re(R"((?:^|[^\d.])([45]\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
   std::string in_text;
   // Transcripts show successes before the failure: the failure's code counts.
-  if (RE2::PartialMatch(r.diagnostic, failure_status_re, &in_text) ||
-      RE2::PartialMatch(r.diagnostic, status_in_text(), &in_text)) {
+  if (RE2::PartialMatch(diagnostic, failure_status_re, &in_text) ||
+      RE2::PartialMatch(diagnostic, status_in_text(), &in_text)) {
     // A generic status field ("5.0.0") says less than the code in the wording.
     const bool generic = r.status.empty() || r.status.compare(1, 4, ".0.0") == 0;
     if (generic) r.status = in_text;
   }
   if (r.smtp_command.empty()) {
     std::string cmd;
-    if (RE2::PartialMatch(r.diagnostic, command_re, &cmd)) {
+    if (RE2::PartialMatch(diagnostic, command_re, &cmd)) {
       cmd = to_lower(cmd);
       if (cmd.rfind("rcpt", 0) == 0) r.smtp_command = "RCPT";
       else if (cmd.rfind("mail", 0) == 0) r.smtp_command = "MAIL";
@@ -156,13 +157,13 @@ void complete_from_diagnostic(RecipientReport& r) {
         r.smtp_command = cmd;
         for (auto& c : r.smtp_command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }
-    } else if (RE2::PartialMatch(r.diagnostic, recipient_refused_re)) {
+    } else if (RE2::PartialMatch(diagnostic, recipient_refused_re)) {
       r.smtp_command = "RCPT";
     }
   }
   if (r.remote_mta.empty() || r.remote_ip.empty()) {
     std::string host, ip;
-    if (RE2::PartialMatch(r.diagnostic, host_re, &host, &ip)) {
+    if (RE2::PartialMatch(diagnostic, host_re, &host, &ip)) {
       if (r.remote_mta.empty()) r.remote_mta = host;
       if (r.remote_ip.empty()) r.remote_ip = ip;
     }

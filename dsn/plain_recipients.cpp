@@ -22,6 +22,11 @@ namespace {
 // What one recipient's explanation may hold. Real explanations are a few
 // lines; the renderer quotes at most 4000 bytes of one.
 constexpr std::size_t kMaxRecipientTextBytes = 4096;
+// What all recipients' explanations together may hold, so that the work of
+// classifying them stays bounded; each keeps at least the minimum (its own
+// line and the start of a shared explanation).
+constexpr std::size_t kMaxTotalTextBytes = 1u << 20;
+constexpr std::size_t kMinRecipientTextBytes = 256;
 // The explanation shared by recipients whose own lines say nothing.
 constexpr std::size_t kMaxSharedExplanationBytes = 2048;
 // Of a line longer than this, only this much around the mention is kept.
@@ -137,6 +142,17 @@ std::size_t word_start(std::string_view line, std::size_t at, std::size_t floor)
   return begin;
 }
 
+// Where the word that holds `from` ends: the next space, '>', '"', ')' or
+// ']', or the end of the line. (A plain loop: find_first_of calls memchr
+// once per byte.)
+std::size_t end_of_word(std::string_view line, std::size_t from) {
+  for (std::size_t i = from; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == ' ' || c == '>' || c == '"' || c == ')' || c == ']') return i;
+  }
+  return line.size();
+}
+
 // Calls `on_address(Found)` for each address of `line` in order; stops when
 // it returns false. After an address, the scan goes on at the next
 // delimiter, and no backward scan crosses a previous '@': linear in the line.
@@ -149,8 +165,7 @@ void scan_addresses(const Line& line, OnAddress&& on_address) {
     if (at == std::string_view::npos) return;
     const std::size_t begin = word_start(text, at, offset);
     const auto address = address_at(text, at);
-    const std::size_t next = text.find_first_of(" >\")]", at);
-    offset = next == std::string_view::npos ? text.size() : next;
+    offset = end_of_word(text, at);
     if (address.empty()) continue;
     const auto position = static_cast<std::size_t>(address.data() - text.data());
     if (!on_address(Found{begin, address, line.lower.substr(position, address.size())})) return;
@@ -205,6 +220,7 @@ class PlainReader {
   std::unordered_map<std::string, std::size_t> recipient_index_;  // key -> index into firsts_
   std::vector<std::vector<std::size_t>> mentioned_on_;           // lines naming firsts_[r], ascending
   std::unordered_map<std::size_t, std::size_t> listed_at_;       // line -> recipient listed at its start
+  std::size_t text_limit_ = kMaxRecipientTextBytes;  // per recipient, set once the recipients are known
   std::optional<std::string> shared_;
   bool shared_before_list_ = false;
 };
@@ -298,16 +314,16 @@ std::string PlainReader::own_text(std::size_t r, std::size_t end) const {
   while (start > previous && is_transcript_line(lines_[start - 1])) --start;
   std::string text;
   for (std::size_t i = start; i < std::max(end, m.line + 1) && i < lines_.size(); ++i) {
-    append_bounded(text, lines_[i], kMaxRecipientTextBytes, i == m.line ? m.column : 0);
-    if (text.size() >= kMaxRecipientTextBytes) break;
+    append_bounded(text, lines_[i], text_limit_, i == m.line ? m.column : 0);
+    if (text.size() >= text_limit_) break;
   }
   // Lists of addresses followed by one explanation each further down
   // (transcripts): gather the later lines that name this address.
   if (!substantive(text, m.address)) {
     for (const std::size_t i : mentioned_on_[r]) {
       if (i < end) continue;
-      if (text.size() >= kMaxRecipientTextBytes) break;
-      append_bounded(text, lines_[i], kMaxRecipientTextBytes, line(i).lower.find(m.key));
+      if (text.size() >= text_limit_) break;
+      append_bounded(text, lines_[i], text_limit_, line(i).lower.find(m.key));
     }
   }
   return text;
@@ -342,6 +358,7 @@ std::vector<PlainRecipient> PlainReader::read() {
     firsts_ = collect(true);
   }
   if (firsts_.empty()) return {};
+  text_limit_ = std::clamp(kMaxTotalTextBytes / firsts_.size(), kMinRecipientTextBytes, kMaxRecipientTextBytes);
   index_mentions();
 
   std::vector<PlainRecipient> out;
@@ -352,7 +369,7 @@ std::vector<PlainRecipient> PlainReader::read() {
     if (!substantive(pr.text, pr.address)) {
       const auto& explanation = shared_explanation();
       pr.text = shared_before_list_ ? explanation + pr.text : pr.text + explanation;
-      if (pr.text.size() > kMaxRecipientTextBytes) pr.text.resize(kMaxRecipientTextBytes);
+      if (pr.text.size() > text_limit_) pr.text.resize(text_limit_);
     }
     out.push_back(std::move(pr));
   }

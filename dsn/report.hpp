@@ -19,6 +19,12 @@ enum class ReportKind {
 
 std::string_view to_string(ReportKind kind);
 
+// How much of a recipient's diagnostic is examined for codes, commands,
+// hosts and wording: as much as a notice quotes. The causes are named at
+// the start of a server's answer; looking further only costs time on
+// hostile input.
+constexpr std::size_t kMaxExaminedDiagnosticBytes = 4096;
+
 // One reported recipient, in the order the bounce lists them.
 struct RecipientReport {
   std::string recipient;           // bare address: Final-Recipient, else Original-Recipient
