@@ -198,6 +198,31 @@ bool set_detailed_recipients(const toml::node& node, std::string_view path, Conf
   return set_bounded<std::size_t, &Config::detailed_recipients, 1, 1000>(node, path, config, ctx, "recipients");
 }
 
+// ---- [backscatter] ---------------------------------------------------------------
+
+// An array of host or domain names, stored lower-case.
+template <std::vector<std::string> Config::*Member>
+bool set_names(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be an array of names such as [\"mx1.example.com\"], not " +
+                              std::string(type_name(node)));
+  }
+  std::vector<std::string> names;
+  for (const auto& element : *array) {
+    const auto* name = expect_string(element, std::string(path) + " (each entry)", ctx);
+    if (name == nullptr) return false;
+    if (!valid_domain(name->get())) {
+      return ctx.fail(element, std::string(path) + ": \"" + name->get() + "\" is not a host or domain name");
+    }
+    std::string lower = name->get();
+    for (char& c : lower) c = ascii_lower(c);
+    names.push_back(std::move(lower));
+  }
+  config.*Member = std::move(names);
+  return true;
+}
+
 // ---- [milter] ------------------------------------------------------------------
 
 // libmilter's socket notation. A Postfix-style "inet:host:port" is the likely
@@ -361,6 +386,13 @@ constexpr Key kRewriteKeys[] = {
     {"time_limit_ms", set_time_limit},
     {"detailed_recipients", set_detailed_recipients},
 };
+constexpr Key kMarkerKeys[] = {
+    {"key_file", set_string<&Config::marker_key_file>},
+};
+constexpr Key kBackscatterKeys[] = {
+    {"hostnames", set_names<&Config::backscatter_hostnames>},
+    {"domains", set_names<&Config::backscatter_domains>},
+};
 
 constexpr Key kMilterKeys[] = {
     {"socket", set_socket},
@@ -381,6 +413,8 @@ constexpr Section kSections[] = {
     {"templates", kTemplatesKeys},
     {"rules", kRulesKeys},
     {"rewrite", kRewriteKeys},
+    {"marker", kMarkerKeys},
+    {"backscatter", kBackscatterKeys},
     {"milter", kMilterKeys},
 };
 

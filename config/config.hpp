@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace clearbounce::config {
 
@@ -29,6 +30,16 @@ struct Config {
   // rewrite.detailed_recipients: recipients explained one by one; the rest
   // are counted and summed up by cause.
   std::size_t detailed_recipients = 20;
+  // [marker]
+  // marker.key_file: the secret that signs X-Clearbounce markers (16 bytes
+  // to 4 KiB, read as they are). Empty: a random key made at start, so only
+  // markers of this process's own run verify.
+  std::string marker_key_file;
+  // [backscatter] Names of this mail system besides the MTA's own ({j}):
+  // a returned message with none of them in its Received lines or
+  // Message-ID was not sent from here. Lower-case.
+  std::vector<std::string> backscatter_hostnames;  // backscatter.hostnames: exact host names
+  std::vector<std::string> backscatter_domains;    // backscatter.domains: domains and every host under them
 
   // [milter] the daemon clearbounce-milter; the CLI ignores this section.
   // Messages larger than rewrite.max_message_bytes are passed unchanged.

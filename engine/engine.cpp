@@ -1,7 +1,10 @@
 #include "engine/engine.hpp"
 
+#include <algorithm>
+
 #include "dsn/mime.hpp"
 #include "dsn/report.hpp"
+#include "engine/backscatter.hpp"
 #include "templates/locale.hpp"
 #include "templates/render.hpp"
 
@@ -34,6 +37,28 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
 }
 
+// X-Clearbounce fields that verify mean "rewritten before": the outcome
+// says which. Those that do not are anybody's: the message is read again
+// without them (into `unmarked`), so that they neither stop the rewrite nor
+// stay in it.
+std::optional<Outcome> settle_markers(const marker::Key& key, std::string_view& message,
+                                      std::optional<dsn::MimeMessage>& parsed, std::string& unmarked) {
+  const auto verdicts = marker::verify(key, *parsed);
+  if (verdicts.empty()) return std::nullopt;
+  Outcome out;
+  if (const auto good = std::find(verdicts.begin(), verdicts.end(), true); good != verdicts.end()) {
+    out.reason = "already rewritten (its X-Clearbounce marker verifies)";
+    out.verified_marker = static_cast<std::size_t>(good - verdicts.begin()) + 1;
+    return out;
+  }
+  unmarked = marker::without_markers(message, parsed->root);
+  message = unmarked;
+  parsed = dsn::parse_mime(message);
+  if (parsed) return std::nullopt;
+  out.reason = "not an e-mail message once its X-Clearbounce fields are removed";
+  return out;
+}
+
 }  // namespace
 
 Engine::Engine(config::Config config, std::unique_ptr<classifier::Classifier> classifier,
@@ -56,7 +81,17 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, std::vector<s
     errors.push_back("locale.default: no catalogue serves \"" + config.default_locale + "\"");
     return nullptr;
   }
-  return std::unique_ptr<Engine>(new Engine(config, std::move(rules), std::move(catalogues)));
+  std::optional<marker::Key> key;
+  if (!config.marker_key_file.empty()) {
+    key = marker::Key::load_file(config.marker_key_file, error);
+    if (!key) {
+      errors.push_back("marker.key_file: " + error);
+      return nullptr;
+    }
+  }
+  auto engine = std::unique_ptr<Engine>(new Engine(config, std::move(rules), std::move(catalogues)));
+  engine->key_ = std::move(key);
+  return engine;
 }
 
 Outcome Engine::process(std::string_view message, const Options& options) const {
@@ -79,15 +114,13 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
     out.reason = "the message is larger than rewrite.max_message_bytes";
     return out;
   }
-  const auto parsed = dsn::parse_mime(message);
+  auto parsed = dsn::parse_mime(message);
   if (!parsed) {
     out.reason = "not an e-mail message";
     return out;
   }
-  if (parsed->root.header("X-Clearbounce")) {
-    out.reason = "already rewritten (X-Clearbounce present)";
-    return out;
-  }
+  std::string unmarked;
+  if (auto settled = settle_markers(marker_key(), message, parsed, unmarked)) return std::move(*settled);
   const auto report = dsn::analyse(*parsed, message);
   // A multipart/report whose recipients had to be read from its text (the
   // delivery-status part is empty or missing) is still a delivery report.
@@ -126,6 +159,8 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   input.organization = config_.organization;
   input.support = config_.support;
   input.remote_report = options.remote_report;
+  out.forged_sender = options.remote_report && sent_elsewhere(returned_headers, options);
+  input.forged_sender = out.forged_sender;
   auto rendered = templates::render(input, out.locale, *catalogues_);
   out.categories = rendered.categories;
 
@@ -136,16 +171,29 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   std::string ids;
   for (const auto& id : out.categories) ids += (ids.empty() ? "" : ",") + id;
   // Reports of successes only name no failure category.
-  request.x_clearbounce = "category=" + (ids.empty() ? std::string("delivered") : ids) + "; locale=" + out.locale;
+  request.x_clearbounce = marker::unsealed("category=" + (ids.empty() ? std::string("delivered") : ids) +
+                                           "; locale=" + out.locale + (out.forged_sender ? "; forged=yes" : ""));
 
   auto rewritten = dsn::rewrite_report(message, *parsed, request);
   if (!rewritten.rewritten) {
     out.reason = rewritten.reason;
     return out;
   }
+  if (!marker::seal(marker_key(), *rewritten.rewritten)) {
+    out.reason = "the rewritten message could not be marked";
+    return out;
+  }
   out.rewritten = true;
   out.result = std::move(*rewritten.rewritten);
   return out;
+}
+
+// Whether the returned message clearly never passed through this system
+// (engine/backscatter.hpp). Without names to compare with, never.
+bool Engine::sent_elsewhere(const dsn::MimePart* returned_headers, const Options& options) const {
+  const backscatter::OwnNames names(options.local_hostnames, config_.backscatter_hostnames,
+                                    config_.backscatter_domains);
+  return backscatter::origin_of(returned_headers, names) == backscatter::Origin::elsewhere;
 }
 
 }  // namespace clearbounce::engine

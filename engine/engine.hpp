@@ -13,6 +13,7 @@
 #include "classifier/classifier.hpp"
 #include "config/config.hpp"
 #include "dsn/rewrite.hpp"
+#include "engine/marker.hpp"
 #include "templates/catalogue.hpp"
 
 namespace clearbounce::engine {
@@ -20,6 +21,10 @@ namespace clearbounce::engine {
 struct Options {
   std::string locale;          // forced locale (CLI --locale); empty: negotiate
   bool remote_report = false;  // the report arrived from the internet: quote its claims as such
+  // What the MTA calls itself (Postfix's {j}): with backscatter.hostnames
+  // and .domains, the names that show a returned message passed through
+  // this system. None known: the report never says the sender was forged.
+  std::vector<std::string> local_hostnames;
   // When the caller stops waiting (the milter: the MTA's timeout). The
   // engine also stops after config.time_limit_ms; whichever comes first
   // ends the run and the message passes unchanged.
@@ -32,6 +37,12 @@ struct Outcome {
   dsn::Rewritten result;                // the new headers and body (when rewritten)
   std::string locale;                   // the locale written in
   std::vector<std::string> categories;  // the categories named, most severe first
+  // 1-based position, among the message's X-Clearbounce fields, of one whose
+  // MAC verifies (the message was rewritten before); 0: none does.
+  std::size_t verified_marker = 0;
+  // A remote report about a message that never passed through this system:
+  // the notice says so, and the marker carries forged=yes.
+  bool forged_sender = false;
 };
 
 class Engine {
@@ -53,7 +64,11 @@ class Engine {
          std::unique_ptr<templates::CatalogueSet> catalogues);
   Outcome process_or_throw(std::string_view message, const Options& options) const;
 
+  const marker::Key& marker_key() const { return key_ ? *key_ : marker::Key::process_key(); }
+  bool sent_elsewhere(const dsn::MimePart* returned_headers, const Options& options) const;
+
   config::Config config_;
+  std::optional<marker::Key> key_;  // marker.key_file; empty: the process's own random key
   std::unique_ptr<classifier::Classifier> classifier_;
   std::unique_ptr<templates::CatalogueSet> catalogues_;
 };

@@ -1,0 +1,243 @@
+#include "engine/marker.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace clearbounce::engine::marker {
+namespace {
+
+constexpr std::string_view kFieldName = "X-Clearbounce";
+constexpr std::size_t kMacLength = 43;  // base64 of 32 bytes, without padding
+constexpr std::size_t kMinKeyBytes = 16;
+constexpr std::size_t kMaxKeyBytes = 4096;
+// Names the layout of the MAC's input, so that a later change of what it
+// covers can never verify an old marker by accident.
+constexpr std::string_view kVersion = "clearbounce-marker-1";
+// 43 characters that base64url never produces ('.' is not in its
+// alphabet), so the placeholder cannot be a real MAC.
+const std::string kPlaceholder(kMacLength, '.');
+
+bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Without ASCII white space and control characters: what survives refolding,
+// line-end conversion and re-encoding.
+std::string canonical(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u > 0x20 && u != 0x7f) out.push_back(c);
+  }
+  return out;
+}
+
+// Each piece with its length in front, so that no two different lists of
+// pieces give the same bytes.
+void append_piece(std::string& out, std::string_view piece) {
+  out += std::to_string(piece.size());
+  out += ':';
+  out.append(piece);
+}
+
+const dsn::MimePart* find_report(const dsn::MimePart& part) {
+  if (part.media_type() == "multipart/report") return &part;
+  if (!part.is_multipart()) return nullptr;
+  for (const auto& child : part.children) {
+    if (const auto* found = find_report(child)) return found;
+  }
+  return nullptr;
+}
+
+const dsn::MimePart* first_of_type(const dsn::MimePart& parent, std::string_view type) {
+  for (const auto& child : parent.children) {
+    if (child.media_type() == type) return &child;
+  }
+  return nullptr;
+}
+
+// What the MAC covers besides the fields; nullopt when the message has no
+// notification of the shape clearbounce writes.
+std::optional<std::string> covered_content(const dsn::MimePart& root) {
+  const auto* report = find_report(root);
+  if (report == nullptr || report->children.empty()) return std::nullopt;
+  const auto& notification = report->children.front();
+  if (notification.media_type() != "multipart/alternative") return std::nullopt;
+  const auto* plain = first_of_type(notification, "text/plain");
+  const auto* html = first_of_type(notification, "text/html");
+  if (plain == nullptr || html == nullptr) return std::nullopt;
+  std::string out;
+  append_piece(out, canonical(root.header_text("Subject")));
+  append_piece(out, canonical(plain->decoded_body()));
+  append_piece(out, canonical(html->decoded_body()));
+  return out;
+}
+
+std::string mac_input(std::string_view fields, std::string_view content) {
+  std::string input;
+  append_piece(input, kVersion);
+  append_piece(input, canonical(fields));
+  input.append(content);
+  return input;
+}
+
+struct ParsedMarker {
+  std::string fields;  // before "; mac="
+  std::string mac;
+};
+
+// A raw (possibly folded) X-Clearbounce value split at its last "mac=" item.
+std::optional<ParsedMarker> parse_marker(std::string_view raw) {
+  std::string value;
+  for (const char c : raw) {
+    if (c != '\r' && c != '\n') value.push_back(c);
+  }
+  const auto semicolon = value.rfind(';');
+  if (semicolon == std::string::npos) return std::nullopt;
+  const std::string item = canonical(std::string_view(value).substr(semicolon + 1));
+  if (!item.starts_with("mac=")) return std::nullopt;
+  return ParsedMarker{value.substr(0, semicolon), item.substr(4)};
+}
+
+// The bytes of a header field from its name to its last line break.
+struct Span {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+std::optional<Span> field_span(std::string_view message, const dsn::HeaderField& field) {
+  const auto* base = message.data();
+  if (field.name.data() < base || field.raw_value.data() + field.raw_value.size() > base + message.size()) {
+    return std::nullopt;
+  }
+  Span span{static_cast<std::size_t>(field.name.data() - base),
+            static_cast<std::size_t>(field.raw_value.data() + field.raw_value.size() - base)};
+  if (span.end < message.size() && message[span.end] == '\r') ++span.end;
+  if (span.end < message.size() && message[span.end] == '\n') ++span.end;
+  return span;
+}
+
+}  // namespace
+
+std::optional<Key> Key::load_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string secret(kMaxKeyBytes + 1, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  if (in.bad()) {
+    error = path + ": cannot read: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  secret.resize(static_cast<std::size_t>(in.gcount()));
+  if (secret.size() < kMinKeyBytes || secret.size() > kMaxKeyBytes) {
+    error = path + ": a marker key has " + std::to_string(kMinKeyBytes) + " to " + std::to_string(kMaxKeyBytes) +
+            " bytes (make one with: head -c 32 /dev/urandom > " + path + ")";
+    return std::nullopt;
+  }
+  error.clear();
+  return Key(std::move(secret));
+}
+
+const Key& Key::process_key() {
+  static const Key key = [] {
+    std::string secret(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), static_cast<int>(secret.size())) != 1) {
+      throw std::runtime_error("no random bytes for the marker key");
+    }
+    return Key(std::move(secret));
+  }();
+  return key;
+}
+
+std::string Key::mac(std::string_view data) const {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &length) == nullptr) {
+    throw std::runtime_error("HMAC-SHA-256 failed");
+  }
+  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> text{};
+  const int written = EVP_EncodeBlock(text.data(), digest.data(), static_cast<int>(length));
+  std::string out(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(written));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+std::string unsealed(std::string_view fields) { return std::string(fields) + "; mac=" + kPlaceholder; }
+
+bool seal(const Key& key, dsn::Rewritten& rewritten) {
+  const auto edit = std::find_if(rewritten.headers.begin(), rewritten.headers.end(),
+                                 [](const dsn::HeaderEdit& e) { return e.name == kFieldName; });
+  if (edit == rewritten.headers.end()) return false;
+  const auto marker = parse_marker(edit->value);
+  if (!marker || marker->mac != kPlaceholder) return false;
+  const auto parsed = dsn::parse_mime(rewritten.message);
+  if (!parsed) return false;
+  const auto content = covered_content(parsed->root);
+  if (!content) return false;
+  const std::string mac = key.mac(mac_input(marker->fields, *content));
+  // Our field is the last of the header section: search backwards from the
+  // body, so that a placeholder-like text in the original is left alone.
+  const std::size_t header_size = rewritten.message.size() - rewritten.body.size();
+  const auto in_message = rewritten.message.rfind(kPlaceholder, header_size);
+  if (in_message == std::string::npos) return false;
+  rewritten.message.replace(in_message, kMacLength, mac);
+  edit->value.replace(edit->value.rfind(kPlaceholder), kMacLength, mac);
+  return true;
+}
+
+std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message) {
+  std::vector<bool> verdicts;
+  std::optional<std::optional<std::string>> content;  // computed at the first marker only
+  for (const auto& field : message.root.headers) {
+    if (!ascii_iequals(field.name, kFieldName)) continue;
+    const auto marker = parse_marker(field.raw_value);
+    if (!content) content = covered_content(message.root);
+    bool verified = false;
+    if (marker && *content && marker->mac.size() == kMacLength) {
+      const std::string expected = key.mac(mac_input(marker->fields, **content));
+      verified = CRYPTO_memcmp(expected.data(), marker->mac.data(), kMacLength) == 0;
+    }
+    verdicts.push_back(verified);
+  }
+  return verdicts;
+}
+
+std::string without_markers(std::string_view message, const dsn::MimePart& root) {
+  std::string out;
+  out.reserve(message.size());
+  std::size_t copied = 0;
+  for (const auto& field : root.headers) {
+    if (!ascii_iequals(field.name, kFieldName)) continue;
+    const auto span = field_span(message, field);
+    if (!span || span->begin < copied) continue;
+    out.append(message.substr(copied, span->begin - copied));
+    copied = span->end;
+  }
+  out.append(message.substr(copied));
+  return out;
+}
+
+}  // namespace clearbounce::engine::marker
