@@ -159,6 +159,7 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   input.organization = config_.organization;
   input.support = config_.support;
   input.remote_report = options.remote_report;
+  input.detailed_recipients = config_.detailed_recipients;
   out.forged_sender = options.remote_report && sent_elsewhere(returned_headers, options);
   input.forged_sender = out.forged_sender;
   auto rendered = templates::render(input, out.locale, *catalogues_);
