@@ -97,6 +97,21 @@ void Daemon::end_transaction() noexcept {
   if (open_transactions_ == 0) transactions_done_.notify_all();
 }
 
+std::size_t Daemon::open_transactions() const {
+  std::lock_guard lock(transactions_mutex_);
+  return open_transactions_;
+}
+
+bool Daemon::begin_report() {
+  std::size_t open = open_reports_.load(std::memory_order_relaxed);
+  do {
+    if (open >= reports_at_once_) return false;
+  } while (!open_reports_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void Daemon::end_report() noexcept { open_reports_.fetch_sub(1, std::memory_order_relaxed); }
+
 std::size_t Daemon::stop_and_drain(std::chrono::milliseconds limit, const std::function<bool()>& give_up) {
   const auto until = std::chrono::steady_clock::now() + limit;
   std::unique_lock lock(transactions_mutex_);

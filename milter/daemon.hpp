@@ -4,6 +4,7 @@
 // (never destroyed, see main.cpp); tests make their own.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -24,7 +25,17 @@ std::shared_ptr<const engine::Engine> load_engine(const std::string& config_path
 
 class Daemon final : public SessionHost {
  public:
-  explicit Daemon(std::string config_file = {}) : config_path(std::move(config_file)) {}
+  // Reports buffered and rewritten at once. Each costs up to about 65 MB at
+  // the default rewrite.max_message_bytes (10 MiB: the buffer, the parsed
+  // report and the rewritten copy, measured), and the MTA may open a
+  // connection per process (Postfix: default_process_limit, 100), so
+  // without a bound memory grows with the MTA's concurrency. Bounces come
+  // a few at a time; reports past the bound pass unchanged, with a log
+  // line. The systemd unit's MemoryMax is sized from this figure.
+  static constexpr std::size_t kReportsAtOnce = 8;
+
+  explicit Daemon(std::string config_file = {}, std::size_t reports_at_once = kReportsAtOnce)
+      : config_path(std::move(config_file)), reports_at_once_(reports_at_once) {}
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
@@ -40,6 +51,9 @@ class Daemon final : public SessionHost {
 
   bool begin_transaction() override;
   void end_transaction() noexcept override;
+  std::size_t open_transactions() const;
+  bool begin_report() override;
+  void end_report() noexcept override;
   // SIGTERM: no new transactions; waits up to `limit` for the open ones,
   // or until `give_up()` (asked ten times a second) says to stop waiting.
   // Returns the number still open.
@@ -52,10 +66,13 @@ class Daemon final : public SessionHost {
   std::shared_ptr<const engine::Engine> engine_;
   std::mutex reload_mutex_;  // one reload at a time
 
-  std::mutex transactions_mutex_;
+  mutable std::mutex transactions_mutex_;
   std::condition_variable transactions_done_;
   std::size_t open_transactions_ = 0;
   bool stopping_ = false;
+
+  const std::size_t reports_at_once_;
+  std::atomic<std::size_t> open_reports_{0};
 
   Stats stats_;
 };

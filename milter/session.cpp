@@ -42,6 +42,8 @@ std::string Session::queue_id() const {
 }
 
 void Session::end_transaction() noexcept {
+  if (holds_report_) host_.end_report();
+  holds_report_ = false;
   if (in_transaction_) host_.end_transaction();
   in_transaction_ = false;
   engine_.reset();
@@ -125,6 +127,8 @@ sfsistat Session::end_of_headers() {
   }
   host_.stats().reports.fetch_add(1, std::memory_order_relaxed);
   if (marked_) return pass("already rewritten (X-Clearbounce present)");
+  if (!host_.begin_report()) return pass("too many reports in progress at once (the daemon's memory bound)");
+  holds_report_ = true;
   message_ += "\r\n";
   in_body_ = true;
   return SMFIS_CONTINUE;

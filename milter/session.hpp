@@ -58,6 +58,7 @@ class Session {
   std::string content_type_;     // raw value of the first Content-Type
   bool marked_ = false;          // carries X-Clearbounce already
   bool in_body_ = false;
+  bool holds_report_ = false;    // one of the daemon's report places (SessionHost::begin_report)
   std::string queue_id_;
 };
 

@@ -29,6 +29,14 @@ class SessionHost {
   // end_transaction().
   virtual bool begin_transaction() = 0;
   virtual void end_transaction() noexcept = 0;
+
+  // A delivery report buffered and rewritten, from end of headers to the
+  // end of its transaction: the memory-heavy part, of which the daemon
+  // allows only so many at once. begin_report() is false when that many
+  // are in progress: the report then passes unchanged. Every true is
+  // matched by one end_report().
+  virtual bool begin_report() = 0;
+  virtual void end_report() noexcept = 0;
 };
 
 }  // namespace clearbounce::milter

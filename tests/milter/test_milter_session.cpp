@@ -76,10 +76,7 @@ std::shared_ptr<const Engine> make_engine(const Config& config) {
   return engine;
 }
 
-// Open transactions of the daemon, without stopping it for good: a zero
-// wait. (A stopped daemon refuses new transactions, so each test that asks
-// makes its own daemon.)
-std::size_t open_transactions(Daemon& daemon) { return daemon.stop_and_drain(std::chrono::milliseconds(0), nullptr); }
+std::size_t open_transactions(const Daemon& daemon) { return daemon.open_transactions(); }
 
 class MilterSession : public ::testing::Test {
  protected:
@@ -243,6 +240,46 @@ TEST_F(MilterSession, SeveralMessagesOnOneConnection) {
   EXPECT_EQ(daemon.stats().seen, 3u);
   EXPECT_EQ(daemon.stats().reports, 2u);
   EXPECT_EQ(daemon.stats().rewritten, 2u);
+}
+
+// ---- Memory bound: reports buffered at once ---------------------------------
+
+TEST(MilterSessionReports, PastTheBoundReportsPassUnchangedAndPlacesComeBack) {
+  Daemon daemon("", 1);
+  daemon.set_engine(make_engine(Config{}));
+  const Delivered delivered = deliver(read_sample("dsn-mailbox-full.eml"));
+  const auto up_to_body = [&](Session& session) {
+    EXPECT_EQ(session.envfrom(""), SMFIS_CONTINUE);
+    for (const auto& [name, value] : delivered.headers) session.header(name.c_str(), value.c_str());
+    return session.end_of_headers();
+  };
+  RecordingMta first_mta;
+  RecordingMta second_mta;
+  Session first(first_mta, daemon, true, true);
+  Session second(second_mta, daemon, true, true);
+  ASSERT_EQ(up_to_body(first), SMFIS_CONTINUE);
+  EXPECT_EQ(up_to_body(second), SMFIS_ACCEPT);  // the one place is taken
+  EXPECT_EQ(daemon.stats().passed, 1u);
+  EXPECT_EQ(open_transactions(daemon), 1u);     // the second one's transaction ended with it
+
+  first.abort();  // gives the place back
+  EXPECT_EQ(up_to_body(second), SMFIS_CONTINUE);
+  second.body(reinterpret_cast<const unsigned char*>(delivered.body.data()), delivered.body.size());
+  EXPECT_EQ(second.end_of_message(), SMFIS_ACCEPT);
+  EXPECT_TRUE(second_mta.new_body.has_value());
+  EXPECT_EQ(up_to_body(first), SMFIS_CONTINUE);  // and end of message gave it back again
+}
+
+TEST(MilterSessionReports, NonReportsTakeNoPlace) {
+  Daemon daemon("", 1);
+  daemon.set_engine(make_engine(Config{}));
+  const Delivered not_report = deliver(read_sample("not-a-report.eml"));
+  RecordingMta mta;
+  Session session(mta, daemon, true, true);
+  ASSERT_EQ(session.envfrom(""), SMFIS_CONTINUE);
+  for (const auto& [name, value] : not_report.headers) session.header(name.c_str(), value.c_str());
+  EXPECT_EQ(session.end_of_headers(), SMFIS_ACCEPT);
+  EXPECT_TRUE(daemon.begin_report());  // the place is still free
 }
 
 // ---- Drain: what a stop waits for ------------------------------------------

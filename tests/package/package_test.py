@@ -217,6 +217,15 @@ def check_unit(checks, root):
     families = one("RestrictAddressFamilies").split()
     checks.check(families and not families[0].startswith("~") and "AF_UNIX" in families,
                  "unit: an allow-list of address families with AF_UNIX", " ".join(families))
+    # A hostile report must not take the machine's memory: a hard bound,
+    # with the soft one below it (the unit's comment gives the measurement).
+    memory_max, memory_high = one("MemoryMax"), one("MemoryHigh")
+    checks.check(re.fullmatch(r"[0-9]+[KMG]", memory_max) is not None, "unit: MemoryMax is a size", memory_max)
+    if memory_max and memory_high:
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+        size = lambda text: int(text[:-1]) * units[text[-1]] if re.fullmatch(r"[0-9]+[KMG]", text) else 0
+        checks.check(0 < size(memory_high) < size(memory_max), "unit: MemoryHigh below MemoryMax",
+                     f"{memory_high} {memory_max}")
     checks.check("/bin/kill -USR1 $MAINPID" in one("ExecReload"), "unit: reload sends SIGUSR1", one("ExecReload"))
     exec_start = one("ExecStart").split()
     checks.check(exec_start[:1] == [MILTER] and "-f" in exec_start, f"unit: ExecStart runs {MILTER} -f",
