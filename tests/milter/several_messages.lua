@@ -8,9 +8,9 @@ local dsn_headers, dsn_body = read_message("dsn-mailbox-full.eml")
 local mail_headers, mail_body = read_message("not-a-report.eml")
 local marked_headers = read_message("dsn-already-rewritten.eml")
 
-local function rewritten_report(queue_id, sender)
+local function rewritten_report(queue_id, sender, headers)
   mail_from(conn, sender, queue_id, SMFIR_CONTINUE)
-  send_headers(conn, dsn_headers, SMFIR_CONTINUE)
+  send_headers(conn, headers or dsn_headers, SMFIR_CONTINUE)
   send_body(conn, dsn_body, SMFIR_CONTINUE)
   end_of_message(conn)
   check(mt.eom_check(conn, MT_BODYCHANGE), queue_id .. ": body not replaced")
@@ -27,11 +27,12 @@ for round = 1, 3 do
   -- null-sender mail that is no report, accepted at end of headers
   mail_from(conn, "<>", "B3000" .. n, SMFIR_CONTINUE)
   send_headers(conn, mail_headers, SMFIR_ACCEPT)
-  -- a report marked as rewritten, accepted at end of headers
-  mail_from(conn, "", "B4000" .. n, SMFIR_CONTINUE)
-  send_headers(conn, marked_headers, SMFIR_ACCEPT)
+  -- a report with a marker that does not verify: rewritten, marker removed
+  rewritten_report("B4000" .. n, "", marked_headers)
+  check(mt.eom_check(conn, MT_HDRDELETE, "X-Clearbounce"), "B4000" .. n .. ": the marker was not removed")
   -- and a report again: nothing of the marked one is left over
   rewritten_report("B5000" .. n, "<>")
+  check(not mt.eom_check(conn, MT_HDRDELETE), "B5000" .. n .. ": a header was deleted")
 end
 
 mt.disconnect(conn)
