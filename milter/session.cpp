@@ -51,7 +51,7 @@ void Session::end_transaction() noexcept {
   std::string().swap(message_);
   header_names_.clear();
   content_type_.clear();
-  marked_ = false;
+  markers_ = 0;
   in_body_ = false;
 }
 
@@ -107,7 +107,7 @@ sfsistat Session::header(const char* name, const char* value) {
   append_header(message_, field, text, leading_space_);
   header_names_.push_back(lower(field));
   if (same_name(field, "Content-Type") && content_type_.empty()) content_type_ = text.empty() ? " " : text;
-  if (same_name(field, "X-Clearbounce")) marked_ = true;
+  if (same_name(field, "X-Clearbounce")) ++markers_;
   if (over_cap()) {
     log(LOG_INFO, "%s: action=passed reason=\"the header section alone is larger than rewrite.max_message_bytes\"",
         or_dash(queue_id_));
@@ -126,7 +126,6 @@ sfsistat Session::end_of_headers() {
     return SMFIS_ACCEPT;
   }
   host_.stats().reports.fetch_add(1, std::memory_order_relaxed);
-  if (marked_) return pass("already rewritten (X-Clearbounce present)");
   if (!host_.begin_report()) return pass("too many reports in progress at once (the daemon's memory bound)");
   holds_report_ = true;
   message_ += "\r\n";
@@ -154,6 +153,7 @@ sfsistat Session::end_of_message() {
   const auto started = std::chrono::steady_clock::now();
   engine::Options options;
   options.remote_report = remote_;
+  options.local_hostnames = own_hostnames();
   // The MTA waits this long for the answer to end of message, then gives up
   // and goes on without the milter (Postfix: milter_content_timeout, which
   // milter.timeout_seconds is documented to match): past it nobody needs
@@ -163,6 +163,11 @@ sfsistat Session::end_of_message() {
   const auto elapsed = std::chrono::steady_clock::now() - started;
   stats.record_latency(elapsed);
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  if (!remove_untrusted_markers(outcome.verified_marker)) {
+    stats.errors.fetch_add(1, std::memory_order_relaxed);
+    end_transaction();
+    return SMFIS_ACCEPT;
+  }
 
   if (!outcome.rewritten) {
     stats.passed.fetch_add(1, std::memory_order_relaxed);
@@ -188,9 +193,9 @@ sfsistat Session::end_of_message() {
   } else {
     stats.errors.fetch_add(1, std::memory_order_relaxed);
   }
-  log(applied ? LOG_INFO : LOG_ERR, "%s: action=%s category=%s locale=%s path=%s time=%.3fms", or_dash(queue_id_),
+  log(applied ? LOG_INFO : LOG_ERR, "%s: action=%s category=%s locale=%s path=%s%s time=%.3fms", or_dash(queue_id_),
       !applied ? "failed" : dry_run ? "marked(dry-run)" : "rewritten", or_dash(categories), or_dash(outcome.locale),
-      remote_ ? "remote" : "local", ms);
+      remote_ ? "remote" : "local", outcome.forged_sender ? " forged=yes" : "", ms);
   end_transaction();
   return SMFIS_ACCEPT;
 }
@@ -212,6 +217,34 @@ bool Session::apply(const engine::Outcome& outcome, bool dry_run) {
     log(LOG_ERR, "%s: the MTA refused the body replacement", or_dash(queue_id_));
     return false;
   }
+  return true;
+}
+
+// What the MTA calls itself: Postfix and Sendmail send {j} with the
+// connection's macros (also when the connect step itself is skipped).
+std::vector<std::string> Session::own_hostnames() const {
+  for (const char* name : {"j", "{j}"}) {
+    if (auto value = mta_.macro(name); value && !value->empty()) return {*value};
+  }
+  return {};
+}
+
+// Only a marker whose MAC verifies says "rewritten before" (engine/marker.hpp):
+// every other X-Clearbounce field is anybody's and is deleted, last first so
+// that the positions of the others stay as counted. `verified`: the 1-based
+// position of the one that verifies, kept; 0: none.
+bool Session::remove_untrusted_markers(std::size_t verified) {
+  if (markers_ == 0 || (markers_ == 1 && verified == 1) || !may_modify_) return true;
+  for (std::size_t index = markers_; index >= 1; --index) {
+    if (index == verified) continue;
+    if (!mta_.delete_header("X-Clearbounce", static_cast<int>(index))) {
+      log(LOG_ERR, "%s: the MTA refused to remove an X-Clearbounce field that does not verify", or_dash(queue_id_));
+      return false;
+    }
+  }
+  log(LOG_INFO, "%s: removed %zu X-Clearbounce field(s) that do not verify", or_dash(queue_id_),
+      markers_ - (verified != 0 ? 1 : 0));
+  if (verified == 0) std::erase(header_names_, std::string("x-clearbounce"));
   return true;
 }
 

@@ -43,6 +43,8 @@ class Session {
   std::string queue_id() const;
   bool had_header(std::string_view name) const;
   bool apply(const engine::Outcome& outcome, bool dry_run);
+  std::vector<std::string> own_hostnames() const;
+  bool remove_untrusted_markers(std::size_t verified);
 
   Mta& mta_;
   SessionHost& host_;
@@ -56,7 +58,7 @@ class Session {
   std::string message_;          // header section rebuilt, then "\r\n", then the body
   std::vector<std::string> header_names_;  // lower-case, in order
   std::string content_type_;     // raw value of the first Content-Type
-  bool marked_ = false;          // carries X-Clearbounce already
+  std::size_t markers_ = 0;      // X-Clearbounce fields in the header section
   bool in_body_ = false;
   bool holds_report_ = false;    // one of the daemon's report places (SessionHost::begin_report)
   std::string queue_id_;
