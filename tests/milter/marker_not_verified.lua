@@ -25,4 +25,21 @@ end_of_message(conn)
 check(mt.eom_check(conn, MT_BODYCHANGE), "a report with two unverified markers was not rewritten")
 check(mt.eom_check(conn, MT_HDRDELETE, "X-Clearbounce"), "the unverified X-Clearbounce fields were not removed")
 
+-- A well-formed marker whose MAC is wrong (another key, or copied from
+-- another message) over SMTP: removed, and the report rewritten.
+local wrong = {}
+for _, field in ipairs(headers) do
+  if field.name == "X-Clearbounce" then
+    wrong[#wrong + 1] = { name = field.name, value = field.value .. "; mac=" .. string.rep("A", 43) }
+  else
+    wrong[#wrong + 1] = field
+  end
+end
+mail_from(conn, "<>", "A02161C0624", SMFIR_CONTINUE)
+send_headers(conn, wrong, SMFIR_CONTINUE)
+send_body(conn, body, SMFIR_CONTINUE)
+end_of_message(conn)
+check(mt.eom_check(conn, MT_HDRDELETE, "X-Clearbounce"), "the X-Clearbounce with a wrong MAC was not removed")
+check(mt.eom_check(conn, MT_BODYCHANGE), "a report with a wrong MAC was not rewritten")
+
 mt.disconnect(conn)
