@@ -21,10 +21,11 @@ set(CLEARBOUNCE_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging)
 
 # --- The default configuration ---------------------------------------------
 # The package's /etc/clearbounce/clearbounce.toml is config/clearbounce.toml,
-# the documented file with every default, with one change: the socket lies
+# the documented file with every default, with two changes: the socket lies
 # inside Postfix's chroot, where Debian's chrooted smtpd and cleanup can open
-# it (see packaging/README.md). Made from that file at configure time so the
-# two never drift apart; a changed socket line there stops the configure.
+# it (see packaging/README.md), and the marker key is the file postinst
+# makes. Made from that file at configure time so the two never drift apart;
+# a changed socket or key_file line there stops the configure.
 set(CLEARBOUNCE_CONFIG_SOURCE ${PROJECT_SOURCE_DIR}/config/clearbounce.toml)
 set(CLEARBOUNCE_PACKAGE_CONFIG ${PROJECT_BINARY_DIR}/packaging/clearbounce.toml)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CLEARBOUNCE_CONFIG_SOURCE})
@@ -42,6 +43,19 @@ string(REPLACE "${_clearbounce_socket_line}"
 # unix:clearbounce/clearbounce.sock (relative to /var/spool/postfix). See\n\
 # /usr/share/doc/clearbounce/examples/ and clearbounce-milter(8).\n\
 socket = \"unix:/var/spool/postfix/clearbounce/clearbounce.sock\"\n"
+  _clearbounce_config "${_clearbounce_config}")
+# The marker key that postinst makes (packaging/debian/postinst).
+set(_clearbounce_key_line "#key_file = \"\"\n")
+string(FIND "${_clearbounce_config}" "${_clearbounce_key_line}" _clearbounce_at)
+if(_clearbounce_at EQUAL -1)
+  message(FATAL_ERROR "cmake/Packaging.cmake: config/clearbounce.toml no longer has the line\n"
+                      "  ${_clearbounce_key_line}which the package's default configuration replaces.")
+endif()
+string(REPLACE "${_clearbounce_key_line}"
+  "${_clearbounce_key_line}\
+# This system (the Debian package): 32 random bytes made at installation,\n\
+# readable by root and the group clearbounce only; kept on upgrades.\n\
+key_file = \"/etc/clearbounce/marker.key\"\n"
   _clearbounce_config "${_clearbounce_config}")
 # Written only when it changed, so that a re-run of cmake rebuilds nothing.
 file(WRITE ${CLEARBOUNCE_PACKAGE_CONFIG}.new "${_clearbounce_config}")

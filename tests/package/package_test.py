@@ -44,6 +44,7 @@ import time
 SKIP = 77
 PACKAGE = "clearbounce"
 CONFFILE = "/etc/clearbounce/clearbounce.toml"
+MARKER_KEY = "/etc/clearbounce/marker.key"  # made by postinst, not a file of the package
 UNIT = "/lib/systemd/system/clearbounce.service"
 TMPFILES = "/usr/lib/tmpfiles.d/clearbounce.conf"
 SOCKET_DIR = "/var/spool/postfix/clearbounce"
@@ -253,7 +254,17 @@ def check_unit(checks, root):
 
 
 def check_default_config(checks, root):
-    config = root + CONFFILE
+    # The configuration names the marker key postinst makes; this extracted
+    # tree has none, so its copy here points at a key of the test's own.
+    with open(root + CONFFILE) as f:
+        shipped = f.read()
+    checks.check(f'\nkey_file = "{MARKER_KEY}"\n' in shipped, f"default configuration: key_file = {MARKER_KEY}")
+    key = os.path.join(root, "marker.key")
+    with open(key, "wb") as f:
+        f.write(os.urandom(32))
+    config = os.path.join(root, "clearbounce-test.toml")
+    with open(config, "w") as f:
+        f.write(shipped.replace(f'key_file = "{MARKER_KEY}"', f'key_file = "{key}"'))
     result = run(root + MILTER, "-n", "-c", config)
     checks.check(result.returncode == 0, "the extracted clearbounce-milter -n accepts the default configuration",
                  result.stdout + result.stderr)
@@ -266,7 +277,7 @@ def check_default_config(checks, root):
 
     # One socket, named alike in the configuration, the unit's writable paths
     # and the Postfix example (relative to Postfix's queue directory).
-    with open(config) as f:
+    with open(root + CONFFILE) as f:
         active = [line.strip() for line in f if re.match(r"\s*socket\s*=", line)]
     checks.check(active == [f'socket = "unix:{SOCKET}"'], f"default configuration: socket unix:{SOCKET}", str(active))
     with open(root + EXAMPLES[0]) as f:
@@ -524,6 +535,10 @@ def scenario_install(args, checks):
             checks.check(os.path.isdir(SOCKET_DIR) and owner(SOCKET_DIR) == ("clearbounce", want_group, 0o2750),
                          f"{SOCKET_DIR}: clearbounce:{want_group}, mode 2750 (set-group-ID)",
                          str(owner(SOCKET_DIR)) if os.path.isdir(SOCKET_DIR) else "missing")
+            key = open(MARKER_KEY, "rb").read() if os.path.exists(MARKER_KEY) else b""
+            checks.check(len(key) == 32 and owner(MARKER_KEY) == ("root", "clearbounce", 0o640),
+                         f"{MARKER_KEY}: 32 bytes, root:clearbounce, mode 0640",
+                         str(owner(MARKER_KEY)) if key else "missing")
             checks.check(os.path.isdir(RUNTIME_DIR) and owner(RUNTIME_DIR) == ("clearbounce", "clearbounce", 0o750),
                          f"{RUNTIME_DIR}: clearbounce:clearbounce, mode 0750 (tmpfiles)",
                          str(owner(RUNTIME_DIR)) if os.path.isdir(RUNTIME_DIR) else "missing")
@@ -558,6 +573,8 @@ def scenario_install(args, checks):
                 kept = "# changed by the package test" in f.read()
             checks.check(result.returncode == 0 and kept, "reinstall: the changed conffile is kept",
                          result.stdout + result.stderr)
+            with open(MARKER_KEY, "rb") as f:
+                checks.check(f.read() == key, "reinstall: the marker key is kept")
 
             result = run("dpkg", "-r", PACKAGE, env=env)
             checks.check(result.returncode == 0 and not os.path.exists(MILTER) and os.path.exists(CONFFILE),

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -76,6 +77,31 @@ max_message_bytes = 2_000_000
   EXPECT_EQ(config->templates_directory, "/etc/clearbounce/templates");
   EXPECT_EQ(config->rules_file, "/etc/clearbounce/rules.toml");
   EXPECT_EQ(config->max_message_bytes, 2000000u);
+}
+
+TEST(Config, MarkerKeyAndBackscatterNames) {
+  std::string error;
+  const auto config = load_text(R"(
+[marker]
+key_file = "/etc/clearbounce/marker.key"
+
+[backscatter]
+hostnames = ["Relay.Example.NET", "mx2.example.com"]
+domains = ["example.com"]
+)",
+                                "marker.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_EQ(config->marker_key_file, "/etc/clearbounce/marker.key");
+  const std::vector<std::string> hostnames = {"relay.example.net", "mx2.example.com"};  // lower-case
+  EXPECT_EQ(config->backscatter_hostnames, hostnames);
+  EXPECT_EQ(config->backscatter_domains, std::vector<std::string>{"example.com"});
+
+  EXPECT_NE(error_of("[backscatter]\nhostnames = \"mx.example.com\"\n").find("test.toml:2: backscatter.hostnames must be an array"),
+            std::string::npos);
+  EXPECT_NE(error_of("[backscatter]\ndomains = [\"example.com\", \"not a domain\"]\n").find("\"not a domain\" is not a host"),
+            std::string::npos);
+  EXPECT_NE(error_of("[backscatter]\ndomains = [42]\n").find("must be a string"), std::string::npos);
+  EXPECT_NE(error_of("[marker]\nkey = \"x\"\n").find("unknown key marker.key"), std::string::npos);
 }
 
 TEST(Config, DomainsAsASubTableAndDottedKeys) {
@@ -197,6 +223,9 @@ TEST(Config, ShippedExampleConfigLoadsToTheDefaults) {
   EXPECT_EQ(config->templates_directory, defaults.templates_directory);
   EXPECT_EQ(config->rules_file, defaults.rules_file);
   EXPECT_EQ(config->max_message_bytes, defaults.max_message_bytes);
+  EXPECT_EQ(config->marker_key_file, defaults.marker_key_file);
+  EXPECT_EQ(config->backscatter_hostnames, defaults.backscatter_hostnames);
+  EXPECT_EQ(config->backscatter_domains, defaults.backscatter_domains);
 }
 
 // Every key of the shipped example, with its comment marker removed, is a
@@ -215,7 +244,8 @@ TEST(Config, ShippedExampleDocumentsEveryKey) {
   const auto config = load_text(uncommented, "uncommented.toml", error);
   ASSERT_TRUE(config.has_value()) << error;
   for (const std::string_view key : {"default =", "domains", "name =", "support =", "directory =", "file =",
-                                     "max_message_bytes ="}) {
+                                     "max_message_bytes =",
+                                     "key_file =", "hostnames =", "domains ="}) {
     EXPECT_NE(uncommented.find(key), std::string::npos) << key;
   }
   EXPECT_FALSE(config->domain_locales.empty());  // the example shows the map's shape
