@@ -83,8 +83,8 @@ def report_fields(raw):
     return []
 
 
-def clearbounce_header(raw):
-    """{'category': ..., 'locale': ...} from X-Clearbounce, or None."""
+def clearbounce_fields(raw):
+    """Every item of X-Clearbounce as a dict, or None when there is none."""
     value = parse(raw).get("X-Clearbounce")
     if value is None:
         return None
@@ -92,8 +92,29 @@ def clearbounce_header(raw):
     for item in str(value).split(";"):
         if "=" in item:
             k, v = item.split("=", 1)
-            out[k.strip().lower()] = " ".join(v.split())
+            out[k.strip().lower()] = "".join(v.split())
     return out
+
+
+def clearbounce_header(raw):
+    """{'category': ..., 'locale': ...} (and 'forged': 'yes' when present) from
+    X-Clearbounce, or None. The MAC (mac=, a different one under every key)
+    is left out: clearbounce_fields() has it."""
+    fields = clearbounce_fields(raw)
+    if fields is not None:
+        fields.pop("mac", None)
+    return fields
+
+
+def notice_text(raw):
+    """The text/plain of the notification clearbounce wrote (the
+    multipart/alternative it puts first), decoded; '' when there is none."""
+    for part in parse(raw).walk():
+        if part.get_content_type() == "multipart/alternative":
+            for alternative in part.get_payload():
+                if alternative.get_content_type() == "text/plain":
+                    return alternative.get_payload(decode=True).decode("utf-8", "replace")
+    return ""
 
 
 def mime_defects(raw):

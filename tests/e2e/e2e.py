@@ -12,7 +12,9 @@ Scenarios (one ctest test each):
                      X-Clearbounce and machine-readable parts identical to the
                      dry run's.
   postfix-smtpd      the milter in smtpd_milters; a real Postfix DSN is sent in
-                     over SMTP with swaks.
+                     over SMTP with swaks (its message passed through this
+                     Postfix: no backscatter notice), and a report about a
+                     message that never did (backscatter: notice, forged=yes).
   postfix-faults     milter not running, stopped (too slow) and killed in the
                      middle of a transaction: Postfix delivers the original DSN
                      (default_action = accept); nothing lost or duplicated.
@@ -607,6 +609,51 @@ def wait_for_messages(instance, box, count, timeout=60):
         time.sleep(0.25)
 
 
+BACKSCATTER_NOTICE = "This report is about a message that was not sent from this mail system."
+
+
+def backscatter_report():
+    """A report from a server elsewhere about a message a spammer sent with
+    alice@origin.test as its sender, from a bot: it never passed through the
+    test instance (mail.origin.test), and its Message-ID is the bot's."""
+    return (b"From: MAILER-DAEMON@mx.elsewhere.test (Mail Delivery System)\r\n"
+            b"To: alice@origin.test\r\n"
+            b"Subject: Undelivered Mail Returned to Sender\r\n"
+            b"Date: " + ORIGINAL_DATE.encode() + b"\r\n"
+            b"Message-Id: <20261101120001.77AA1@mx.elsewhere.test>\r\n"
+            b"Auto-Submitted: auto-replied\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"BS.77AA1\"\r\n"
+            b"\r\n"
+            b"--BS.77AA1\r\n"
+            b"Content-Type: text/plain; charset=us-ascii\r\n"
+            b"\r\n"
+            b"Your account will be closed: confirm your password at https://phish.elsewhere.test/ today.\r\n"
+            b"\r\n"
+            b"--BS.77AA1\r\n"
+            b"Content-Type: message/delivery-status\r\n"
+            b"\r\n"
+            b"Reporting-MTA: dns; mx.elsewhere.test\r\n"
+            b"\r\n"
+            b"Final-Recipient: rfc822; nobody@elsewhere.test\r\n"
+            b"Action: failed\r\n"
+            b"Status: 5.1.1\r\n"
+            b"Diagnostic-Code: smtp; 550 5.1.1 <nobody@elsewhere.test>: Recipient address rejected: User unknown\r\n"
+            b"\r\n"
+            b"--BS.77AA1\r\n"
+            b"Content-Type: text/rfc822-headers\r\n"
+            b"\r\n"
+            b"Received: from bot.dsl.example.net (bot.dsl.example.net [198.51.100.9])\r\n"
+            b"\tby mx.elsewhere.test (Postfix) with ESMTP id 77AA1\r\n"
+            b"\tfor <nobody@elsewhere.test>; " + ORIGINAL_DATE.encode() + b"\r\n"
+            b"Message-ID: <a8f3.77@bot.dsl.example.net>\r\n"
+            b"From: Alice <alice@origin.test>\r\n"
+            b"To: nobody@elsewhere.test\r\n"
+            b"Subject: Cheap watches\r\n"
+            b"\r\n"
+            b"--BS.77AA1--\r\n")
+
+
 def scenario_postfix_smtpd(args, work, checks):
     """The milter in smtpd_milters: real Postfix DSNs (written by the same
     instance, no milter on that path) come back in over SMTP from swaks with
@@ -631,6 +678,13 @@ def scenario_postfix_smtpd(args, work, checks):
                 f.write(as_written(raw))
             swaks(instance, "<>", "carol@origin.test", path)
             sent[name] = as_written(raw)
+        # Backscatter: a report about a message that never passed through here.
+        # (LF line ends, as the maildir stores it; swaks sends CRLF.)
+        path = os.path.join(work, "backscatter.eml")
+        sent["elsewhere"] = backscatter_report().replace(b"\r\n", b"\n")
+        with open(path, "wb") as f:
+            f.write(sent["elsewhere"])
+        swaks(instance, "<>", "carol@origin.test", path)
         # Ordinary mail through the same milter: untouched.
         plain = os.path.join(work, "plain.eml")
         plain_bytes = original_message(cases[0], tag="plain").replace(b"\r\n", b"\n")
@@ -660,7 +714,10 @@ def scenario_postfix_smtpd(args, work, checks):
         header = dsn_parts.clearbounce_header(raw)
         category = case.expect["failed"]
         checks.check(header == {"category": category, "locale": case.locale},
-                     f"{what}: X-Clearbounce: category={category}; locale={case.locale}", f"got {header}")
+                     f"{what}: X-Clearbounce: category={category}; locale={case.locale} (not forged=yes: "
+                     f"the message passed through this Postfix)", f"got {header}")
+        checks.check(len((dsn_parts.clearbounce_fields(raw) or {}).get("mac", "")) == 43,
+                     f"{what}: X-Clearbounce has a MAC", f"got {dsn_parts.clearbounce_fields(raw)}")
         defects = dsn_parts.mime_defects(raw)
         checks.check(not defects, f"{what}: valid MIME", "; ".join(defects))
         types = [ctype for ctype, _ in dsn_parts.body_parts(raw)]
@@ -670,6 +727,22 @@ def scenario_postfix_smtpd(args, work, checks):
         checks.check(mine == theirs and bool(mine),
                      f"{what}: report parts byte-identical to the bytes sent ({', '.join(t for t, _ in mine)})",
                      first_difference(mine, theirs))
+    raw = by_subject.get("elsewhere")
+    what = "smtpd: a report about a message that never passed through this Postfix"
+    if checks.check(raw is not None, f"{what}: delivered"):
+        header = dsn_parts.clearbounce_header(raw)
+        checks.check(header == {"category": "recipient.unknown", "locale": "en", "forged": "yes"},
+                     f"{what}: X-Clearbounce: category=recipient.unknown; locale=en; forged=yes", f"got {header}")
+        text = dsn_parts.notice_text(raw)
+        checks.check(BACKSCATTER_NOTICE in text, f"{what}: the text says the sender was forged", text[:600])
+        mine, theirs = dsn_parts.machine_parts(raw), dsn_parts.machine_parts(sent["elsewhere"])
+        checks.check(mine == theirs and bool(mine), f"{what}: report parts byte-identical to the bytes sent",
+                     first_difference(mine, theirs))
+    for case in cases:
+        text = dsn_parts.notice_text(by_subject.get(case.name) or b"")
+        checks.check(text and BACKSCATTER_NOTICE not in text,
+                     f"smtpd: {case.name}: no backscatter notice (the message passed through this Postfix)",
+                     text[:600])
     raw = by_subject.get("plain")
     if checks.check(raw is not None, "smtpd: an ordinary message is delivered"):
         head, body = dsn_parts.split_head(raw)
@@ -928,10 +1001,11 @@ def wait_stored(peer, count, timeout=60):
     return list(peer.stored)
 
 
-def check_remote_dsn(checks, what, raw, sent, category, locale):
+def check_remote_dsn(checks, what, raw, sent, category, locale, forged=False):
     header = dsn_parts.clearbounce_header(raw)
-    checks.check(header == {"category": category, "locale": locale},
-                 f"{what}: X-Clearbounce: category={category}; locale={locale}", f"got {header}")
+    want = {"category": category, "locale": locale, **({"forged": "yes"} if forged else {})}
+    checks.check(header == want, f"{what}: X-Clearbounce: " + "; ".join(f"{k}={v}" for k, v in want.items()),
+                 f"got {header}")
     defects = dsn_parts.mime_defects(raw)
     checks.check(not defects, f"{what}: valid MIME", "; ".join(defects))
     types = [ctype for ctype, _ in dsn_parts.body_parts(raw)]
@@ -1011,7 +1085,10 @@ def scenario_sendmail(args, work, checks):
         check_remote_dsn(checks, "sendmail: Sendmail DSN over SMTP", raw, dsn, "recipient.unknown", "de")
     raw = by_rcpt.get("dave@origin.test")
     if checks.check(raw is not None, "sendmail: the Postfix DSN received over SMTP is delivered"):
-        check_remote_dsn(checks, "sendmail: Postfix DSN over SMTP", raw, postfix_dsn, "recipient.mailbox_full", "de-AT")
+        # Its message went through mail.example.com, never this Sendmail
+        # (mail.sendmail.test, its {j}): backscatter, as far as this system can tell.
+        check_remote_dsn(checks, "sendmail: Postfix DSN over SMTP", raw, postfix_dsn, "recipient.mailbox_full", "de-AT",
+                         forged=True)
     raw = by_rcpt.get("erin@origin.test")
     if checks.check(raw is not None, "sendmail: an ordinary message is delivered"):
         head, body = dsn_parts.split_head(raw)
