@@ -1,6 +1,7 @@
 #include "engine/engine.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "dsn/mime.hpp"
 #include "dsn/report.hpp"
@@ -35,28 +36,6 @@ void find_returned(const dsn::MimePart& part, Returned& out) {
 std::string domain_of(std::string_view address) {
   const auto at = address.rfind('@');
   return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
-}
-
-// X-Clearbounce fields that verify mean "rewritten before": the outcome
-// says which. Those that do not are anybody's: the message is read again
-// without them (into `unmarked`), so that they neither stop the rewrite nor
-// stay in it.
-std::optional<Outcome> settle_markers(const marker::Key& key, std::string_view& message,
-                                      std::optional<dsn::MimeMessage>& parsed, std::string& unmarked) {
-  const auto verdicts = marker::verify(key, *parsed);
-  if (verdicts.empty()) return std::nullopt;
-  Outcome out;
-  if (const auto good = std::find(verdicts.begin(), verdicts.end(), true); good != verdicts.end()) {
-    out.reason = "already rewritten (its X-Clearbounce marker verifies)";
-    out.verified_marker = static_cast<std::size_t>(good - verdicts.begin()) + 1;
-    return out;
-  }
-  unmarked = marker::without_markers(message, parsed->root);
-  message = unmarked;
-  parsed = dsn::parse_mime(message);
-  if (parsed) return std::nullopt;
-  out.reason = "not an e-mail message once its X-Clearbounce fields are removed";
-  return out;
 }
 
 }  // namespace
@@ -94,6 +73,9 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, std::vector<s
   return engine;
 }
 
+// The single fail-open point of the core: whatever goes wrong below (an
+// allocation that fails, a bug) leaves the message as it is, with the
+// reason for the caller's log line.
 Outcome Engine::process(std::string_view message, const Options& options) const {
   try {
     return process_or_throw(message, options);
@@ -101,24 +83,108 @@ Outcome Engine::process(std::string_view message, const Options& options) const 
     Outcome out;
     out.reason = std::string("internal error: ") + e.what();
     return out;
-  } catch (...) {
-    Outcome out;
-    out.reason = "internal error";
-    return out;
   }
 }
 
-Outcome Engine::process_or_throw(std::string_view message, const Options& options) const {
+// The work budget of one message: the caller's deadline or
+// rewrite.time_limit_ms, whichever ends first. Every stage is linear in the
+// message, so looking at the clock between stages (and between recipients)
+// bounds the run to the limit plus one stage.
+class Budget {
+ public:
+  Budget(std::chrono::steady_clock::time_point deadline, unsigned limit_ms)
+      : end_(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms))),
+        limit_ms_(limit_ms) {}
+
+  bool spent() const { return std::chrono::steady_clock::now() >= end_; }
+  // Why the message passes, naming the stage that ran out of time.
+  std::string reason(std::string_view stage) const {
+    return "the time limit ran out " + std::string(stage) + " (rewrite.time_limit_ms = " +
+           std::to_string(limit_ms_) + ", or the MTA stopped waiting)";
+  }
+
+ private:
+  std::chrono::steady_clock::time_point end_;
+  unsigned limit_ms_;
+};
+
+namespace {
+
+Outcome unchanged(std::string reason) {
   Outcome out;
-  if (message.size() > config_.max_message_bytes) {
-    out.reason = "the message is larger than rewrite.max_message_bytes";
+  out.reason = std::move(reason);
+  return out;
+}
+
+// X-Clearbounce fields that verify mean "rewritten before": the outcome
+// says which. Those that do not are anybody's: the message is read again
+// without them (into `unmarked`), so that they neither stop the rewrite nor
+// stay in it.
+std::optional<Outcome> settle_markers(const marker::Key& key, std::string_view& message,
+                                      std::optional<dsn::MimeMessage>& parsed, std::string& unmarked) {
+  const auto verdicts = marker::verify(key, *parsed);
+  if (verdicts.empty()) return std::nullopt;
+  if (const auto good = std::find(verdicts.begin(), verdicts.end(), true); good != verdicts.end()) {
+    Outcome out = unchanged("already rewritten (its X-Clearbounce marker verifies)");
+    out.verified_marker = static_cast<std::size_t>(good - verdicts.begin()) + 1;
     return out;
   }
+  unmarked = marker::without_markers(message, parsed->root);
+  message = unmarked;
+  parsed = dsn::parse_mime(message);
+  if (!parsed) return unchanged("not an e-mail message once its X-Clearbounce fields are removed");
+  return std::nullopt;
+}
+
+dsn::RewriteRequest rewrite_request(templates::Rendered rendered, std::string_view locale, bool forged_sender) {
+  dsn::RewriteRequest request;
+  request.text_plain = std::move(rendered.text);
+  request.html = std::move(rendered.html);
+  request.subject = std::move(rendered.subject);
+  std::string ids;
+  for (const auto& id : rendered.categories) ids += (ids.empty() ? "" : ",") + id;
+  // Reports of successes only name no failure category.
+  request.x_clearbounce = marker::unsealed("category=" + (ids.empty() ? std::string("delivered") : ids) +
+                                           "; locale=" + std::string(locale) + (forged_sender ? "; forged=yes" : ""));
+  return request;
+}
+
+}  // namespace
+
+// One classification per recipient, in order; false when the budget ran
+// out on the way.
+bool Engine::classify_all(const dsn::BounceReport& report, const Budget& budget,
+                          std::vector<classifier::Classification>& results) const {
+  results.reserve(report.recipients.size());
+  for (const auto& r : report.recipients) {
+    results.push_back(classifier_->classify(r, report));
+    if (results.size() % 64 == 0 && budget.spent()) return false;
+  }
+  return true;
+}
+
+std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,
+                               const Options& options) const {
+  if (!options.locale.empty()) {
+    auto forced = templates::match_locale(options.locale, *catalogues_);
+    return forced.empty() ? "en" : forced;
+  }
+  templates::LocaleInputs inputs;
+  if (returned_headers) {
+    inputs.content_language = returned_headers->header_text("Content-Language");
+    inputs.accept_language = returned_headers->header_text("Accept-Language");
+  }
+  inputs.sender_domain = domain_of(root.header_text("To"));
+  auto chosen = templates::choose_locale(inputs, config_.domain_locales, config_.default_locale, *catalogues_);
+  return chosen.empty() ? "en" : chosen;
+}
+
+Outcome Engine::process_or_throw(std::string_view message, const Options& options) const {
+  const Budget budget(options.deadline, config_.time_limit_ms);
+  if (message.size() > config_.max_message_bytes)
+    return unchanged("the message is larger than rewrite.max_message_bytes");
   auto parsed = dsn::parse_mime(message);
-  if (!parsed) {
-    out.reason = "not an e-mail message";
-    return out;
-  }
+  if (!parsed) return unchanged("not an e-mail message");
   std::string unmarked;
   if (auto settled = settle_markers(marker_key(), message, parsed, unmarked)) return std::move(*settled);
   const auto report = dsn::analyse(*parsed, message);
@@ -126,31 +192,20 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   // delivery-status part is empty or missing) is still a delivery report.
   const bool report_kind =
       report.kind == dsn::ReportKind::delivery_status || report.kind == dsn::ReportKind::plain_bounce;
-  if (!report_kind || report.recipients.empty()) {
-    out.reason = report.error.empty() ? "not a delivery status report" : report.error;
-    return out;
-  }
+  if (!report_kind || report.recipients.empty())
+    return unchanged(report.error.empty() ? "not a delivery status report" : report.error);
+  if (budget.spent()) return unchanged(budget.reason("after reading the report"));
 
   std::vector<classifier::Classification> results;
-  results.reserve(report.recipients.size());
-  for (const auto& r : report.recipients) results.push_back(classifier_->classify(r, report));
+  if (!classify_all(report, budget, results)) return unchanged(budget.reason("while classifying"));
 
   Returned returned;
   find_returned(parsed->root, returned);
   const dsn::MimePart* returned_headers =
       returned.part ? returned.part : returned.headers_only ? &returned.headers_only->root : nullptr;
 
-  templates::LocaleInputs inputs;
-  if (returned_headers) {
-    inputs.content_language = returned_headers->header_text("Content-Language");
-    inputs.accept_language = returned_headers->header_text("Accept-Language");
-  }
-  inputs.sender_domain = domain_of(parsed->root.header_text("To"));
-  out.locale = options.locale.empty()
-                   ? templates::choose_locale(inputs, config_.domain_locales, config_.default_locale, *catalogues_)
-                   : templates::match_locale(options.locale, *catalogues_);
-  if (out.locale.empty()) out.locale = "en";
-
+  Outcome out;
+  out.locale = locale_for(parsed->root, returned_headers, options);
   templates::RenderInput input;
   input.report = &report;
   input.classifications = &results;
@@ -164,26 +219,16 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   input.forged_sender = out.forged_sender;
   auto rendered = templates::render(input, out.locale, *catalogues_);
   out.categories = rendered.categories;
+  if (budget.spent()) return unchanged(budget.reason("while writing the notice"));
 
-  dsn::RewriteRequest request;
-  request.text_plain = std::move(rendered.text);
-  request.html = std::move(rendered.html);
-  request.subject = std::move(rendered.subject);
-  std::string ids;
-  for (const auto& id : out.categories) ids += (ids.empty() ? "" : ",") + id;
-  // Reports of successes only name no failure category.
-  request.x_clearbounce = marker::unsealed("category=" + (ids.empty() ? std::string("delivered") : ids) +
-                                           "; locale=" + out.locale + (out.forged_sender ? "; forged=yes" : ""));
-
-  auto rewritten = dsn::rewrite_report(message, *parsed, request);
-  if (!rewritten.rewritten) {
-    out.reason = rewritten.reason;
-    return out;
-  }
-  if (!marker::seal(marker_key(), *rewritten.rewritten)) {
-    out.reason = "the rewritten message could not be marked";
-    return out;
-  }
+  auto rewritten = dsn::rewrite_report(message, *parsed, rewrite_request(std::move(rendered), out.locale, out.forged_sender));
+  if (!rewritten.rewritten) return unchanged(rewritten.reason);
+  if (!marker::seal(marker_key(), *rewritten.rewritten)) return unchanged("the rewritten message could not be marked");
+  if (budget.spent()) return unchanged(budget.reason("while rebuilding the message"));
+  // The MTA accepted the original at this size; a rewrite must not make it
+  // one that the next hop refuses.
+  if (rewritten.rewritten->message.size() > config_.max_message_bytes)
+    return unchanged("the rewritten message would be larger than rewrite.max_message_bytes");
   out.rewritten = true;
   out.result = std::move(*rewritten.rewritten);
   return out;

@@ -18,6 +18,8 @@
 
 namespace clearbounce::engine {
 
+class Budget;
+
 struct Options {
   std::string locale;          // forced locale (CLI --locale); empty: negotiate
   bool remote_report = false;  // the report arrived from the internet: quote its claims as such
@@ -52,7 +54,11 @@ class Engine {
   // anything is wrong.
   static std::unique_ptr<Engine> load(const config::Config& config, std::vector<std::string>& errors);
 
-  // Never throws: any failure is an Outcome that leaves the message unchanged.
+  // Never throws: any failure is an Outcome that leaves the message unchanged,
+  // with the reason in one sentence. This is the core's one fail-open point:
+  // the layers below report what they expect (not a bounce, cannot rewrite)
+  // as values with a reason, and let the unexpected (allocation failure, a
+  // bug) propagate here as exceptions.
   Outcome process(std::string_view message, const Options& options = {}) const;
 
   const config::Config& config() const { return config_; }
@@ -63,6 +69,10 @@ class Engine {
   Engine(config::Config config, std::unique_ptr<classifier::Classifier> classifier,
          std::unique_ptr<templates::CatalogueSet> catalogues);
   Outcome process_or_throw(std::string_view message, const Options& options) const;
+  bool classify_all(const dsn::BounceReport& report, const Budget& budget,
+                    std::vector<classifier::Classification>& results) const;
+  std::string locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,
+                         const Options& options) const;
 
   const marker::Key& marker_key() const { return key_ ? *key_ : marker::Key::process_key(); }
   bool sent_elsewhere(const dsn::MimePart* returned_headers, const Options& options) const;
