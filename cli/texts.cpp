@@ -248,7 +248,8 @@ int run_lint(std::span<const std::string_view> args) {
           "Usage: clearbounce lint [-c CONFIG]\n"
           "Checks the configuration, the rule set and every catalogue (shipped and the\n"
           "administrator's): TOML syntax, unknown placeholders, missing categories or\n"
-          "locales, and that every text renders to well-formed HTML. Exit 0 when all is well.\n",
+          "locales, facts that may be unknown used outside {? ?}, and that every text\n"
+          "renders to well-formed HTML. Exit 0 when all is well.\n",
           stdout);
       return kExitOk;
     }
@@ -263,6 +264,8 @@ int run_lint(std::span<const std::string_view> args) {
   if (!engine) return kExitFailure;
   std::vector<std::string> problems;
   engine->catalogues().check_same_keys_as_english(problems);
+  // Facts that a report may leave out (or hold malformed) must be optional.
+  engine->catalogues().check_optional_facts(problems);
   for (const char* tag : {"en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "ru", "ja", "zh-Hans"})
     if (!engine->catalogues().has_locale(tag)) problems.push_back(std::string("the shipped locale ") + tag + " is missing");
   for (const auto& [domain, tag] : engine->config().domain_locales)

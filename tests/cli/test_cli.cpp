@@ -160,6 +160,22 @@ TEST_F(ClassifyCli, BadRulesFileIsAConfigurationError) {
   EXPECT_TRUE(r.out.empty()) << "no input is classified with broken rules";
 }
 
+TEST_F(ClassifyCli, LintRefusesAFactThatMayBeUnknownOutsideAnOptionalGroup) {
+  write("templates/en.toml",
+        "[locale]\ntag = \"en\"\n\n[category.\"recipient.unknown\"]\n"
+        "why = \"The server {remote_host} does not know this address.\"\n");
+  const auto config = write("clearbounce.toml", "[templates]\ndirectory = \"" + (dir_ / "templates").string() + "\"\n");
+  const RunResult bad = run({"lint", "-c", config.string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("remote_host"), std::string::npos) << bad.err;
+
+  write("templates/en.toml",
+        "[locale]\ntag = \"en\"\n\n[category.\"recipient.unknown\"]\n"
+        "why = \"The server{? {remote_host}?} does not know this address.\"\n");
+  const RunResult good = run({"lint", "-c", config.string()});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+}
+
 // --- bad input never stops a run ------------------------------------------
 
 TEST_F(ClassifyCli, MissingFileGivesErrorObject) {
