@@ -24,8 +24,9 @@ struct Config {
   std::string rules_file;                                 // rules.file: empty = built-in rule set
   // [rewrite]
   std::size_t max_message_bytes = 10u << 20;              // rewrite.max_message_bytes (default 10 MiB)
-  // rewrite.time_limit_ms: the work budget of one message; past it the
-  // message passes unchanged (a hostile report must not hold a core).
+  // rewrite.time_limit_ms: the work budget of one message, in CPU time;
+  // past it the message passes unchanged (a hostile report must not hold a
+  // core).
   unsigned time_limit_ms = 1000;
   // rewrite.detailed_recipients: recipients explained one by one; the rest
   // are counted and summed up by cause.

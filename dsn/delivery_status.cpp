@@ -255,3 +255,32 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
 }
 
 }  // namespace clearbounce::dsn::detail
+
+namespace clearbounce::dsn {
+
+bool is_plausible_address(std::string_view address) {
+  if (address.empty() || address.size() > 254) return false;
+  const auto at = address.rfind('@');
+  const std::string_view local = address.substr(0, at);
+  if (local.empty() || local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos)
+    return false;
+  for (const char c : local)
+    if (!detail::is_addr_char(static_cast<unsigned char>(c))) return false;
+  if (at == std::string_view::npos) return true;  // a local recipient: "root"
+  const std::string_view domain = address.substr(at + 1);
+  if (domain.size() > 2 && domain.front() == '[' && domain.back() == ']') {
+    for (const char c : domain.substr(1, domain.size() - 2))
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':' && c != 'I' && c != 'P' && c != 'v')
+        return false;
+    return true;
+  }
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find("..") != std::string_view::npos)
+    return false;
+  for (const char c : domain) {
+    const auto u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != '-' && c != '.' && u < 0x80) return false;
+  }
+  return true;
+}
+
+}  // namespace clearbounce::dsn

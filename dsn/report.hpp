@@ -42,6 +42,13 @@ struct RecipientReport {
   std::string will_retry_until;    // as written
 };
 
+// True when `address` could be a mailbox a report names: a dot-atom local
+// part (UTF-8 allowed), optionally "@" and a domain of letters, digits,
+// hyphens and dots (or an [address literal]); at most 254 bytes. A report's
+// recipient that is anything else (words, a URL, a phone number) is not
+// put into a notice's sentences.
+bool is_plausible_address(std::string_view address);
+
 struct BounceReport {
   ReportKind kind = ReportKind::not_bounce;
   std::string dialect;        // who wrote it: "rfc3464", "postfix", "qmail", "exim", ...

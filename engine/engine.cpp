@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "dsn/mime.hpp"
 #include "dsn/report.hpp"
@@ -86,17 +87,19 @@ Outcome Engine::process(std::string_view message, const Options& options) const 
   }
 }
 
-// The work budget of one message: the caller's deadline or
-// rewrite.time_limit_ms, whichever ends first. Every stage is linear in the
-// message, so looking at the clock between stages (and between recipients)
-// bounds the run to the limit plus one stage.
+// The work budget of one message: rewrite.time_limit_ms of this thread's
+// CPU time, and the caller's deadline (wall clock: when the MTA stops
+// waiting). CPU time, not wall time, for the limit: a busy machine must not
+// turn ordinary reports into passed ones, while a hostile report is stopped
+// by the work it costs. Every stage is linear in the message, so looking
+// between stages (and between recipients) bounds a run to the limit plus
+// one stage.
 class Budget {
  public:
   Budget(std::chrono::steady_clock::time_point deadline, unsigned limit_ms)
-      : end_(std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms))),
-        limit_ms_(limit_ms) {}
+      : deadline_(deadline), cpu_end_(thread_cpu() + std::chrono::milliseconds(limit_ms)), limit_ms_(limit_ms) {}
 
-  bool spent() const { return std::chrono::steady_clock::now() >= end_; }
+  bool spent() const { return thread_cpu() >= cpu_end_ || std::chrono::steady_clock::now() >= deadline_; }
   // Why the message passes, naming the stage that ran out of time.
   std::string reason(std::string_view stage) const {
     return "the time limit ran out " + std::string(stage) + " (rewrite.time_limit_ms = " +
@@ -104,7 +107,14 @@ class Budget {
   }
 
  private:
-  std::chrono::steady_clock::time_point end_;
+  static std::chrono::nanoseconds thread_cpu() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+  }
+
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::nanoseconds cpu_end_;
   unsigned limit_ms_;
 };
 
@@ -194,6 +204,12 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
       report.kind == dsn::ReportKind::delivery_status || report.kind == dsn::ReportKind::plain_bounce;
   if (!report_kind || report.recipients.empty())
     return unchanged(report.error.empty() ? "not a delivery status report" : report.error);
+  // Recipients go into our sentences: a report naming something else (words,
+  // a URL) as its recipient is not one we can retell truthfully.
+  const auto not_address = std::find_if(report.recipients.begin(), report.recipients.end(),
+                                        [](const auto& r) { return !dsn::is_plausible_address(r.recipient); });
+  if (not_address != report.recipients.end())
+    return unchanged("a reported recipient is not an e-mail address");
   if (budget.spent()) return unchanged(budget.reason("after reading the report"));
 
   std::vector<classifier::Classification> results;

@@ -28,7 +28,7 @@ struct Options {
   // this system. None known: the report never says the sender was forged.
   std::vector<std::string> local_hostnames;
   // When the caller stops waiting (the milter: the MTA's timeout). The
-  // engine also stops after config.time_limit_ms; whichever comes first
+  // engine also stops after config.time_limit_ms of CPU time; whichever comes first
   // ends the run and the message passes unchanged.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };

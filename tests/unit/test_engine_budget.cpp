@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "dsn/report.hpp"
 #include "engine/engine.hpp"
 
 namespace {
@@ -46,6 +47,25 @@ TEST(EngineBudget, PassedDeadlineLeavesTheMessageUnchangedAndSaysWhy) {
   EXPECT_NE(out.reason.find("time limit"), std::string::npos) << out.reason;
 }
 
+// A report that costs far more than the limit (here: 100,000 listed
+// recipients sharing a long explanation, some 0.5 s of work) is passed on
+// once the limit's CPU time is spent.
+TEST(EngineBudget, CostlyReportStopsAtTheTimeLimit) {
+  clearbounce::config::Config config;
+  config.time_limit_ms = 10;
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "<u" + std::to_string(i) + "@example.net>: unknown\r\n";
+  text += "\r\n";
+  for (int i = 0; i < 20000; ++i) text += "The remote server explained the failure in many words.\r\n";
+  const std::string message =
+      "From: MAILER-DAEMON@mail.example.com\r\nTo: alice@example.com\r\nSubject: Undelivered Mail\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\n" + text + "--B--\r\n";
+  const auto out = load(config)->process(message);
+  EXPECT_FALSE(out.rewritten);
+  EXPECT_NE(out.reason.find("time limit"), std::string::npos) << out.reason;
+}
+
 TEST(EngineBudget, RewriteLargerThanTheLimitIsNotMade) {
   const auto message = report(3, 100);
   clearbounce::config::Config config;
@@ -53,6 +73,30 @@ TEST(EngineBudget, RewriteLargerThanTheLimitIsNotMade) {
   const auto out = load(config)->process(message);
   EXPECT_FALSE(out.rewritten);
   EXPECT_NE(out.reason.find("rewritten message would be larger"), std::string::npos) << out.reason;
+}
+
+// A recipient is written into our sentences ("could not be delivered to
+// ..."): a report whose recipient is a sentence or a link is left alone.
+TEST(EngineBudget, RecipientThatIsNotAnAddressLeavesTheReportUnchanged) {
+  const auto engine = load({});
+  auto message = report(1, 100);
+  ASSERT_TRUE(engine->process(message).rewritten);
+  const std::string bogus = "https://evil.example/reset-your-password";
+  message.replace(message.find("u0@example.org"), std::string("u0@example.org").size(), bogus);
+  const auto out = engine->process(message);
+  EXPECT_FALSE(out.rewritten);
+  EXPECT_NE(out.reason.find("not an e-mail address"), std::string::npos) << out.reason;
+}
+
+TEST(EngineBudget, PlausibleAddresses) {
+  using clearbounce::dsn::is_plausible_address;
+  for (const char* good : {"bob@example.org", "root", "o'brien+tag@mail.example.co.uk", "jörg@bücher.example",
+                           "user@[192.0.2.1]", "user@[IPv6:2001:db8::1]"})
+    EXPECT_TRUE(is_plausible_address(good)) << good;
+  for (const char* bad : {"", "two words@example.org", "a@https://evil.example", "call me on +1 555",
+                          "a@b@c", ".a@example.org", "a..b@example.org", "a@example..org", "a@", "<a@b.org>"})
+    EXPECT_FALSE(is_plausible_address(bad)) << bad;
+  EXPECT_FALSE(is_plausible_address(std::string(250, 'a') + "@example.org"));
 }
 
 }  // namespace

@@ -233,7 +233,12 @@ TEST_F(HostileWords, ManyRecipientsAreCountedNotRepeated) {
     const bool full = n % 25 == 0;  // 100 full mailboxes, 2,400 unknown addresses
     std::string diagnostic = full ? "552 5.2.2 Mailbox full:" : "550 5.1.1 User unknown:";
     // 4 KB, its own, and no part of it repeats.
-    for (int part = 0; diagnostic.size() < 4096; ++part) diagnostic += " " + address(n) + "/" + std::to_string(part);
+    for (int part = 0; diagnostic.size() < 4096; ++part) {
+      diagnostic += ' ';  // appended piecewise: GCC 12's -Wrestrict misreads "literal" + std::string&& at -O3
+      diagnostic += address(n);
+      diagnostic += '/';
+      diagnostic += std::to_string(part);
+    }
     recipients.push_back(recipient(address(n), "failed", diagnostic));
   }
   detailed = 20;
