@@ -1,5 +1,7 @@
 #include "milter/daemon.hpp"
 
+#include <malloc.h>
+
 #include <syslog.h>
 
 #include <exception>
@@ -110,7 +112,12 @@ bool Daemon::begin_report() {
   return true;
 }
 
-void Daemon::end_report() noexcept { open_reports_.fetch_sub(1, std::memory_order_relaxed); }
+void Daemon::end_report() noexcept {
+  // The last report in progress is done: return the freed heap to the
+  // system. Without this, glibc keeps the peak of a large (or hostile)
+  // report for good, in every arena that served one.
+  if (open_reports_.fetch_sub(1, std::memory_order_relaxed) == 1) ::malloc_trim(0);
+}
 
 std::size_t Daemon::stop_and_drain(std::chrono::milliseconds limit, const std::function<bool()>& give_up) {
   const auto until = std::chrono::steady_clock::now() + limit;

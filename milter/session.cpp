@@ -42,17 +42,18 @@ std::string Session::queue_id() const {
 }
 
 void Session::end_transaction() noexcept {
-  if (holds_report_) host_.end_report();
-  holds_report_ = false;
-  if (in_transaction_) host_.end_transaction();
-  in_transaction_ = false;
   engine_.reset();
-  // Give the memory of a large message back rather than keep it per connection.
+  // Give the memory of a large message back rather than keep it per
+  // connection; before end_report(), which may hand it back to the system.
   std::string().swap(message_);
   header_names_.clear();
   content_type_.clear();
   markers_ = 0;
   in_body_ = false;
+  if (holds_report_) host_.end_report();
+  holds_report_ = false;
+  if (in_transaction_) host_.end_transaction();
+  in_transaction_ = false;
 }
 
 void Session::abandon() noexcept { end_transaction(); }
