@@ -21,11 +21,12 @@ constexpr unsigned long kUnneededSteps = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_
 
 // Set by filter_description() before libmilter starts, never changed after.
 SessionHost* the_host = nullptr;
+std::size_t the_body_piece_bytes = kBodyPieceBytes;
 
 // What one connection owns, from negotiation to close.
 struct Connection {
   Connection(SMFICTX* ctx, bool leading_space, bool may_modify)
-      : mta(ctx), session(mta, *the_host, leading_space, may_modify) {}
+      : mta(ctx, the_body_piece_bytes), session(mta, *the_host, leading_space, may_modify) {}
   LibmilterMta mta;
   Session session;
 };
@@ -124,8 +125,9 @@ sfsistat on_close(SMFICTX* ctx) {
 
 }  // namespace
 
-struct smfiDesc filter_description(SessionHost& host) {
+struct smfiDesc filter_description(SessionHost& host, std::size_t body_piece_bytes) {
   the_host = &host;
+  the_body_piece_bytes = body_piece_bytes != 0 ? body_piece_bytes : kBodyPieceBytes;
   struct smfiDesc desc {};
   desc.xxfi_name = const_cast<char*>("clearbounce");
   desc.xxfi_version = SMFI_VERSION;

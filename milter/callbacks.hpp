@@ -7,13 +7,16 @@
 
 #include <libmilter/mfapi.h>
 
+#include <cstddef>
+
 #include "milter/session_host.hpp"
 
 namespace clearbounce::milter {
 
 // The filter description for smfi_register(). Every connection's session
 // uses `host`, which must outlive libmilter's threads (main.cpp never
-// destroys it).
-struct smfiDesc filter_description(SessionHost& host);
+// destroys it), and sends a new body in pieces of `body_piece_bytes`
+// (0: kBodyPieceBytes, libmilter_mta.hpp).
+struct smfiDesc filter_description(SessionHost& host, std::size_t body_piece_bytes = 0);
 
 }  // namespace clearbounce::milter

@@ -6,13 +6,6 @@
 namespace clearbounce::milter {
 namespace {
 
-// The body replacement goes out in pieces of this size. MTAs take any size
-// up to MILTER_CHUNK_SIZE (65535) and join lines across pieces; miltertest,
-// the protocol test tool, reads every reply into a 1 KiB buffer and crashes
-// on larger ones. A few more small writes per rewritten report cost nothing
-// next to the rewrite itself.
-constexpr std::size_t kReplaceChunk = 1000;
-
 // libmilter's prototypes are not const-correct: they take char* for strings
 // they only read. These copies are the NUL-terminated strings they need.
 std::string c_string(std::string_view text) { return std::string(text); }
@@ -43,8 +36,8 @@ bool LibmilterMta::delete_header(std::string_view name, int index) {
 }
 
 bool LibmilterMta::replace_body(std::string_view body) {
-  for (std::size_t offset = 0; offset < body.size(); offset += kReplaceChunk) {
-    const std::size_t length = std::min(kReplaceChunk, body.size() - offset);
+  for (std::size_t offset = 0; offset < body.size(); offset += body_piece_bytes_) {
+    const std::size_t length = std::min(body_piece_bytes_, body.size() - offset);
     // Only read, as above.
     auto* bytes = reinterpret_cast<unsigned char*>(const_cast<char*>(body.data() + offset));
     if (smfi_replacebody(ctx_, bytes, static_cast<int>(length)) != MI_SUCCESS) return false;

@@ -65,10 +65,10 @@ Daemon& the_daemon() {
 // Registers the callbacks and opens milter.socket, given to the accounts
 // named in the configuration. The socket file, or nothing (logged).
 std::optional<SocketFile> open_socket(const clearbounce::config::Config::Milter& settings, const Accounts& accounts,
-                                      Daemon& daemon) {
+                                      Daemon& daemon, std::size_t body_piece_bytes) {
   umask(static_cast<mode_t>(settings.umask));
   std::string socket = settings.socket;
-  struct smfiDesc description = filter_description(daemon);
+  struct smfiDesc description = filter_description(daemon, body_piece_bytes);
   if (smfi_setconn(socket.data()) != MI_SUCCESS ||
       smfi_settimeout(static_cast<int>(settings.timeout_seconds)) != MI_SUCCESS ||
       smfi_register(description) != MI_SUCCESS) {
@@ -163,7 +163,7 @@ int run(int argc, char** argv) {
   daemon.set_engine(std::move(engine));
 
   set_up_signals();  // before any thread starts: they inherit the mask
-  const auto socket_file = open_socket(settings, accounts, daemon);
+  const auto socket_file = open_socket(settings, accounts, daemon, options.body_piece_bytes);
   if (!socket_file || !drop_privileges(accounts)) return kExitFailure;
   // Into the background before any thread starts (fork keeps only the caller).
   if (!options.foreground && !daemonize()) return kExitFailure;

@@ -1,6 +1,7 @@
 // The command line of clearbounce-milter.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,11 @@ struct CommandLine {
   std::string config_path = "/etc/clearbounce/clearbounce.toml";
   bool foreground = false;  // -f
   bool check_only = false;  // -n
+  // -b: the largest piece of a new body per SMFIR_REPLBODY packet; 0 means
+  // LibmilterMta's kBodyPieceBytes (63 KiB, what MTAs get). Only for
+  // protocol test tools: miltertest reads each reply into a 1 KiB buffer
+  // and crashes on a larger one, so tests/milter runs the daemon with -b 1000.
+  std::size_t body_piece_bytes = 0;
 };
 
 // The options, or, when the program has nothing more to do (-V, -h, a

@@ -2,6 +2,7 @@
 // protocol delivers, header values sent back, which messages are buffered,
 // the sender paths, and the latency percentiles.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -12,7 +13,9 @@
 
 #include "config/config.hpp"
 #include "engine/engine.hpp"
+#include "milter/exit_status.hpp"
 #include "milter/message.hpp"
+#include "milter/options.hpp"
 #include "milter/stats.hpp"
 #include "tests/milter/milter_samples.hpp"
 
@@ -145,6 +148,35 @@ TEST(MilterStats, WindowKeepsTheLatestSamples) {
   const auto latency = stats.latency();
   EXPECT_EQ(latency.samples, Stats::kWindow);
   EXPECT_DOUBLE_EQ(latency.max_ms, 0.5);
+}
+
+// -b: the body piece size is the test tools' switch; without it the daemon
+// uses LibmilterMta's own (0 here), the one MTAs get.
+clearbounce::milter::ParsedCommandLine parse(std::vector<std::string> words) {
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  optind = 0;  // getopt starts over
+  return clearbounce::milter::parse_command_line(static_cast<int>(argv.size()), argv.data(), "test");
+}
+
+TEST(MilterCommandLine, BodyPieceSizeDefaultsToTheMtaOne) {
+  const auto parsed = parse({"clearbounce-milter", "-f"});
+  ASSERT_TRUE(parsed.options);
+  EXPECT_EQ(parsed.options->body_piece_bytes, 0U);
+}
+
+TEST(MilterCommandLine, BodyPieceSizeForTestTools) {
+  const auto parsed = parse({"clearbounce-milter", "-b", "1000"});
+  ASSERT_TRUE(parsed.options);
+  EXPECT_EQ(parsed.options->body_piece_bytes, 1000U);
+}
+
+TEST(MilterCommandLine, BodyPieceSizeOutsideOnePacketIsRefused) {
+  for (const char* bytes : {"0", "65536", "12k", ""}) {
+    const auto parsed = parse({"clearbounce-milter", "-b", bytes});
+    EXPECT_FALSE(parsed.options) << bytes;
+    EXPECT_EQ(parsed.exit_status, clearbounce::milter::kExitUsage) << bytes;
+  }
 }
 
 }  // namespace
