@@ -13,6 +13,10 @@
 # FUZZ_TIMEOUT   seconds one input may take before it counts as a failure
 #                (default 5): this is what finds slow inputs
 # FUZZ_RSS_MB    memory limit in MB (default 2048)
+# FUZZ_LEN_CONTROL  libFuzzer's -len_control (default 0: inputs may grow to
+#                -max_len at once instead of slowly from a few hundred bytes,
+#                so that a short run already tries inputs large enough for
+#                a quadratic path to be slow)
 # FUZZ_CXX       the compiler (default clang++)
 #
 # Each target's corpus grows in BUILD_DIR/fuzz/corpus/TARGET (seeded from
@@ -95,6 +99,14 @@ max_len_of() {
   esac
 }
 
+# Words that steer the input down the readers' paths, where there is a list.
+dict_of() {
+  case $1 in
+    analyse | engine) echo "$src/tests/fuzz/bounce.dict" ;;
+    locale) echo "$src/tests/fuzz/locale.dict" ;;
+  esac
+}
+
 failed=""
 for target in $targets; do
   corpus="$out/corpus/$target"
@@ -102,13 +114,14 @@ for target in $targets; do
   mkdir -p "$corpus" "$artifacts"
   cp "$(seeds_of "$target")"/* "$corpus/"
   if [ "$target" = config ]; then cp "$src/config/clearbounce.toml" "$corpus/"; fi
+  dict=$(dict_of "$target")
   echo "=== fuzz_$target: $seconds s, -timeout=$timeout, -max_len=$(max_len_of "$target")"
   # libFuzzer's own failure status is 77 by default, which ctest would read
   # as "skipped"; every failure is 1 here.
   if ! "$clang_dir/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout="$timeout" \
-    -rss_limit_mb="$rss_mb" -max_len="$(max_len_of "$target")" \
+    -rss_limit_mb="$rss_mb" -max_len="$(max_len_of "$target")" -len_control="${FUZZ_LEN_CONTROL:-0}" \
     -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$corpus"; then
+    ${dict:+-dict="$dict"} -artifact_prefix="$artifacts/" "$corpus"; then
     echo "fuzz_$target FAILED: the input is in $artifacts/" >&2
     failed="$failed $target"
   fi
