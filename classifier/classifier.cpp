@@ -50,6 +50,9 @@ struct WordingRule {
   std::string reason_after_data;
   // Generic wording ("rejected", "denied") that yields to a specific status code.
   bool weak = false;
+  // A footer or banner ("scanned for viruses"): never decides; where it is
+  // found, this rule's category is no evidence in the same text.
+  bool banner = false;
   std::string source;  // "rules.toml:123", for Classification::decided_by
   // Provider conventions: the rule applies only when the remote, reporting
   // or recipient's host matches, and (if given) to errors at these commands.
@@ -88,6 +91,9 @@ class RuleSet {
   std::vector<FactRule> facts;
   std::size_t expired_category = 0;
   std::size_t unknown_category = 0;
+  // [evidence] generic: categories that say little. A status or reply code
+  // meaning one of them lets the rest of the report's text speak.
+  std::vector<bool> generic_category;
 };
 
 namespace {
@@ -180,6 +186,7 @@ void load_wording(std::string_view source, const toml::table& root, RuleSet& rs)
     rule.reason = optional_string(source, *t, "reason");
     rule.reason_after_data = optional_string(source, *t, "reason_after_data");
     rule.weak = (*t)["weak"].value_or(false);
+    rule.banner = (*t)["banner"].value_or(false);
     rule.source = where(source, *t);
     if (const auto hosts = optional_string(source, *t, "hosts"); !hosts.empty()) {
       RE2::Options host_options;
@@ -248,6 +255,19 @@ void load_facts(std::string_view source, const toml::table& root, RuleSet& rs) {
   }
 }
 
+// [evidence]: which categories are too generic to silence the report's text.
+void load_evidence(std::string_view source, const toml::table& root, RuleSet& rs) {
+  rs.generic_category.assign(rs.categories.size(), false);
+  rs.generic_category[rs.unknown_category] = true;
+  const auto* generic = root["evidence"]["generic"].as_array();
+  if (!generic) return;
+  for (const auto& node : *generic) {
+    const auto* id = node.as_string();
+    if (!id) fail(source, node, "evidence.generic must list category ids");
+    rs.generic_category[category_ref(source, rs, node, id->get())] = true;
+  }
+}
+
 // [stage]: what an error at a given SMTP command means when the wording and
 // codes only gave a generic or address-related category.
 void load_stages(std::string_view source, const toml::table& root, RuleSet& rs) {
@@ -287,6 +307,7 @@ std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view
   load_codes(source, root, "dialect", rs->dialects, *rs);
   load_codes(source, root, "diagnostic_type", rs->diagnostic_types, *rs);
   load_stages(source, root, *rs);
+  load_evidence(source, root, *rs);
   load_facts(source, root, *rs);
   return rs;
 }
@@ -391,27 +412,38 @@ bool applies(const WordingRule& rule, const dsn::RecipientReport& r, const dsn::
 struct WordingMatch {
   const WordingRule* rule = nullptr;
   const WordingRule* expired_cause = nullptr;  // when `rule` says "gave up": the cause it names, if any
-  bool from_context = false;                   // found in the text around the diagnostic
+  std::string_view evidence;                   // which text it was found in (see classifier/README.md)
 };
 
+// True when a banner rule for `category` matched the same text.
+bool discounted(const std::vector<std::size_t>& banners, std::size_t category) {
+  return std::find(banners.begin(), banners.end(), category) != banners.end();
+}
+
 // The rule that decides for `text`: specific wording before generic (weak)
-// wording, and within each the rule listed first.
+// wording, and within each the rule listed first. One RE2::Set pass.
 WordingMatch best_rule(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
-                       const dsn::BounceReport& report) {
+                       const dsn::BounceReport& report, std::string_view evidence) {
   WordingMatch out;
+  out.evidence = evidence;
   std::vector<int> matched;
   if (text.empty() || !rs.wording->Match(text, &matched)) return out;
+  std::vector<std::size_t> banners;  // categories a footer or banner in this text speaks of
+  for (const int pattern : matched)
+    if (const auto& rule = rs.rules[rs.pattern_rule[static_cast<std::size_t>(pattern)]]; rule.banner)
+      banners.push_back(rule.category);
   const std::size_t none = rs.rules.size();
   std::size_t best = none, best_weak = none, best_not_expired = none;
   for (const int pattern : matched) {
     const auto index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
-    if (!applies(rs.rules[index], r, report)) continue;
-    if (rs.rules[index].weak) {
+    const WordingRule& rule = rs.rules[index];
+    if (rule.banner || discounted(banners, rule.category) || !applies(rule, r, report)) continue;
+    if (rule.weak) {
       best_weak = std::min(best_weak, index);
       continue;
     }
     best = std::min(best, index);
-    if (rs.rules[index].category != rs.expired_category) best_not_expired = std::min(best_not_expired, index);
+    if (rule.category != rs.expired_category) best_not_expired = std::min(best_not_expired, index);
   }
   if (best == none) {
     if (best_weak != none) out.rule = &rs.rules[best_weak];
@@ -428,18 +460,41 @@ WordingMatch best_rule(const RuleSet& rs, const std::string& text, const dsn::Re
   return out;
 }
 
-WordingMatch match_wording(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
-                           const dsn::BounceReport& report) {
-  auto match = best_rule(rs, text, r, report);
-  if ((match.rule && !match.rule->weak) || r.context.empty()) return match;
-  // The diagnostic may be cut short or generic; the text around it may
-  // name the cause.
-  auto around = best_rule(rs, text_for_matching(r.context), r, report);
-  if (around.rule && (!match.rule || !around.rule->weak)) {
-    around.from_context = true;
-    return around;
+bool is_specific(const WordingMatch& m) { return m.rule && !m.rule->weak; }
+
+// The paragraphs of the human part that name the recipient: what the
+// report says about this recipient in particular.
+std::string paragraphs_naming(std::string_view text, std::string_view address) {
+  std::string out;
+  if (address.empty()) return out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto end = text.find("\n\n", pos);
+    if (end == std::string_view::npos) end = text.size();
+    const auto paragraph = text.substr(pos, end - pos);
+    const auto hit = std::search(paragraph.begin(), paragraph.end(), address.begin(), address.end(),
+                                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                             std::tolower(static_cast<unsigned char>(b)); });
+    if (hit != paragraph.end()) out.append(paragraph).push_back('\n');
+    pos = end + 2;
   }
-  return match;
+  return out;
+}
+
+// The human text, when the recipient's own diagnostic and codes said
+// nothing specific: first the paragraphs about this recipient, then the
+// rest. Text after the report never gets here (dsn::RecipientReport::context
+// ends where the returned message begins), and banners are discounted.
+WordingMatch match_human_text(const RuleSet& rs, const dsn::RecipientReport& r, const dsn::BounceReport& report) {
+  if (r.context.empty()) return {};
+  const std::string context(std::string_view(r.context).substr(0, 4 * dsn::kMaxExaminedDiagnosticBytes));
+  const std::string about = paragraphs_naming(context, r.recipient);
+  WordingMatch own;
+  if (!about.empty() && about.size() < context.size()) {
+    own = best_rule(rs, text_for_matching(about), r, report, "the report's text about the recipient");
+    if (is_specific(own)) return own;
+  }
+  auto rest = best_rule(rs, text_for_matching(context), r, report, "the report's other text");
+  return rest.rule ? rest : own;
 }
 
 // Is this recipient still being retried? The report's Action decides, then
@@ -455,6 +510,124 @@ bool is_temporary(const dsn::RecipientReport& r, const Category& category) {
 const CodeMeaning* lookup(const std::unordered_map<std::string, CodeMeaning>& table, const std::string& key) {
   const auto it = table.find(key);
   return it == table.end() ? nullptr : &it->second;
+}
+
+// What the evidence, taken in its order, decided (classifier/README.md).
+struct Decision {
+  std::size_t category = 0;
+  std::string reason;
+  std::string decided_by;
+  const WordingRule* expired_cause = nullptr;  // the cause behind a "gave up" wording
+};
+
+// The recipient's own codes, in the order they are trusted.
+struct Codes {
+  const CodeMeaning* status = nullptr;
+  const CodeMeaning* diagnostic_type = nullptr;
+  const CodeMeaning* dialect = nullptr;
+  const CodeMeaning* reply = nullptr;
+};
+
+std::string describe(const CodeMeaning* m, const Codes& codes, const dsn::RecipientReport& r,
+                     const dsn::BounceReport& report) {
+  if (m == codes.status) return "status " + r.status;
+  if (m == codes.diagnostic_type) return "diagnostic type " + r.diagnostic_type;
+  if (m == codes.dialect) return "reporting software " + report.dialect;
+  return "reply " + r.reply_code;
+}
+
+Decision from_wording(const WordingMatch& m, const Codes& codes, const dsn::RecipientReport& r) {
+  Decision d;
+  d.category = m.rule->category;
+  d.reason = m.rule->reason;
+  d.decided_by = "wording in " + std::string(m.evidence) + ", " + m.rule->source;
+  d.expired_cause = m.expired_cause;
+  // Where a category has two reasons and the wording did not pick one,
+  // the status code does.
+  const bool status_agrees = codes.status && codes.status->category == d.category;
+  if (d.reason.empty() && status_agrees) d.reason = codes.status->reason;
+  // Only an answer to RCPT TO, or a status code that says so, proves the
+  // address is unknown; said about the message, it is a filter's verdict.
+  if (!m.rule->reason_after_data.empty() && !at_envelope_stage(r.smtp_command) && !status_agrees)
+    d.reason = m.rule->reason_after_data;
+  return d;
+}
+
+Decision from_code(const CodeMeaning* m, const Codes& codes, const dsn::RecipientReport& r,
+                   const dsn::BounceReport& report) {
+  return {m->category, m->reason, describe(m, codes, r, report), nullptr};
+}
+
+// The order of evidence: the recipient's own status (when decisive), its
+// own diagnostic wording, its own codes when specific; only then the
+// report's human text, first about this recipient, then the rest; then
+// generic codes and generic wording.
+Decision decide(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
+                const dsn::BounceReport& report) {
+  Codes codes;
+  codes.status = find_status(rs, r.status);
+  codes.diagnostic_type = lookup(rs.diagnostic_types, r.diagnostic_type);
+  codes.dialect = lookup(rs.dialects, report.dialect);
+  codes.reply = lookup(rs.reply_codes, r.reply_code);
+  if (codes.status && codes.status->decisive) return from_code(codes.status, codes, r, report);
+  const WordingMatch own = best_rule(rs, text, r, report, "the recipient's diagnostic");
+  if (is_specific(own)) return from_wording(own, codes, r);
+  if (codes.diagnostic_type) return from_code(codes.diagnostic_type, codes, r, report);
+  const CodeMeaning* overriding = codes.status ? codes.status : codes.dialect;
+  const bool codes_specific = overriding && !rs.generic_category[overriding->category];
+  if (codes_specific) return from_code(overriding, codes, r, report);
+  // The diagnostic and codes said nothing specific: the human text may.
+  const WordingMatch human = match_human_text(rs, r, report);
+  if (is_specific(human)) return from_wording(human, codes, r);
+  if (overriding) return from_code(overriding, codes, r, report);
+  if (own.rule) return from_wording(own, codes, r);
+  if (human.rule) return from_wording(human, codes, r);
+  if (codes.reply) return from_code(codes.reply, codes, r, report);
+  return {rs.unknown_category, {}, {}, nullptr};
+}
+
+// What the refused command tells: at MAIL FROM the sender was refused,
+// before it only our server's address was known.
+void apply_stage(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d) {
+  const CodeMeaning* stage = lookup(rs.stages, r.smtp_command);
+  if (!stage) return;
+  const auto& replaceable = rs.stage_replaces;
+  if (std::find(replaceable.begin(), replaceable.end(), d.category) == replaceable.end()) return;
+  d.category = stage->category;
+  d.reason = stage->reason;
+  d.decided_by = "stage " + r.smtp_command;
+}
+
+// A retry period that ran out hides nothing: the category is the last
+// cause known, and that we gave up is a fact beside it (gave_up=yes), with
+// sisimai's reason "expired". Only when no cause is known is the category
+// delivery.expired.
+void apply_gave_up(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d,
+                   std::map<std::string, std::string>& facts) {
+  const bool temporary_status = !r.status.empty() && r.status[0] == '4';
+  // A delay is not a failure yet: its category is the cause, if one is known.
+  if (r.action == "delayed") {
+    if (d.category != rs.expired_category) return;
+    d.category = d.expired_cause ? d.expired_cause->category : rs.unknown_category;
+    d.reason = "expired";
+    return;
+  }
+  const bool says_expired = d.category == rs.expired_category;
+  // A network failure reported as final, without a status or with one that
+  // says "temporary", is one the queue gave up on.
+  const bool network_final = rs.categories[d.category].expires_when_final && r.action == "failed" &&
+                             (temporary_status || r.status.empty());
+  // x.4.7: "delivery time expired".
+  const bool status_expired = r.status.size() == 5 && r.status.compare(1, 4, ".4.7") == 0;
+  if (!says_expired && !network_final && !status_expired && r.action != "expired") return;
+  facts["gave_up"] = "yes";
+  if (says_expired && d.expired_cause) d.category = d.expired_cause->category;
+  if (d.category == rs.unknown_category) d.category = rs.expired_category;
+  // sisimai names a queue that ran out "expired", unless x.4.7 came with a
+  // cause of another kind than the network.
+  const bool other_cause = status_expired && !says_expired && !network_final && r.action != "expired" &&
+                           d.category != rs.expired_category;
+  if (!other_cause) d.reason = "expired";
 }
 
 }  // namespace
@@ -479,88 +652,23 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     return out;
   }
 
-  // The wording decides first; the diagnostic type, the status code, the
-  // reporting software's habits and the reply code follow, in that order.
-  const WordingMatch wording = match_wording(rs, text, r, report);
-  const WordingRule* rule = wording.rule;
-  const CodeMeaning* status = find_status(rs, r.status);
-  const CodeMeaning* diagnostic_type = lookup(rs.diagnostic_types, r.diagnostic_type);
-  const CodeMeaning* dialect = lookup(rs.dialects, report.dialect);
-  // Generic wording yields to the report's own codes, but not to the reply
-  // code alone.
-  const CodeMeaning* overriding = diagnostic_type ? diagnostic_type : status ? status : dialect;
-  const CodeMeaning* fallback = overriding ? overriding : lookup(rs.reply_codes, r.reply_code);
-  const auto describe = [&](const CodeMeaning* m) -> std::string {
-    if (m == status) return "status " + r.status;
-    if (m == diagnostic_type) return "diagnostic type " + r.diagnostic_type;
-    if (m == dialect) return "reporting software " + report.dialect;
-    return "reply " + r.reply_code;
-  };
-
-  std::size_t category = rs.unknown_category;
-  std::string reason;
-  if (status && status->decisive) {
-    category = status->category;
-    reason = status->reason;
-    out.decided_by = describe(status);
-  } else if (rule && !(rule->weak && overriding) && !(wording.from_context && diagnostic_type)) {
-    category = rule->category;
-    reason = rule->reason;
-    out.decided_by = (wording.from_context ? "wording around the diagnostic, " : "wording, ") + rule->source;
-    // Where a category has two reasons and the wording did not pick one,
-    // the status code does.
-    if (reason.empty() && status && status->category == category) reason = status->reason;
-    if (!rule->reason_after_data.empty() && !at_envelope_stage(r.smtp_command)) {
-      // Only an answer to RCPT TO, or a status code that says so, proves the
-      // address is unknown; said about the message, it is a filter's verdict.
-      const bool status_says_address = status && status->category == category;
-      if (!status_says_address) reason = rule->reason_after_data;
-    }
-  } else if (fallback) {
-    category = fallback->category;
-    reason = fallback->reason;
-    out.decided_by = describe(fallback);
-  }
-  // What the refused command tells: at MAIL FROM the sender was refused,
-  // before it only our server's address was known.
-  if (const CodeMeaning* stage = lookup(rs.stages, r.smtp_command)) {
-    const auto& replaceable = rs.stage_replaces;
-    if (std::find(replaceable.begin(), replaceable.end(), category) != replaceable.end()) {
-      category = stage->category;
-      reason = stage->reason;
-      out.decided_by = "stage " + r.smtp_command;
-    }
-  }
-  // A delay is not a failure yet: its category is the cause, if one is
-  // known; "expired" is only the sisimai-compatible reason.
-  if (r.action == "delayed" && category == rs.expired_category) {
-    category = wording.expired_cause ? wording.expired_cause->category : rs.unknown_category;
-    reason = "expired";
-  }
-  if (category == rs.unknown_category && reason.empty() && (has_words(text) || !r.status.empty())) {
+  Decision d = decide(rs, text, r, report);
+  apply_stage(rs, r, d);
+  if (d.category == rs.unknown_category && d.reason.empty() && (has_words(text) || !r.status.empty())) {
     // Something was said, we could not tell what it means.
-    reason = rs.undecided_reason;
+    d.reason = rs.undecided_reason;
   }
   // Some causes mean something else when the server said "try again".
   const bool temporary_status = !r.status.empty() && r.status[0] == '4';
-  if (temporary_status && rs.categories[category].when_temporary) {
-    category = *rs.categories[category].when_temporary;
-    reason.clear();
+  if (temporary_status && rs.categories[d.category].when_temporary) {
+    d.category = *rs.categories[d.category].when_temporary;
+    d.reason.clear();
   }
-  // A retry period that ran out is the outcome, whatever the last error was;
-  // that error stays known as a fact for the texts. A network failure
-  // reported as final (without a status, or with one that says
-  // "temporary") is such a case.
-  const bool gave_up = r.action == "expired" || (rs.categories[category].expires_when_final &&
-                                                r.action == "failed" && (temporary_status || r.status.empty()));
-  if (category != rs.expired_category && gave_up) {
-    out.facts["last_error_category"] = rs.categories[category].id;
-    category = rs.expired_category;
-    reason.clear();
-  }
+  apply_gave_up(rs, r, d, out.facts);
 
-  out.category = &rs.categories[category];
-  out.reason = reason.empty() ? out.category->reason : reason;
+  out.category = &rs.categories[d.category];
+  out.reason = d.reason.empty() ? out.category->reason : d.reason;
+  out.decided_by = std::move(d.decided_by);
   out.temporary = is_temporary(r, *out.category);
   return out;
 }
