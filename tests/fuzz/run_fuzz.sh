@@ -18,6 +18,7 @@
 #                so that a short run already tries inputs large enough for
 #                a quadratic path to be slow)
 # FUZZ_CXX       the compiler (default clang++)
+# FUZZ_BUILD_JOBS  parallel jobs for building the clang tree (default 2)
 #
 # Each target's corpus grows in BUILD_DIR/fuzz/corpus/TARGET (seeded from
 # tests/fuzz/seeds). Exit status: 0 clean, 77 when clang or libFuzzer is
