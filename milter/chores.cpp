@@ -71,6 +71,7 @@ void Chores::run() {
       }
     }
     run_chore("logging the counters", [&] { report_if_due(last_report); });
+    daemon_.trim_heap_if_idle();
     lock.lock();
   }
 }

@@ -1,6 +1,7 @@
 // Reloading and logging the counters, away from the main thread: SIGUSR1
 // and SIGUSR2 are handed over here, and the counters are also logged every
-// milter.stats_interval_seconds.
+// milter.stats_interval_seconds. Every half second, too, the freed heap of
+// finished reports goes back to the system (Daemon::trim_heap_if_idle).
 #pragma once
 
 #include <condition_variable>

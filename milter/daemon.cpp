@@ -113,10 +113,19 @@ bool Daemon::begin_report() {
 }
 
 void Daemon::end_report() noexcept {
-  // The last report in progress is done: return the freed heap to the
-  // system. Without this, glibc keeps the peak of a large (or hostile)
-  // report for good, in every arena that served one.
-  if (open_reports_.fetch_sub(1, std::memory_order_relaxed) == 1) ::malloc_trim(0);
+  if (open_reports_.fetch_sub(1, std::memory_order_relaxed) == 1) trim_wanted_.store(true, std::memory_order_relaxed);
+}
+
+// Returns the freed heap to the system once no report is in progress.
+// Without this, glibc keeps the peak of a large (or hostile) report for
+// good, in every arena that served one. Not at the end of every report:
+// malloc_trim walks every arena and gives pages back with madvise, and the
+// page faults and TLB flushes that follow cost more than a small report's
+// rewrite (bench/postfix/README.md); the chores thread calls this a few
+// times a second instead.
+void Daemon::trim_heap_if_idle() noexcept {
+  if (open_reports_.load(std::memory_order_relaxed) != 0) return;
+  if (trim_wanted_.exchange(false, std::memory_order_relaxed)) ::malloc_trim(0);
 }
 
 std::size_t Daemon::stop_and_drain(std::chrono::milliseconds limit, const std::function<bool()>& give_up) {

@@ -54,6 +54,9 @@ class Daemon final : public SessionHost {
   std::size_t open_transactions() const;
   bool begin_report() override;
   void end_report() noexcept override;
+  // Called by the chores thread: gives freed heap back to the system when
+  // reports have ended since the last call and none is in progress.
+  void trim_heap_if_idle() noexcept;
   // SIGTERM: no new transactions; waits up to `limit` for the open ones,
   // or until `give_up()` (asked ten times a second) says to stop waiting.
   // Returns the number still open.
@@ -73,6 +76,7 @@ class Daemon final : public SessionHost {
 
   const std::size_t reports_at_once_;
   std::atomic<std::size_t> open_reports_{0};
+  std::atomic<bool> trim_wanted_{false};  // a last report in progress ended since the last trim
 
   Stats stats_;
 };
