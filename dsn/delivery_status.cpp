@@ -81,6 +81,53 @@ const RE2& status_in_text() {
   return re;
 }
 
+// True when the number that starts at `text[at]` is written as a version
+// ("version 2.1.12", "v5.0.1", "Groupware/4.2.17"), not as a status code.
+bool reads_as_version(std::string_view text, std::size_t at) {
+  if (at > 0 && (text[at - 1] == '/' || text[at - 1] == 'v' || text[at - 1] == 'V')) return true;
+  const auto before = to_lower(trim(text.substr(at > 16 ? at - 16 : 0, at > 16 ? 16 : at)));
+  for (const std::string_view word : {"version", "ver.", "release", "build", "rev.", "revision"})
+    if (before.ends_with(word)) return true;
+  return false;
+}
+
+// The first enhanced status code of one of `classes` ("45", "2") in `text`
+// that is not a version number; empty when there is none. Linear: each
+// candidate is looked at once, with a bounded look behind it.
+std::string status_code_in(std::string_view text, std::string_view classes) {
+  static const RE2 re(R"((?:^|[^\d.])(\d\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
+  re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece code;
+  while (RE2::FindAndConsume(&input, re, &code)) {
+    const auto at = static_cast<std::size_t>(code.data() - text.data());
+    if (classes.find(code[0]) != std::string_view::npos && !reads_as_version(text, at))
+      return std::string(code.data(), code.size());
+  }
+  return {};
+}
+
+// Action values as MTAs write them, mapped to RFC 3464's set (failed,
+// delayed, delivered, relayed, expanded). "expired" is kept: a failure after
+// the queue lifetime ran out, which the classifier reads as such. Anything
+// else says nothing: empty.
+std::string normalised_action(std::string_view value) {
+  const auto word = to_lower(trim(value.substr(0, value.find_first_of(" (;"))));
+  static const std::pair<std::string_view, std::string_view> kSynonyms[] = {
+      {"failed", "failed"},       {"failure", "failed"},    {"fail", "failed"},        {"error", "failed"},
+      {"bounced", "failed"},      {"bounce", "failed"},     {"rejected", "failed"},    {"undeliverable", "failed"},
+      {"permanent", "failed"},    {"delayed", "delayed"},   {"delay", "delayed"},      {"deferred", "delayed"},
+      {"transient", "delayed"},   {"temporary", "delayed"}, {"retry", "delayed"},      {"delivered", "delivered"},
+      {"deliverable", "delivered"}, {"success", "delivered"}, {"sent", "delivered"},   {"relayed", "relayed"},
+      {"relay", "relayed"},       {"forwarded", "relayed"}, {"expanded", "expanded"}, {"expansion", "expanded"},
+      {"expired", "expired"},
+  };
+  for (const auto& [written, meant] : kSynonyms)
+    if (word == written) return std::string(meant);
+  return {};
+}
+
+bool has_domain(std::string_view address) { return address.find('@') != std::string_view::npos; }
+
 }  // namespace
 
 std::string_view address_at(std::string_view text, std::size_t at) {
@@ -94,6 +141,9 @@ std::string_view address_at(std::string_view text, std::size_t at) {
   while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == ':' || text[end - 1] == ']')) --end;
   // Dots may not start a local part; "...@" in "<a@b>... User unknown" has none.
   while (begin < at && text[begin] == '.') ++begin;
+  // Exchange writes "smtp=user@host" in its reports: the prefix is not part
+  // of the address ("SMTP:" and "[SMTP:...]" end at the colon already).
+  if (at - begin > 5 && iequals(text.substr(begin, 5), "smtp=")) begin += 5;
   if (begin < at && end > at + 1 && text.substr(at + 1, end - at - 1).find('.') != std::string_view::npos)
     return text.substr(begin, end - begin);
   return {};
@@ -135,11 +185,13 @@ void complete_from_diagnostic(RecipientReport& r) {
     std::string code;
     if (RE2::PartialMatch(diagnostic, reply_re, &code)) r.reply_code = code;
   }
-  static const RE2 failure_status_re(R"((?:^|[^\d.])([45]\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
-  std::string in_text;
-  // Transcripts show successes before the failure: the failure's code counts.
-  if (RE2::PartialMatch(diagnostic, failure_status_re, &in_text) ||
-      RE2::PartialMatch(diagnostic, status_in_text(), &in_text)) {
+  // Transcripts show successes before the failure: the failure's code
+  // counts. A success code in the text is one only in a success report;
+  // elsewhere "2.1.12" is a version.
+  const bool success = r.action == "delivered" || r.action == "relayed" || r.action == "expanded";
+  std::string in_text = status_code_in(diagnostic, "45");
+  if (in_text.empty() && success) in_text = status_code_in(diagnostic, "2");
+  if (!in_text.empty()) {
     // A generic status field ("5.0.0") says less than the code in the wording.
     const bool generic = r.status.empty() || r.status.compare(1, 4, ".0.0") == 0;
     if (generic) r.status = in_text;
@@ -199,7 +251,7 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
       if (!current || current_has_final) {
         if (!start_recipient()) break;
       }
-      current->recipient = bare_address(f.value);
+      current->final_recipient = bare_address(f.value);
       current_has_final = true;
     } else if (n == "original-recipient") {
       if (!current || current_has_original) {
@@ -213,7 +265,7 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
         if (!start_recipient()) break;
       }
       if (n == "action") {
-        current->action = to_lower(trim(f.value.substr(0, f.value.find_first_of(" (;"))));
+        current->action = normalised_action(f.value);
       } else if (n == "status") {
         std::string code;
         if (RE2::PartialMatch(f.value, status_in_text(), &code)) current->status = code;
@@ -245,7 +297,11 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
   auto& rs = report.recipients;
   rs.erase(std::remove_if(rs.end() - static_cast<std::ptrdiff_t>(added), rs.end(),
                           [&](RecipientReport& r) {
-                            if (r.recipient.empty()) r.recipient = r.original_recipient;
+                            // The sender knows the address it used: the
+                            // Original-Recipient, unless it names no domain.
+                            const bool original = has_domain(r.original_recipient) ||
+                                                  (r.final_recipient.empty() && !r.original_recipient.empty());
+                            r.recipient = original ? r.original_recipient : r.final_recipient;
                             return r.recipient.empty();
                           }),
            rs.end());

@@ -51,6 +51,23 @@ constexpr Dialect kDialects[] = {
     {"mfilter", R"(m-filter)"},
 };
 
+// Servers wrap and indent their wording as they like: a space in a
+// signature stands for any run of white space, line breaks included.
+std::string spacing_tolerant(std::string_view signature) {
+  std::string out;
+  for (std::size_t i = 0; i < signature.size(); ++i) {
+    if (signature[i] != ' ') {
+      out.push_back(signature[i]);
+    } else if (i + 1 < signature.size() && signature[i + 1] == '?') {
+      out.append(R"(\s*)");
+      ++i;
+    } else {
+      out.append(R"(\s+)");
+    }
+  }
+  return out;
+}
+
 // All signatures in one set: a text is scanned once, whatever the number
 // of dialects (a hostile text of megabytes must not be read 25 times).
 const RE2::Set& signatures() {
@@ -59,7 +76,7 @@ const RE2::Set& signatures() {
     options.set_case_sensitive(false);
     options.set_log_errors(false);
     RE2::Set set(options, RE2::UNANCHORED);
-    for (const auto& d : kDialects) set.Add(d.signature, nullptr);
+    for (const auto& d : kDialects) set.Add(spacing_tolerant(d.signature), nullptr);
     set.Compile();
     return set;
   }();
@@ -81,6 +98,52 @@ const RE2& original_message_marker() {
   return re;
 }
 
+// A run of at least this many header fields in the human text is the
+// returned message's header section, quoted without a marker line.
+constexpr std::size_t kMinQuotedHeaderFields = 3;
+
+// A field of a message's header section ("Received:", "List-Post:",
+// "X-Mailer:"); `strong` when report texts never write it of their own.
+bool is_message_header_field(std::string_view line, bool* strong) {
+  static const RE2 field(
+      R"((?i)^(return-path|received|message-id|mime-version|dkim-signature|in-reply-to|references|delivered-to|x-mailer|x-mailman-version|list-[a-z-]+|content-type|from|to|cc|subject|date|reply-to|sender|errors-to|precedence|x-[a-z0-9-]+):(?:[ \t\r]|$))");
+  static const RE2 strong_field(
+      R"((?i)^(return-path|received|message-id|mime-version|dkim-signature|in-reply-to|references|delivered-to|x-mailer|x-mailman-version|list-[a-z-]+):)");
+  const auto head = line.substr(0, 40);
+  // Most lines are not fields: no regex for them.
+  if (head.empty() || !std::isalpha(static_cast<unsigned char>(head[0])) || head.find(':') == std::string_view::npos)
+    return false;
+  if (!RE2::PartialMatch(head, field)) return false;
+  *strong = RE2::PartialMatch(head, strong_field);
+  return true;
+}
+
+// Where a header section quoted without a marker starts in `text`: the
+// first run of kMinQuotedHeaderFields fields (with their continuation lines)
+// that holds a field report texts never write. npos when there is none.
+std::size_t quoted_header_section(std::string_view text) {
+  std::size_t run_start = std::string_view::npos;
+  std::size_t fields = 0;
+  bool strong = false;
+  for (std::size_t pos = 0; pos < text.size();) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = text.substr(pos, end - pos);
+    bool strong_field = false;
+    if (is_message_header_field(line, &strong_field)) {
+      if (fields == 0) run_start = pos;
+      ++fields;
+      strong = strong || strong_field;
+      if (fields >= kMinQuotedHeaderFields && strong) return run_start;
+    } else if (fields == 0 || line.empty() || (line[0] != ' ' && line[0] != '\t')) {
+      fields = 0;
+      strong = false;
+    }
+    pos = end + 1;
+  }
+  return std::string_view::npos;
+}
+
 const RE2& bounce_from() {
   static const RE2 re(R"((?i)mailer-daemon|mailer_daemon|postmaster|post_master|mail delivery|mail administrator|ndr administrator|mail deliver system|MAILER-DAEMON)");
   return re;
@@ -92,6 +155,10 @@ const RE2& bounce_subject() {
   return re;
 }
 
+// How much of a text is searched for the wording that says what it is: the
+// opening paragraphs say it.
+constexpr std::size_t kMaxWordingBytes = 8192;
+
 }  // namespace
 
 bool is_dialect_wording(std::string_view text) { return first_dialect(text) < std::size(kDialects); }
@@ -100,9 +167,10 @@ std::string_view before_original_message(std::string_view text) {
   const re2::StringPiece input(text.data(), text.size());
   re2::StringPiece marker;
   if (original_message_marker().Match(input, 0, input.size(), RE2::UNANCHORED, &marker, 1)) {
-    return text.substr(0, static_cast<std::size_t>(marker.data() - text.data()));
+    text = text.substr(0, static_cast<std::size_t>(marker.data() - text.data()));
   }
-  return text;
+  // Some bounces paste the returned headers without a line that says so.
+  return text.substr(0, quoted_header_section(text));
 }
 
 std::string human_text(const MimePart& root) {
@@ -152,6 +220,62 @@ std::string detect_dialect(const MimePart& root, std::string_view text) {
   // The first family in table order that any of the three names.
   const std::size_t found = std::min({first_dialect(text), first_dialect(subject), first_dialect(failed)});
   return found < std::size(kDialects) ? kDialects[found].name : std::string();
+}
+
+bool from_mail_system(const MimePart& root) { return RE2::PartialMatch(root.header_text("From"), bounce_from()); }
+
+bool has_failure_wording(std::string_view text) {
+  // A failure phrase and a code: what a delivery failure says, and what a
+  // person's reply (or an out-of-office note) does not.
+  static const RE2 phrase(
+      R"((?i)(could not be delivered|couldn't be delivered|undeliverable|delivery (to .{1,80} )?(has )?failed|failed permanently|permanent (error|failure)|not delivered|user unknown|unknown user|no such (user|mailbox|address)|mailbox (unavailable|full|not found)|does not exist|address rejected))");
+  static const RE2 code(R"((?:^|[^\d.])(?:[45]\.\d{1,3}\.\d{1,3}|[45][0-5]\d[ -]))");
+  const auto head = text.substr(0, kMaxWordingBytes);
+  return RE2::PartialMatch(head, phrase) && RE2::PartialMatch(head, code);
+}
+
+bool is_challenge_request(std::string_view subject, std::string_view text) {
+  // Challenge-response and whitelist systems ask the sender to prove
+  // itself; the message is held, not refused.
+  static const RE2 request(
+      R"((?i)(confirm|prove|verify) (that )?you are (a )?(real )?(human|person|sender)|(held|quarantined|pending|waiting) (until|unless) you (verify|confirm|reply|respond)|awaiting (your )?(verification|confirmation)|to complete (the )?delivery,? (please )?(click|reply|visit)|(click|reply|respond)[^.\n]{0,60}(verify|confirm) (yourself|your (message|e-?mail|address|identity))|to release your message|has not been verified|please confirm your (message|e-?mail|request)|\b(tmda|boxbe|spamarrest|spam arrest|mailblocks|choicemail)\b)");
+  return RE2::PartialMatch(subject, request) || RE2::PartialMatch(text.substr(0, kMaxWordingBytes), request);
+}
+
+std::string without_banners(std::string_view text) {
+  // "This email has been scanned for viruses by ...", "Scanned by ... anti-
+  // spam": a gateway's banner. A paragraph that reports a finding is kept.
+  static const RE2 banner(
+      R"((?i)((scanned|checked|filtered|protected|swept|screened) (for|by|with|against)[^\n]{0,80}(virus|malware|spam|anti-?virus|threats)|(virus|malware|spam)[- ](free|scanned|checked)|mailscanner|believed to be clean|report (this|it) (message |e-?mail )?as spam))");
+  static const RE2 finding(
+      R"((?i)(found|detected|infected|contains? (a )?(virus|malware)|contained|rejected|blocked|refused|quarantined|identified as|classified as|deleted|removed|not delivered|[45]\.\d{1,3}\.\d{1,3}|\b[45][0-5]\d\b))");
+  static const RE2 clean(
+      R"((?i)no (virus|viruses|threats?|malware) (was |were )?(found|detected)|virus-free|believed to be clean)");
+  constexpr std::size_t kMaxBannerBytes = 600;
+  if (!RE2::PartialMatch(text, banner)) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    // One paragraph: up to and including the blank line after it.
+    std::size_t end = pos;
+    while (end < text.size()) {
+      const auto nl = text.find('\n', end);
+      if (nl == std::string_view::npos) {
+        end = text.size();
+        break;
+      }
+      const bool blank = trim(text.substr(end, nl - end)).empty();
+      end = nl + 1;
+      if (blank) break;
+    }
+    const auto paragraph = text.substr(pos, end - pos);
+    const bool is_banner = paragraph.size() <= kMaxBannerBytes && RE2::PartialMatch(paragraph, banner) &&
+                           (RE2::PartialMatch(paragraph, clean) || !RE2::PartialMatch(paragraph, finding));
+    if (!is_banner) out.append(paragraph);
+    pos = end;
+  }
+  return out;
 }
 
 bool looks_like_bounce_headers(const MimePart& root) {

@@ -41,6 +41,12 @@ Line line_at(std::string_view s, std::size_t pos) noexcept {
   return line;
 }
 
+bool is_blank_or_space(std::string_view s, const Line& line) noexcept {
+  for (std::size_t i = line.start; i < line.content_end; ++i)
+    if (!is_wsp(s[i]) && s[i] != '\r') return false;
+  return true;
+}
+
 // "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space before the
 // colon as obsolete syntax does). Returns the name length, 0 if not a field.
 std::size_t header_name_length(std::string_view s, const Line& line) noexcept {
@@ -175,9 +181,10 @@ class Parser {
     std::size_t pos = 0;
 
     if (mode != Mode::body_part) {
-      if (mode == Mode::encapsulated) {
-        while (pos < n && line_at(raw, pos).blank()) pos = line_at(raw, pos).next;
-      }
+      // Blank or white-space-only lines before the header section (some
+      // mailers and tools add them) are skipped; they stay in header_block,
+      // so that raw is still the whole input.
+      while (pos < n && is_blank_or_space(raw, line_at(raw, pos))) pos = line_at(raw, pos).next;
       bool skipped_other = false;
       while (pos < n) {
         const Line line = line_at(raw, pos);

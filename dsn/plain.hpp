@@ -29,6 +29,23 @@ bool is_dialect_wording(std::string_view text);
 // (a mailer-daemon sender or a failure subject).
 bool looks_like_bounce_headers(const MimePart& root);
 
+// True when the message's From is a mail system (mailer-daemon, postmaster...).
+bool from_mail_system(const MimePart& root);
+
+// True when `text` words a delivery failure with a status or reply code
+// ("... could not be delivered ... 550 5.1.1"): what a bounce says and a
+// vacation reply does not.
+bool has_failure_wording(std::string_view text);
+
+// True when the message asks the sender to confirm itself before delivery
+// (challenge-response, whitelist requests): the message is held, not refused.
+bool is_challenge_request(std::string_view subject, std::string_view text);
+
+// `text` without the paragraphs that gateways append (antivirus and
+// anti-spam banners): they describe the gateway, never the failure. A
+// paragraph that reports a finding (a virus found, a message rejected) is kept.
+std::string without_banners(std::string_view text);
+
 struct PlainRecipient {
   std::string address;
   std::string text;  // the lines that speak of this recipient

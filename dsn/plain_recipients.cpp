@@ -36,7 +36,9 @@ constexpr std::size_t kMaxLabelBytes = 80;
 
 bool is_header_like_line(std::string_view line) {
   static const char* const kNames[] = {"from:", "to:", "subject:", "sent:", "date:", "message-id:", "reply-to:",
-                                       "cc:", "return-path:", "received:", "in-reply-to:", "references:"};
+                                       "cc:", "bcc:", "return-path:", "received:", "in-reply-to:", "references:",
+                                       "sender:", "errors-to:", "list-", "delivered-to:", "x-original-to:",
+                                       "resent-", "disposition-notification-to:", "return-receipt-to:"};
   const auto t = trim(line.substr(0, 40));
   for (const char* n : kNames) {
     const std::string_view name(n);
@@ -253,9 +255,17 @@ bool PlainReader::wanted_here(Line& line, const Found& found, bool line_start_on
 std::vector<PlainReader::Mention> PlainReader::collect(bool line_start_only) {
   std::vector<Mention> firsts;
   std::unordered_set<std::string> seen;
+  // A quoted header field goes on over its indented continuation lines
+  // ("To: a@b,\n  c@d,"): they list the message's addressees, not failures.
+  bool in_header_field = false;
   for (std::size_t i = 0; i < lines_.size() && firsts.size() < max_recipients_; ++i) {
+    const bool continuation = !lines_[i].empty() && (lines_[i][0] == ' ' || lines_[i][0] == '\t');
+    const bool header_like = is_header_like_line(lines_[i]);
+    // Only a field at the start of a line is folded; indented "Label: value"
+    // lines are a bounce's own summary.
+    in_header_field = header_like ? !continuation : in_header_field && continuation;
     if (lines_[i].find('@') == std::string_view::npos) continue;
-    if (wanted_.empty() && is_header_like_line(lines_[i])) continue;
+    if (wanted_.empty() && (header_like || in_header_field)) continue;
     Line line = this->line(i);
     scan_addresses(line, [&](const Found& found) {
       std::string key(found.key);

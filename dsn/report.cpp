@@ -64,6 +64,11 @@ ReportParts find_parts(const MimePart& root) {
 // the raw text, up to the next boundary-like line; empty when there is none.
 std::string loose_delivery_status(std::string_view message) {
   static const RE2 header_re(R"((?im)^content-type:\s*message/(?:global-)?delivery-status[^\n]*\n)");
+  // A report inside the returned message is another report.
+  static const RE2 returned_re(R"((?im)(^content-type:\s*(?:message/(?:rfc822|global)|text/rfc822-headers)))");
+  re2::StringPiece returned;
+  if (RE2::PartialMatch(message, returned_re, &returned))
+    message = message.substr(0, static_cast<std::size_t>(returned.data() - message.data()));
   re2::StringPiece input(message.data(), message.size());
   re2::StringPiece found;
   if (!header_re.Match(input, 0, input.size(), RE2::UNANCHORED, &found, 1)) return {};
@@ -99,26 +104,6 @@ std::vector<std::string> header_addresses(const MimePart& root, std::string_view
     rest.remove_prefix(pos + address.size());
   }
   return out;
-}
-
-// The first To: address of the returned message: the attached message's
-// header, else a "To:" line after the point where the text quotes it.
-std::string returned_addressee(const ReportParts& parts, std::string_view full_text, std::size_t quote_start) {
-  if (parts.attached_message) {
-    const MimePart& attached = parts.attached_message->children.empty() ? *parts.attached_message
-                                                                          : parts.attached_message->children.front();
-    const auto to = header_addresses(attached, "To");
-    if (!to.empty()) return to.front();
-  }
-  static const RE2 to_line(R"((?im)^\s*to:\s*(.+)$)");
-  std::string value;
-  if (quote_start < full_text.size() && RE2::PartialMatch(full_text.substr(quote_start), to_line, &value)) {
-    // "To: Name <a@b>" or "To: a@b <c@d>": the address in angle brackets wins.
-    const auto open = value.rfind('<');
-    return detail::first_address(open == std::string::npos ? std::string_view(value)
-                                                           : std::string_view(value).substr(open));
-  }
-  return {};
 }
 
 void read_feedback(const MimePart& root, const MimePart& feedback, BounceReport& report, std::size_t max) {
@@ -294,17 +279,63 @@ std::string context_for(std::string_view text, const LineOwners& owners, std::si
   return out;
 }
 
-// The index in `found` of `address`, or found.size().
-std::size_t index_of(const std::vector<detail::PlainRecipient>& found, std::string_view address) {
+// The index in `found` of `address` (or of `other`, when given), or found.size().
+std::size_t index_of(const std::vector<detail::PlainRecipient>& found, std::string_view address,
+                     std::string_view other = {}) {
   for (std::size_t i = 0; i < found.size(); ++i)
-    if (detail::iequals(found[i].address, address)) return i;
+    if (detail::iequals(found[i].address, address) || (!other.empty() && detail::iequals(found[i].address, other)))
+      return i;
   return found.size();
 }
 
-void add_plain_text_recipients(const MimePart& root, std::string_view text, BounceReport& report,
-                               std::size_t max) {
+// The returned message's header section as text: the attached message's
+// header block, else the quoted lines after `quote_start` (bounded).
+std::string_view returned_headers(const ReportParts& parts, std::string_view full_text, std::size_t quote_start) {
+  constexpr std::size_t kMaxQuotedHeaderBytes = 16384;
+  if (parts.attached_message) {
+    const MimePart& attached = parts.attached_message->children.empty() ? *parts.attached_message
+                                                                          : parts.attached_message->children.front();
+    return attached.children.empty() && attached.headers.empty() ? attached.body : attached.header_block;
+  }
+  if (quote_start >= full_text.size()) return {};
+  return full_text.substr(quote_start, kMaxQuotedHeaderBytes);
+}
+
+// When a bounce names nobody, the returned message's addressee is the only
+// clue left. It is taken only when it is the one addressee (a single To:
+// address, no Cc:) of a message that no mailing list sent: a list's or a
+// group's addressee is not the recipient that failed.
+std::string sole_returned_addressee(std::string_view headers) {
+  static const RE2 to_re(R"((?im)^to:[ \t]*(.*(?:\r?\n[ \t]+.*)*))");
+  static const RE2 other_re(R"((?im)^(cc|list-id|list-post|resent-to):)");
+  std::string to;
+  if (!RE2::PartialMatch(headers, to_re, &to) || RE2::PartialMatch(headers, other_re)) return {};
+  const auto first = detail::first_address(to);
+  if (first.empty()) return {};
+  const auto rest = std::string_view(to).substr(to.find(first) + first.size());
+  return detail::first_address(rest).empty() ? first : std::string();
+}
+
+// Addresses of the returned message that are never a failed recipient: a
+// mailing list's own addresses (List-Post, List-Owner, ..., the list's
+// Sender and Errors-To).
+std::vector<std::string> list_addresses(const ReportParts& parts) {
+  if (!parts.attached_message) return {};
+  const MimePart& attached =
+      parts.attached_message->children.empty() ? *parts.attached_message : parts.attached_message->children.front();
+  std::vector<std::string> out;
+  if (!attached.header("List-Id") && !attached.header("List-Post")) return out;
+  for (const auto name : {"List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Unsubscribe", "Sender",
+                          "Errors-To"})
+    for (auto& a : header_addresses(attached, name)) out.push_back(std::move(a));
+  return out;
+}
+
+void add_plain_text_recipients(const MimePart& root, std::string_view text, const ReportParts& parts,
+                               BounceReport& report, std::size_t max) {
   std::vector<std::string> exclude = header_addresses(root, "To");
   for (auto& a : header_addresses(root, "From")) exclude.push_back(std::move(a));
+  for (auto& a : list_addresses(parts)) exclude.push_back(std::move(a));
   std::vector<std::string> known;
   for (auto& a : header_addresses(root, "X-Failed-Recipients")) known.push_back(std::move(a));
   auto found = detail::find_plain_recipients(text, exclude, known, max);
@@ -337,8 +368,12 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, Boun
 void enrich_from_text(std::string_view text, BounceReport& report) {
   if (text.empty()) return;
   std::vector<std::string> known;
-  for (const auto& r : report.recipients) known.push_back(r.recipient);
-  const auto found = detail::find_plain_recipients(text, {}, known, report.recipients.size());
+  for (const auto& r : report.recipients) {
+    known.push_back(r.recipient);
+    if (!r.final_recipient.empty() && !detail::iequals(r.final_recipient, r.recipient))
+      known.push_back(r.final_recipient);
+  }
+  const auto found = detail::find_plain_recipients(text, {}, known, known.size());
   std::unordered_map<std::string, const detail::PlainRecipient*> by_address;
   for (const auto& pr : found) by_address.emplace(to_lower(pr.address), &pr);
   const bool single = report.recipients.size() == 1;
@@ -346,8 +381,9 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
   const std::optional<LineOwners> owners = few && !single ? std::optional<LineOwners>(found) : std::nullopt;
   for (auto& r : report.recipients) {
     if (r.context.empty() && single) r.context = bounded_context(text);
-    else if (r.context.empty() && few) r.context = context_for(text, *owners, index_of(found, r.recipient));
-    const auto it = by_address.find(to_lower(r.recipient));
+    else if (r.context.empty() && few) r.context = context_for(text, *owners, index_of(found, r.recipient, r.final_recipient));
+    auto it = by_address.find(to_lower(r.recipient));
+    if (it == by_address.end() && !r.final_recipient.empty()) it = by_address.find(to_lower(r.final_recipient));
     if (it == by_address.end()) continue;
     if (r.diagnostic.size() < 8) {
       r.diagnostic = std::string(detail::trim(it->second->text));
@@ -365,8 +401,11 @@ struct Message {
   const MimePart& root;
   ReportParts parts;
   std::string full_text;  // the human-readable text, decoded
-  std::string_view text;  // the same, up to where the returned message is quoted
+  // The same, up to where the returned message is quoted, without the
+  // banners gateways append: the only text that may explain a recipient.
+  std::string text;
   const AnalyseLimits& limits;
+  std::size_t quote_start = 0;  // where the returned message starts in full_text
 };
 
 std::string first_header_address(const MimePart& part, std::string_view name) {
@@ -394,7 +433,12 @@ bool read_delivery_report(const Message& m, BounceReport& report) {
     // Broken MIME (a boundary that never occurs) still shows the report.
     if (auto loose = loose_delivery_status(m.raw); !loose.empty()) status_texts.push_back(std::move(loose));
   }
-  if (status_texts.empty() && m.parts.attached_message && !m.parts.attached_message->children.empty()) {
+  // A report attached by a person is a forwarded report; attached by a mail
+  // system that names recipients itself, it is the returned message, whose
+  // recipients are not this report's.
+  // A gateway that wraps a report and names nobody itself passes it on.
+  if (status_texts.empty() && m.parts.attached_message && !m.parts.attached_message->children.empty() &&
+      (!detail::from_mail_system(m.root) || detail::first_address(m.text).empty())) {
     const MimePart& inner = m.parts.attached_message->children.front();
     for (const MimePart* ds : find_parts(inner).delivery_status) status_texts.push_back(part_text(*ds));
   }
@@ -430,8 +474,11 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
   // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
   // failure.
+  // A failure worded with its code is a bounce whatever Auto-Submitted says.
+  const bool failure_wording = detail::has_failure_wording(m.text);
   const bool bounce = !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
-                      (!looks_like_auto_reply(m.root) && detail::looks_like_bounce_headers(m.root));
+                      (detail::looks_like_bounce_headers(m.root) && !looks_like_auto_reply(m.root)) ||
+                      (failure_wording && (looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)));
   if (!bounce) {
     report.dialect.clear();
     return false;
@@ -439,14 +486,14 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   // Some MTAs put RFC 3464 fields into the text part itself.
   if (m.text.find("inal-Recipient:") != std::string_view::npos ||
       m.text.find("inal-recipient:") != std::string_view::npos) {
-    detail::read_delivery_status(m.full_text, report, m.limits.max_recipients);
+    detail::read_delivery_status(m.text, report, m.limits.max_recipients);
   }
-  if (report.recipients.empty()) add_plain_text_recipients(m.root, m.text, report, m.limits.max_recipients);
+  if (report.recipients.empty()) add_plain_text_recipients(m.root, m.text, m.parts, report, m.limits.max_recipients);
   else enrich_from_text(m.text, report);
   if (report.recipients.empty()) {
-    // The text names nobody: the returned message's addressee is the
-    // recipient, and the whole text is all that is known of the cause.
-    const auto addressee = returned_addressee(m.parts, m.full_text, m.text.size());
+    // The text names nobody: the returned message's one addressee, if it
+    // has exactly one, and the whole text is all that is known of the cause.
+    const auto addressee = sole_returned_addressee(returned_headers(m.parts, m.full_text, m.quote_start));
     if (addressee.empty()) {
       report.error = "looks like a bounce, but names no recipient";
       return true;
@@ -467,6 +514,23 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   return true;
 }
 
+// Challenge-response and whitelist requests: the message is held until its
+// sender confirms itself. Not a failure: read as an automatic reply, which
+// nothing rewrites as a bounce.
+bool read_challenge_request(const Message& m, BounceReport& report) {
+  if (m.root.header("X-Failed-Recipients") || detail::has_failure_wording(m.text) ||
+      !detail::is_challenge_request(report.subject, m.text))
+    return false;
+  report.kind = ReportKind::auto_reply;
+  report.dialect = "challenge-response";
+  RecipientReport r;
+  r.recipient = first_header_address(m.root, "From");
+  r.action = "auto-replied";
+  r.diagnostic = std::string(detail::trim(std::string_view(m.text).substr(0, 400)));
+  report.recipients.push_back(std::move(r));
+  return true;
+}
+
 // Vacation and out-of-office replies (RFC 3834), not from a mail system.
 bool read_auto_reply(const Message& m, BounceReport& report) {
   if (!looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)) return false;
@@ -475,7 +539,7 @@ bool read_auto_reply(const Message& m, BounceReport& report) {
   RecipientReport r;
   r.recipient = first_header_address(m.root, "From");
   r.action = "auto-replied";
-  r.diagnostic = std::string(detail::trim(m.text.substr(0, std::min<std::size_t>(m.text.size(), 400))));
+  r.diagnostic = std::string(detail::trim(std::string_view(m.text).substr(0, 400)));
   report.recipients.push_back(std::move(r));
   return true;
 }
@@ -503,12 +567,15 @@ BounceReport analyse(const MimeMessage& parsed, std::string_view message, const 
     return report;
   }
   Message m{message, parsed.root, find_parts(parsed.root), detail::human_text(parsed.root), {}, limits};
-  m.text = detail::before_original_message(m.full_text);
+  const auto before_quote = detail::before_original_message(m.full_text);
+  m.quote_start = before_quote.size();
+  m.text = detail::without_banners(before_quote);
   report.subject = m.root.header_text("Subject");
 
   // Most specific first: a reader that recognises the message decides.
   for (const auto reader : {read_feedback_report, read_delivery_report, read_json_notification,
-                            read_unsubscribe_request, read_plain_bounce, read_auto_reply}) {
+                            read_unsubscribe_request, read_challenge_request, read_plain_bounce,
+                            read_auto_reply}) {
     if (reader(m, report)) {
       if (report.recipients.size() >= limits.max_recipients && report.error.empty())
         report.error = "only the first " + std::to_string(limits.max_recipients) + " recipients were read";

@@ -27,8 +27,13 @@ constexpr std::size_t kMaxExaminedDiagnosticBytes = 4096;
 
 // One reported recipient, in the order the bounce lists them.
 struct RecipientReport {
-  std::string recipient;           // bare address: Final-Recipient, else Original-Recipient
+  // The bare address the sender used: the Original-Recipient when the report
+  // gives one with a domain (the sender knows that address, not the one an
+  // alias or forward expanded it to), else the Final-Recipient. Exchange's
+  // "smtp=", "SMTP:" and "[SMTP:...]" wrappers are removed.
+  std::string recipient;
   std::string original_recipient;  // Original-Recipient when given, bare address
+  std::string final_recipient;     // Final-Recipient when given, bare address (after aliases and forwards)
   std::string action;              // lower-case: failed, delayed, delivered, relayed, expanded
   std::string status;              // enhanced status code "5.1.1", empty when unknown
   std::string reply_code;          // SMTP reply code "550", empty when unknown

@@ -198,7 +198,9 @@ Status: 5.1.1
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
 }
 
-TEST(DeliveryStatus, FinalRecipientIsTheRecipientOriginalIsKept) {
+// The sender knows the address it used: the Original-Recipient is reported,
+// the address an alias expanded it to is kept as final_recipient.
+TEST(DeliveryStatus, OriginalRecipientIsTheRecipientFinalIsKept) {
   const auto report = analyse(report_with(R"(Reporting-MTA: dns; mx.example.com
 
 Final-Recipient: rfc822; bob.smith@mail.example.net
@@ -207,8 +209,9 @@ Action: failed
 Status: 5.1.1
 )"));
   ASSERT_EQ(report.recipients.size(), 1u);
-  EXPECT_EQ(report.recipients[0].recipient, "bob.smith@mail.example.net");
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
   EXPECT_EQ(report.recipients[0].original_recipient, "bob@example.net");
+  EXPECT_EQ(report.recipients[0].final_recipient, "bob.smith@mail.example.net");
 }
 
 TEST(DeliveryStatus, OriginalRecipientFirstStillBelongsToTheSameRecipient) {
@@ -225,11 +228,11 @@ Action: failed
 Status: 5.1.1
 )"));
   ASSERT_EQ(report.recipients.size(), 2u);
-  EXPECT_EQ(report.recipients[0].recipient, "erin@example.org");
-  EXPECT_EQ(report.recipients[0].original_recipient, "sales@example.com");
+  EXPECT_EQ(report.recipients[0].recipient, "sales@example.com");
+  EXPECT_EQ(report.recipients[0].final_recipient, "erin@example.org");
   EXPECT_EQ(report.recipients[0].status, "5.2.2");
-  EXPECT_EQ(report.recipients[1].recipient, "frank@example.org");
-  EXPECT_EQ(report.recipients[1].original_recipient, "info@example.com");
+  EXPECT_EQ(report.recipients[1].recipient, "info@example.com");
+  EXPECT_EQ(report.recipients[1].final_recipient, "frank@example.org");
   EXPECT_EQ(report.recipients[1].status, "5.1.1");
 }
 
@@ -608,11 +611,11 @@ Action: failed
 Status: 5.2.2
 )"));
   ASSERT_EQ(report.recipients.size(), 2u);
-  EXPECT_EQ(report.recipients[0].recipient, "erin@example.org");
-  EXPECT_EQ(report.recipients[0].original_recipient, "sales@example.com");
+  EXPECT_EQ(report.recipients[0].recipient, "sales@example.com");
+  EXPECT_EQ(report.recipients[0].final_recipient, "erin@example.org");
   EXPECT_EQ(report.recipients[0].status, "5.1.1");
-  EXPECT_EQ(report.recipients[1].recipient, "frank@example.org");
-  EXPECT_EQ(report.recipients[1].original_recipient, "info@example.com");
+  EXPECT_EQ(report.recipients[1].recipient, "info@example.com");
+  EXPECT_EQ(report.recipients[1].final_recipient, "frank@example.org");
   EXPECT_EQ(report.recipients[1].status, "5.2.2");
 }
 

@@ -368,8 +368,14 @@ TEST(HostileMime, WarningsAreBounded) {
 TEST(HostileMime, EmptyInput) {
   EXPECT_FALSE(parse_mime("").has_value());
   EXPECT_FALSE(parse_mime("\n").has_value());
-  EXPECT_FALSE(parse_mime("\r\n\r\nSubject: after the blank line\n").has_value());
+  EXPECT_FALSE(parse_mime(" \r\n\t\n").has_value());
   EXPECT_FALSE(parse_mime("just text\n\nmore text").has_value());
+  EXPECT_FALSE(parse_mime("\n\njust text\n\nSubject: after the text\n").has_value());
+  // Leading blank lines are skipped (and kept in the header block).
+  const auto m = parse_mime("\r\n\r\nSubject: after the blank line\n");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->root.header_text("Subject"), "after the blank line");
+  EXPECT_EQ(m->root.header_block, "\r\n\r\nSubject: after the blank line\n");
 }
 
 TEST(HostileMime, NulBytes) {
