@@ -9,7 +9,15 @@
  * a message with the null sender (a delivery report) to the end: every
  * header, the end of headers, every body chunk, then accepts it unchanged.
  *
- *   noop_milter -p SOCKET [-s] [-d] [-q]
+ * With -r it is the benchmark's "floor" milter instead: the least that a
+ * rewrite of a report can cost the MTA. It reads a report the same way, then
+ * at the end of the message changes its Subject and replaces its body with
+ * BYTES of text in one smfi_replacebody() call (one packet), and accepts it.
+ * run.py sets BYTES to the size of the body clearbounce writes for the
+ * benchmark's report, so that the floor and clearbounce send Postfix the
+ * same amount.
+ *
+ *   noop_milter -p SOCKET [-s] [-d] [-n] [-r BYTES] [-q]
  *     -p SOCKET  libmilter notation: unix:/path or inet:PORT@127.0.0.1
  *     -s         take the DATA step (answer "continue") instead of asking
  *                the MTA to leave it out. Over TCP this avoids the stall
@@ -21,6 +29,10 @@
  *                smfi_opensocket(); Linux copies it to every accepted
  *                connection, so the milter's own writes are not held back
  *                by Nagle's algorithm (this does not change Postfix's side).
+ *     -n         ask the MTA not to wait for an answer to each header field
+ *                (SMFIP_NR_HDR), as clearbounce-milter does
+ *     -r BYTES   the floor milter: new Subject and a body of BYTES bytes
+ *                (1 to 65535, one packet) for every report
  *     -q         print the counters on exit (SIGTERM)
  *
  * SIGTERM, SIGINT or SIGHUP stop it (libmilter's own handling).
@@ -34,10 +46,12 @@
 
 #include <libmilter/mfapi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -45,6 +59,36 @@ std::atomic<unsigned long> ordinary{0};
 std::atomic<unsigned long> reports{0};
 std::atomic<unsigned long> bytes{0};
 bool take_data = false;
+bool no_header_reply = false;
+/* -r: the body every report gets (lines of 'x' ending in CRLF), or empty. */
+std::string replacement_body;
+
+std::string make_body(std::size_t size) {
+  std::string body;
+  body.reserve(size);
+  while (body.size() < size) {
+    const std::size_t line = std::min<std::size_t>(76, size - body.size());
+    if (line <= 2) {
+      body.append(line, '\n');
+    } else {
+      body.append(line - 2, 'x');
+      body.append("\r\n");
+    }
+  }
+  return body;
+}
+
+/* The floor's rewrite: what clearbounce-milter does at the least, one
+ * header change (the Subject; SMFIP_HDR_LEADSPC is negotiated, so the value
+ * carries its leading blank) and the whole body in one packet. */
+sfsistat rewrite(SMFICTX* ctx) {
+  char name[] = "Subject";
+  char value[] = " Not delivered: Minutes of Friday's meeting";
+  if (smfi_chgheader(ctx, name, 1, value) != MI_SUCCESS) return SMFIS_ACCEPT;
+  auto* body = reinterpret_cast<unsigned char*>(replacement_body.data());
+  smfi_replacebody(ctx, body, static_cast<int>(replacement_body.size()));
+  return SMFIS_ACCEPT;
+}
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
                              unsigned long unused2, unsigned long unused3,
@@ -57,6 +101,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long actions, unsigned long steps,
   unsigned long skipped = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN;
   skipped |= SMFIP_NORCPT;
   if (!take_data) skipped |= SMFIP_NODATA;
+  if (no_header_reply) skipped |= SMFIP_NR_HDR;
   *want_steps = (skipped | SMFIP_HDR_LEADSPC) & steps;
   *want2 = 0;
   *want3 = 0;
@@ -87,7 +132,7 @@ sfsistat on_data(SMFICTX* ctx) {
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
   static_cast<void>(ctx);
   bytes += std::strlen(name) + std::strlen(value) + 4;
-  return SMFIS_CONTINUE;
+  return no_header_reply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 sfsistat on_eoh(SMFICTX* ctx) {
@@ -103,8 +148,8 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* chunk, size_t size) {
 }
 
 sfsistat on_eom(SMFICTX* ctx) {
-  static_cast<void>(ctx);
   reports += 1;
+  if (!replacement_body.empty()) return rewrite(ctx);
   return SMFIS_ACCEPT;
 }
 
@@ -141,19 +186,29 @@ int main(int argc, char** argv) {
   int nodelay = 0;
   int quiet_report = 0;
   int option;
-  while ((option = getopt(argc, argv, "p:sdq")) != -1) {
+  while ((option = getopt(argc, argv, "p:sdnr:q")) != -1) {
     switch (option) {
       case 'p': socket_spec = optarg; break;
       case 's': take_data = true; break;
+      case 'n': no_header_reply = true; break;
       case 'd': nodelay = 1; break;
       case 'q': quiet_report = 1; break;
+      case 'r': {
+        const long size = std::strtol(optarg, nullptr, 10);
+        if (size < 1 || size > 65535) {
+          std::fprintf(stderr, "noop_milter: -r wants 1 to 65535 bytes\n");
+          return 64;
+        }
+        replacement_body = make_body(static_cast<std::size_t>(size));
+        break;
+      }
       default:
-        std::fprintf(stderr, "usage: noop_milter -p SOCKET [-s] [-d] [-q]\n");
+        std::fprintf(stderr, "usage: noop_milter -p SOCKET [-s] [-d] [-n] [-r BYTES] [-q]\n");
         return 64;
     }
   }
   if (socket_spec == nullptr) {
-    std::fprintf(stderr, "usage: noop_milter -p SOCKET [-s] [-d] [-q]\n");
+    std::fprintf(stderr, "usage: noop_milter -p SOCKET [-s] [-d] [-n] [-r BYTES] [-q]\n");
     return 64;
   }
 
@@ -181,8 +236,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "noop_milter: no TCP listening socket to set TCP_NODELAY on\n");
     return 71;
   }
-  std::fprintf(stderr, "noop_milter: listening on %s%s%s\n", socket_spec,
-               take_data ? " (DATA step taken)" : "", nodelay ? " (TCP_NODELAY)" : "");
+  std::fprintf(stderr, "noop_milter: listening on %s%s%s%s\n", socket_spec,
+               take_data ? " (DATA step taken)" : "", nodelay ? " (TCP_NODELAY)" : "",
+               replacement_body.empty() ? "" : " (floor: rewrites every report)");
   int result = smfi_main();
   if (quiet_report) {
     std::fprintf(stderr, "noop_milter: ordinary=%lu reports=%lu bytes=%lu\n", ordinary.load(), reports.load(),
