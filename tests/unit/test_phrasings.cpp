@@ -1,0 +1,151 @@
+// Our own phrasing set (tests/phrasings/phrasings.txt): how servers word
+// each cause, in several languages, with the code and SMTP stage each comes
+// with. Every line is classified as one recipient of a delivery report;
+// every mismatch is listed, with the pass rate per category and language.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "classifier/classifier.hpp"
+#include "dsn/report.hpp"
+
+namespace {
+
+using clearbounce::classifier::Classifier;
+using clearbounce::dsn::BounceReport;
+using clearbounce::dsn::RecipientReport;
+using clearbounce::dsn::ReportKind;
+
+struct Phrasing {
+  int line = 0;
+  std::string category, language;
+  RecipientReport recipient;
+};
+
+std::string trimmed(const std::string& s) {
+  const auto begin = s.find_first_not_of(' ');
+  if (begin == std::string::npos) return {};
+  return s.substr(begin, s.find_last_not_of(' ') - begin + 1);
+}
+
+// "a | b | c" -> {"a", "b", "c"}; the last field keeps any further " | ".
+std::vector<std::string> fields(const std::string& line, std::size_t count) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (out.size() + 1 < count) {
+    const auto bar = line.find(" | ", pos);
+    if (bar == std::string::npos) break;
+    out.push_back(trimmed(line.substr(pos, bar - pos)));
+    pos = bar + 3;
+  }
+  out.push_back(trimmed(line.substr(pos)));
+  for (auto& f : out)
+    if (f == "-") f.clear();
+  return out;
+}
+
+std::vector<Phrasing> read_phrasings(const std::string& path) {
+  std::vector<Phrasing> out;
+  std::ifstream in(path);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (trimmed(line).empty() || line[0] == '#') continue;
+    const auto f = fields(line, 7);
+    if (f.size() != 7) {
+      ADD_FAILURE() << path << ":" << number << ": needs 7 fields";
+      continue;
+    }
+    Phrasing p;
+    p.line = number;
+    p.category = f[0];
+    p.language = f[1];
+    p.recipient.recipient = "bob@example.net";
+    p.recipient.action = f[2];
+    p.recipient.status = f[3];
+    p.recipient.reply_code = f[4];
+    p.recipient.smtp_command = f[5];
+    p.recipient.diagnostic_type = "smtp";
+    p.recipient.diagnostic = f[6];
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+BounceReport report_of(const RecipientReport& r) {
+  BounceReport report;
+  report.kind = ReportKind::delivery_status;
+  report.dialect = "rfc3464";
+  report.reporting_mta = "mail.example.com";
+  report.recipients.push_back(r);
+  return report;
+}
+
+class Phrasings : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::string error;
+    classifier_ = Classifier::builtin(error).release();
+    ASSERT_NE(classifier_, nullptr) << error;
+    phrasings_ = new std::vector<Phrasing>(read_phrasings(CLEARBOUNCE_SOURCE_DIR "/tests/phrasings/phrasings.txt"));
+  }
+  static void TearDownTestSuite() {
+    delete classifier_;
+    delete phrasings_;
+  }
+  static Classifier* classifier_;
+  static std::vector<Phrasing>* phrasings_;
+};
+
+Classifier* Phrasings::classifier_ = nullptr;
+std::vector<Phrasing>* Phrasings::phrasings_ = nullptr;
+
+TEST_F(Phrasings, EveryCategoryHasSeveralPhrasings) {
+  std::map<std::string, int> per_category;
+  for (const auto& p : *phrasings_) {
+    EXPECT_NE(classifier_->find_category(p.category), nullptr) << "line " << p.line << ": " << p.category;
+    ++per_category[p.category];
+  }
+  for (const auto& c : classifier_->categories()) EXPECT_GE(per_category[c.id], 2) << c.id;
+}
+
+TEST_F(Phrasings, EachIsClassifiedAsWritten) {
+  ASSERT_GT(phrasings_->size(), 100u);
+  struct Tally {
+    int total = 0, right = 0;
+  };
+  std::map<std::string, Tally> by_category, by_language;
+  for (const auto& p : *phrasings_) {
+    const auto report = report_of(p.recipient);
+    const auto c = classifier_->classify(report.recipients[0], report);
+    const std::string got = c.category ? c.category->id : "(none)";
+    const bool right = got == p.category;
+    for (auto* tally : {&by_category[p.category], &by_language[p.language]}) {
+      ++tally->total;
+      tally->right += right ? 1 : 0;
+    }
+    EXPECT_TRUE(right) << "phrasings.txt:" << p.line << " [" << p.language << "] \"" << p.recipient.diagnostic
+                       << "\": expected " << p.category << ", got " << got << " (" << c.decided_by << ")";
+  }
+  for (const auto* table : {&by_category, &by_language})
+    for (const auto& [name, t] : *table) std::printf("  %-32s %3d of %3d\n", name.c_str(), t.right, t.total);
+}
+
+// A queue that gave up on a known cause says so beside the cause.
+TEST_F(Phrasings, GivingUpIsAFactBesideTheCause) {
+  for (const auto& p : *phrasings_) {
+    if (p.category.rfind("network.", 0) != 0 || p.recipient.action == "delayed") continue;
+    const auto report = report_of(p.recipient);
+    const auto c = classifier_->classify(report.recipients[0], report);
+    ASSERT_EQ(c.facts.count("gave_up"), 1u) << "phrasings.txt:" << p.line;
+    EXPECT_EQ(c.facts.at("gave_up"), "yes");
+    EXPECT_EQ(c.reason, "expired") << "phrasings.txt:" << p.line;
+  }
+}
+
+}  // namespace
