@@ -16,7 +16,7 @@ void usage(FILE* out) {
                "  -c FILE  configuration file (default /etc/clearbounce/clearbounce.toml)\n"
                "  -f       stay in the foreground, log to standard error as well as syslog\n"
                "  -n       check the configuration and templates, then exit\n"
-               "  -b BYTES largest body piece per reply packet (default 64512; protocol\n"
+               "  -b BYTES largest body piece per reply packet (default 64511; protocol\n"
                "           test tools such as miltertest need 1000 or less)\n"
                "  -V       print the version and exit\n");
 }
