@@ -704,3 +704,113 @@ TEST_F(ClassifierTest, CategoryIdsAreUnique) {
 TEST_F(ClassifierTest, UnknownCategoryIdIsNotFound) {
   EXPECT_EQ(rules().find_category("no.such_category"), nullptr);
 }
+
+// ---------------------------------------------------------------------------
+// The order of evidence (classifier/README.md).
+
+namespace {
+
+RecipientReport with_context(RecipientReport r, std::string context) {
+  r.context = std::move(context);
+  return r;
+}
+
+}  // namespace
+
+TEST_F(ClassifierTest, AntivirusFooterCannotBeatUnknownUserStatus) {
+  // The diagnostic says only "rejected"; the status says the address is
+  // unknown; a scanner's footer in the human text speaks of viruses.
+  const auto r = with_context(failed("5.1.1", "550 5.1.1 <bob@example.net>: Recipient address rejected: see below", "RCPT"),
+                              "Delivery to bob@example.net failed.\n\n--\nThis message was checked for viruses by "
+                              "Example Antivirus. Virus alerts go to postmaster.\n");
+  const auto c = rules().classify(r, rfc3464_report());
+  EXPECT_EQ(category_of(c), "recipient.unknown") << c.decided_by;
+  EXPECT_EQ(c.decided_by, "status 5.1.1");
+}
+
+TEST_F(ClassifierTest, BannerIsNoEvidenceEvenWhenNothingElseSpeaks) {
+  // A generic refusal: the human text is read, but its anti-spam banner
+  // does not make the message spam.
+  const auto r = with_context(failed("5.7.1", "550 5.7.1 Message rejected", "DATA"),
+                              "Your message to bob@example.net was rejected.\n\nThis e-mail was scanned for spam "
+                              "and viruses by Example Anti-Spam Gateway. Report this message as spam.\n");
+  const auto c = rules().classify(r, rfc3464_report());
+  EXPECT_EQ(category_of(c), "policy.rejected") << c.decided_by;
+}
+
+TEST_F(ClassifierTest, HumanTextDecidesOnlyWhenDiagnosticAndStatusSayNothingSpecific) {
+  // Generic status and wording: the text about the recipient names the cause.
+  const auto generic = with_context(failed("5.7.1", "550 5.7.1 Rejected", "RCPT"),
+                                    "The mail system\n\n<bob@example.net>: mailbox is over quota\n");
+  const auto c = rules().classify(generic, rfc3464_report());
+  EXPECT_EQ(category_of(c), "recipient.mailbox_full");
+  EXPECT_NE(c.decided_by.find("about the recipient"), std::string::npos) << c.decided_by;
+
+  // A specific status: the same text does not overrule it.
+  const auto specific = with_context(failed("5.1.1", "550 5.1.1 Rejected", "RCPT"),
+                                     "The mail system\n\n<bob@example.net>: mailbox is over quota\n");
+  EXPECT_EQ(category_of(rules().classify(specific, rfc3464_report())), "recipient.unknown");
+}
+
+TEST_F(ClassifierTest, TextAboutTheRecipientComesBeforeTheRestOfTheReport) {
+  // The paragraph naming the recipient says "unknown user"; another
+  // paragraph speaks generally of message size limits.
+  const auto r = with_context(failed("", "", ""),
+                              "Note: our size limit is 10 MB for all messages.\n\n"
+                              "bob@example.net: user unknown\n");
+  const auto c = rules().classify(r, rfc3464_report());
+  EXPECT_EQ(category_of(c), "recipient.unknown") << c.decided_by;
+}
+
+TEST_F(ClassifierTest, EveryDecisionSaysWhatDecided) {
+  EXPECT_EQ(rules().classify(failed("5.1.1", "", "RCPT"), rfc3464_report()).decided_by, "status 5.1.1");
+  const auto wording = rules().classify(failed("5.0.0", "550 5.0.0 Mailbox full", "RCPT"), rfc3464_report());
+  EXPECT_EQ(wording.decided_by.rfind("wording in the recipient's diagnostic, rules.toml", 0), 0u)
+      << wording.decided_by;
+  auto at_mail = failed("", "550 Access denied", "MAIL");
+  EXPECT_EQ(rules().classify(at_mail, rfc3464_report()).decided_by, "stage MAIL");
+}
+
+TEST_F(ClassifierTest, GaveUpAfterRetriesKeepsTheLastCause) {
+  // Days of "greeting timeout", then the queue lifetime ran out.
+  auto r = failed("4.4.7",
+                  "retry timeout exceeded; conversation with mx.example.net[192.0.2.25] timed out while receiving "
+                  "the initial server greeting");
+  const auto c = rules().classify(r, rfc3464_report());
+  EXPECT_EQ(category_of(c), "network.greeting_timeout");
+  EXPECT_EQ(c.reason, "expired");
+  ASSERT_EQ(c.facts.count("gave_up"), 1u);
+  EXPECT_FALSE(c.temporary);
+  // Without a known cause, giving up is all there is to say.
+  const auto bare = rules().classify(failed("4.4.7", "Envelope expired"), rfc3464_report());
+  EXPECT_EQ(category_of(bare), "delivery.expired");
+  EXPECT_EQ(bare.reason, "expired");
+}
+
+TEST_F(ClassifierTest, IssueTenWordings) {
+  const struct {
+    const char* status;
+    const char* command;
+    const char* diagnostic;
+    const char* category;
+  } cases[] = {
+      {"4.4.7", "", "Envelope expired", "delivery.expired"},
+      {"", "", "all hosts have been failing for a long time and were last tried after this message arrived",
+       "delivery.expired"},
+      {"", "RCPT", "550 User bob does not exist", "recipient.unknown"},
+      {"", "RCPT", "550 No mail box available for this user", "recipient.unknown"},
+      {"", "RCPT", "552 Mailbox quota usage exceeded", "recipient.mailbox_full"},
+      {"", "RCPT", "552 bob has exceeded its disk space limit", "recipient.mailbox_full"},
+      {"", "RCPT", "550 Connection frequency limited", "throttle.too_many_connections"},
+      {"", "CONN", "421 The mail server has been temporarily rate limited due to IP reputation",
+       "reputation.poor_reputation"},
+      {"", "", "Connected to 192.0.2.25 but my name was rejected.", "policy.rejected"},
+      {"", "RCPT", "554 Invalid final delivery userid", "recipient.unknown"},
+  };
+  for (const auto& tc : cases) {
+    auto r = failed(tc.status, tc.diagnostic, tc.command);
+    if (std::string_view(tc.diagnostic).substr(0, 1) == "C" || std::string_view(tc.diagnostic).substr(0, 1) == "a")
+      r.reply_code.clear();
+    EXPECT_EQ(category_of(rules().classify(r, rfc3464_report())), tc.category) << tc.diagnostic;
+  }
+}
