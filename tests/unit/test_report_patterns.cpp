@@ -314,29 +314,44 @@ TEST(ReportPatterns, BounceStartingWithBlankLinesIsRead) {
 }
 
 TEST(ReportPatterns, AutoRepliedBounceIsABounce) {
-  const auto report = analyse(R"MSG(From: Mail Delivery Subsystem <MAILER-DAEMON@mail.example.net>
+  // No mailer-daemon, no bounce subject, no known MTA's wording: the failure
+  // and its code say it is a bounce, whatever Auto-Submitted says.
+  const auto report = analyse(R"MSG(From: Example Mail Service <no-reply@mail.example.net>
 To: alice@example.com
-Subject: Undeliverable: Quarterly numbers
+Subject: Re: Quarterly numbers
 Auto-Submitted: auto-replied
 
-Your message could not be delivered to the following recipient:
+Delivery to bob@example.net failed permanently.
 
-    bob@example.net
-
-The mail server said: 550 5.1.1 No such user here.
+Reason: 550 5.1.1 <bob@example.net>: mailbox does not exist
 )MSG");
   EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
-  ASSERT_EQ(report.recipients.size(), 1u);
+  ASSERT_EQ(report.recipients.size(), 1u) << recipients_of(report);
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
   EXPECT_EQ(report.recipients[0].status, "5.1.1");
 }
 
-TEST(ReportPatterns, PostfixWithUnusualSpacing) {
-  const auto report = analyse(R"MSG(From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
+TEST(ReportPatterns, VacationReplyIsStillAnAutoReply) {
+  const auto report = analyse(R"MSG(From: Bob <bob@example.net>
 To: alice@example.com
-Subject: Undelivered Mail Returned to Sender
+Subject: Automatic reply: Quarterly numbers
+Auto-Submitted: auto-replied
 
-   This is the mail system at host mx.example.net.
+I am away until 10 June. Your message will not be delivered to my deputy;
+please write to carol@example.net for anything urgent.
+)MSG");
+  EXPECT_EQ(report.kind, ReportKind::auto_reply) << report.error;
+}
+
+TEST(ReportPatterns, PostfixWithUnusualSpacing) {
+  // A localised subject, a sender that is not "MAILER-DAEMON", the opening
+  // line wrapped and the recipient line indented.
+  const auto report = analyse(R"MSG(From: Mail System <mailsystem@mx.example.net>
+To: alice@example.com
+Subject: Nachricht konnte nicht zugestellt werden
+
+   This is the mail system at
+   host mx.example.net.
 
 I'm sorry to have to inform you that your message could not
 be delivered to one or more recipients.
@@ -348,6 +363,7 @@ be delivered to one or more recipients.
       (in reply to RCPT TO command)
 )MSG");
   EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
+  EXPECT_EQ(report.dialect, "postfix");
   ASSERT_EQ(report.recipients.size(), 1u) << recipients_of(report);
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
   EXPECT_EQ(report.recipients[0].status, "5.1.1");
@@ -358,9 +374,12 @@ TEST(ReportPatterns, QmailWithReasonOnTheNextLinesAndBlankLines) {
   const auto report = analyse(R"MSG(From: MAILER-DAEMON@mail.example.net
 To: alice@example.com
 Subject: failure notice
+Auto-Submitted: auto-replied
 
-Hi. This is the qmail-send program at mail.example.net.
-I'm afraid I wasn't able to deliver your message to the following addresses.
+Hi. This is the qmail-send
+program at mail.example.net.
+I'm afraid I wasn't able to
+deliver your message to the following addresses.
 This is a permanent error; I've given up. Sorry it didn't work out.
 
 
@@ -376,6 +395,7 @@ To: bob@example.net, carol@example.org
 Subject: Photos
 )MSG");
   EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
+  EXPECT_EQ(report.dialect, "qmail");
   ASSERT_EQ(report.recipients.size(), 1u) << recipients_of(report);
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
   EXPECT_TRUE(contains(report.recipients[0].diagnostic, "over quota")) << report.recipients[0].diagnostic;
@@ -386,8 +406,10 @@ TEST(ReportPatterns, YahooAddressOnTheNextLine) {
   const auto report = analyse(R"MSG(From: MAILER-DAEMON@yahoo.example
 To: alice@example.com
 Subject: Failure Notice
+Auto-Submitted: auto-replied
 
-Sorry, we were unable to deliver your message to the following address.
+Sorry, we were unable to deliver your message to the following
+address.
 
 <bob@example.net>:
 Remote host said: 554 delivery error: dd This user doesn't have an account [-5]
@@ -398,9 +420,29 @@ To: bob@example.net
 Subject: Hello
 )MSG");
   EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
+  EXPECT_EQ(report.dialect, "yahoo");
   ASSERT_EQ(report.recipients.size(), 1u) << recipients_of(report);
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
   EXPECT_EQ(report.recipients[0].reply_code, "554");
+}
+
+TEST(ReportPatterns, SoleAddresseeOfAReturnedMessageIsTheLastClue) {
+  // The bounce names nobody; the returned message had one addressee and no
+  // list sent it: that addressee is the one the report is about.
+  const auto report = analyse(R"MSG(From: MMS Gateway <gateway@mms.example.net>
+To: alice@example.com
+Subject: Undeliverable Message
+
+Message could not be delivered to mobile.
+Error: No valid recipients for this MM
+
+Original Message:
+From: Alice <alice@example.com>
+To: 5551234567@mms.example.net
+Subject: photo
+)MSG");
+  ASSERT_EQ(report.recipients.size(), 1u) << report.error;
+  EXPECT_EQ(report.recipients[0].recipient, "5551234567@mms.example.net");
 }
 
 // 5. Non-standard input.
