@@ -814,3 +814,11 @@ TEST_F(ClassifierTest, IssueTenWordings) {
     EXPECT_EQ(category_of(rules().classify(r, rfc3464_report())), tc.category) << tc.diagnostic;
   }
 }
+
+TEST_F(ClassifierTest, AReportedVirusIsNoBanner) {
+  // A scan that found something is the cause, not a footer.
+  const auto r = with_context(failed("5.7.0", "550 5.7.0 Message rejected", "DATA"),
+                              "Your message to bob@example.net was rejected.\n\n"
+                              "This message was scanned for viruses and a virus was found: Eicar-Test-Signature.\n");
+  EXPECT_EQ(category_of(rules().classify(r, rfc3464_report())), "message.virus");
+}
