@@ -14,7 +14,8 @@ enum class ReportKind {
   delivery_status,  // multipart/report; report-type=(global-)delivery-status
   plain_bounce,     // a bounce written as free text (qmail, Exim, Exchange, ...)
   feedback_report,  // ARF abuse / feedback report (RFC 5965)
-  auto_reply,       // vacation / out-of-office (RFC 3834)
+  auto_reply,       // vacation / out-of-office (RFC 3834); dialect "challenge-response" for
+                    // requests to confirm the sender (TMDA, whitelist systems): held, not failed
 };
 
 std::string_view to_string(ReportKind kind);
@@ -34,7 +35,12 @@ struct RecipientReport {
   std::string recipient;
   std::string original_recipient;  // Original-Recipient when given, bare address
   std::string final_recipient;     // Final-Recipient when given, bare address (after aliases and forwards)
-  std::string action;              // lower-case: failed, delayed, delivered, relayed, expanded
+  // RFC 3464's set: failed, delayed, delivered, relayed, expanded (other
+  // spellings such as "failure", "error", "bounced", "deferred" are mapped),
+  // or "expired" (failed when the queue lifetime ran out), or empty when the
+  // report's value means nothing known. Auto-replies say "auto-replied",
+  // feedback reports "feedback".
+  std::string action;
   std::string status;              // enhanced status code "5.1.1", empty when unknown
   std::string reply_code;          // SMTP reply code "550", empty when unknown
   std::string remote_mta;          // host name (or [ip]) of the server that answered

@@ -10,6 +10,7 @@
 #include "classifier/classifier.hpp"
 #include "dsn/mime.hpp"
 #include "dsn/report.hpp"
+#include "dsn/rewrite.hpp"
 
 namespace {
 
@@ -311,6 +312,19 @@ TEST(ReportPatterns, BounceStartingWithBlankLinesIsRead) {
   EXPECT_EQ(parsed->root.header_block.size() + (parsed->root.raw.size() - parsed->root.header_block.size()),
             message.size());
   EXPECT_EQ(parsed->root.header_text("Subject"), "Undelivered Mail Returned to Sender");
+  // The rewrite keeps the leading lines and every byte after the replaced part.
+  clearbounce::dsn::RewriteRequest request{"The address does not exist.\n", "<p>The address does not exist.</p>",
+                                           "Not delivered", "category=recipient.unknown; locale=en"};
+  const auto outcome = clearbounce::dsn::rewrite_report(message, *parsed, request);
+  ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+  const std::string& out = outcome.rewritten->message;
+  EXPECT_EQ(out.substr(0, 5), message.substr(0, 5));
+  const auto status_part = message.find("\n--rb-41\nContent-Type: message/delivery-status");
+  ASSERT_NE(status_part, std::string::npos);
+  EXPECT_TRUE(out.ends_with(message.substr(status_part)));
+  const auto again = clearbounce::dsn::parse_mime(out);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->root.header_text("Subject"), "Not delivered");
 }
 
 TEST(ReportPatterns, AutoRepliedBounceIsABounce) {
