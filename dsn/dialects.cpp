@@ -246,7 +246,7 @@ std::string without_banners(std::string_view text) {
   // "This email has been scanned for viruses by ...", "Scanned by ... anti-
   // spam": a gateway's banner. A paragraph that reports a finding is kept.
   static const RE2 banner(
-      R"((?i)((scanned|checked|filtered|protected|swept|screened) (for|by|with|against)[^\n]{0,80}(virus|malware|spam|anti-?virus|threats)|(virus|malware|spam)[- ](free|scanned|checked)|mailscanner|believed to be clean|report (this|it) (message |e-?mail )?as spam))");
+      R"((?i)((scanned|checked|filtered|protected|swept|screened) (for|by|with|against)[^\n]{0,80}(virus|malware|spam|anti-?virus|threats|security|protection|filter)|(virus|malware|spam)[- ](free|scanned|checked)|mailscanner|believed to be clean|report (this|it) (message |e-?mail )?as spam))");
   static const RE2 finding(
       R"((?i)(found|detected|infected|contains? (a )?(virus|malware)|contained|rejected|blocked|refused|quarantined|identified as|classified as|deleted|removed|not delivered|[45]\.\d{1,3}\.\d{1,3}|\b[45][0-5]\d\b))");
   static const RE2 clean(

@@ -318,24 +318,30 @@ std::string sole_returned_addressee(std::string_view headers) {
 
 // Addresses of the returned message that are never a failed recipient: a
 // mailing list's own addresses (List-Post, List-Owner, ..., the list's
-// Sender and Errors-To).
-std::vector<std::string> list_addresses(const ReportParts& parts) {
-  if (!parts.attached_message) return {};
-  const MimePart& attached =
-      parts.attached_message->children.empty() ? *parts.attached_message : parts.attached_message->children.front();
+// Sender and Errors-To), when a list sent it. `headers` is its header text.
+std::vector<std::string> list_addresses(std::string_view headers) {
+  static const RE2 list_re(R"((?im)^list-(?:id|post):)");
+  static const RE2 field_re(
+      R"((?im)^(?:list-(?:post|owner|help|subscribe|unsubscribe|archive)|sender|errors-to):([^\n]*))");
   std::vector<std::string> out;
-  if (!attached.header("List-Id") && !attached.header("List-Post")) return out;
-  for (const auto name : {"List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Unsubscribe", "Sender",
-                          "Errors-To"})
-    for (auto& a : header_addresses(attached, name)) out.push_back(std::move(a));
+  if (!RE2::PartialMatch(headers, list_re)) return out;
+  re2::StringPiece input(headers.data(), headers.size());
+  std::string value;
+  while (RE2::FindAndConsume(&input, field_re, &value)) {
+    std::string_view rest = value;
+    for (auto address = detail::first_address(rest); !address.empty(); address = detail::first_address(rest)) {
+      rest.remove_prefix(rest.find(address) + address.size());
+      out.push_back(std::move(address));
+    }
+  }
   return out;
 }
 
-void add_plain_text_recipients(const MimePart& root, std::string_view text, const ReportParts& parts,
+void add_plain_text_recipients(const MimePart& root, std::string_view text, std::string_view returned,
                                BounceReport& report, std::size_t max) {
   std::vector<std::string> exclude = header_addresses(root, "To");
   for (auto& a : header_addresses(root, "From")) exclude.push_back(std::move(a));
-  for (auto& a : list_addresses(parts)) exclude.push_back(std::move(a));
+  for (auto& a : list_addresses(returned)) exclude.push_back(std::move(a));
   std::vector<std::string> known;
   for (auto& a : header_addresses(root, "X-Failed-Recipients")) known.push_back(std::move(a));
   auto found = detail::find_plain_recipients(text, exclude, known, max);
@@ -488,12 +494,13 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
       m.text.find("inal-recipient:") != std::string_view::npos) {
     detail::read_delivery_status(m.text, report, m.limits.max_recipients);
   }
-  if (report.recipients.empty()) add_plain_text_recipients(m.root, m.text, m.parts, report, m.limits.max_recipients);
+  const auto returned = returned_headers(m.parts, m.full_text, m.quote_start);
+  if (report.recipients.empty()) add_plain_text_recipients(m.root, m.text, returned, report, m.limits.max_recipients);
   else enrich_from_text(m.text, report);
   if (report.recipients.empty()) {
     // The text names nobody: the returned message's one addressee, if it
     // has exactly one, and the whole text is all that is known of the cause.
-    const auto addressee = sole_returned_addressee(returned_headers(m.parts, m.full_text, m.quote_start));
+    const auto addressee = sole_returned_addressee(returned);
     if (addressee.empty()) {
       report.error = "looks like a bounce, but names no recipient";
       return true;

@@ -120,6 +120,26 @@ The minutes are attached.
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
 }
 
+TEST(ReportPatterns, MailingListAddressesQuotedInTheTextAreNotRecipients) {
+  const auto report = analyse(R"MSG(From: MAILER-DAEMON@mx.example.net
+To: team-bounces@lists.example.org
+Subject: Returned mail: see transcript for details
+
+Your message to team@lists.example.org was not delivered to bob@example.net:
+550 5.1.1 unknown user.
+
+------ Original message header ------
+From: Alice <alice@example.com>
+To: team@lists.example.org
+Subject: [team] Minutes
+List-Id: Team discussion <team.lists.example.org>
+List-Post: <mailto:team@lists.example.org>
+)MSG");
+  EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
+  ASSERT_EQ(report.recipients.size(), 1u) << recipients_of(report);
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
+}
+
 TEST(ReportPatterns, OneDelayNoticeForOneAddressGivesOneDelayedRecipient) {
   std::string message = R"MSG(From: Mail Delivery System <Mailer-Daemon@relay.example.net>
 To: news@example.com
