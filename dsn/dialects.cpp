@@ -105,16 +105,16 @@ constexpr std::size_t kMinQuotedHeaderFields = 3;
 // A field of a message's header section ("Received:", "List-Post:",
 // "X-Mailer:"); `strong` when report texts never write it of their own.
 bool is_message_header_field(std::string_view line, bool* strong) {
+  // One pass: the first group holds the fields that report texts never write.
   static const RE2 field(
-      R"((?i)^(return-path|received|message-id|mime-version|dkim-signature|in-reply-to|references|delivered-to|x-mailer|x-mailman-version|list-[a-z-]+|content-type|from|to|cc|subject|date|reply-to|sender|errors-to|precedence|x-[a-z0-9-]+):(?:[ \t\r]|$))");
-  static const RE2 strong_field(
-      R"((?i)^(return-path|received|message-id|mime-version|dkim-signature|in-reply-to|references|delivered-to|x-mailer|x-mailman-version|list-[a-z-]+):)");
+      R"((?i)^(?:(return-path|received|message-id|mime-version|dkim-signature|in-reply-to|references|delivered-to|x-mailer|x-mailman-version|list-[a-z-]+)|content-type|from|to|cc|subject|date|reply-to|sender|errors-to|precedence|x-[a-z0-9-]+):(?:[ \t\r]|$))");
   const auto head = line.substr(0, 40);
   // Most lines are not fields: no regex for them.
   if (head.empty() || !std::isalpha(static_cast<unsigned char>(head[0])) || head.find(':') == std::string_view::npos)
     return false;
-  if (!RE2::PartialMatch(head, field)) return false;
-  *strong = RE2::PartialMatch(head, strong_field);
+  re2::StringPiece strong_name;
+  if (!RE2::PartialMatch(head, field, &strong_name)) return false;
+  *strong = !strong_name.empty();
   return true;
 }
 
@@ -242,6 +242,41 @@ bool is_challenge_request(std::string_view subject, std::string_view text) {
   return RE2::PartialMatch(subject, request) || RE2::PartialMatch(text.substr(0, kMaxWordingBytes), request);
 }
 
+// The paragraph (lines between blank lines, the blank line after it
+// included) that holds `text[at]`, not starting before `floor`, looked for
+// within `limit` bytes either side; end is npos when it reaches further.
+std::pair<std::size_t, std::size_t> paragraph_around(std::string_view text, std::size_t at, std::size_t floor,
+                                                     std::size_t limit) {
+  const std::size_t lo = std::max(floor, at > limit ? at - limit : 0);
+  const std::size_t hi = std::min(text.size(), at + limit);
+  const auto blank = [&](std::size_t start, std::size_t stop) { return trim(text.substr(start, stop - start)).empty(); };
+  // Backwards, line by line, until a blank line or `floor`.
+  std::size_t begin = at;
+  while (begin > lo && text[begin - 1] != '\n') --begin;
+  while (begin > lo) {
+    std::size_t previous = begin - 1;  // the line break that ends the line before
+    while (previous > lo && text[previous - 1] != '\n') --previous;
+    if (previous == lo && lo > floor && lo > 0 && text[lo - 1] != '\n') return {begin, std::string_view::npos};
+    if (blank(previous, begin)) break;
+    begin = previous;
+  }
+  // Forwards, line by line, through the first blank line.
+  std::size_t end = at;
+  bool first = true;
+  while (end < hi) {
+    std::size_t next = end;
+    while (next < hi && text[next] != '\n') ++next;
+    if (next == hi && hi < text.size()) return {begin, std::string_view::npos};
+    next = std::min(next + 1, text.size());
+    const bool was_blank = !first && blank(end, next);
+    first = false;
+    end = next;
+    if (was_blank) break;
+  }
+  if (end == hi && hi < text.size()) return {begin, std::string_view::npos};
+  return {begin, end};
+}
+
 std::string without_banners(std::string_view text) {
   // "This email has been scanned for viruses by ...", "Scanned by ... anti-
   // spam": a gateway's banner. A paragraph that reports a finding is kept.
@@ -251,30 +286,28 @@ std::string without_banners(std::string_view text) {
       R"((?i)(found|detected|infected|contains? (a )?(virus|malware)|contained|rejected|blocked|refused|quarantined|identified as|classified as|deleted|removed|not delivered|[45]\.\d{1,3}\.\d{1,3}|\b[45][0-5]\d\b))");
   static const RE2 clean(
       R"((?i)no (virus|viruses|threats?|malware) (was |were )?(found|detected)|virus-free|believed to be clean)");
+  // One search over the text; only the paragraphs around its first few
+  // matches are looked at, each within a bounded distance: linear however
+  // many banners a hostile text holds.
   constexpr std::size_t kMaxBannerBytes = 600;
-  if (!RE2::PartialMatch(text, banner)) return std::string(text);
+  constexpr int kMaxBanners = 16;
   std::string out;
-  out.reserve(text.size());
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    // One paragraph: up to and including the blank line after it.
-    std::size_t end = pos;
-    while (end < text.size()) {
-      const auto nl = text.find('\n', end);
-      if (nl == std::string_view::npos) {
-        end = text.size();
-        break;
-      }
-      const bool blank = trim(text.substr(end, nl - end)).empty();
-      end = nl + 1;
-      if (blank) break;
-    }
-    const auto paragraph = text.substr(pos, end - pos);
-    const bool is_banner = paragraph.size() <= kMaxBannerBytes && RE2::PartialMatch(paragraph, banner) &&
-                           (RE2::PartialMatch(paragraph, clean) || !RE2::PartialMatch(paragraph, finding));
-    if (!is_banner) out.append(paragraph);
-    pos = end;
+  std::size_t copied = 0;
+  re2::StringPiece input(text.data(), text.size());
+  re2::StringPiece hit;
+  for (int found = 0; found < kMaxBanners && RE2::FindAndConsume(&input, banner, &hit); ++found) {
+    const auto at = static_cast<std::size_t>(hit.data() - text.data());
+    if (at < copied) continue;
+    const auto [begin, end] = paragraph_around(text, at, copied, kMaxBannerBytes);
+    if (end == std::string_view::npos) continue;  // too long to be a banner
+    const auto paragraph = text.substr(begin, end - begin);
+    if (!RE2::PartialMatch(paragraph, clean) && RE2::PartialMatch(paragraph, finding)) continue;
+    out.append(text.substr(copied, begin - copied));
+    copied = end;
+    input = re2::StringPiece(text.data() + end, text.size() - end);
   }
+  if (copied == 0) return std::string(text);
+  out.append(text.substr(copied));
   return out;
 }
 
