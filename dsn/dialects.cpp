@@ -8,7 +8,9 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
+#include <utility>
 #include <vector>
 
 #include "dsn/fields.hpp"

@@ -292,10 +292,11 @@ std::size_t index_of(const std::vector<detail::PlainRecipient>& found, std::stri
 // header block, else the quoted lines after `quote_start` (bounded).
 std::string_view returned_headers(const ReportParts& parts, std::string_view full_text, std::size_t quote_start) {
   constexpr std::size_t kMaxQuotedHeaderBytes = 16384;
-  if (parts.attached_message) {
-    const MimePart& attached = parts.attached_message->children.empty() ? *parts.attached_message
-                                                                          : parts.attached_message->children.front();
-    return attached.children.empty() && attached.headers.empty() ? attached.body : attached.header_block;
+  if (const MimePart* attached = parts.attached_message) {
+    // message/rfc822: the encapsulated message's header section;
+    // text/rfc822-headers (or a message left unparsed): the body itself.
+    if (!attached->children.empty()) return attached->children.front().header_block;
+    return attached->body.substr(0, kMaxQuotedHeaderBytes);
   }
   if (quote_start >= full_text.size()) return {};
   return full_text.substr(quote_start, kMaxQuotedHeaderBytes);
@@ -500,7 +501,11 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   if (report.recipients.empty()) {
     // The text names nobody: the returned message's one addressee, if it
     // has exactly one, and the whole text is all that is known of the cause.
-    const auto addressee = sole_returned_addressee(returned);
+    // Only a returned message (attached and parsed, or quoted) is looked at,
+    // not a headers-only part (text/rfc822-headers): a report that names
+    // nobody and returns only headers stays unread.
+    const bool headers_part = m.parts.attached_message && m.parts.attached_message->children.empty();
+    const auto addressee = headers_part ? std::string() : sole_returned_addressee(returned);
     if (addressee.empty()) {
       report.error = "looks like a bounce, but names no recipient";
       return true;

@@ -140,6 +140,34 @@ List-Post: <mailto:team@lists.example.org>
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
 }
 
+TEST(ReportPatterns, MailingListAddressesInReturnedHeadersPartAreNotRecipients) {
+  const auto report = analyse(R"MSG(From: Mail Delivery Subsystem <mailer-daemon@mx.example.net>
+To: team-bounces@lists.example.org
+Subject: Delivery failure
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="hd-3"
+
+--hd-3
+Content-Type: text/plain
+
+Your message to team@lists.example.org could not be delivered to
+bob@example.net: 550 5.1.1 no such user.
+
+--hd-3
+Content-Type: text/rfc822-headers
+
+From: Alice <alice@example.com>
+To: team@lists.example.org
+Subject: [team] Minutes
+List-Post: <mailto:team@lists.example.org>
+
+--hd-3--
+)MSG");
+  EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
+  ASSERT_EQ(report.recipients.size(), 1u) << recipients_of(report);
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
+}
+
 TEST(ReportPatterns, OneDelayNoticeForOneAddressGivesOneDelayedRecipient) {
   std::string message = R"MSG(From: Mail Delivery System <Mailer-Daemon@relay.example.net>
 To: news@example.com
