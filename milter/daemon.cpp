@@ -104,16 +104,19 @@ std::size_t Daemon::open_transactions() const {
   return open_transactions_;
 }
 
-bool Daemon::begin_report() {
-  std::size_t open = open_reports_.load(std::memory_order_relaxed);
+bool Daemon::reserve_report_bytes(std::size_t bytes, std::size_t held) {
+  std::size_t buffered = report_bytes_.load(std::memory_order_relaxed);
   do {
-    if (open >= reports_at_once_) return false;
-  } while (!open_reports_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+    const bool alone = buffered == held;
+    if (!alone && buffered + bytes > report_bytes_at_once_) return false;
+  } while (!report_bytes_.compare_exchange_weak(buffered, buffered + bytes, std::memory_order_relaxed));
   return true;
 }
 
-void Daemon::end_report() noexcept {
-  if (open_reports_.fetch_sub(1, std::memory_order_relaxed) == 1) trim_wanted_.store(true, std::memory_order_relaxed);
+void Daemon::release_report_bytes(std::size_t bytes) noexcept {
+  if (bytes == 0) return;
+  if (report_bytes_.fetch_sub(bytes, std::memory_order_relaxed) == bytes)
+    trim_wanted_.store(true, std::memory_order_relaxed);
 }
 
 // Returns the freed heap to the system once no report is in progress.
@@ -124,7 +127,7 @@ void Daemon::end_report() noexcept {
 // rewrite (bench/postfix/README.md); the chores thread calls this a few
 // times a second instead.
 void Daemon::trim_heap_if_idle() noexcept {
-  if (open_reports_.load(std::memory_order_relaxed) != 0) return;
+  if (report_bytes_.load(std::memory_order_relaxed) != 0) return;
   if (trim_wanted_.exchange(false, std::memory_order_relaxed)) ::malloc_trim(0);
 }
 

@@ -25,17 +25,20 @@ std::shared_ptr<const engine::Engine> load_engine(const std::string& config_path
 
 class Daemon final : public SessionHost {
  public:
-  // Reports buffered and rewritten at once. Each costs up to about 65 MB at
-  // the default rewrite.max_message_bytes (10 MiB: the buffer, the parsed
-  // report and the rewritten copy, measured), and the MTA may open a
+  // Bytes of reports buffered at once. A report costs up to about 6.5
+  // times its size while it is rewritten (the buffer, the parsed report,
+  // the rewritten copy; 65 MB for 10 MiB, measured), and the MTA may open a
   // connection per process (Postfix: default_process_limit, 100), so
-  // without a bound memory grows with the MTA's concurrency. Bounces come
-  // a few at a time; reports past the bound pass unchanged, with a log
-  // line. The systemd unit's MemoryMax is sized from this figure.
-  static constexpr std::size_t kReportsAtOnce = 8;
+  // without a bound memory grows with the MTA's concurrency. Bounded in
+  // bytes, not reports: a burst of ordinary 10 KB reports is never turned
+  // away, while a few large (or hostile) ones are. Past the bound a report
+  // passes unchanged, with a log line; a report alone is always read. The
+  // systemd unit's MemoryMax is sized from this figure:
+  // 6.5 x max(64 MiB, rewrite.max_message_bytes) + 12 MB at rest.
+  static constexpr std::size_t kReportBytesAtOnce = 64u << 20;
 
-  explicit Daemon(std::string config_file = {}, std::size_t reports_at_once = kReportsAtOnce)
-      : config_path(std::move(config_file)), reports_at_once_(reports_at_once) {}
+  explicit Daemon(std::string config_file = {}, std::size_t report_bytes_at_once = kReportBytesAtOnce)
+      : config_path(std::move(config_file)), report_bytes_at_once_(report_bytes_at_once) {}
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
@@ -52,8 +55,8 @@ class Daemon final : public SessionHost {
   bool begin_transaction() override;
   void end_transaction() noexcept override;
   std::size_t open_transactions() const;
-  bool begin_report() override;
-  void end_report() noexcept override;
+  bool reserve_report_bytes(std::size_t bytes, std::size_t held) override;
+  void release_report_bytes(std::size_t bytes) noexcept override;
   // Called by the chores thread: gives freed heap back to the system when
   // reports have ended since the last call and none is in progress.
   void trim_heap_if_idle() noexcept;
@@ -74,9 +77,9 @@ class Daemon final : public SessionHost {
   std::size_t open_transactions_ = 0;
   bool stopping_ = false;
 
-  const std::size_t reports_at_once_;
-  std::atomic<std::size_t> open_reports_{0};
-  std::atomic<bool> trim_wanted_{false};  // a last report in progress ended since the last trim
+  const std::size_t report_bytes_at_once_;
+  std::atomic<std::size_t> report_bytes_{0};  // buffered now, by all sessions
+  std::atomic<bool> trim_wanted_{false};     // the last buffered report ended since the last trim
 
   Stats stats_;
 };

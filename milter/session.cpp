@@ -44,14 +44,15 @@ std::string Session::queue_id() const {
 void Session::end_transaction() noexcept {
   engine_.reset();
   // Give the memory of a large message back rather than keep it per
-  // connection; before end_report(), which may hand it back to the system.
+  // connection; before its bytes are released, which may hand it back to
+  // the system.
   std::string().swap(message_);
   header_names_.clear();
   content_type_.clear();
   markers_ = 0;
   in_body_ = false;
-  if (holds_report_) host_.end_report();
-  holds_report_ = false;
+  host_.release_report_bytes(reserved_);
+  reserved_ = 0;
   if (in_transaction_) host_.end_transaction();
   in_transaction_ = false;
 }
@@ -118,6 +119,15 @@ sfsistat Session::header(const char* name, const char* value) {
   return SMFIS_CONTINUE;
 }
 
+constexpr const char* kMemoryBound = "the reports in progress hold as much as the daemon buffers at once (its memory bound)";
+
+// Counts `bytes` more of this report against the daemon's bound.
+bool Session::reserve(std::size_t bytes) {
+  if (!host_.reserve_report_bytes(bytes, reserved_)) return false;
+  reserved_ += bytes;
+  return true;
+}
+
 sfsistat Session::end_of_headers() {
   if (!in_transaction_) return SMFIS_ACCEPT;
   if (!is_delivery_report(content_type_)) {
@@ -127,9 +137,8 @@ sfsistat Session::end_of_headers() {
     return SMFIS_ACCEPT;
   }
   host_.stats().reports.fetch_add(1, std::memory_order_relaxed);
-  if (!host_.begin_report()) return pass("too many reports in progress at once (the daemon's memory bound)");
-  holds_report_ = true;
   message_ += "\r\n";
+  if (!reserve(message_.size())) return pass(kMemoryBound);
   in_body_ = true;
   return SMFIS_CONTINUE;
 }
@@ -139,6 +148,7 @@ sfsistat Session::body(const unsigned char* chunk, std::size_t size) {
   if (message_.size() + size > engine_->config().max_message_bytes) {
     return pass("larger than rewrite.max_message_bytes");
   }
+  if (!reserve(size)) return pass(kMemoryBound);
   message_.append(reinterpret_cast<const char*>(chunk), size);
   return SMFIS_CONTINUE;
 }

@@ -38,6 +38,7 @@ class Session {
 
  private:
   bool over_cap() const;
+  bool reserve(std::size_t bytes);
   sfsistat pass(const char* why);  // a report left as it is: log, count, accept
   void end_transaction() noexcept;
   std::string queue_id() const;
@@ -60,7 +61,7 @@ class Session {
   std::string content_type_;     // raw value of the first Content-Type
   std::size_t markers_ = 0;      // X-Clearbounce fields in the header section
   bool in_body_ = false;
-  bool holds_report_ = false;    // one of the daemon's report places (SessionHost::begin_report)
+  std::size_t reserved_ = 0;     // bytes of this report counted against the daemon's bound
   std::string queue_id_;
 };
 

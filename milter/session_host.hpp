@@ -30,13 +30,14 @@ class SessionHost {
   virtual bool begin_transaction() = 0;
   virtual void end_transaction() noexcept = 0;
 
-  // A delivery report buffered and rewritten, from end of headers to the
-  // end of its transaction: the memory-heavy part, of which the daemon
-  // allows only so many at once. begin_report() is false when that many
-  // are in progress: the report then passes unchanged. Every true is
-  // matched by one end_report().
-  virtual bool begin_report() = 0;
-  virtual void end_report() noexcept = 0;
+  // The bytes of delivery reports buffered (and then rewritten) are the
+  // memory-heavy part, which the daemon bounds in total.
+  // reserve_report_bytes() is false when `bytes` more would pass the bound,
+  // unless the reserving report (which holds `held` bytes already) is the
+  // only one buffered: a lone report is always read. The report then
+  // passes unchanged. Every byte reserved is released once.
+  virtual bool reserve_report_bytes(std::size_t bytes, std::size_t held) = 0;
+  virtual void release_report_bytes(std::size_t bytes) noexcept = 0;
 };
 
 }  // namespace clearbounce::milter

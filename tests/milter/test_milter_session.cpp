@@ -245,7 +245,7 @@ TEST_F(MilterSession, SeveralMessagesOnOneConnection) {
 // ---- Memory bound: reports buffered at once ---------------------------------
 
 TEST(MilterSessionReports, PastTheBoundReportsPassUnchangedAndPlacesComeBack) {
-  Daemon daemon("", 1);
+  Daemon daemon("", 1);  // one byte: only a report alone is read
   daemon.set_engine(make_engine(Config{}));
   const Delivered delivered = deliver(read_sample("dsn-mailbox-full.eml"));
   const auto up_to_body = [&](Session& session) {
@@ -270,6 +270,29 @@ TEST(MilterSessionReports, PastTheBoundReportsPassUnchangedAndPlacesComeBack) {
   EXPECT_EQ(up_to_body(first), SMFIS_CONTINUE);  // and end of message gave it back again
 }
 
+// The bound counts bytes, not reports: a burst of ordinary reports (the
+// MTA may run a hundred connections) is read in full, none passed over.
+TEST(MilterSessionReports, ABurstOfSmallReportsIsAllRead) {
+  Daemon daemon;
+  daemon.set_engine(make_engine(Config{}));
+  const Delivered delivered = deliver(read_sample("dsn-mailbox-full.eml"));
+  std::vector<std::unique_ptr<RecordingMta>> mtas;
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int i = 0; i < 100; ++i) {
+    mtas.push_back(std::make_unique<RecordingMta>());
+    sessions.push_back(std::make_unique<Session>(*mtas.back(), daemon, true, true));
+    Session& session = *sessions.back();
+    ASSERT_EQ(session.envfrom(""), SMFIS_CONTINUE);
+    for (const auto& [name, value] : delivered.headers) session.header(name.c_str(), value.c_str());
+    ASSERT_EQ(session.end_of_headers(), SMFIS_CONTINUE) << "report " << i;
+    ASSERT_EQ(session.body(reinterpret_cast<const unsigned char*>(delivered.body.data()), delivered.body.size()),
+              SMFIS_CONTINUE) << "report " << i;
+  }
+  for (auto& session : sessions) session->end_of_message();
+  EXPECT_EQ(daemon.stats().rewritten, 100u);
+  EXPECT_EQ(daemon.stats().passed, 0u);
+}
+
 TEST(MilterSessionReports, NonReportsTakeNoPlace) {
   Daemon daemon("", 1);
   daemon.set_engine(make_engine(Config{}));
@@ -279,7 +302,7 @@ TEST(MilterSessionReports, NonReportsTakeNoPlace) {
   ASSERT_EQ(session.envfrom(""), SMFIS_CONTINUE);
   for (const auto& [name, value] : not_report.headers) session.header(name.c_str(), value.c_str());
   EXPECT_EQ(session.end_of_headers(), SMFIS_ACCEPT);
-  EXPECT_TRUE(daemon.begin_report());  // the place is still free
+  EXPECT_TRUE(daemon.reserve_report_bytes(2, 0));  // nothing was counted: the bound is free
 }
 
 // ---- Drain: what a stop waits for ------------------------------------------
