@@ -7,6 +7,7 @@
 #include "dsn/ascii.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -426,9 +427,10 @@ bool header_block_has_field(std::string_view block, std::string_view name) {
 // enclosing boundaries (neither may be a prefix of the other, which some
 // parsers would match).
 std::optional<std::string> fresh_boundary(std::string_view original, const std::vector<std::string_view>& enclosing) {
-  // One generator per thread, seeded once: opening the entropy source for
-  // every message costs more than the rest of the rewrite.
-  thread_local std::mt19937_64 generator = [] {
+  // One generator per thread, seeded from one process-wide seed: opening
+  // the entropy source costs more than the rest of a rewrite, and libmilter
+  // runs each connection in a new thread.
+  static const std::uint64_t process_seed = [] {
     std::uint64_t seed = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     try {
       std::random_device device;
@@ -437,8 +439,10 @@ std::optional<std::string> fresh_boundary(std::string_view original, const std::
       // No entropy source: the clock alone still gives a boundary that is
       // then checked against the message like any other.
     }
-    return std::mt19937_64(seed);
+    return seed;
   }();
+  static std::atomic<std::uint64_t> threads_seeded{0};
+  thread_local std::mt19937_64 generator(process_seed + 0x9E3779B97F4A7C15ull * ++threads_seeded);
   constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
   for (int attempt = 0; attempt < 16; ++attempt) {
