@@ -526,6 +526,18 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   return true;
 }
 
+// An automatic reply from the message's sender: its one "recipient" is the
+// sender, and its opening words the reply.
+void read_as_auto_reply(const Message& m, std::string_view dialect, BounceReport& report) {
+  report.kind = ReportKind::auto_reply;
+  report.dialect = std::string(dialect);
+  RecipientReport r;
+  r.recipient = first_header_address(m.root, "From");
+  r.action = "auto-replied";
+  r.diagnostic = std::string(detail::trim(std::string_view(m.text).substr(0, 400)));
+  report.recipients.push_back(std::move(r));
+}
+
 // Challenge-response and whitelist requests: the message is held until its
 // sender confirms itself. Not a failure: read as an automatic reply, which
 // nothing rewrites as a bounce.
@@ -533,26 +545,14 @@ bool read_challenge_request(const Message& m, BounceReport& report) {
   if (m.root.header("X-Failed-Recipients") || detail::has_failure_wording(m.text) ||
       !detail::is_challenge_request(report.subject, m.text))
     return false;
-  report.kind = ReportKind::auto_reply;
-  report.dialect = "challenge-response";
-  RecipientReport r;
-  r.recipient = first_header_address(m.root, "From");
-  r.action = "auto-replied";
-  r.diagnostic = std::string(detail::trim(std::string_view(m.text).substr(0, 400)));
-  report.recipients.push_back(std::move(r));
+  read_as_auto_reply(m, "challenge-response", report);
   return true;
 }
 
 // Vacation and out-of-office replies (RFC 3834), not from a mail system.
 bool read_auto_reply(const Message& m, BounceReport& report) {
   if (!looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)) return false;
-  report.kind = ReportKind::auto_reply;
-  report.dialect = "rfc3834";
-  RecipientReport r;
-  r.recipient = first_header_address(m.root, "From");
-  r.action = "auto-replied";
-  r.diagnostic = std::string(detail::trim(std::string_view(m.text).substr(0, 400)));
-  report.recipients.push_back(std::move(r));
+  read_as_auto_reply(m, "rfc3834", report);
   return true;
 }
 
