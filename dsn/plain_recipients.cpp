@@ -220,7 +220,14 @@ class PlainReader {
 
   std::vector<Mention> firsts_;
   std::unordered_map<std::string, std::size_t> recipient_index_;  // key -> index into firsts_
-  std::vector<std::vector<std::size_t>> mentioned_on_;           // lines naming firsts_[r], ascending
+  // Where firsts_[r] is named: line and column of its first mention on each
+  // line, lines ascending. The column is kept so that no line is searched
+  // again for each recipient it names.
+  struct Place {
+    std::size_t line;
+    std::size_t column;
+  };
+  std::vector<std::vector<Place>> mentioned_on_;
   std::unordered_map<std::size_t, std::size_t> listed_at_;       // line -> recipient listed at its start
   std::size_t text_limit_ = kMaxRecipientTextBytes;  // per recipient, set once the recipients are known
   std::optional<std::string> shared_;
@@ -292,8 +299,8 @@ void PlainReader::index_mentions() {
       const auto it = recipient_index_.find(std::string(found.key));
       if (it == recipient_index_.end()) return true;
       auto& where = mentioned_on_[it->second];
-      if (where.empty() || where.back() != i) where.push_back(i);
       const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
+      if (where.empty() || where.back().line != i) where.push_back({i, column});
       if (!listed_at_.count(i) && line.starts_with_address_at(column)) listed_at_.emplace(i, it->second);
       return true;
     });
@@ -330,10 +337,10 @@ std::string PlainReader::own_text(std::size_t r, std::size_t end) const {
   // Lists of addresses followed by one explanation each further down
   // (transcripts): gather the later lines that name this address.
   if (!substantive(text, m.address)) {
-    for (const std::size_t i : mentioned_on_[r]) {
-      if (i < end) continue;
+    for (const auto& place : mentioned_on_[r]) {
+      if (place.line < end) continue;
       if (text.size() >= text_limit_) break;
-      append_bounded(text, lines_[i], text_limit_, line(i).lower.find(m.key));
+      append_bounded(text, lines_[place.line], text_limit_, place.column);
     }
   }
   return text;
