@@ -189,6 +189,33 @@ std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* r
   return chosen.empty() ? "en" : chosen;
 }
 
+// The new human-readable part, in the sender's language; fills the
+// outcome's locale, categories and forged_sender.
+templates::Rendered Engine::render_notice(const dsn::MimePart& root, const dsn::BounceReport& report,
+                                          const std::vector<classifier::Classification>& results,
+                                          const Options& options, Outcome& out) const {
+  Returned returned;
+  find_returned(root, returned);
+  const dsn::MimePart* returned_headers =
+      returned.part ? returned.part : returned.headers_only ? &returned.headers_only->root : nullptr;
+
+  out.locale = locale_for(root, returned_headers, options);
+  templates::RenderInput input;
+  input.report = &report;
+  input.classifications = &results;
+  input.classifier = classifier_.get();
+  input.original_subject = returned_headers ? returned_headers->header_text("Subject") : std::string();
+  input.organization = config_.organization;
+  input.support = config_.support;
+  input.remote_report = options.remote_report;
+  input.detailed_recipients = config_.detailed_recipients;
+  out.forged_sender = options.remote_report && sent_elsewhere(returned_headers, options);
+  input.forged_sender = out.forged_sender;
+  auto rendered = templates::render(input, out.locale, *catalogues_);
+  out.categories = rendered.categories;
+  return rendered;
+}
+
 Outcome Engine::process_or_throw(std::string_view message, const Options& options) const {
   const Budget budget(options.deadline, config_.time_limit_ms);
   if (message.size() > config_.max_message_bytes)
@@ -215,26 +242,8 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   std::vector<classifier::Classification> results;
   if (!classify_all(report, budget, results)) return unchanged(budget.reason("while classifying"));
 
-  Returned returned;
-  find_returned(parsed->root, returned);
-  const dsn::MimePart* returned_headers =
-      returned.part ? returned.part : returned.headers_only ? &returned.headers_only->root : nullptr;
-
   Outcome out;
-  out.locale = locale_for(parsed->root, returned_headers, options);
-  templates::RenderInput input;
-  input.report = &report;
-  input.classifications = &results;
-  input.classifier = classifier_.get();
-  input.original_subject = returned_headers ? returned_headers->header_text("Subject") : std::string();
-  input.organization = config_.organization;
-  input.support = config_.support;
-  input.remote_report = options.remote_report;
-  input.detailed_recipients = config_.detailed_recipients;
-  out.forged_sender = options.remote_report && sent_elsewhere(returned_headers, options);
-  input.forged_sender = out.forged_sender;
-  auto rendered = templates::render(input, out.locale, *catalogues_);
-  out.categories = rendered.categories;
+  auto rendered = render_notice(parsed->root, report, results, options, out);
   if (budget.spent()) return unchanged(budget.reason("while writing the notice"));
 
   auto rewritten = dsn::rewrite_report(message, *parsed, rewrite_request(std::move(rendered), out.locale, out.forged_sender));

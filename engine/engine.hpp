@@ -16,6 +16,10 @@
 #include "engine/marker.hpp"
 #include "templates/catalogue.hpp"
 
+namespace clearbounce::templates {
+struct Rendered;
+}
+
 namespace clearbounce::engine {
 
 class Budget;
@@ -71,6 +75,9 @@ class Engine {
   Outcome process_or_throw(std::string_view message, const Options& options) const;
   bool classify_all(const dsn::BounceReport& report, const Budget& budget,
                     std::vector<classifier::Classification>& results) const;
+  templates::Rendered render_notice(const dsn::MimePart& root, const dsn::BounceReport& report,
+                                    const std::vector<classifier::Classification>& results, const Options& options,
+                                    Outcome& out) const;
   std::string locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,
                          const Options& options) const;
 
