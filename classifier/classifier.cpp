@@ -11,6 +11,7 @@
 
 #include <toml++/toml.h>
 
+#include "classifier/pattern_set.hpp"
 #include "classifier/text.hpp"
 
 namespace clearbounce {
@@ -79,7 +80,9 @@ class RuleSet {
   std::vector<Category> categories;
   std::unordered_map<std::string, std::size_t> category_index;
   std::vector<WordingRule> rules;
-  std::unique_ptr<RE2::Set> wording;               // pattern index -> rule via pattern_rule
+  // The wording patterns, numbered 0.. (-> rule via pattern_rule), then
+  // the facts' patterns: one pass over a text finds both.
+  PatternSet patterns;
   std::vector<std::size_t> pattern_rule;
   std::unordered_map<std::string, CodeMeaning> status_codes;  // "5.1.1" or "x.1.1"
   std::unordered_map<std::string, CodeMeaning> reply_codes;   // "550"
@@ -171,11 +174,6 @@ void load_categories(std::string_view source, const toml::table& root, RuleSet& 
 }
 
 void load_wording(std::string_view source, const toml::table& root, RuleSet& rs) {
-  RE2::Options options;
-  options.set_case_sensitive(false);
-  options.set_log_errors(false);
-  options.set_max_mem(64 << 20);
-  rs.wording = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
   const auto* arr = root["rule"].as_array();
   if (!arr) fail(source, root, "no [[rule]] tables");
   for (const auto& node : *arr) {
@@ -208,12 +206,11 @@ void load_wording(std::string_view source, const toml::table& root, RuleSet& rs)
       const auto* s = p.as_string();
       if (!s) fail(source, p, "patterns must be strings");
       std::string error;
-      if (rs.wording->Add(s->get(), &error) < 0) fail(source, p, "bad pattern: " + error);
+      if (!rs.patterns.add(s->get(), error)) fail(source, p, "bad pattern: " + error);
       rs.pattern_rule.push_back(rs.rules.size());
     }
     rs.rules.push_back(std::move(rule));
   }
-  if (!rs.wording->Compile()) fail(source, root, "the wording patterns do not fit in memory");
 }
 
 void load_codes(std::string_view source, const toml::table& root, std::string_view key,
@@ -248,9 +245,13 @@ void load_facts(std::string_view source, const toml::table& root, RuleSet& rs) {
     if (!t) fail(source, node, "[[fact]] must be a table");
     FactRule fact;
     fact.name = required_string(source, *t, "name");
-    fact.pattern = std::make_unique<RE2>(required_string(source, *t, "pattern"), options);
+    const std::string pattern = required_string(source, *t, "pattern");
+    fact.pattern = std::make_unique<RE2>(pattern, options);
     if (!fact.pattern->ok()) fail(source, *t, "bad pattern: " + fact.pattern->error());
     if (fact.pattern->NumberOfCapturingGroups() != 1) fail(source, *t, "fact pattern needs exactly one capture group");
+    // The set says which facts are there; only those are then extracted.
+    std::string error;
+    if (!rs.patterns.add(pattern, error, true)) fail(source, *t, "bad pattern: " + error);
     rs.facts.push_back(std::move(fact));
   }
 }
@@ -309,6 +310,7 @@ std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view
   load_stages(source, root, *rs);
   load_evidence(source, root, *rs);
   load_facts(source, root, *rs);
+  if (!rs->patterns.compile()) fail(source, root, "the wording patterns do not fit in memory");
   return rs;
 }
 
@@ -382,9 +384,21 @@ const Category* Classifier::find_category(std::string_view id) const {
 
 namespace {
 
-void collect_facts(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
-                   const dsn::BounceReport& report, std::map<std::string, std::string>& facts) {
-  for (const auto& fact : rs.facts) {
+// The patterns of `text` that match: wording and facts, in one pass.
+std::vector<int> matching_patterns(const RuleSet& rs, std::string_view text) {
+  std::vector<int> matched;
+  if (!text.empty()) rs.patterns.match(text, matched);
+  return matched;
+}
+
+void collect_facts(const RuleSet& rs, const std::string& text, std::vector<int> matched,
+                   const dsn::RecipientReport& r, const dsn::BounceReport& report,
+                   std::map<std::string, std::string>& facts) {
+  // In the order the rule file lists the facts: the first one found for a name wins.
+  std::sort(matched.begin(), matched.end());
+  const auto first_fact = static_cast<int>(rs.pattern_rule.size());
+  for (auto it = std::lower_bound(matched.begin(), matched.end(), first_fact); it != matched.end(); ++it) {
+    const FactRule& fact = rs.facts[static_cast<std::size_t>(*it - first_fact)];
     if (facts.count(fact.name)) continue;
     std::string value;
     if (RE2::PartialMatch(text, *fact.pattern, &value) && !value.empty()) facts.emplace(fact.name, value);
@@ -420,22 +434,28 @@ bool discounted(const std::vector<std::size_t>& banners, std::size_t category) {
   return std::find(banners.begin(), banners.end(), category) != banners.end();
 }
 
-// The rule that decides for `text`: specific wording before generic (weak)
-// wording, and within each the rule listed first. One RE2::Set pass.
-WordingMatch best_rule(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
+// The rules whose patterns are among `matched` (facts are not rules).
+std::vector<std::size_t> matched_rules(const RuleSet& rs, const std::vector<int>& matched) {
+  std::vector<std::size_t> out;
+  for (const int pattern : matched)
+    if (static_cast<std::size_t>(pattern) < rs.pattern_rule.size())
+      out.push_back(rs.pattern_rule[static_cast<std::size_t>(pattern)]);
+  return out;
+}
+
+// The rule that decides for a text whose patterns `matched`: specific
+// wording before generic (weak) wording, and within each the rule listed first.
+WordingMatch best_rule(const RuleSet& rs, const std::vector<int>& matched, const dsn::RecipientReport& r,
                        const dsn::BounceReport& report, std::string_view evidence) {
   WordingMatch out;
   out.evidence = evidence;
-  std::vector<int> matched;
-  if (text.empty() || !rs.wording->Match(text, &matched)) return out;
+  const auto rules = matched_rules(rs, matched);
   std::vector<std::size_t> banners;  // categories a footer or banner in this text speaks of
-  for (const int pattern : matched)
-    if (const auto& rule = rs.rules[rs.pattern_rule[static_cast<std::size_t>(pattern)]]; rule.banner)
-      banners.push_back(rule.category);
+  for (const auto index : rules)
+    if (const auto& rule = rs.rules[index]; rule.banner) banners.push_back(rule.category);
   const std::size_t none = rs.rules.size();
   std::size_t best = none, best_weak = none, best_not_expired = none;
-  for (const int pattern : matched) {
-    const auto index = rs.pattern_rule[static_cast<std::size_t>(pattern)];
+  for (const auto index : rules) {
     const WordingRule& rule = rs.rules[index];
     if (rule.banner || discounted(banners, rule.category) || !applies(rule, r, report)) continue;
     if (rule.weak) {
@@ -490,10 +510,11 @@ WordingMatch match_human_text(const RuleSet& rs, const dsn::RecipientReport& r, 
   const std::string about = paragraphs_naming(context, r.recipient);
   WordingMatch own;
   if (!about.empty() && about.size() < context.size()) {
-    own = best_rule(rs, text_for_matching(about), r, report, "the report's text about the recipient");
+    own = best_rule(rs, matching_patterns(rs, text_for_matching(about)), r, report,
+                    "the report's text about the recipient");
     if (is_specific(own)) return own;
   }
-  auto rest = best_rule(rs, text_for_matching(context), r, report, "the report's other text");
+  auto rest = best_rule(rs, matching_patterns(rs, text_for_matching(context)), r, report, "the report's other text");
   return rest.rule ? rest : own;
 }
 
@@ -562,7 +583,7 @@ Decision from_code(const CodeMeaning* m, const Codes& codes, const dsn::Recipien
 // own diagnostic wording, its own codes when specific; only then the
 // report's human text, first about this recipient, then the rest; then
 // generic codes and generic wording.
-Decision decide(const RuleSet& rs, const std::string& text, const dsn::RecipientReport& r,
+Decision decide(const RuleSet& rs, const std::vector<int>& matched, const dsn::RecipientReport& r,
                 const dsn::BounceReport& report) {
   Codes codes;
   codes.status = find_status(rs, r.status);
@@ -570,7 +591,7 @@ Decision decide(const RuleSet& rs, const std::string& text, const dsn::Recipient
   codes.dialect = lookup(rs.dialects, report.dialect);
   codes.reply = lookup(rs.reply_codes, r.reply_code);
   if (codes.status && codes.status->decisive) return from_code(codes.status, codes, r, report);
-  const WordingMatch own = best_rule(rs, text, r, report, "the recipient's diagnostic");
+  const WordingMatch own = best_rule(rs, matched, r, report, "the recipient's diagnostic");
   if (is_specific(own)) return from_wording(own, codes, r);
   if (codes.diagnostic_type) return from_code(codes.diagnostic_type, codes, r, report);
   const CodeMeaning* overriding = codes.status ? codes.status : codes.dialect;
@@ -637,7 +658,8 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   Classification out;
   const std::string text =
       text_for_matching(std::string_view(r.diagnostic).substr(0, dsn::kMaxExaminedDiagnosticBytes));
-  collect_facts(rs, text, r, report, out.facts);
+  const std::vector<int> matched = matching_patterns(rs, text);
+  collect_facts(rs, text, matched, r, report, out.facts);
 
   if (report.kind == dsn::ReportKind::feedback_report) {
     out.reason = "feedback";
@@ -652,7 +674,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     return out;
   }
 
-  Decision d = decide(rs, text, r, report);
+  Decision d = decide(rs, matched, r, report);
   apply_stage(rs, r, d);
   if (d.category == rs.unknown_category && d.reason.empty() && (has_words(text) || !r.status.empty())) {
     // Something was said, we could not tell what it means.

@@ -1,0 +1,79 @@
+// PatternSet: many patterns, one pass, texts compared in lower case.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "classifier/pattern_set.hpp"
+
+namespace {
+
+using clearbounce::classifier::has_upper_case_literal;
+using clearbounce::classifier::PatternSet;
+
+std::vector<int> matches(const PatternSet& set, std::string_view text) {
+  std::vector<int> found;
+  set.match(text, found);
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+TEST(PatternSet, NumbersPatternsInTheOrderAddedAcrossBothSets) {
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add("mailbox full", error)) << error;
+  ASSERT_TRUE(set.add("ящик переполнен", error)) << error;
+  ASSERT_TRUE(set.add("user unknown", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(set.size(), 3u);
+  EXPECT_EQ(matches(set, "550 User Unknown; Mailbox FULL"), (std::vector<int>{0, 2}));
+  EXPECT_EQ(matches(set, "Ящик ПЕРЕПОЛНЕН, mailbox full"), (std::vector<int>{0, 1}));
+  EXPECT_TRUE(matches(set, "delivered").empty());
+}
+
+TEST(PatternSet, LatinOneCapitalsAreComparedInLowerCase) {
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add("d[ée]lai (d[ée]pass[ée]|expir[ée])", error)) << error;
+  ASSERT_TRUE(set.add("zeit(ü|ue)berschreitung", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "DÉLAI DÉPASSÉ"), (std::vector<int>{0}));
+  EXPECT_EQ(matches(set, "Delai expire"), (std::vector<int>{0}));
+  EXPECT_EQ(matches(set, "ZEITÜBERSCHREITUNG"), (std::vector<int>{1}));
+  // The multiplication sign has no lower case: it stays as it is.
+  EXPECT_TRUE(matches(set, "zeit×berschreitung").empty());
+}
+
+TEST(PatternSet, RefusesUpperCaseLettersThatCouldNeverMatch) {
+  PatternSet set;
+  std::string error;
+  EXPECT_FALSE(set.add("User unknown", error));
+  EXPECT_NE(error.find("lower case"), std::string::npos) << error;
+  EXPECT_FALSE(set.add("DÉLAI", error));
+  // Escapes and class names are not letters to match.
+  EXPECT_TRUE(set.add(R"(\S+ \D\W \p{Lu}\pL unknown)", error)) << error;
+  // A pattern added for its captures may carry capitals: it folds case.
+  EXPECT_TRUE(set.add("blocked using ([A-Za-z0-9.-]+)", error, true)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "Client host blocked using ZEN.spamhaus.org"), (std::vector<int>{1}));
+}
+
+TEST(PatternSet, UpperCaseLiteralDetection) {
+  EXPECT_TRUE(has_upper_case_literal("Mailbox"));
+  EXPECT_TRUE(has_upper_case_literal("[A-Z]"));
+  EXPECT_TRUE(has_upper_case_literal("Ü"));
+  EXPECT_FALSE(has_upper_case_literal("ü×"));
+  EXPECT_FALSE(has_upper_case_literal(R"(\S\W\D\B\A\z)"));
+  EXPECT_FALSE(has_upper_case_literal(R"(\p{Greek}\P{Lu}\pN)"));
+  EXPECT_FALSE(has_upper_case_literal("ПОЧТА"));  // beyond Latin-1: folded by RE2
+}
+
+TEST(PatternSet, ReportsBadPatterns) {
+  PatternSet set;
+  std::string error;
+  EXPECT_FALSE(set.add("(unclosed", error));
+  EXPECT_FALSE(error.empty());
+}
+
+}  // namespace
