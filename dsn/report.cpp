@@ -302,21 +302,6 @@ std::string_view returned_headers(const ReportParts& parts, std::string_view ful
   return full_text.substr(quote_start, kMaxQuotedHeaderBytes);
 }
 
-// When a bounce names nobody, the returned message's addressee is the only
-// clue left. It is taken only when it is the one addressee (a single To:
-// address, no Cc:) of a message that no mailing list sent: a list's or a
-// group's addressee is not the recipient that failed.
-std::string sole_returned_addressee(std::string_view headers) {
-  static const RE2 to_re(R"((?im)^to:[ \t]*(.*(?:\r?\n[ \t]+.*)*))");
-  static const RE2 other_re(R"((?im)^(cc|list-id|list-post|resent-to):)");
-  std::string to;
-  if (!RE2::PartialMatch(headers, to_re, &to) || RE2::PartialMatch(headers, other_re)) return {};
-  const auto first = detail::first_address(to);
-  if (first.empty()) return {};
-  const auto rest = std::string_view(to).substr(to.find(first) + first.size());
-  return detail::first_address(rest).empty() ? first : std::string();
-}
-
 // Addresses of the returned message that are never a failed recipient: a
 // mailing list's own addresses (List-Post, List-Owner, ..., the list's
 // Sender and Errors-To), when a list sent it. `headers` is its header text.
@@ -499,21 +484,11 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   if (report.recipients.empty()) add_plain_text_recipients(m.root, m.text, returned, report, m.limits.max_recipients);
   else enrich_from_text(m.text, report);
   if (report.recipients.empty()) {
-    // The text names nobody: the returned message's one addressee, if it
-    // has exactly one, and the whole text is all that is known of the cause.
-    // Only a returned message (attached and parsed, or quoted) is looked at,
-    // not a headers-only part (text/rfc822-headers): a report that names
-    // nobody and returns only headers stays unread.
-    const bool headers_part = m.parts.attached_message && m.parts.attached_message->children.empty();
-    const auto addressee = headers_part ? std::string() : sole_returned_addressee(returned);
-    if (addressee.empty()) {
-      report.error = "looks like a bounce, but names no recipient";
-      return true;
-    }
-    RecipientReport r;
-    r.recipient = addressee;
-    r.context = std::string(detail::trim(m.text));
-    report.recipients.push_back(std::move(r));
+    // The returned message's addressees are whom the sender wrote to, not
+    // whom delivery failed for (a list, an alias, a Cc): a report that
+    // names nobody itself is not retold.
+    report.error = "looks like a bounce, but names no recipient";
+    return true;
   }
   report.kind = ReportKind::plain_bounce;
   // Free-text warnings say they keep trying; their recipients are delayed.

@@ -488,9 +488,10 @@ Subject: Hello
   EXPECT_EQ(report.recipients[0].reply_code, "554");
 }
 
-TEST(ReportPatterns, SoleAddresseeOfAReturnedMessageIsTheLastClue) {
-  // The bounce names nobody; the returned message had one addressee and no
-  // list sent it: that addressee is the one the report is about.
+TEST(ReportPatterns, NoRecipientIsTakenFromTheReturnedMessage) {
+  // The bounce names nobody; the returned message had one addressee. Who
+  // the sender wrote to is not who delivery failed for (an alias, a list,
+  // a forward): the report names no recipient.
   const auto report = analyse(R"MSG(From: MMS Gateway <gateway@mms.example.net>
 To: alice@example.com
 Subject: Undeliverable Message
@@ -503,8 +504,42 @@ From: Alice <alice@example.com>
 To: 5551234567@mms.example.net
 Subject: photo
 )MSG");
-  ASSERT_EQ(report.recipients.size(), 1u) << report.error;
-  EXPECT_EQ(report.recipients[0].recipient, "5551234567@mms.example.net");
+  EXPECT_TRUE(report.recipients.empty()) << recipients_of(report);
+  EXPECT_NE(report.error.find("names no recipient"), std::string::npos) << report.error;
+
+  // The same with a report whose delivery-status part lists nobody and
+  // whose attached message has one addressee.
+  const auto attached = analyse(R"MSG(From: MAILER-DAEMON@mx.example.com (Mail Delivery System)
+To: alice@example.com
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b"
+
+--b
+Content-Type: text/plain
+
+This is the mail system at host mx.example.com.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+--b
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+--b
+Content-Type: message/rfc822
+
+From: Alice <alice@example.com>
+To: bob@example.net
+Subject: Hello
+
+Hi Bob
+--b--
+)MSG");
+  for (const auto& r : attached.recipients) EXPECT_NE(r.recipient, "bob@example.net");
+  EXPECT_TRUE(attached.recipients.empty()) << recipients_of(attached);
 }
 
 // 5. Non-standard input.
