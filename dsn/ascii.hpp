@@ -27,6 +27,15 @@ inline std::string to_lower(std::string_view s) {
   return out;
 }
 
+// True when `needle` (short) occurs in `text`, ignoring ASCII case.
+constexpr bool icontains(std::string_view text, std::string_view needle) noexcept {
+  if (needle.empty()) return true;
+  const char first = ascii_lower(needle[0]);
+  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i)
+    if (ascii_lower(text[i]) == first && iequals(text.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
 // Without leading and trailing spaces, tabs and line breaks.
 constexpr std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);

@@ -76,9 +76,57 @@ std::vector<FieldView> fields_of(std::string_view text) {
   return fields;
 }
 
-const RE2& status_in_text() {
-  static const RE2 re(R"((?:^|[^\d.])([245]\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
-  return re;
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The length of the run of digits at `text[at]`.
+std::size_t digits_at(std::string_view text, std::size_t at) {
+  std::size_t n = 0;
+  while (at + n < text.size() && is_digit(text[at + n])) ++n;
+  return n;
+}
+
+// The length of the enhanced status code ("5.1.1", "4.7.500") at
+// `text[at]`, or 0: a digit, then twice a dot and one to three digits, with
+// no digit or dot next to it on either side.
+std::size_t status_code_at(std::string_view text, std::size_t at) {
+  const auto free = [&](std::size_t i) { return !is_digit(text[i]) && text[i] != '.'; };
+  if (at >= text.size() || !is_digit(text[at]) || (at > 0 && !free(at - 1))) return 0;
+  std::size_t end = at + 1;
+  for (int part = 0; part < 2; ++part) {
+    if (end >= text.size() || text[end] != '.') return 0;
+    const auto n = digits_at(text, end + 1);
+    if (n < 1 || n > 3) return 0;
+    end += 1 + n;
+  }
+  return end == text.size() || free(end) ? end - at : 0;
+}
+
+// Each enhanced status code in `text`, in order, until `found` returns true.
+template <typename Found>
+void for_each_status_code(std::string_view text, Found found) {
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    if (const auto length = status_code_at(text, at); length > 0) {
+      if (found(at, text.substr(at, length))) return;
+      at += length - 1;
+    }
+  }
+}
+
+// The first reply code ("550") that stands alone: after a space, colon or
+// parenthesis (never inside an IP address or a date), and followed by a
+// space, a hyphen, a colon and a space, or the end.
+std::string first_reply_code(std::string_view text) {
+  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; };
+  for (std::size_t i = 0; i + 3 <= text.size(); ++i) {
+    if (text[i] < '2' || text[i] > '5' || text[i] == '3') continue;
+    if (i > 0 && !space(text[i - 1]) && text[i - 1] != ':' && text[i - 1] != '(') continue;
+    if (text[i + 1] < '0' || text[i + 1] > '5' || !is_digit(text[i + 2])) continue;
+    const std::size_t after = i + 3;
+    if (after == text.size() || text[after] == ' ' || text[after] == '-' ||
+        (text[after] == ':' && after + 1 < text.size() && space(text[after + 1])))
+      return std::string(text.substr(i, 3));
+  }
+  return {};
 }
 
 // True when the number that starts at `text[at]` is written as a version
@@ -95,15 +143,13 @@ bool reads_as_version(std::string_view text, std::size_t at) {
 // that is not a version number; empty when there is none. Linear: each
 // candidate is looked at once, with a bounded look behind it.
 std::string status_code_in(std::string_view text, std::string_view classes) {
-  static const RE2 re(R"((?:^|[^\d.])(\d\.\d{1,3}\.\d{1,3})(?:[^\d.]|$))");
-  re2::StringPiece input(text.data(), text.size());
-  re2::StringPiece code;
-  while (RE2::FindAndConsume(&input, re, &code)) {
-    const auto at = static_cast<std::size_t>(code.data() - text.data());
-    if (classes.find(code[0]) != std::string_view::npos && !reads_as_version(text, at))
-      return std::string(code.data(), code.size());
-  }
-  return {};
+  std::string out;
+  for_each_status_code(text, [&](std::size_t at, std::string_view code) {
+    if (classes.find(code[0]) == std::string_view::npos || reads_as_version(text, at)) return false;
+    out = code;
+    return true;
+  });
+  return out;
 }
 
 // Action values as MTAs write them, mapped to RFC 3464's set (failed,
@@ -170,21 +216,14 @@ std::string bare_address(std::string_view value) {
 
 void complete_from_diagnostic(RecipientReport& r) {
   const std::string_view diagnostic = std::string_view(r.diagnostic).substr(0, kMaxExaminedDiagnosticBytes);
-  // A reply code stands alone: after a space, colon or parenthesis, never
-  // inside an IP address or a date.
-  static const RE2 reply_re(R"((?:^|[\s:(])([245][0-5]\d)(?:[ -]|:\s|$))");
   // The SMTP command an error answered, as each MTA family words it.
   static const RE2 command_re(
       R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
-  static const RE2 recipient_refused_re(R"((?i)does not like recipient)");
   // "host mx.example.net[192.0.2.1]", "connect to mx.example.net[192.0.2.1]:25",
   // "host mx.example.net [192.0.2.1]": Postfix's and Exim's way to name a server.
   static const RE2 host_re(
       R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
-  if (r.reply_code.empty()) {
-    std::string code;
-    if (RE2::PartialMatch(diagnostic, reply_re, &code)) r.reply_code = code;
-  }
+  if (r.reply_code.empty()) r.reply_code = first_reply_code(diagnostic);
   // Transcripts show successes before the failure: the failure's code
   // counts. A success code in the text is one only in a success report;
   // elsewhere "2.1.12" is a version.
@@ -209,11 +248,12 @@ void complete_from_diagnostic(RecipientReport& r) {
         r.smtp_command = cmd;
         for (auto& c : r.smtp_command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }
-    } else if (RE2::PartialMatch(diagnostic, recipient_refused_re)) {
+    } else if (icontains(diagnostic, "does not like recipient")) {
       r.smtp_command = "RCPT";
     }
   }
-  if (r.remote_mta.empty() || r.remote_ip.empty()) {
+  // Every way of naming a server that host_re knows has a '['.
+  if ((r.remote_mta.empty() || r.remote_ip.empty()) && diagnostic.find('[') != std::string_view::npos) {
     std::string host, ip;
     if (RE2::PartialMatch(diagnostic, host_re, &host, &ip)) {
       if (r.remote_mta.empty()) r.remote_mta = host;
@@ -267,8 +307,10 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
       if (n == "action") {
         current->action = normalised_action(f.value);
       } else if (n == "status") {
-        std::string code;
-        if (RE2::PartialMatch(f.value, status_in_text(), &code)) current->status = code;
+        for_each_status_code(f.value, [&](std::size_t, std::string_view code) {
+          if (code[0] == '2' || code[0] == '4' || code[0] == '5') current->status = code;
+          return !current->status.empty();
+        });
         // "4.0.0 (example.net: host name lookup failure)": some MTAs explain
         // here and give no Diagnostic-Code.
         const auto open = f.value.find('(');

@@ -63,6 +63,8 @@ ReportParts find_parts(const MimePart& root) {
 // The fields after a "Content-Type: message/delivery-status" line found in
 // the raw text, up to the next boundary-like line; empty when there is none.
 std::string loose_delivery_status(std::string_view message) {
+  // Most messages have no such line: no regex for them.
+  if (!detail::icontains(message, "delivery-status")) return {};
   static const RE2 header_re(R"((?im)^content-type:\s*message/(?:global-)?delivery-status[^\n]*\n)");
   // A report inside the returned message is another report.
   static const RE2 returned_re(R"((?im)(^content-type:\s*(?:message/(?:rfc822|global)|text/rfc822-headers)))");

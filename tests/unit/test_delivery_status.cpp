@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "dsn/fields.hpp"
 #include "dsn/report.hpp"
 
 namespace {
@@ -658,3 +659,65 @@ TEST(DeliveryStatus, DroppedRecipientsAreNoted) {
   // report.hpp: "the rest are dropped with a note in `error`".
   EXPECT_FALSE(report.error.empty());
 }
+
+// Codes in a diagnostic's wording: where a reply code and an enhanced
+// status code start and end.
+namespace {
+
+clearbounce::dsn::RecipientReport completed(std::string diagnostic, std::string status = {}) {
+  clearbounce::dsn::RecipientReport r;
+  r.diagnostic = std::move(diagnostic);
+  r.status = std::move(status);
+  clearbounce::dsn::detail::complete_from_diagnostic(r);
+  return r;
+}
+
+TEST(DiagnosticCodes, ReplyCodeStandsAlone) {
+  EXPECT_EQ(completed("550 5.1.1 no such user").reply_code, "550");
+  EXPECT_EQ(completed("said:\t452-4.2.2 over quota").reply_code, "452");
+  EXPECT_EQ(completed("(554: message refused)").reply_code, "554");
+  EXPECT_EQ(completed("answered 421:\ttry later").reply_code, "421");
+  EXPECT_EQ(completed("code 550").reply_code, "550");
+  // Inside an address, a time, a longer number, or a 3xx: not a reply.
+  EXPECT_EQ(completed("from 192.0.2.250 at 10:45:33").reply_code, "");
+  EXPECT_EQ(completed("ticket 5501 opened").reply_code, "");
+  EXPECT_EQ(completed("354 go ahead").reply_code, "");
+  EXPECT_EQ(completed("560 out of range").reply_code, "");
+  EXPECT_EQ(completed("550:nospace").reply_code, "");
+}
+
+TEST(DiagnosticCodes, StatusCodeIsAFailureCodeNotAVersion) {
+  EXPECT_EQ(completed("550 5.1.1 unknown", "5.0.0").status, "5.1.1");
+  EXPECT_EQ(completed("X-Mailer 2.1.12 said 4.7.500 greylisted", "4.0.0").status, "4.7.500");
+  EXPECT_EQ(completed("version 5.2.1 of the filter, then 5.7.1 denied", "5.0.0").status, "5.7.1");
+  // Too many digits, or a dot or digit next to it: not a status code.
+  EXPECT_EQ(completed("build 5.1.1234 failed", "5.0.0").status, "5.0.0");
+  EXPECT_EQ(completed("address 10.5.1.1 refused", "5.0.0").status, "5.0.0");
+  EXPECT_EQ(completed("at 15.1.1 refused", "5.0.0").status, "5.0.0");
+  EXPECT_EQ(completed("5.4.4", "5.0.0").status, "5.4.4");
+}
+
+TEST(DiagnosticCodes, StatusFieldTakesTheFirstFailureOrSuccessCode) {
+  const auto report = analyse(report_with("Reporting-MTA: dns; mx.example.net\n\n"
+                                          "Final-Recipient: rfc822; a@example.net\nAction: failed\n"
+                                          "Status: 3.1.1 then 5.1.1 (unknown)\n\n"
+                                          "Final-Recipient: rfc822; b@example.net\nAction: failed\n"
+                                          "Status: 5.1.10\n\n"
+                                          "Final-Recipient: rfc822; c@example.net\nAction: failed\n"
+                                          "Status: 5.1.1000\n"));
+  ASSERT_EQ(report.recipients.size(), 3u);
+  EXPECT_EQ(report.recipients[0].status, "5.1.1");
+  EXPECT_EQ(report.recipients[1].status, "5.1.10");
+  EXPECT_EQ(report.recipients[2].status, "");
+}
+
+TEST(DiagnosticCodes, HostNamedWithItsAddressOnly) {
+  const auto r = completed("host mx.example.net[192.0.2.1] said: 550 5.1.1 unknown");
+  EXPECT_EQ(r.remote_mta, "mx.example.net");
+  EXPECT_EQ(r.remote_ip, "192.0.2.1");
+  EXPECT_EQ(completed("host mx.example.net said: 550 5.1.1 unknown").remote_mta, "");
+  EXPECT_EQ(completed("mx.example.net does not like recipient.").smtp_command, "RCPT");
+  EXPECT_EQ(completed("MX.EXAMPLE.NET DOES NOT LIKE RECIPIENT.").smtp_command, "RCPT");
+}
+
+}  // namespace
