@@ -262,6 +262,7 @@ std::unique_ptr<CatalogueSet> CatalogueSet::from_texts(const std::vector<std::pa
     if (!catalogue.dates && tag == "en") errors.push_back(catalogue.source + ":1: [dates] is missing");
   }
   if (errors.size() != before) return nullptr;
+  set->link_chains();
   return set;
 }
 
@@ -299,21 +300,26 @@ std::vector<std::string> CatalogueSet::tags() const {
   return out;
 }
 
-std::vector<const Catalogue*> CatalogueSet::chain(std::string_view tag) const {
-  std::vector<const Catalogue*> out;
-  std::string next(tag);
-  while (!next.empty() && out.size() < 8) {
-    const auto it = locales_.find(next);
-    if (it == locales_.end() || std::find(out.begin(), out.end(), &it->second) != out.end()) break;
-    out.push_back(&it->second);
-    next = it->second.fallback;
-  }
-  if (tag != "en") {
-    const auto en = locales_.find(std::string_view("en"));
+void CatalogueSet::link_chains() {
+  const auto en = locales_.find(std::string_view("en"));
+  if (en != locales_.end()) english_only_ = {&en->second};
+  for (const auto& [tag, catalogue] : locales_) {
+    std::vector<const Catalogue*> out;
+    for (auto it = locales_.find(tag); it != locales_.end() && out.size() < 8;
+         it = locales_.find(it->second.fallback)) {
+      if (std::find(out.begin(), out.end(), &it->second) != out.end()) break;  // a fallback loop
+      out.push_back(&it->second);
+      if (it->second.fallback.empty()) break;
+    }
     if (en != locales_.end() && std::find(out.begin(), out.end(), &en->second) == out.end())
       out.push_back(&en->second);
+    chains_.emplace(tag, std::move(out));
   }
-  return out;
+}
+
+const std::vector<const Catalogue*>& CatalogueSet::chain(std::string_view tag) const {
+  const auto it = chains_.find(tag);
+  return it == chains_.end() ? english_only_ : it->second;
 }
 
 const std::vector<Template>* CatalogueSet::find(std::string_view tag, std::string_view key) const {

@@ -71,6 +71,8 @@ std::optional<Catalogue> parse_catalogue(std::string_view toml, std::string_view
 // administrator's file with the same tag.
 class CatalogueSet {
  public:
+  CatalogueSet(const CatalogueSet&) = delete;  // chains point into locales_
+  CatalogueSet& operator=(const CatalogueSet&) = delete;
   // Loads the shipped catalogues (built into the program) and, when
   // `override_directory` is not empty, every <tag>.toml in it. Returns null
   // and fills `errors` when anything is wrong.
@@ -83,8 +85,9 @@ class CatalogueSet {
   std::vector<std::string> tags() const;
 
   // The chain of catalogues consulted for `tag`: itself, its fallback, ...
-  // ending with "en". `tag` must be one of tags().
-  std::vector<const Catalogue*> chain(std::string_view tag) const;
+  // ending with "en" (only "en" for a tag not in tags()). Worked out once,
+  // when the set is loaded: a notice looks up dozens of entries.
+  const std::vector<const Catalogue*>& chain(std::string_view tag) const;
 
   // The first of the chain's entries for `key`, or null.
   const std::vector<Template>* find(std::string_view tag, std::string_view key) const;
@@ -101,7 +104,12 @@ class CatalogueSet {
   void check_optional_facts(std::vector<std::string>& errors) const;
 
  private:
+  CatalogueSet() = default;
+  void link_chains();
+
   std::map<std::string, Catalogue, std::less<>> locales_;  // merged: shipped + override
+  std::map<std::string, std::vector<const Catalogue*>, std::less<>> chains_;  // tag -> chain()
+  std::vector<const Catalogue*> english_only_;                               // chain() of other tags
 };
 
 // Entries that must exist (through the fallback chain) for a category id.
