@@ -303,6 +303,32 @@ std::string normalize_newlines(std::string_view text) {
 // "=46rom " (mbox readers would otherwise quote it) and "--" as "=2D-", so
 // that no line of the new part can ever look like a boundary delimiter of
 // this message, whatever its boundaries are.
+// True when line[i] is written as it is: printable ASCII but '=', or a space
+// or tab that does not end the line (RFC 2045 6.7 rules 2 and 3).
+bool written_as_is(std::string_view line, std::size_t i) {
+  const auto c = static_cast<unsigned char>(line[i]);
+  return (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && i + 1 != line.size());
+}
+
+// The encoding of line[i] into `token`, where it starts an output line when
+// `at_line_start`; returns its length.
+std::size_t qp_token(std::string_view line, std::size_t i, bool at_line_start, char (&token)[3]) {
+  const auto c = static_cast<unsigned char>(line[i]);
+  bool literal = written_as_is(line, i);
+  if (at_line_start && (c == '.' || (c == 'F' && line.substr(i).starts_with("From ")) ||
+                        (c == '-' && line.substr(i).starts_with("--")))) {
+    literal = false;
+  }
+  if (literal) {
+    token[0] = static_cast<char>(c);
+    return 1;
+  }
+  token[0] = '=';
+  token[1] = kHex[c >> 4];
+  token[2] = kHex[c & 0x0F];
+  return 3;
+}
+
 std::string encode_quoted_printable(std::string_view text, std::string_view line_end) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
@@ -313,34 +339,30 @@ std::string encode_quoted_printable(std::string_view text, std::string_view line
         text.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start);
     std::size_t column = 0;
     char token[3];
-    for (std::size_t i = 0; i < line.size(); ++i) {
-      // The encoding of line[i] into `token`; returns its length.
-      const auto token_for = [&](bool at_line_start) -> std::size_t {
-        const auto c = static_cast<unsigned char>(line[i]);
-        const bool last = i + 1 == line.size();
-        bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
-        if (at_line_start && (c == '.' || (c == 'F' && line.substr(i).starts_with("From ")) ||
-                              (c == '-' && line.substr(i).starts_with("--")))) {
-          literal = false;
-        }
-        if (literal) {
-          token[0] = static_cast<char>(c);
-          return 1;
-        }
-        token[0] = '=';
-        token[1] = kHex[c >> 4];
-        token[2] = kHex[c & 0x0F];
-        return 3;
-      };
-      std::size_t length = token_for(column == 0);
+    for (std::size_t i = 0; i < line.size();) {
+      // Inside an output line, a run of bytes written as they are goes in
+      // at once, as far as the line has room.
+      std::size_t run = i;
+      if (column > 0) {
+        const std::size_t room = kBodyLineWidth - 1 - column;
+        while (run < line.size() && run - i < room && written_as_is(line, run)) ++run;
+      }
+      if (run > i) {
+        out.append(line.substr(i, run - i));
+        column += run - i;
+        i = run;
+        continue;
+      }
+      std::size_t length = qp_token(line, i, column == 0, token);
       if (column + length > kBodyLineWidth - 1) {
         out += '=';
         out.append(line_end);
         column = 0;
-        length = token_for(true);
+        length = qp_token(line, i, true, token);
       }
       out.append(token, length);
       column += length;
+      ++i;
     }
     if (nl == std::string_view::npos) break;
     out.append(line_end);

@@ -402,6 +402,38 @@ TEST(RewriteReport, TextThatLooksLikeABoundaryCannotBreakTheStructure) {
   EXPECT_TRUE(again->warnings.empty()) << again->warnings.front();
 }
 
+TEST(RewriteReport, QuotedPrintableLinesAreShortAndNeverStartLikeALimit) {
+  // Long lines whose soft breaks fall on "From ", "--", "." and "=": each
+  // offset of the tricky words puts one of them at the start of an output line.
+  RewriteRequest request = german_request();
+  std::string text;
+  for (std::size_t shift = 0; shift < 80; ++shift) {
+    text += std::string(shift, 'x') + " From here -- and --x, .dot =sign, tab\there, Grüße " +
+            std::string(90, 'y') + " trailing \n";
+  }
+  request.text_plain = text;
+  const Rewrite run = rewrite(kBounce, request);
+  ASSERT_TRUE(run.outcome.rewritten) << run.outcome.reason;
+  const auto again = parse_mime(run.outcome.rewritten->message);
+  ASSERT_TRUE(again);
+  const auto& plain = again->root.children.at(0).children.at(0);
+  ASSERT_EQ(plain.transfer_encoding, "quoted-printable");
+  EXPECT_EQ(plain.decoded_body(), text);
+  std::size_t lines = 0;
+  for (std::size_t pos = 0; pos < plain.body.size(); ++lines) {
+    auto end = plain.body.find('\n', pos);
+    if (end == std::string_view::npos) end = plain.body.size();
+    const auto line = plain.body.substr(pos, end - pos);
+    EXPECT_LE(line.size(), 76u) << line;
+    EXPECT_FALSE(line.starts_with("From ")) << line;
+    EXPECT_FALSE(line.starts_with("--")) << line;
+    EXPECT_FALSE(line.starts_with(".")) << line;
+    EXPECT_FALSE(line.ends_with(" ") || line.ends_with("\t")) << line;
+    pos = end + 1;
+  }
+  EXPECT_GT(lines, 160u);
+}
+
 TEST(RewriteReport, FreshBoundaryDoesNotOccurInTheOriginal) {
   // An original that already mentions the generator's prefix.
   std::string input(kBounce);
