@@ -82,7 +82,21 @@ std::string clean_remote_text(std::string_view text, std::size_t max_bytes = kMa
   std::string out;
   out.reserve(std::min(valid.size(), max_bytes) + 4);
   bool truncated = false;
+  const auto plain = [](char c) { return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t'; };
   for (std::size_t i = 0; i < valid.size();) {
+    // Printable ASCII, the bulk of most texts, is copied a run at a time.
+    std::size_t run = i;
+    while (run < valid.size() && plain(valid[run])) ++run;
+    if (run > i) {
+      const std::size_t room = max_bytes - out.size();
+      out.append(valid, i, std::min(run - i, room));
+      if (run - i > room) {
+        truncated = true;
+        break;
+      }
+      i = run;
+      continue;
+    }
     const auto length = std::min(sequence_length(static_cast<unsigned char>(valid[i])), valid.size() - i);
     const std::string_view sequence(valid.data() + i, length);
     i += length;

@@ -205,6 +205,19 @@ TEST_F(HostileWords, InvisibleFormatCharactersAreRemoved) {
   EXPECT_NE(out.text.find("user unknown xxxx"), std::string::npos) << out.text;
 }
 
+// --- A long answer is quoted up to its limit and marked as cut; a shorter
+// one whole (the technical section's short copy is cut either way).
+
+TEST_F(HostileWords, LongAnswerIsCutAndMarked) {
+  const std::string long_answer = "550 " + std::string(3990, 'a') + "TAILMARK" + std::string(1000, 'b');
+  const auto cut = render_report({recipient("bob@example.org", "failed", long_answer)});
+  EXPECT_EQ(cut.text.find("TAILMARK"), std::string::npos);
+  EXPECT_NE(cut.text.find("…"), std::string::npos);
+  const std::string short_answer = "550 " + std::string(3000, 'a') + " ENDMARK";
+  const auto whole = render_report({recipient("bob@example.org", "failed", short_answer)});
+  EXPECT_NE(whole.text.find("ENDMARK"), std::string::npos);
+}
+
 // --- L1: a dropped character is not a cut.
 
 TEST_F(HostileWords, DroppedControlCharacterIsNotTruncation) {
