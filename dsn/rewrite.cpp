@@ -188,15 +188,16 @@ void append_q(std::string& out, std::string_view bytes) {
 std::string base64(std::string_view bytes) {
   std::string out;
   out.reserve(base64_length(bytes.size()));
+  out.resize(bytes.size() / 3 * 4);
   std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
+  for (char* o = out.data(); i + 3 <= bytes.size(); i += 3, o += 4) {
     const std::uint32_t n = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16) |
                             (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
                             static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-    out.push_back(kBase64Alphabet[(n >> 18) & 63]);
-    out.push_back(kBase64Alphabet[(n >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(n >> 6) & 63]);
-    out.push_back(kBase64Alphabet[n & 63]);
+    o[0] = kBase64Alphabet[(n >> 18) & 63];
+    o[1] = kBase64Alphabet[(n >> 12) & 63];
+    o[2] = kBase64Alphabet[(n >> 6) & 63];
+    o[3] = kBase64Alphabet[n & 63];
   }
   const std::size_t rest = bytes.size() - i;
   if (rest > 0) {
@@ -285,6 +286,7 @@ std::string join_words(const std::vector<std::string>& words, std::size_t first_
 // The renderer's text uses '\n'; a stray CR (or CRLF) is folded into that so
 // that the body can be written with the message's own line ending only.
 std::string normalize_newlines(std::string_view text) {
+  if (text.find('\r') == std::string_view::npos) return std::string(text);
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -298,11 +300,6 @@ std::string normalize_newlines(std::string_view text) {
   return out;
 }
 
-// Quoted-printable (RFC 2045 6.7), lines at most 76 characters including the
-// soft-break '='. At the start of an output line "From " is written as
-// "=46rom " (mbox readers would otherwise quote it) and "--" as "=2D-", so
-// that no line of the new part can ever look like a boundary delimiter of
-// this message, whatever its boundaries are.
 // True when line[i] is written as it is: printable ASCII but '=', or a space
 // or tab that does not end the line (RFC 2045 6.7 rules 2 and 3).
 bool written_as_is(std::string_view line, std::size_t i) {
@@ -329,6 +326,11 @@ std::size_t qp_token(std::string_view line, std::size_t i, bool at_line_start, c
   return 3;
 }
 
+// Quoted-printable (RFC 2045 6.7), lines at most 76 characters including the
+// soft-break '='. At the start of an output line "From " is written as
+// "=46rom " (mbox readers would otherwise quote it) and "--" as "=2D-", so
+// that no line of the new part can ever look like a boundary delimiter of
+// this message, whatever its boundaries are.
 std::string encode_quoted_printable(std::string_view text, std::string_view line_end) {
   std::string out;
   out.reserve(text.size() + text.size() / 8);
