@@ -701,8 +701,11 @@ std::string decode_quoted_printable(std::string_view in) {
       i = j;
       continue;
     }
-    out.push_back(c);
-    ++i;
+    // Everything up to the next '=' or white space stands for itself.
+    std::size_t j = i + 1;
+    while (j < in.size() && in[j] != '=' && !is_wsp(in[j])) ++j;
+    out.append(in.substr(i, j - i));
+    i = j;
   }
   return out;
 }
