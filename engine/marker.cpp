@@ -38,12 +38,12 @@ bool ascii_iequals(std::string_view a, std::string_view b) {
 // Without ASCII white space and control characters: what survives refolding,
 // line-end conversion and re-encoding.
 std::string canonical(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
+  std::string out(text.size(), '\0');
+  const auto end = std::copy_if(text.begin(), text.end(), out.begin(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    if (u > 0x20 && u != 0x7f) out.push_back(c);
-  }
+    return u > 0x20 && u != 0x7f;
+  });
+  out.resize(static_cast<std::size_t>(end - out.begin()));
   return out;
 }
 
