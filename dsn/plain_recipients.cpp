@@ -40,6 +40,8 @@ bool is_header_like_line(std::string_view line) {
                                        "sender:", "errors-to:", "list-", "delivered-to:", "x-original-to:",
                                        "resent-", "disposition-notification-to:", "return-receipt-to:"};
   const auto t = trim(line.substr(0, 40));
+  // Every name ends in a colon, or ("list-", "resent-") starts one that does.
+  if (t.find(':') == std::string_view::npos) return false;
   for (const char* n : kNames) {
     const std::string_view name(n);
     if (t.size() >= name.size() && iequals(t.substr(0, name.size()), name)) return true;
