@@ -51,6 +51,14 @@ TEST(Template, EscapesLiteralsAndValuesAlike) {
   EXPECT_EQ(t.render({{"recipient", "<script>&"}}, escape_html), "&lt;b&gt;&lt;script&gt;&amp;&lt;/b&gt;");
 }
 
+TEST(Template, EscapeHtmlWritesEveryMarkupCharacterAsAnEntity) {
+  EXPECT_EQ(escape_html(""), "");
+  EXPECT_EQ(escape_html("plain café"), "plain café");
+  EXPECT_EQ(escape_html("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&#39;f");
+  EXPECT_EQ(escape_html("&&"), "&amp;&amp;");
+  EXPECT_EQ(escape_html("<x>"), "&lt;x&gt;");
+}
+
 TEST(Dates, ParsesTheUsualForms) {
   auto d = parse_rfc5322_date("Fri, 27 Nov 2026 14:00:00 +0100 (CET)");
   ASSERT_TRUE(d);
