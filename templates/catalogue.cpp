@@ -262,7 +262,7 @@ std::unique_ptr<CatalogueSet> CatalogueSet::from_texts(const std::vector<std::pa
     if (!catalogue.dates && tag == "en") errors.push_back(catalogue.source + ":1: [dates] is missing");
   }
   if (errors.size() != before) return nullptr;
-  set->link_chains();
+  set->index_locales();
   return set;
 }
 
@@ -294,13 +294,25 @@ std::unique_ptr<CatalogueSet> CatalogueSet::load(const std::string& override_dir
 
 bool CatalogueSet::has_locale(std::string_view tag) const { return locales_.find(tag) != locales_.end(); }
 
+std::string_view CatalogueSet::tag_spelled(std::string_view lowered) const {
+  const auto it = tags_by_lower_case_.find(lowered);
+  return it == tags_by_lower_case_.end() ? std::string_view() : std::string_view(it->second);
+}
+
 std::vector<std::string> CatalogueSet::tags() const {
   std::vector<std::string> out;
   for (const auto& [tag, catalogue] : locales_) out.push_back(tag);
   return out;
 }
 
-void CatalogueSet::link_chains() {
+// What every notice looks up, worked out once: each locale's chain, and its
+// tag by lower-case spelling.
+void CatalogueSet::index_locales() {
+  for (const auto& [tag, catalogue] : locales_) {
+    std::string lowered(tag);
+    for (auto& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    tags_by_lower_case_.emplace(std::move(lowered), tag);
+  }
   const auto en = locales_.find(std::string_view("en"));
   if (en != locales_.end()) english_only_ = {&en->second};
   for (const auto& [tag, catalogue] : locales_) {

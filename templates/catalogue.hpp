@@ -82,6 +82,8 @@ class CatalogueSet {
                                                   std::vector<std::string>& errors);
 
   bool has_locale(std::string_view tag) const;
+  // The tag spelled `lowered` in lower case ("pt-br" -> "pt-BR"), or "".
+  std::string_view tag_spelled(std::string_view lowered) const;
   std::vector<std::string> tags() const;
 
   // The chain of catalogues consulted for `tag`: itself, its fallback, ...
@@ -105,11 +107,12 @@ class CatalogueSet {
 
  private:
   CatalogueSet() = default;
-  void link_chains();
+  void index_locales();
 
   std::map<std::string, Catalogue, std::less<>> locales_;  // merged: shipped + override
   std::map<std::string, std::vector<const Catalogue*>, std::less<>> chains_;  // tag -> chain()
   std::vector<const Catalogue*> english_only_;                               // chain() of other tags
+  std::map<std::string, std::string, std::less<>> tags_by_lower_case_;
 };
 
 // Entries that must exist (through the fallback chain) for a category id.

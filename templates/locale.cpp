@@ -28,15 +28,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The catalogues' tags by their lower-case spelling, built once per lookup.
-using TagIndex = std::map<std::string, std::string, std::less<>>;
-
-TagIndex index_tags(const CatalogueSet& catalogues) {
-  TagIndex index;
-  for (auto& tag : catalogues.tags()) index.emplace(lower(tag), std::move(tag));
-  return index;
-}
-
 // Chinese is chosen by script: the mainland and Singapore write Simplified.
 std::string_view script_alias(std::string_view tag) {
   if (tag == "zh" || tag == "zh-cn" || tag == "zh-sg" || tag.substr(0, 7) == "zh-hans") return "zh-hans";
@@ -73,13 +64,13 @@ std::vector<std::string_view> accepted(std::string_view header) {
   return out;
 }
 
-std::string match_indexed(std::string_view requested, const TagIndex& index) {
+std::string match_indexed(std::string_view requested, const CatalogueSet& catalogues) {
   requested = trim(requested);
   if (requested.empty() || requested.size() > kMaxTagLength) return {};
   const std::string lowered = lower(requested);
   std::string_view tag = script_alias(lowered);
   while (!tag.empty()) {
-    if (const auto it = index.find(tag); it != index.end()) return it->second;
+    if (const auto found = catalogues.tag_spelled(tag); !found.empty()) return std::string(found);
     const auto dash = tag.rfind('-');
     if (dash == std::string_view::npos) break;
     tag = tag.substr(0, dash);  // de-AT-1996 -> de-AT -> de
@@ -90,16 +81,15 @@ std::string match_indexed(std::string_view requested, const TagIndex& index) {
 }  // namespace
 
 std::string match_locale(std::string_view requested, const CatalogueSet& catalogues) {
-  return match_indexed(requested, index_tags(catalogues));
+  return match_indexed(requested, catalogues);
 }
 
 std::string choose_locale(const LocaleInputs& inputs, const std::map<std::string, std::string>& domain_locales,
                           std::string_view default_locale, const CatalogueSet& catalogues) {
-  const auto index = index_tags(catalogues);
   // The language the sender wrote in, then the languages the sender reads.
   for (const auto& header : {std::string_view(inputs.content_language), std::string_view(inputs.accept_language)}) {
     for (const auto tag : accepted(header))
-      if (auto found = match_indexed(tag, index); !found.empty()) return found;
+      if (auto found = match_indexed(tag, catalogues); !found.empty()) return found;
   }
   // The administrator's map, for the domain and its parents (a name too
   // long to be a domain is none).
@@ -107,13 +97,13 @@ std::string choose_locale(const LocaleInputs& inputs, const std::map<std::string
     const std::string domain = lower(inputs.sender_domain);
     for (std::size_t start = 0; start < domain.size();) {
       if (const auto it = domain_locales.find(domain.substr(start)); it != domain_locales.end())
-        if (auto found = match_indexed(it->second, index); !found.empty()) return found;
+        if (auto found = match_indexed(it->second, catalogues); !found.empty()) return found;
       const auto dot = domain.find('.', start);
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
   }
-  if (auto found = match_indexed(default_locale, index); !found.empty()) return found;
+  if (auto found = match_indexed(default_locale, catalogues); !found.empty()) return found;
   return "en";
 }
 
