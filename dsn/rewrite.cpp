@@ -389,10 +389,13 @@ struct EncodedBody {
   std::string text;  // without a final line break: the delimiter brings one
 };
 
+// The text of a new part as it is written and read back: valid UTF-8 with
+// '\n' line breaks.
+std::string part_text(std::string_view utf8) { return normalize_newlines(sanitize_utf8(utf8)); }
+
 // Whichever of quoted-printable and base64 is smaller: QP for mostly Latin
 // text (readable in the raw message), base64 for CJK and the like.
-EncodedBody encode_body(std::string_view utf8, std::string_view line_end) {
-  const std::string text = normalize_newlines(sanitize_utf8(utf8));
+EncodedBody encode_body(const std::string& text, std::string_view line_end) {
   // Estimate both sizes instead of encoding twice: quoted-printable writes
   // three bytes for every byte outside printable ASCII (and '='), base64
   // four for every three.
@@ -483,10 +486,10 @@ std::optional<std::string> fresh_boundary(std::string_view original, const std::
 
 // The replacement for the report's first part. No final line break: the line
 // break before the next delimiter belongs to that delimiter.
-std::string build_notification_part(const RewriteRequest& request, std::string_view boundary,
+std::string build_notification_part(const NotificationTexts& texts, std::string_view boundary,
                                     std::string_view line_end) {
-  const EncodedBody plain = encode_body(request.text_plain, line_end);
-  const EncodedBody html = encode_body(request.html, line_end);
+  const EncodedBody plain = encode_body(texts.text_plain, line_end);
+  const EncodedBody html = encode_body(texts.html, line_end);
   std::string out;
   auto line = [&](std::string_view text) {
     out.append(text);
@@ -585,14 +588,15 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
   if (!boundary) return refuse("no fresh MIME boundary could be found");
 
   Rewritten result;
-  const std::string subject_value = encode_header_value("Subject", request.subject, line_end);
+  result.notification = {clean_header_text(request.subject), part_text(request.text_plain), part_text(request.html)};
+  const std::string subject_value = encode_header_value("Subject", result.notification.subject, line_end);
   const std::string x_value = fold_plain(request.x_clearbounce, std::string_view("X-Clearbounce: ").size(), line_end);
   result.headers.push_back(HeaderEdit{"Subject", subject_value});
   result.headers.push_back(HeaderEdit{"X-Clearbounce", x_value});
   const std::string subject_field = subject_value.empty() ? "Subject:" : "Subject: " + subject_value;
 
   // Body: bytes before the first part, the new part, bytes after it.
-  std::string part = build_notification_part(request, *boundary, line_end);
+  std::string part = build_notification_part(result.notification, *boundary, line_end);
   const std::string_view after = original.substr(first_end);
   // A first part with no bytes at all is directly followed by the next
   // delimiter; the new part then needs its own line break before it.

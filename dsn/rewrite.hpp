@@ -30,10 +30,20 @@ struct HeaderEdit {
   std::string value;
 };
 
+// The new notification's texts as a reader decodes them from the rewritten
+// message (valid UTF-8, '\n' line breaks): what the marker covers, known
+// without reading the message back.
+struct NotificationTexts {
+  std::string subject;
+  std::string text_plain;
+  std::string html;
+};
+
 struct Rewritten {
   std::vector<HeaderEdit> headers;  // Subject, X-Clearbounce
   std::string body;                 // the new body: everything after the header section
   std::string message;              // the whole new message, as the CLI prints it
+  NotificationTexts notification;
 };
 
 struct RewriteOutcome {

@@ -71,8 +71,18 @@ const dsn::MimePart* first_of_type(const dsn::MimePart& parent, std::string_view
   return nullptr;
 }
 
-// What the MAC covers besides the fields; nullopt when the message has no
-// notification of the shape clearbounce writes.
+// What the MAC covers besides the fields: the notification's Subject,
+// plain text and HTML as a reader decodes them.
+std::string content_of(std::string_view subject, std::string_view text_plain, std::string_view html) {
+  std::string out;
+  append_piece(out, canonical(subject));
+  append_piece(out, canonical(text_plain));
+  append_piece(out, canonical(html));
+  return out;
+}
+
+// The same, read from a message; nullopt when it has no notification of
+// the shape clearbounce writes.
 std::optional<std::string> covered_content(const dsn::MimePart& root) {
   const auto* report = find_report(root);
   if (report == nullptr || report->children.empty()) return std::nullopt;
@@ -81,11 +91,7 @@ std::optional<std::string> covered_content(const dsn::MimePart& root) {
   const auto* plain = first_of_type(notification, "text/plain");
   const auto* html = first_of_type(notification, "text/html");
   if (plain == nullptr || html == nullptr) return std::nullopt;
-  std::string out;
-  append_piece(out, canonical(root.header_text("Subject")));
-  append_piece(out, canonical(plain->decoded_body()));
-  append_piece(out, canonical(html->decoded_body()));
-  return out;
+  return content_of(root.header_text("Subject"), plain->decoded_body(), html->decoded_body());
 }
 
 std::string mac_input(std::string_view fields, std::string_view content) {
@@ -193,11 +199,9 @@ bool seal(const Key& key, dsn::Rewritten& rewritten) {
   if (edit == rewritten.headers.end()) return false;
   const auto marker = parse_marker(edit->value);
   if (!marker || marker->mac != kPlaceholder) return false;
-  const auto parsed = dsn::parse_mime(rewritten.message);
-  if (!parsed) return false;
-  const auto content = covered_content(parsed->root);
-  if (!content) return false;
-  const std::string mac = key.mac(mac_input(marker->fields, *content));
+  // The rewriter says what it wrote: the message need not be read back.
+  const auto& written = rewritten.notification;
+  const std::string mac = key.mac(mac_input(marker->fields, content_of(written.subject, written.text_plain, written.html)));
   // Our field is the last of the header section: search backwards from the
   // body, so that a placeholder-like text in the original is left alone.
   const std::size_t header_size = rewritten.message.size() - rewritten.body.size();
