@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -173,11 +173,39 @@ const Key& Key::process_key() {
   return key;
 }
 
+namespace {
+
+struct MacContextFree {
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+using MacContext = std::unique_ptr<EVP_MAC_CTX, MacContextFree>;
+
+// An HMAC-SHA-256 context keyed with `secret`, or null.
+MacContext keyed_hmac(std::string_view secret) {
+  const std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> hmac(EVP_MAC_fetch(nullptr, "HMAC", nullptr), EVP_MAC_free);
+  if (!hmac) return nullptr;
+  MacContext ctx(EVP_MAC_CTX_new(hmac.get()));
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), params) != 1)
+    return nullptr;
+  return ctx;
+}
+
+}  // namespace
+
+Key::Key(std::string secret) : secret_(std::move(secret)) {
+  if (auto ctx = keyed_hmac(secret_)) keyed_ = std::shared_ptr<const EVP_MAC_CTX>(ctx.release(), MacContextFree{});
+}
+
 std::string Key::mac(std::string_view data) const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &length) == nullptr) {
+  std::size_t length = 0;
+  // A copy of the keyed context (EVP_MAC_CTX_dup reads its source only), or
+  // a context keyed now.
+  MacContext ctx = keyed_ ? MacContext(EVP_MAC_CTX_dup(keyed_.get())) : keyed_hmac(secret_);
+  if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), digest.data(), &length, digest.size()) != 1) {
     throw std::runtime_error("HMAC-SHA-256 failed");
   }
   std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> text{};

@@ -3,14 +3,18 @@
 // report rewritten.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <unistd.h>
 
 #include "dsn/mime.hpp"
 #include "engine/engine.hpp"
+#include "engine/marker.hpp"
 
 namespace {
 
@@ -242,6 +246,30 @@ TEST(Marker, AKeyFileThatCannotServeIsAConfigurationError) {
   EXPECT_FALSE(Engine::load(config, errors));
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors.front().find("cannot open"), std::string::npos) << errors.front();
+}
+
+}  // namespace
+
+namespace {
+
+// The MAC is HMAC-SHA-256 itself (RFC 4231, test case 1), in base64url
+// without padding, from every thread alike.
+TEST(Marker, MacIsHmacSha256) {
+  const KeyFile file(std::string(20, '\x0b'));
+  std::string error;
+  const auto key = clearbounce::engine::marker::Key::load_file(file.path(), error);
+  ASSERT_TRUE(key) << error;
+  const std::string expected = "sDRMYdjbOFNcqK_OrwvxK4gdwgDJgz2nJuk3bC4yz_c";  // b0344c61...2e32cff7
+  EXPECT_EQ(key->mac("Hi There"), expected);
+  EXPECT_EQ(key->mac("Hi There"), expected);  // the keyed state is not used up
+  std::vector<std::thread> threads;
+  std::atomic<int> right{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) right += key->mac("Hi There") == expected;
+    });
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(right, 800);
 }
 
 }  // namespace
