@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "dsn/fields.hpp"
+#include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
 #include "dsn/plain.hpp"
 
@@ -27,38 +28,6 @@ std::string_view to_string(ReportKind kind) {
 namespace {
 
 using detail::to_lower;
-
-// Parts of the report, found once: delivery-status and feedback parts
-// outside any attached message.
-struct ReportParts {
-  std::vector<const MimePart*> delivery_status;
-  const MimePart* feedback = nullptr;
-  const MimePart* attached_message = nullptr;
-};
-
-ReportParts find_parts(const MimePart& root) {
-  ReportParts parts;
-  std::vector<const MimePart*> stack{&root};
-  while (!stack.empty()) {
-    const MimePart* p = stack.back();
-    stack.pop_back();
-    const auto& type = p->media_type();
-    if (type == "message/delivery-status" || type == "message/global-delivery-status") {
-      parts.delivery_status.push_back(p);
-      continue;
-    }
-    if (type == "message/feedback-report") {
-      if (!parts.feedback) parts.feedback = p;
-      continue;
-    }
-    if (type == "message/rfc822" || type == "message/global" || type == "text/rfc822-headers") {
-      if (!parts.attached_message) parts.attached_message = p;
-      continue;
-    }
-    for (auto it = p->children.rbegin(); it != p->children.rend(); ++it) stack.push_back(&*it);
-  }
-  return parts;
-}
 
 // The fields after a "Content-Type: message/delivery-status" line found in
 // the raw text, up to the next boundary-like line; empty when there is none.
@@ -292,9 +261,9 @@ std::size_t index_of(const std::vector<detail::PlainRecipient>& found, std::stri
 
 // The returned message's header section as text: the attached message's
 // header block, else the quoted lines after `quote_start` (bounded).
-std::string_view returned_headers(const ReportParts& parts, std::string_view full_text, std::size_t quote_start) {
+std::string_view returned_headers(const ReportLayout& layout, std::string_view full_text, std::size_t quote_start) {
   constexpr std::size_t kMaxQuotedHeaderBytes = 16384;
-  if (const MimePart* attached = parts.attached_message) {
+  if (const MimePart* attached = layout.returned) {
     // message/rfc822: the encapsulated message's header section;
     // text/rfc822-headers (or a message left unparsed): the body itself.
     if (!attached->children.empty()) return attached->children.front().header_block;
@@ -393,7 +362,7 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
 struct Message {
   std::string_view raw;
   const MimePart& root;
-  ReportParts parts;
+  const ReportLayout& parts;  // where the message's parts are
   std::string full_text;  // the human-readable text, decoded
   // The same, up to where the returned message is quoted, without the
   // banners gateways append: the only text that may explain a recipient.
@@ -431,10 +400,10 @@ bool read_delivery_report(const Message& m, BounceReport& report) {
   // system that names recipients itself, it is the returned message, whose
   // recipients are not this report's.
   // A gateway that wraps a report and names nobody itself passes it on.
-  if (status_texts.empty() && m.parts.attached_message && !m.parts.attached_message->children.empty() &&
+  if (status_texts.empty() && m.parts.returned && !m.parts.returned->children.empty() &&
       (!detail::from_mail_system(m.root) || detail::first_address(m.text).empty())) {
-    const MimePart& inner = m.parts.attached_message->children.front();
-    for (const MimePart* ds : find_parts(inner).delivery_status) status_texts.push_back(part_text(*ds));
+    const MimePart& inner = m.parts.returned->children.front();
+    for (const MimePart* ds : layout_of(inner).delivery_status) status_texts.push_back(part_text(*ds));
   }
   for (const auto& ds : status_texts) detail::read_delivery_status(ds, report, m.limits.max_recipients);
   if (report.recipients.empty()) return false;
@@ -550,12 +519,16 @@ BounceReport analyse(std::string_view message, const AnalyseLimits& limits) {
 }
 
 BounceReport analyse(const MimeMessage& parsed, std::string_view message, const AnalyseLimits& limits) {
+  return analyse(layout_of(parsed.root), message, limits);
+}
+
+BounceReport analyse(const ReportLayout& layout, std::string_view message, const AnalyseLimits& limits) {
   BounceReport report;
   if (message.size() > limits.max_message_bytes) {
     report.error = "the message is larger than the analysis limit";
     return report;
   }
-  Message m{message, parsed.root, find_parts(parsed.root), detail::human_text(parsed.root), {}, limits};
+  Message m{message, *layout.root, layout, human_text(layout), {}, limits};
   const auto before_quote = detail::before_original_message(m.full_text);
   m.quote_start = before_quote.size();
   m.text = detail::without_banners(before_quote);

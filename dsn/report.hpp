@@ -84,4 +84,10 @@ struct MimeMessage;
 // The same, for a message the caller has parsed already (parse_mime(message)).
 BounceReport analyse(const MimeMessage& parsed, std::string_view message, const AnalyseLimits& limits = {});
 
+struct ReportLayout;
+// The same, for a message whose layout the caller has worked out already
+// (layout_of(parse_mime(message)->root)), so that it is found once for
+// every reader of the message.
+BounceReport analyse(const ReportLayout& layout, std::string_view message, const AnalyseLimits& limits = {});
+
 }  // namespace clearbounce::dsn

@@ -1,0 +1,148 @@
+// layout_of(): the one walk over a parsed message that says which part is
+// which. Every media type a report's reader cares about is named here.
+#include "dsn/layout.hpp"
+
+#include <string_view>
+
+#include "dsn/ascii.hpp"
+
+namespace clearbounce::dsn {
+namespace {
+
+constexpr std::string_view kReportType = "multipart/report";
+constexpr std::string_view kDeliveryStatusTypes[] = {"message/delivery-status", "message/global-delivery-status"};
+constexpr std::string_view kFeedbackType = "message/feedback-report";
+// The returned message whole (the parser reads its header section and body
+// as children), or only its header section (read here).
+constexpr std::string_view kReturnedMessageTypes[] = {"message/rfc822", "message/global"};
+constexpr std::string_view kReturnedHeadersTypes[] = {"text/rfc822-headers", "message/global-headers"};
+constexpr std::string_view kMarkerField = "X-Clearbounce";
+
+template <std::size_t N>
+bool is_one_of(std::string_view type, const std::string_view (&types)[N]) {
+  for (const std::string_view t : types)
+    if (type == t) return true;
+  return false;
+}
+
+// A line of the header block that starts the field `name`: also a field
+// the parser did not keep (past its limit of fields).
+bool header_block_has_field(std::string_view block, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < block.size()) {
+    std::size_t nl = block.find('\n', pos);
+    if (nl == std::string_view::npos) nl = block.size();
+    const std::string_view line = block.substr(pos, nl - pos);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view field = line.substr(0, colon);
+      while (!field.empty() && detail::is_wsp(field.back())) field.remove_suffix(1);
+      if (detail::iequals(field, name)) return true;
+    }
+    pos = nl + 1;
+  }
+  return false;
+}
+
+// Depth-first, in the order a reader meets the parts. It descends through
+// multiparts only: a returned or forwarded message's parts belong to that
+// message, never to this report.
+class LayoutWalk {
+ public:
+  explicit LayoutWalk(ReportLayout& layout) : layout_(layout) {}
+
+  void visit(const MimePart& part) {
+    const std::string_view type = part.media_type();
+    if (part.is_multipart()) {
+      visit_multipart(part);
+    } else if (is_one_of(type, kDeliveryStatusTypes)) {
+      layout_.delivery_status.push_back(&part);
+    } else if (type == kFeedbackType) {
+      if (!layout_.feedback) layout_.feedback = &part;
+    } else if (is_one_of(type, kReturnedMessageTypes) || is_one_of(type, kReturnedHeadersTypes)) {
+      if (!layout_.returned) layout_.returned = &part;
+    } else {
+      note_human_text(part);
+    }
+  }
+
+ private:
+  void visit_multipart(const MimePart& part) {
+    if (!layout_.report && part.media_type() == kReportType) {
+      layout_.report = &part;
+      layout_.report_ancestors = enclosing_;
+    }
+    enclosing_.push_back(&part);
+    for (const MimePart& child : part.children) visit(child);
+    enclosing_.pop_back();
+  }
+
+  // The first plain text wins; HTML only stands in when there is none.
+  void note_human_text(const MimePart& part) {
+    if (layout_.human_form == HumanForm::plain) return;
+    const std::string_view type = part.media_type();
+    if (type == "text/plain" || type.empty()) {
+      layout_.human = &part;
+      layout_.human_form = HumanForm::plain;
+    } else if (type == "text/html" && layout_.human_form == HumanForm::none) {
+      layout_.human = &part;
+      layout_.human_form = HumanForm::html;
+    }
+  }
+
+  ReportLayout& layout_;
+  std::vector<const MimePart*> enclosing_;  // the multiparts above the part visited
+};
+
+// Crude but safe: drop the markup, keep the words.
+std::string without_markup(std::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  bool in_tag = false;
+  for (const char c : html) {
+    if (c == '<') {
+      in_tag = true;
+    } else if (c == '>') {
+      in_tag = false;
+      out.push_back(' ');
+    } else if (!in_tag) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const MimePart* ReportLayout::returned_headers() const {
+  if (returned && !returned->children.empty()) return &returned->children.front();
+  if (parsed_returned_headers) return &parsed_returned_headers->root;
+  return nullptr;
+}
+
+ReportLayout layout_of(const MimePart& root) {
+  ReportLayout layout;
+  layout.root = &root;
+  LayoutWalk(layout).visit(root);
+  // A multipart whose boundary never occurs has no parts to read.
+  if (layout.human_form == HumanForm::none && root.is_multipart() && root.children.empty()) {
+    layout.human = &root;
+    layout.human_form = HumanForm::unparsed_body;
+  }
+  if (layout.returned && is_one_of(layout.returned->media_type(), kReturnedHeadersTypes))
+    layout.parsed_returned_headers = parse_mime(layout.returned->body);
+  layout.has_marker_field = root.header(kMarkerField).has_value() || header_block_has_field(root.header_block, kMarkerField);
+  return layout;
+}
+
+std::string human_text(const ReportLayout& layout) {
+  switch (layout.human_form) {
+    case HumanForm::none: return {};
+    case HumanForm::plain: return layout.human->decoded_body();
+    case HumanForm::html: return without_markup(layout.human->decoded_body());
+    case HumanForm::unparsed_body: return std::string(layout.human->body);
+  }
+  return {};
+}
+
+}  // namespace clearbounce::dsn
