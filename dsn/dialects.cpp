@@ -175,47 +175,6 @@ std::string_view before_original_message(std::string_view text) {
   return text.substr(0, quoted_header_section(text));
 }
 
-std::string human_text(const MimePart& root) {
-  const MimePart* html = nullptr;
-  // Depth-first, skipping attached messages: their text is the original mail.
-  std::vector<const MimePart*> stack{&root};
-  while (!stack.empty()) {
-    const MimePart* p = stack.back();
-    stack.pop_back();
-    const auto& type = p->media_type();
-    if (type.rfind("message/", 0) == 0 || type == "text/rfc822-headers") continue;
-    if (p->is_multipart()) {
-      for (auto it = p->children.rbegin(); it != p->children.rend(); ++it) stack.push_back(&*it);
-      continue;
-    }
-    if (type == "text/plain" || type.empty()) return p->decoded_body();
-    if (type == "text/html" && !html) html = p;
-  }
-  if (!html) {
-    // A multipart whose boundary never occurs: its body is all there is.
-    if (root.is_multipart() && root.children.empty()) return std::string(root.body);
-    return {};
-  }
-  // Crude but safe: drop the markup, keep the words.
-  std::string body = html->decoded_body();
-  std::string out;
-  out.reserve(body.size());
-  bool in_tag = false;
-  for (char c : body) {
-    if (c == '<') {
-      in_tag = true;
-      continue;
-    }
-    if (c == '>') {
-      in_tag = false;
-      out.push_back(' ');
-      continue;
-    }
-    if (!in_tag) out.push_back(c);
-  }
-  return out;
-}
-
 std::string detect_dialect(const MimePart& root, std::string_view text) {
   const std::string subject = root.header_text("Subject");
   const std::string failed = root.header_text("X-Failed-Recipients");

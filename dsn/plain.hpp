@@ -1,5 +1,5 @@
 // Reading bounces that MTAs write as free text, and the human-readable part
-// of RFC 3464 reports. Internal to dsn/.
+// of RFC 3464 reports (found by layout_of, dsn/layout.hpp). Internal to dsn/.
 #pragma once
 
 #include <string>
@@ -10,10 +10,6 @@
 #include "dsn/report.hpp"
 
 namespace clearbounce::dsn::detail {
-
-// The text a person would read first: the first text/plain part outside any
-// attached message (or text/html without its markup), decoded to UTF-8.
-std::string human_text(const MimePart& root);
 
 // Cuts `text` where the returned original message starts.
 std::string_view before_original_message(std::string_view text);
