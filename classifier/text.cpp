@@ -40,12 +40,18 @@ std::string drop_reply_codes(const std::string& in) {
       }
       first_kept = true;
     }
-    out.push_back(in[i]);
-    ++i;
+    // Through the next space: the next token can only start after it.
+    const std::size_t space = in.find(' ', i);
+    const std::size_t end = space == std::string::npos ? in.size() : space + 1;
+    out.append(in, i, end - i);
+    i = end;
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
+
+// Bytes that text_for_matching() copies as they are.
+bool is_ordinary(unsigned char c) { return !is_space(c) && c != '<' && c != '>' && c != '@'; }
 
 }  // namespace
 
@@ -53,6 +59,14 @@ std::string text_for_matching(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
+    // Words go over a run at a time; only spaces, arrows and '@' need a look.
+    std::size_t run = i;
+    while (run < in.size() && is_ordinary(static_cast<unsigned char>(in[run]))) ++run;
+    if (run > i) {
+      out.append(in.substr(i, run - i));
+      i = run - 1;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(in[i]);
     if (is_space(c)) {
       if (!out.empty() && out.back() != ' ') out.push_back(' ');

@@ -1,0 +1,36 @@
+// text_for_matching(): what the wording patterns see of a remote text.
+#include <gtest/gtest.h>
+
+#include "classifier/text.hpp"
+
+namespace {
+
+using clearbounce::classifier::text_for_matching;
+
+TEST(TextForMatching, CollapsesWhiteSpaceAndTrimsTheEnd) {
+  EXPECT_EQ(text_for_matching("Mailbox\r\n   full \t now  \n"), "Mailbox full now");
+  EXPECT_EQ(text_for_matching("  leading"), "leading");
+  EXPECT_EQ(text_for_matching(""), "");
+}
+
+TEST(TextForMatching, AddressesSayWhoNeverWhy) {
+  EXPECT_EQ(text_for_matching("<mailboxfull@example.net>: User unknown"), "<<address>>: User unknown");
+  EXPECT_EQ(text_for_matching("to quota.exceeded@ex-ample.org failed"), "to <address> failed");
+  // Without a local part or a domain it is no address.
+  EXPECT_EQ(text_for_matching("@example.net and user@ here"), "@example.net and user@ here");
+}
+
+TEST(TextForMatching, TranscriptArrowsAreLayout) {
+  EXPECT_EQ(text_for_matching(">>> RCPT TO:<a@b.example>\n<<< 550 unknown"), "RCPT TO:<<address>> 550 unknown");
+  EXPECT_EQ(text_for_matching("a >>>b"), "a >>>b");  // not followed by a space: kept
+}
+
+TEST(TextForMatching, RepeatedReplyCodesOfAMultiLineReplyGo) {
+  EXPECT_EQ(text_for_matching("550-5.7.1 The user you are trying\n550-5.7.1 to reach is over\n550 5.7.1 quota"),
+            "550-5.7.1 The user you are trying to reach is over quota");
+  EXPECT_EQ(text_for_matching("550 sorry 550 again"), "550 sorry again");
+  // A number that is no reply code stays.
+  EXPECT_EQ(text_for_matching("code 5501 and 55 and 250.1"), "code 5501 and 55 and 250.1");
+}
+
+}  // namespace
