@@ -327,6 +327,14 @@ void CatalogueSet::index_locales() {
       out.push_back(&en->second);
     chains_.emplace(tag, std::move(out));
   }
+  const auto resolve = [](const std::vector<const Catalogue*>& chain) {
+    Resolved keys;
+    for (const Catalogue* catalogue : chain)
+      for (const auto& [key, templates] : catalogue->entries) keys.emplace(key, &templates);  // the first one stays
+    return keys;
+  };
+  for (const auto& [tag, chain] : chains_) resolved_.emplace(tag, resolve(chain));
+  english_resolved_ = resolve(english_only_);
 }
 
 const std::vector<const Catalogue*>& CatalogueSet::chain(std::string_view tag) const {
@@ -335,11 +343,10 @@ const std::vector<const Catalogue*>& CatalogueSet::chain(std::string_view tag) c
 }
 
 const std::vector<Template>* CatalogueSet::find(std::string_view tag, std::string_view key) const {
-  for (const auto* catalogue : chain(tag)) {
-    const auto it = catalogue->entries.find(key);
-    if (it != catalogue->entries.end()) return &it->second;
-  }
-  return nullptr;
+  const auto locale = resolved_.find(tag);
+  const Resolved& keys = locale == resolved_.end() ? english_resolved_ : locale->second;
+  const auto it = keys.find(key);
+  return it == keys.end() ? nullptr : it->second;
 }
 
 const DateNames* CatalogueSet::dates(std::string_view tag) const {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +113,11 @@ class CatalogueSet {
   std::map<std::string, Catalogue, std::less<>> locales_;  // merged: shipped + override
   std::map<std::string, std::vector<const Catalogue*>, std::less<>> chains_;  // tag -> chain()
   std::vector<const Catalogue*> english_only_;                               // chain() of other tags
+  // Every key reachable through a chain, with the entry that serves it (the
+  // first along the chain): what find() answers, one hash lookup a key.
+  using Resolved = std::unordered_map<std::string_view, const std::vector<Template>*>;
+  std::map<std::string, Resolved, std::less<>> resolved_;  // tag -> its keys
+  Resolved english_resolved_;                              // keys of other tags
   std::map<std::string, std::string, std::less<>> tags_by_lower_case_;
 };
 
