@@ -410,42 +410,8 @@ EncodedBody encode_body(const std::string& text, std::string_view line_end) {
   return {"quoted-printable", encode_quoted_printable(text, line_end)};
 }
 
-// ---- finding the report ---------------------------------------------------
-
-// Depth-first search for the first multipart/report, through multiparts
-// only: a report inside an attached message (message/rfc822) belongs to that
-// message, not to this one. `path` receives the multiparts above it.
-const MimePart* find_report(const MimePart& part, std::vector<const MimePart*>& path) {
-  if (part.media_type() == "multipart/report") return &part;
-  if (!part.is_multipart()) return nullptr;
-  path.push_back(&part);
-  for (const MimePart& child : part.children) {
-    if (const MimePart* found = find_report(child, path)) return found;
-  }
-  path.pop_back();
-  return nullptr;
-}
-
 bool identity_encoding(std::string_view cte) noexcept {
   return cte == "7bit" || cte == "8bit" || cte == "binary";
-}
-
-// A line of the header block that starts the field `name`.
-bool header_block_has_field(std::string_view block, std::string_view name) {
-  std::size_t pos = 0;
-  while (pos < block.size()) {
-    std::size_t nl = block.find('\n', pos);
-    if (nl == std::string_view::npos) nl = block.size();
-    std::string_view line = block.substr(pos, nl - pos);
-    const std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos) {
-      std::string_view field = line.substr(0, colon);
-      while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
-      if (iequals(field, name)) return true;
-    }
-    pos = nl + 1;
-  }
-  return false;
 }
 
 // "=_clearbounce_" + 24 random letters and digits. "=_" cannot occur in
@@ -531,16 +497,14 @@ RewriteOutcome refuse(std::string reason) {
   return outcome;
 }
 
-RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& parsed,
+RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& parsed, const ReportLayout& layout,
                                  const RewriteRequest& request) {
   const MimePart& root = parsed.root;
-  if (root.raw.data() != original.data() || root.raw.size() != original.size()) {
+  if (root.raw.data() != original.data() || root.raw.size() != original.size() || layout.root != &root) {
     return refuse("the parsed message does not belong to the given bytes");
   }
   if (const auto problem = check_x_clearbounce(request.x_clearbounce)) return refuse(*problem);
-  if (root.header("X-Clearbounce") || header_block_has_field(root.header_block, "X-Clearbounce")) {
-    return refuse("the message already carries an X-Clearbounce header");
-  }
+  if (layout.has_marker_field) return refuse("the message already carries an X-Clearbounce header");
   for (const std::string& warning : parsed.warnings) {
     // Fields past the parser's limit are invisible to it; editing headers it
     // cannot see could duplicate Subject.
@@ -557,17 +521,17 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
     return refuse("the header section does not end with a blank line");
   }
 
-  std::vector<const MimePart*> path;
-  const MimePart* report = find_report(root, path);
+  const MimePart* report = layout.report;
   if (report == nullptr) return refuse("the message has no multipart/report part");
   const std::string_view report_type = report->content_type.param("report-type");
   if (!iequals(report_type, "delivery-status") && !iequals(report_type, "global-delivery-status")) {
     return refuse("the report-type is \"" + std::string(report_type.substr(0, 60)) +
                   "\", not delivery-status or global-delivery-status");
   }
-  path.push_back(report);
+  std::vector<const MimePart*> multiparts = layout.report_ancestors;
+  multiparts.push_back(report);
   std::vector<std::string_view> enclosing;
-  for (const MimePart* multipart : path) {
+  for (const MimePart* multipart : multiparts) {
     if (!identity_encoding(multipart->transfer_encoding)) {
       return refuse("a multipart has Content-Transfer-Encoding " + multipart->transfer_encoding);
     }
@@ -650,7 +614,12 @@ std::string encode_header_value(std::string_view name, std::string_view utf8_val
 }
 
 RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request) {
-  return rewrite_unchecked(original, parsed, request);
+  return rewrite_unchecked(original, parsed, layout_of(parsed.root), request);
+}
+
+RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const ReportLayout& layout,
+                              const RewriteRequest& request) {
+  return rewrite_unchecked(original, parsed, layout, request);
 }
 
 }  // namespace clearbounce::dsn

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
 
 namespace clearbounce::dsn {
@@ -57,6 +58,12 @@ struct RewriteOutcome {
 // cannot do safely (no multipart/report, already carries X-Clearbounce, ...)
 // gives an outcome without `rewritten` and a reason.
 RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request);
+
+// The same with the message's layout worked out already
+// (layout_of(parsed.root)): its report part and X-Clearbounce finding are
+// used as they are, not searched for again.
+RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const ReportLayout& layout,
+                              const RewriteRequest& request);
 
 // RFC 2047 encoding of a header value (UTF-8 in), folded at 76 columns for a
 // field called `name`, lines joined with `line_end`. ASCII-only text without

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "dsn/fields.hpp"
+#include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
 #include "dsn/report.hpp"
 #include "engine/backscatter.hpp"
@@ -13,30 +15,13 @@
 namespace clearbounce::engine {
 namespace {
 
-// The headers of the returned message: an attached message/rfc822 (or
-// message/global), or a text/rfc822-headers part. Empty when there is none.
-struct Returned {
-  std::optional<dsn::MimeMessage> headers_only;  // parsed text/rfc822-headers
-  const dsn::MimePart* part = nullptr;
-};
-
-void find_returned(const dsn::MimePart& part, Returned& out) {
-  if (out.part || out.headers_only) return;
-  const auto& type = part.media_type();
-  if ((type == "message/rfc822" || type == "message/global") && !part.children.empty()) {
-    out.part = &part.children.front();
-    return;
-  }
-  if (type == "text/rfc822-headers" || type == "message/global-headers") {
-    out.headers_only = dsn::parse_mime(part.body);
-    return;
-  }
-  for (const auto& child : part.children) find_returned(child, out);
-}
-
-std::string domain_of(std::string_view address) {
+// The domain of the first address in a header value: "Alice
+// <alice@example.com>" gives "example.com", without the display name or
+// the angle bracket.
+std::string domain_of_first_address(std::string_view header_value) {
+  const std::string address = dsn::detail::first_address(header_value);
   const auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : std::string(address.substr(at + 1));
+  return at == std::string::npos ? std::string() : address.substr(at + 1);
 }
 
 }  // namespace
@@ -128,11 +113,13 @@ Outcome unchanged(std::string reason) {
 
 // X-Clearbounce fields that verify mean "rewritten before": the outcome
 // says which. Those that do not are anybody's: the message is read again
-// without them (into `unmarked`), so that they neither stop the rewrite nor
-// stay in it.
+// without them (into `unmarked`, with its layout), so that they neither
+// stop the rewrite nor stay in it.
 std::optional<Outcome> settle_markers(const marker::Key& key, std::string_view& message,
-                                      std::optional<dsn::MimeMessage>& parsed, std::string& unmarked) {
-  const auto verdicts = marker::verify(key, *parsed);
+                                      std::optional<dsn::MimeMessage>& parsed, dsn::ReportLayout& layout,
+                                      std::string& unmarked) {
+  if (!layout.has_marker_field) return std::nullopt;
+  const auto verdicts = marker::verify(key, *parsed, layout);
   if (verdicts.empty()) return std::nullopt;
   if (const auto good = std::find(verdicts.begin(), verdicts.end(), true); good != verdicts.end()) {
     Outcome out = unchanged("already rewritten (its X-Clearbounce marker verifies)");
@@ -143,6 +130,7 @@ std::optional<Outcome> settle_markers(const marker::Key& key, std::string_view& 
   message = unmarked;
   parsed = dsn::parse_mime(message);
   if (!parsed) return unchanged("not an e-mail message once its X-Clearbounce fields are removed");
+  layout = dsn::layout_of(parsed->root);
   return std::nullopt;
 }
 
@@ -184,22 +172,18 @@ std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* r
     inputs.content_language = returned_headers->header_text("Content-Language");
     inputs.accept_language = returned_headers->header_text("Accept-Language");
   }
-  inputs.sender_domain = domain_of(root.header_text("To"));
+  inputs.sender_domain = domain_of_first_address(root.header_text("To"));
   auto chosen = templates::choose_locale(inputs, config_.domain_locales, config_.default_locale, *catalogues_);
   return chosen.empty() ? "en" : chosen;
 }
 
 // The new human-readable part, in the sender's language; fills the
 // outcome's locale, categories and forged_sender.
-templates::Rendered Engine::render_notice(const dsn::MimePart& root, const dsn::BounceReport& report,
+templates::Rendered Engine::render_notice(const dsn::ReportLayout& layout, const dsn::BounceReport& report,
                                           const std::vector<classifier::Classification>& results,
                                           const Options& options, Outcome& out) const {
-  Returned returned;
-  find_returned(root, returned);
-  const dsn::MimePart* returned_headers =
-      returned.part ? returned.part : returned.headers_only ? &returned.headers_only->root : nullptr;
-
-  out.locale = locale_for(root, returned_headers, options);
+  const dsn::MimePart* returned_headers = layout.returned_headers();
+  out.locale = locale_for(*layout.root, returned_headers, options);
   templates::RenderInput input;
   input.report = &report;
   input.classifications = &results;
@@ -222,9 +206,12 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
     return unchanged("the message is larger than rewrite.max_message_bytes");
   auto parsed = dsn::parse_mime(message);
   if (!parsed) return unchanged("not an e-mail message");
+  // Found once, read by every stage below. It points into `parsed`, which
+  // stays where it is from here on (settle_markers makes both again).
+  auto layout = dsn::layout_of(parsed->root);
   std::string unmarked;
-  if (auto settled = settle_markers(marker_key(), message, parsed, unmarked)) return std::move(*settled);
-  const auto report = dsn::analyse(*parsed, message);
+  if (auto settled = settle_markers(marker_key(), message, parsed, layout, unmarked)) return std::move(*settled);
+  const auto report = dsn::analyse(layout, message);
   // A multipart/report whose recipients had to be read from its text (the
   // delivery-status part is empty or missing) is still a delivery report.
   const bool report_kind =
@@ -243,10 +230,11 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   if (!classify_all(report, budget, results)) return unchanged(budget.reason("while classifying"));
 
   Outcome out;
-  auto rendered = render_notice(parsed->root, report, results, options, out);
+  auto rendered = render_notice(layout, report, results, options, out);
   if (budget.spent()) return unchanged(budget.reason("while writing the notice"));
 
-  auto rewritten = dsn::rewrite_report(message, *parsed, rewrite_request(std::move(rendered), out.locale, out.forged_sender));
+  auto rewritten =
+      dsn::rewrite_report(message, *parsed, layout, rewrite_request(std::move(rendered), out.locale, out.forged_sender));
   if (!rewritten.rewritten) return unchanged(rewritten.reason);
   if (!marker::seal(marker_key(), *rewritten.rewritten)) return unchanged("the rewritten message could not be marked");
   if (budget.spent()) return unchanged(budget.reason("while rebuilding the message"));

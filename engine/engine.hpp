@@ -12,6 +12,7 @@
 
 #include "classifier/classifier.hpp"
 #include "config/config.hpp"
+#include "dsn/layout.hpp"
 #include "dsn/rewrite.hpp"
 #include "engine/marker.hpp"
 #include "templates/catalogue.hpp"
@@ -75,7 +76,7 @@ class Engine {
   Outcome process_or_throw(std::string_view message, const Options& options) const;
   bool classify_all(const dsn::BounceReport& report, const Budget& budget,
                     std::vector<classifier::Classification>& results) const;
-  templates::Rendered render_notice(const dsn::MimePart& root, const dsn::BounceReport& report,
+  templates::Rendered render_notice(const dsn::ReportLayout& layout, const dsn::BounceReport& report,
                                     const std::vector<classifier::Classification>& results, const Options& options,
                                     Outcome& out) const;
   std::string locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,

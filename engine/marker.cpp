@@ -55,15 +55,6 @@ void append_piece(std::string& out, std::string_view piece) {
   out.append(piece);
 }
 
-const dsn::MimePart* find_report(const dsn::MimePart& part) {
-  if (part.media_type() == "multipart/report") return &part;
-  if (!part.is_multipart()) return nullptr;
-  for (const auto& child : part.children) {
-    if (const auto* found = find_report(child)) return found;
-  }
-  return nullptr;
-}
-
 const dsn::MimePart* first_of_type(const dsn::MimePart& parent, std::string_view type) {
   for (const auto& child : parent.children) {
     if (child.media_type() == type) return &child;
@@ -82,9 +73,8 @@ std::string content_of(std::string_view subject, std::string_view text_plain, st
 }
 
 // The same, read from a message; nullopt when it has no notification of
-// the shape clearbounce writes.
-std::optional<std::string> covered_content(const dsn::MimePart& root) {
-  const auto* report = find_report(root);
+// the shape clearbounce writes (the first part of its report).
+std::optional<std::string> covered_content(const dsn::MimePart& root, const dsn::MimePart* report) {
   if (report == nullptr || report->children.empty()) return std::nullopt;
   const auto& notification = report->children.front();
   if (notification.media_type() != "multipart/alternative") return std::nullopt;
@@ -241,12 +231,16 @@ bool seal(const Key& key, dsn::Rewritten& rewritten) {
 }
 
 std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message) {
+  return verify(key, message, dsn::layout_of(message.root));
+}
+
+std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message, const dsn::ReportLayout& layout) {
   std::vector<bool> verdicts;
   std::optional<std::optional<std::string>> content;  // computed at the first marker only
   for (const auto& field : message.root.headers) {
     if (!ascii_iequals(field.name, kFieldName)) continue;
     const auto marker = parse_marker(field.raw_value);
-    if (!content) content = covered_content(message.root);
+    if (!content) content = covered_content(message.root, layout.report);
     bool verified = false;
     if (marker && *content && marker->mac.size() == kMacLength) {
       const std::string expected = key.mac(mac_input(marker->fields, **content));

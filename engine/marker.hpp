@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
 #include "dsn/rewrite.hpp"
 
@@ -64,6 +65,8 @@ bool seal(const Key& key, dsn::Rewritten& rewritten);
 // One verdict per X-Clearbounce field of the message's top header section,
 // in order: true when its MAC verifies.
 std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message);
+// The same, with the message's layout worked out already (layout_of(message.root)).
+std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message, const dsn::ReportLayout& layout);
 
 // `message` without the X-Clearbounce fields of its top header section
 // (with their continuation lines); `root` is parse_mime(message)'s root.

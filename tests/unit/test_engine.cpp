@@ -102,6 +102,19 @@ TEST_F(EngineTest, LocaleFromTheReturnedMessageThenDomainThenDefault) {
   EXPECT_EQ(engine->process(dsn("550 5.1.1 unknown", kReturned), forced).locale, "pt");
 }
 
+TEST_F(EngineTest, DomainLocaleFollowsAToWithADisplayName) {
+  clearbounce::config::Config config;
+  config.domain_locales = {{"example.com", "ja"}};
+  const auto engine = load(config);
+  // The domain is the address's, not the text after the last '@' ("example.com>").
+  std::string message = dsn("550 5.1.1 unknown", kReturned);
+  const std::string bare_to = "To: alice@example.com\r\n";
+  message.replace(message.find(bare_to), bare_to.size(), "To: Alice <alice@example.com>\r\n");
+  const auto out = engine->process(message);
+  ASSERT_TRUE(out.rewritten) << out.reason;
+  EXPECT_EQ(out.locale, "ja");
+}
+
 TEST_F(EngineTest, LeavesAloneWhatIsNotForIt) {
   const auto engine = load();
   const auto once = engine->process(dsn("550 5.1.1 unknown", kReturned));

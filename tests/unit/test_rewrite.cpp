@@ -683,6 +683,19 @@ TEST(RewriteReport, RefusesAParseOfOtherBytes) {
   EXPECT_FALSE(outcome.reason.empty());
 }
 
+TEST(RewriteReport, RefusesALayoutOfAnotherParse) {
+  const std::string original(kBounce);
+  const auto parsed = parse_mime(original);
+  const auto other = parse_mime(original);
+  ASSERT_TRUE(parsed && other);
+  const auto other_layout = clearbounce::dsn::layout_of(other->root);
+  const RewriteOutcome outcome = rewrite_report(original, *parsed, other_layout, german_request());
+  EXPECT_FALSE(outcome.rewritten);
+  EXPECT_NE(outcome.reason.find("does not belong"), std::string::npos) << outcome.reason;
+  // Its own layout is accepted.
+  EXPECT_TRUE(rewrite_report(original, *parsed, clearbounce::dsn::layout_of(parsed->root), german_request()).rewritten);
+}
+
 // ---- independent check with Python's email package -----------------------
 
 TEST(RewriteReport, PythonEmailPackageAcceptsTheResult) {
