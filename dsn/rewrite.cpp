@@ -497,58 +497,128 @@ RewriteOutcome refuse(std::string reason) {
   return outcome;
 }
 
-RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& parsed, const ReportLayout& layout,
-                                 const RewriteRequest& request) {
+// Where the new bytes go, as offsets into the original message.
+struct SplicePoints {
+  std::size_t header_section_end = 0;       // after the last header line
+  std::size_t body_start = 0;               // after the blank line
+  std::size_t first_start = 0;              // the report's first part, replaced
+  std::size_t first_end = 0;
+  std::vector<std::string_view> enclosing;  // boundaries the new part's own must differ from
+};
+
+// Why the message as a whole cannot be rewritten, or nullopt; fills in
+// where its header section and body are.
+std::optional<std::string> message_refusal(std::string_view original, const MimeMessage& parsed,
+                                           const ReportLayout& layout, const RewriteRequest& request,
+                                           SplicePoints& at) {
   const MimePart& root = parsed.root;
   if (root.raw.data() != original.data() || root.raw.size() != original.size() || layout.root != &root) {
-    return refuse("the parsed message does not belong to the given bytes");
+    return "the parsed message does not belong to the given bytes";
   }
-  if (const auto problem = check_x_clearbounce(request.x_clearbounce)) return refuse(*problem);
-  if (layout.has_marker_field) return refuse("the message already carries an X-Clearbounce header");
+  if (const auto problem = check_x_clearbounce(request.x_clearbounce)) return problem;
+  if (layout.has_marker_field) return "the message already carries an X-Clearbounce header";
   for (const std::string& warning : parsed.warnings) {
     // Fields past the parser's limit are invisible to it; editing headers it
     // cannot see could duplicate Subject.
     if (warning.find("header fields in a part") != std::string::npos) {
-      return refuse("the message has too many header fields to rewrite safely");
+      return "the message has too many header fields to rewrite safely";
     }
   }
-
-  const auto header_end = offset_in(original, root.header_block);
+  const auto header_start = offset_in(original, root.header_block);
   const auto body_start = offset_in(original, root.body);
-  if (!header_end || !body_start) return refuse("the parsed message does not belong to the given bytes");
-  const std::size_t header_section_end = *header_end + root.header_block.size();
-  if (root.header_block.empty() || root.header_block.back() != '\n' || *body_start <= header_section_end) {
-    return refuse("the header section does not end with a blank line");
+  if (!header_start || !body_start) return "the parsed message does not belong to the given bytes";
+  at.header_section_end = *header_start + root.header_block.size();
+  at.body_start = *body_start;
+  if (root.header_block.empty() || root.header_block.back() != '\n' || at.body_start <= at.header_section_end) {
+    return "the header section does not end with a blank line";
   }
+  return std::nullopt;
+}
 
+// Why the layout's report cannot be rewritten, or nullopt; fills in where
+// its first part is and the boundaries around it.
+std::optional<std::string> report_refusal(std::string_view original, const ReportLayout& layout, SplicePoints& at) {
   const MimePart* report = layout.report;
-  if (report == nullptr) return refuse("the message has no multipart/report part");
+  if (report == nullptr) return "the message has no multipart/report part";
   const std::string_view report_type = report->content_type.param("report-type");
   if (!iequals(report_type, "delivery-status") && !iequals(report_type, "global-delivery-status")) {
-    return refuse("the report-type is \"" + std::string(report_type.substr(0, 60)) +
-                  "\", not delivery-status or global-delivery-status");
+    return "the report-type is \"" + std::string(report_type.substr(0, 60)) +
+           "\", not delivery-status or global-delivery-status";
   }
   std::vector<const MimePart*> multiparts = layout.report_ancestors;
   multiparts.push_back(report);
-  std::vector<std::string_view> enclosing;
   for (const MimePart* multipart : multiparts) {
     if (!identity_encoding(multipart->transfer_encoding)) {
-      return refuse("a multipart has Content-Transfer-Encoding " + multipart->transfer_encoding);
+      return "a multipart has Content-Transfer-Encoding " + multipart->transfer_encoding;
     }
-    enclosing.push_back(multipart->content_type.param("boundary"));
+    at.enclosing.push_back(multipart->content_type.param("boundary"));
   }
-  if (report->children.empty()) {
-    return refuse("the multipart/report boundary was never found");
-  }
-  if (report->children.size() < 2) return refuse("the multipart/report has fewer than two parts");
-
+  if (report->children.empty()) return "the multipart/report boundary was never found";
+  if (report->children.size() < 2) return "the multipart/report has fewer than two parts";
   const MimePart& first = report->children.front();
   const auto first_start = offset_in(original, first.raw);
-  if (!first_start || *first_start < *body_start) return refuse("the report's first part lies outside the body");
-  const std::size_t first_end = *first_start + first.raw.size();
+  if (!first_start || *first_start < at.body_start) return "the report's first part lies outside the body";
+  at.first_start = *first_start;
+  at.first_end = *first_start + first.raw.size();
+  return std::nullopt;
+}
 
-  const std::string_view line_end = detect_line_end(root.header_block);
-  const auto boundary = fresh_boundary(original, enclosing);
+// The new body: bytes before the first part, the new part, bytes after it.
+std::string spliced_body(std::string_view original, const SplicePoints& at, std::string part,
+                         std::string_view line_end) {
+  const std::string_view after = original.substr(at.first_end);
+  // A first part with no bytes at all is directly followed by the next
+  // delimiter; the new part then needs its own line break before it.
+  if (!after.starts_with("\n") && !after.starts_with("\r\n")) part.append(line_end);
+  std::string body;
+  body.reserve(original.size() - at.body_start + part.size());
+  body.append(original.substr(at.body_start, at.first_start - at.body_start));
+  body.append(part);
+  body.append(after);
+  return body;
+}
+
+// The whole new message into result.message: the original header section
+// with the first Subject field's bytes replaced and X-Clearbounce appended
+// at its end, then result.body. False when the Subject field lies outside
+// the header section.
+bool write_message(std::string_view original, const MimePart& root, const SplicePoints& at,
+                   std::string_view subject_field, std::string_view line_end, Rewritten& result) {
+  const std::string& x_value = result.headers.back().value;
+  std::string& message = result.message;
+  message.reserve(at.body_start + result.body.size() + subject_field.size() + x_value.size() + 64);
+  std::size_t copied = 0;
+  if (const auto subject = std::find_if(root.headers.begin(), root.headers.end(),
+                                        [](const HeaderField& f) { return iequals(f.name, "Subject"); });
+      subject != root.headers.end()) {
+    const auto start = offset_in(original, subject->name);
+    const auto value_start = offset_in(original, subject->raw_value);
+    if (!start || !value_start || *value_start + subject->raw_value.size() > at.header_section_end) return false;
+    message.append(original.substr(0, *start));
+    message.append(subject_field);
+    copied = *value_start + subject->raw_value.size();
+  } else {
+    message.append(original.substr(0, at.header_section_end));
+    message.append(subject_field);
+    message.append(line_end);
+    copied = at.header_section_end;
+  }
+  message.append(original.substr(copied, at.header_section_end - copied));
+  message.append("X-Clearbounce: ");
+  message.append(x_value);
+  message.append(line_end);
+  message.append(original.substr(at.header_section_end, at.body_start - at.header_section_end));
+  message.append(result.body);
+  return true;
+}
+
+RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& parsed, const ReportLayout& layout,
+                                 const RewriteRequest& request) {
+  SplicePoints at;
+  if (auto problem = message_refusal(original, parsed, layout, request, at)) return refuse(std::move(*problem));
+  if (auto problem = report_refusal(original, layout, at)) return refuse(std::move(*problem));
+  const std::string_view line_end = detect_line_end(parsed.root.header_block);
+  const auto boundary = fresh_boundary(original, at.enclosing);
   if (!boundary) return refuse("no fresh MIME boundary could be found");
 
   Rewritten result;
@@ -556,48 +626,11 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
   const std::string subject_value = encode_header_value("Subject", result.notification.subject, line_end);
   const std::string x_value = fold_plain(request.x_clearbounce, std::string_view("X-Clearbounce: ").size(), line_end);
   result.headers.push_back(HeaderEdit{"Subject", subject_value});
-  result.headers.push_back(HeaderEdit{"X-Clearbounce", x_value});
+  result.headers.push_back(HeaderEdit{"X-Clearbounce", x_value});  // last: write_message reads it there
   const std::string subject_field = subject_value.empty() ? "Subject:" : "Subject: " + subject_value;
-
-  // Body: bytes before the first part, the new part, bytes after it.
-  std::string part = build_notification_part(result.notification, *boundary, line_end);
-  const std::string_view after = original.substr(first_end);
-  // A first part with no bytes at all is directly followed by the next
-  // delimiter; the new part then needs its own line break before it.
-  if (!after.starts_with("\n") && !after.starts_with("\r\n")) part.append(line_end);
-  result.body.reserve(original.size() - *body_start + part.size());
-  result.body.append(original.substr(*body_start, *first_start - *body_start));
-  result.body.append(part);
-  result.body.append(after);
-
-  // Header section: the original with the first Subject field's bytes
-  // replaced, the new fields appended at its end.
-  std::string& message = result.message;
-  message.reserve(original.size() + part.size() + subject_field.size() + x_value.size() + 64);
-  std::size_t copied = 0;
-  if (const auto subject = std::find_if(root.headers.begin(), root.headers.end(),
-                                        [](const HeaderField& f) { return iequals(f.name, "Subject"); });
-      subject != root.headers.end()) {
-    const auto start = offset_in(original, subject->name);
-    const auto value_start = offset_in(original, subject->raw_value);
-    if (!start || !value_start || *value_start + subject->raw_value.size() > header_section_end) {
-      return refuse("the Subject field lies outside the header section");
-    }
-    message.append(original.substr(0, *start));
-    message.append(subject_field);
-    copied = *value_start + subject->raw_value.size();
-  } else {
-    message.append(original.substr(0, header_section_end));
-    message.append(subject_field);
-    message.append(line_end);
-    copied = header_section_end;
-  }
-  message.append(original.substr(copied, header_section_end - copied));
-  message.append("X-Clearbounce: ");
-  message.append(x_value);
-  message.append(line_end);
-  message.append(original.substr(header_section_end, *body_start - header_section_end));
-  message.append(result.body);
+  result.body = spliced_body(original, at, build_notification_part(result.notification, *boundary, line_end), line_end);
+  if (!write_message(original, parsed.root, at, subject_field, line_end, result))
+    return refuse("the Subject field lies outside the header section");
 
   RewriteOutcome outcome;
   outcome.rewritten = std::move(result);
