@@ -9,17 +9,10 @@
 namespace clearbounce::dsn {
 namespace {
 
-constexpr std::string_view kReportType = "multipart/report";
-constexpr std::string_view kDeliveryStatusTypes[] = {"message/delivery-status", "message/global-delivery-status"};
-constexpr std::string_view kFeedbackType = "message/feedback-report";
-// The returned message whole (the parser reads its header section and body
-// as children), or only its header section (read here).
-constexpr std::string_view kReturnedMessageTypes[] = {"message/rfc822", "message/global"};
-constexpr std::string_view kReturnedHeadersTypes[] = {"text/rfc822-headers", "message/global-headers"};
 constexpr std::string_view kMarkerField = "X-Clearbounce";
 
 template <std::size_t N>
-bool is_one_of(std::string_view type, const std::string_view (&types)[N]) {
+bool is_one_of(std::string_view type, const std::array<std::string_view, N>& types) {
   for (const std::string_view t : types)
     if (type == t) return true;
   return false;
@@ -55,11 +48,11 @@ class LayoutWalk {
     const std::string_view type = part.media_type();
     if (part.is_multipart()) {
       visit_multipart(part);
-    } else if (is_one_of(type, kDeliveryStatusTypes)) {
+    } else if (is_one_of(type, media_types::delivery_status)) {
       layout_.delivery_status.push_back(&part);
-    } else if (type == kFeedbackType) {
+    } else if (type == media_types::feedback) {
       if (!layout_.feedback) layout_.feedback = &part;
-    } else if (is_one_of(type, kReturnedMessageTypes) || is_one_of(type, kReturnedHeadersTypes)) {
+    } else if (is_one_of(type, media_types::returned_message) || is_one_of(type, media_types::returned_headers)) {
       if (!layout_.returned) layout_.returned = &part;
     } else {
       note_human_text(part);
@@ -68,7 +61,7 @@ class LayoutWalk {
 
  private:
   void visit_multipart(const MimePart& part) {
-    if (!layout_.report && part.media_type() == kReportType) {
+    if (!layout_.report && part.media_type() == media_types::report) {
       layout_.report = &part;
       layout_.report_ancestors = enclosing_;
     }
@@ -129,7 +122,7 @@ ReportLayout layout_of(const MimePart& root) {
     layout.human = &root;
     layout.human_form = HumanForm::unparsed_body;
   }
-  if (layout.returned && is_one_of(layout.returned->media_type(), kReturnedHeadersTypes))
+  if (layout.returned && is_one_of(layout.returned->media_type(), media_types::returned_headers))
     layout.parsed_returned_headers = parse_mime(layout.returned->body);
   layout.has_marker_field = root.header(kMarkerField).has_value() || header_block_has_field(root.header_block, kMarkerField);
   return layout;

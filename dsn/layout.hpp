@@ -4,13 +4,29 @@
 // which is the text a person reads and which is the returned message.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsn/mime.hpp"
 
 namespace clearbounce::dsn {
+
+// The media types a report's readers tell apart, named once: layout_of()
+// sorts parts by them, and the reading of raw text that the parser could
+// not split into parts (a boundary that never occurs) looks for them.
+namespace media_types {
+inline constexpr std::string_view report = "multipart/report";
+inline constexpr std::array<std::string_view, 2> delivery_status = {"message/delivery-status",
+                                                                    "message/global-delivery-status"};
+inline constexpr std::string_view feedback = "message/feedback-report";
+// The returned message whole (the parser reads its header section and body
+// as children), or only its header section (layout_of() parses it).
+inline constexpr std::array<std::string_view, 2> returned_message = {"message/rfc822", "message/global"};
+inline constexpr std::array<std::string_view, 2> returned_headers = {"text/rfc822-headers", "message/global-headers"};
+}  // namespace media_types
 
 // How the human-readable text is read from ReportLayout::human.
 enum class HumanForm {

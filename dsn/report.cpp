@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <unordered_map>
 
@@ -29,14 +30,30 @@ namespace {
 
 using detail::to_lower;
 
+// The media types of `lists` as one RE2 group of alternatives.
+template <std::size_t... N>
+std::string any_media_type(const std::array<std::string_view, N>&... lists) {
+  std::string out = "(?:";
+  const auto add = [&out](const auto& list) {
+    for (const std::string_view type : list) {
+      if (out.size() > 3) out.push_back('|');
+      out += RE2::QuoteMeta(re2::StringPiece(type.data(), type.size()));
+    }
+  };
+  (add(lists), ...);
+  out.push_back(')');
+  return out;
+}
+
 // The fields after a "Content-Type: message/delivery-status" line found in
 // the raw text, up to the next boundary-like line; empty when there is none.
 std::string loose_delivery_status(std::string_view message) {
   // Most messages have no such line: no regex for them.
   if (!detail::icontains(message, "delivery-status")) return {};
-  static const RE2 header_re(R"((?im)^content-type:\s*message/(?:global-)?delivery-status[^\n]*\n)");
+  static const RE2 header_re("(?im)^content-type:\\s*" + any_media_type(media_types::delivery_status) + "[^\\n]*\\n");
   // A report inside the returned message is another report.
-  static const RE2 returned_re(R"((?im)(^content-type:\s*(?:message/(?:rfc822|global)|text/rfc822-headers)))");
+  static const RE2 returned_re("(?im)(^content-type:\\s*" +
+                               any_media_type(media_types::returned_message, media_types::returned_headers) + ")");
   re2::StringPiece returned;
   if (RE2::PartialMatch(message, returned_re, &returned))
     message = message.substr(0, static_cast<std::size_t>(returned.data() - message.data()));

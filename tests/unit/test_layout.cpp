@@ -6,6 +6,7 @@
 
 #include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
+#include "dsn/report.hpp"
 
 namespace {
 
@@ -197,6 +198,29 @@ TEST(ReportLayout, FindsTheFeedbackPartAndAnUnparsedBody) {
   const auto broken_layout = layout_of(broken_mime.root);
   EXPECT_EQ(broken_layout.human_form, HumanForm::unparsed_body);
   EXPECT_EQ(human_text(broken_layout), "Just text.\n");
+}
+
+// The raw-text reading of a report whose parts the parser could not find
+// looks for the same media types as layout_of().
+TEST(ReportLayout, AReportWhoseBoundaryNeverOccursIsReadFromItsText) {
+  const std::string fields =
+      "Content-Type: message/delivery-status\n\n"
+      "Final-Recipient: rfc822; bob@example.org\n"
+      "Action: failed\n"
+      "Status: 5.1.1\n";
+  const std::string broken = top("Content-Type: multipart/report; report-type=delivery-status; boundary=\"NEVER\"\n\n"
+                                 "--OTHER\n" + fields + "--OTHER--\n");
+  const auto report = clearbounce::dsn::analyse(broken);
+  EXPECT_EQ(report.kind, clearbounce::dsn::ReportKind::delivery_status);
+  ASSERT_EQ(report.recipients.size(), 1u) << report.error;
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.org");
+
+  // The same fields after the returned message's start are that message's
+  // report, not this one (whatever the free-text reading makes of them).
+  const std::string returned = top("Content-Type: multipart/report; report-type=delivery-status; boundary=\"NEVER\"\n\n"
+                                   "--OTHER\nContent-Type: text/rfc822-headers\n\nSubject: x\n--OTHER\n" + fields +
+                                   "--OTHER--\n");
+  EXPECT_NE(clearbounce::dsn::analyse(returned).kind, clearbounce::dsn::ReportKind::delivery_status);
 }
 
 }  // namespace
