@@ -42,7 +42,8 @@ enum class HumanForm {
 // the MimePart tree it was made from (and its views into that tree's
 // bytes), so it is valid only while that tree and the message bytes live
 // and stay where they are: make it again after parsing again. The one
-// thing it owns is the parsed returned-headers part (returned_headers()).
+// thing it owns is the parsed returned-headers part (returned_headers()),
+// reached anew at each call, so the layout itself may be moved or copied.
 struct ReportLayout {
   const MimePart* root = nullptr;  // the part the layout was made from
   // The first multipart/report reached through multiparts only, or null:
