@@ -60,7 +60,8 @@ struct ReportLayout {
   std::vector<const MimePart*> delivery_status;
   const MimePart* feedback = nullptr;  // the first message/feedback-report
   // The first part that returns the original message or its headers
-  // (kReturnedTypes), outside any attached message; null when none.
+  // (media_types::returned_message or returned_headers), outside any
+  // attached message; null when none.
   const MimePart* returned = nullptr;
   // True when the top header section has an X-Clearbounce field (also one
   // the parser left out): a marker to verify, or a reason not to rewrite.
