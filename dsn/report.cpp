@@ -386,6 +386,14 @@ struct Message {
   std::string text;
   const AnalyseLimits& limits;
   std::size_t quote_start = 0;  // where the returned message starts in full_text
+
+  // Whether `text` words a delivery failure with its code: two readers ask,
+  // the text is searched once.
+  bool failure_wording() const {
+    if (!failure_wording_) failure_wording_ = detail::has_failure_wording(text);
+    return *failure_wording_;
+  }
+  mutable std::optional<bool> failure_wording_;
 };
 
 std::string first_header_address(const MimePart& part, std::string_view name) {
@@ -455,7 +463,7 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
   // failure.
   // A failure worded with its code is a bounce whatever Auto-Submitted says.
-  const bool failure_wording = detail::has_failure_wording(m.text);
+  const bool failure_wording = m.failure_wording();
   const bool bounce = !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
                       (detail::looks_like_bounce_headers(m.root) && !looks_like_auto_reply(m.root)) ||
                       (failure_wording && (looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)));
@@ -505,7 +513,7 @@ void read_as_auto_reply(const Message& m, std::string_view dialect, BounceReport
 // sender confirms itself. Not a failure: read as an automatic reply, which
 // nothing rewrites as a bounce.
 bool read_challenge_request(const Message& m, BounceReport& report) {
-  if (m.root.header("X-Failed-Recipients") || detail::has_failure_wording(m.text) ||
+  if (m.root.header("X-Failed-Recipients") || m.failure_wording() ||
       !detail::is_challenge_request(report.subject, m.text))
     return false;
   read_as_auto_reply(m, "challenge-response", report);
