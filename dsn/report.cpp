@@ -298,7 +298,8 @@ std::vector<std::string> list_addresses(std::string_view headers) {
   static const RE2 field_re(
       R"((?im)^(?:list-(?:post|owner|help|subscribe|unsubscribe|archive)|sender|errors-to):([^\n]*))");
   std::vector<std::string> out;
-  if (!RE2::PartialMatch(headers, list_re)) return out;
+  // Most returned messages come from no list: no regex for them.
+  if (!detail::icontains(headers, "list-") || !RE2::PartialMatch(headers, list_re)) return out;
   re2::StringPiece input(headers.data(), headers.size());
   std::string value;
   while (RE2::FindAndConsume(&input, field_re, &value)) {
