@@ -3,6 +3,7 @@
 // name or a keyword is. Internal to dsn/.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -27,12 +28,28 @@ inline std::string to_lower(std::string_view s) {
   return out;
 }
 
-// True when `needle` (short) occurs in `text`, ignoring ASCII case.
-constexpr bool icontains(std::string_view text, std::string_view needle) noexcept {
-  if (needle.empty()) return true;
-  const char first = ascii_lower(needle[0]);
-  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i)
-    if (ascii_lower(text[i]) == first && iequals(text.substr(i, needle.size()), needle)) return true;
+constexpr char ascii_upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// True when `needle` occurs in `text`, ignoring ASCII case. Horspool's skip
+// table lets the search jump ahead by up to the needle's length: it runs
+// over whole messages ("delivery-status" in every bounce's raw bytes).
+inline bool icontains(std::string_view text, std::string_view needle) noexcept {
+  const std::size_t m = needle.size();
+  if (m == 0) return true;
+  if (text.size() < m || m > 255) {
+    for (std::size_t i = 0; i + m <= text.size(); ++i)
+      if (iequals(text.substr(i, m), needle)) return true;
+    return false;
+  }
+  std::array<unsigned char, 256> skip;
+  skip.fill(static_cast<unsigned char>(m));
+  for (std::size_t i = 0; i + 1 < m; ++i) {
+    const auto distance = static_cast<unsigned char>(m - 1 - i);
+    skip[static_cast<unsigned char>(ascii_lower(needle[i]))] = distance;
+    skip[static_cast<unsigned char>(ascii_upper(needle[i]))] = distance;
+  }
+  for (std::size_t pos = 0; pos + m <= text.size(); pos += skip[static_cast<unsigned char>(text[pos + m - 1])])
+    if (iequals(text.substr(pos, m), needle)) return true;
   return false;
 }
 

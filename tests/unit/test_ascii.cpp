@@ -1,0 +1,43 @@
+// The ASCII helpers of dsn/: no locale, no surprises.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "dsn/ascii.hpp"
+
+namespace {
+
+using clearbounce::dsn::detail::icontains;
+
+TEST(Ascii, IcontainsFindsANeedleAnywhereInAnyCase) {
+  EXPECT_TRUE(icontains("Content-Type: message/Delivery-Status", "delivery-status"));
+  EXPECT_TRUE(icontains("delivery-status", "DELIVERY-STATUS"));
+  EXPECT_TRUE(icontains("xdelivery-status", "delivery-status"));
+  EXPECT_TRUE(icontains("delivery-statusx", "delivery-status"));
+  EXPECT_TRUE(icontains("anything", ""));
+  EXPECT_TRUE(icontains("aaab", "aab"));   // a partial match just before the real one
+  EXPECT_TRUE(icontains("List-Id: x", "list-"));
+  EXPECT_FALSE(icontains("delivery-statu", "delivery-status"));
+  EXPECT_FALSE(icontains("delivery status", "delivery-status"));
+  EXPECT_FALSE(icontains("", "a"));
+  EXPECT_FALSE(icontains("abc", "abcd"));
+  // Bytes above ASCII are compared as they are.
+  EXPECT_TRUE(icontains("caf\xc3\xa9 CR\xc3\x88ME", "cr\xc3\x88me"));
+  EXPECT_FALSE(icontains("CR\xc3\x88ME", "cr\xc3\xa8me"));
+}
+
+TEST(Ascii, IcontainsAgreesWithAPlainSearchOnEveryShift) {
+  // The skip table must never jump over a match: try the needle at every
+  // offset of texts built from the needle's own letters.
+  const std::string needle = "does not like recipient";
+  for (std::size_t shift = 0; shift < 60; ++shift) {
+    std::string text(shift, 'e');
+    text += "DOES NOT LIKE RECIPIENT";
+    text += std::string(shift % 7, 't');
+    EXPECT_TRUE(icontains(text, needle)) << shift;
+    text[shift + 5] = 'X';  // "DOES XOT ..."
+    EXPECT_FALSE(icontains(text, needle)) << shift;
+  }
+}
+
+}  // namespace
