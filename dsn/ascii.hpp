@@ -15,6 +15,10 @@ constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
 
 constexpr bool is_space(char c) noexcept { return is_wsp(c) || c == '\r' || c == '\n'; }
 
+// What RE2's \s matches (form feed too): for scanners that stand in for a
+// pattern written with \s.
+constexpr bool is_pattern_space(char c) noexcept { return is_space(c) || c == '\f'; }
+
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)

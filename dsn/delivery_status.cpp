@@ -116,14 +116,13 @@ void for_each_status_code(std::string_view text, Found found) {
 // parenthesis (never inside an IP address or a date), and followed by a
 // space, a hyphen, a colon and a space, or the end.
 std::string first_reply_code(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; };
   for (std::size_t i = 0; i + 3 <= text.size(); ++i) {
     if (text[i] < '2' || text[i] > '5' || text[i] == '3') continue;
-    if (i > 0 && !space(text[i - 1]) && text[i - 1] != ':' && text[i - 1] != '(') continue;
+    if (i > 0 && !is_pattern_space(text[i - 1]) && text[i - 1] != ':' && text[i - 1] != '(') continue;
     if (text[i + 1] < '0' || text[i + 1] > '5' || !is_digit(text[i + 2])) continue;
     const std::size_t after = i + 3;
     if (after == text.size() || text[after] == ' ' || text[after] == '-' ||
-        (text[after] == ':' && after + 1 < text.size() && space(text[after + 1])))
+        (text[after] == ':' && after + 1 < text.size() && is_pattern_space(text[after + 1])))
       return std::string(text.substr(i, 3));
   }
   return {};

@@ -78,7 +78,7 @@ bool starts_a_bounce(std::string_view line) {
       R"((?i)^\s*(this message was created automatically by|this is the (mail system|postfix program|qmail-send program|dragonfly mail agent)|hi\. this is the|this is an automatically generated delivery status notification))");
   // Every opening starts with "this" or "hi.": most lines need no regex.
   std::string_view words = line.substr(0, 200);
-  while (!words.empty() && (is_space(words.front()) || words.front() == '\f')) words.remove_prefix(1);
+  while (!words.empty() && is_pattern_space(words.front())) words.remove_prefix(1);
   if (!iequals(words.substr(0, 4), "this") && !iequals(words.substr(0, 3), "hi.")) return false;
   return RE2::PartialMatch(line.substr(0, 200), opening);
 }
