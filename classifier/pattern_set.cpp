@@ -1,5 +1,8 @@
 #include "classifier/pattern_set.hpp"
 
+#include "classifier/atom_index.hpp"
+
+#include <re2/filtered_re2.h>
 #include <re2/re2.h>
 #include <re2/set.h>
 
@@ -7,20 +10,14 @@
 
 namespace clearbounce::classifier {
 
-// One RE2::Set and the pattern numbers of its members, in the order added.
-struct PatternSet::Part {
-  explicit Part(bool fold_case) {
-    RE2::Options options;
-    options.set_case_sensitive(!fold_case);
-    options.set_log_errors(false);
-    options.set_max_mem(64 << 20);
-    set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
-  }
-  std::unique_ptr<RE2::Set> set;
-  std::vector<int> numbers;  // set index -> pattern number
-};
-
 namespace {
+
+RE2::Options pattern_options(bool fold_case) {
+  RE2::Options options;
+  options.set_case_sensitive(!fold_case);
+  options.set_log_errors(false);
+  return options;
+}
 
 // In UTF-8, a byte from 0xC4 on starts a character beyond Latin-1 (U+0100
 // and up); 0xC2 and 0xC3 start U+0080-U+00FF, continuation bytes are below.
@@ -50,6 +47,31 @@ std::string lower_case(std::string_view text) {
 
 }  // namespace
 
+// ASCII and Latin-1 patterns: a filter of literal atoms, then only the
+// patterns whose atoms the text holds. One RE2::Set over all of them would
+// build a new automaton state for nearly every byte of a short-lived
+// process's texts, each state paying for hundreds of patterns.
+struct PatternSet::Filtered {
+  re2::FilteredRE2 filter{kMinAtomBytes};
+  AtomIndex atoms;
+  std::vector<int> numbers;  // filter id -> pattern number
+  bool compiled = false;
+  // Shorter atoms would pass nearly every text; such patterns are simply tried.
+  static constexpr int kMinAtomBytes = 3;
+};
+
+// Patterns needing characters beyond Latin-1, with Unicode case folding:
+// few, and tried only on texts that contain such characters.
+struct PatternSet::Folded {
+  Folded() {
+    RE2::Options options = pattern_options(true);
+    options.set_max_mem(64 << 20);
+    set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+  }
+  std::unique_ptr<RE2::Set> set;
+  std::vector<int> numbers;  // set index -> pattern number
+};
+
 bool has_upper_case_literal(std::string_view pattern) {
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     const auto c = static_cast<unsigned char>(pattern[i]);
@@ -71,39 +93,53 @@ bool has_upper_case_literal(std::string_view pattern) {
   return false;
 }
 
-PatternSet::PatternSet() : latin_(std::make_unique<Part>(false)), beyond_(std::make_unique<Part>(true)) {}
+PatternSet::PatternSet() : latin_(std::make_unique<Filtered>()), beyond_(std::make_unique<Folded>()) {}
 PatternSet::~PatternSet() = default;
 
 bool PatternSet::add(std::string_view pattern, std::string& error, bool fold_case) {
-  const bool beyond = beyond_latin1(pattern);
-  if (!beyond && !fold_case && has_upper_case_literal(pattern)) {
+  if (beyond_latin1(pattern)) {
+    if (beyond_->set->Add(pattern, &error) < 0) return false;
+    beyond_->numbers.push_back(static_cast<int>(count_++));
+    return true;
+  }
+  if (!fold_case && has_upper_case_literal(pattern)) {
     error = "upper-case letters never match: texts are compared in lower case";
     return false;
   }
-  Part& part = beyond ? *beyond_ : *latin_;
-  const std::string written = !beyond && fold_case ? "(?i)" + std::string(pattern) : std::string(pattern);
-  if (part.set->Add(written, &error) < 0) return false;
-  part.numbers.push_back(static_cast<int>(count_++));
+  const RE2::Options options = pattern_options(fold_case);
+  int id = -1;
+  if (latin_->filter.Add(pattern, options, &id) != RE2::NoError) {
+    error = RE2(pattern, options).error();  // the filter keeps no failed pattern, nor its error
+    return false;
+  }
+  latin_->numbers.resize(static_cast<std::size_t>(id) + 1, -1);
+  latin_->numbers[static_cast<std::size_t>(id)] = static_cast<int>(count_++);
   return true;
 }
 
 bool PatternSet::compile() {
+  if (!latin_->numbers.empty()) {
+    std::vector<std::string> atoms;
+    latin_->filter.Compile(&atoms);
+    latin_->atoms = AtomIndex(std::move(atoms));
+    latin_->compiled = true;
+  }
   // An empty RE2::Set does not compile; it is never matched either.
-  for (Part* part : {latin_.get(), beyond_.get()})
-    if (!part->numbers.empty() && !part->set->Compile()) return false;
-  return true;
+  return beyond_->numbers.empty() || beyond_->set->Compile();
 }
 
 void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
   matched.clear();
   const std::string lowered = lower_case(text);
   std::vector<int> found;
-  auto collect = [&](const Part& part) {
-    if (part.numbers.empty() || !part.set->Match(lowered, &found)) return;
-    for (const int index : found) matched.push_back(part.numbers[static_cast<std::size_t>(index)]);
-  };
-  collect(*latin_);
-  if (beyond_latin1(lowered)) collect(*beyond_);
+  if (latin_->compiled) {
+    std::vector<int> atoms;
+    latin_->atoms.find(lowered, atoms);
+    latin_->filter.AllMatches(lowered, atoms, &found);
+    for (const int id : found) matched.push_back(latin_->numbers[static_cast<std::size_t>(id)]);
+  }
+  if (!beyond_->numbers.empty() && beyond_latin1(lowered) && beyond_->set->Match(lowered, &found))
+    for (const int index : found) matched.push_back(beyond_->numbers[static_cast<std::size_t>(index)]);
 }
 
 }  // namespace clearbounce::classifier

@@ -1,14 +1,21 @@
-// Many patterns, one pass over a text: which of them match.
+// Many patterns: which of them match a text.
 //
 // The text is matched in lower case (ASCII and Latin-1 letters), and
 // patterns are matched as written, without case folding: they must not
-// contain upper-case letters outside escapes. Patterns with characters
-// beyond Latin-1 (Cyrillic, Greek, Japanese, Chinese) keep Unicode case
-// folding in a set of their own, tried only on texts that contain such
-// characters: a pattern of that set must need them (write "(ä|ae)" freely,
-// but not "(почта|mail)"). Keeping them apart halves the cost of reading
-// Latin text: RE2 builds its automaton lazily, and each new state pays for
-// every pattern that could start there.
+// contain upper-case letters outside escapes.
+//
+// ASCII and Latin-1 patterns go through RE2's FilteredRE2: the literal
+// strings each pattern needs ("atoms") are looked up in the text first, and
+// only the patterns whose atoms are all there are run. A single RE2::Set
+// would read the text once too, but builds its automaton lazily, and in a
+// short-lived process (the CLI, a test run) nearly every byte of text made
+// a new state that paid for hundreds of patterns: 5,000 instructions a byte
+// against about 100 now (classifier/README.md, "Speed").
+//
+// Patterns with characters beyond Latin-1 (Cyrillic, Greek, Japanese,
+// Chinese) keep Unicode case folding in an RE2::Set of their own, tried only
+// on texts that contain such characters: a pattern of that set must need
+// them (write "(ä|ae)" freely, but not "(почта|mail)").
 #pragma once
 
 #include <memory>
@@ -38,9 +45,10 @@ class PatternSet {
   void match(std::string_view text, std::vector<int>& matched) const;
 
  private:
-  struct Part;
-  std::unique_ptr<Part> latin_;     // ASCII and Latin-1 patterns
-  std::unique_ptr<Part> beyond_;    // patterns needing characters beyond Latin-1
+  struct Filtered;
+  struct Folded;
+  std::unique_ptr<Filtered> latin_;  // ASCII and Latin-1 patterns
+  std::unique_ptr<Folded> beyond_;   // patterns needing characters beyond Latin-1
   std::size_t count_ = 0;
 };
 

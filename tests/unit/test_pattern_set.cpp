@@ -69,11 +69,34 @@ TEST(PatternSet, UpperCaseLiteralDetection) {
   EXPECT_FALSE(has_upper_case_literal("ПОЧТА"));  // beyond Latin-1: folded by RE2
 }
 
+TEST(PatternSet, PatternsWithoutALongLiteralAreAlwaysTried) {
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add(R"(\d{3} \d\.\d\.\d)", error)) << error;  // no literal of three bytes
+  ASSERT_TRUE(set.add("no (such|valid) (user|mailbox)", error)) << error;
+  ASSERT_TRUE(set.add("ab|x", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "550 5.1.1 no such user"), (std::vector<int>{0, 1}));
+  EXPECT_EQ(matches(set, "No valid user: X"), (std::vector<int>{1, 2}));
+  EXPECT_TRUE(matches(set, "no such person").empty());
+}
+
+TEST(PatternSet, AnEmptySetMatchesNothing) {
+  PatternSet set;
+  ASSERT_TRUE(set.compile());
+  EXPECT_TRUE(matches(set, "user unknown").empty());
+}
+
 TEST(PatternSet, ReportsBadPatterns) {
   PatternSet set;
   std::string error;
   EXPECT_FALSE(set.add("(unclosed", error));
+  EXPECT_NE(error.find("missing )"), std::string::npos) << error;
+  EXPECT_FALSE(set.add("(незакрыто", error));
   EXPECT_FALSE(error.empty());
+  ASSERT_TRUE(set.add("user unknown", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "User unknown"), (std::vector<int>{0}));
 }
 
 }  // namespace

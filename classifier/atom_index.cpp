@@ -1,0 +1,60 @@
+#include "classifier/atom_index.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace clearbounce::classifier {
+
+AtomIndex::AtomIndex(std::vector<std::string> atoms) : atoms_(std::move(atoms)), bucket_start_(kBuckets + 1, 0) {
+  // A counting sort by bucket: by_lead_[bucket_start_[b] .. bucket_start_[b + 1]) is bucket b.
+  for (std::size_t i = 0; i < atoms_.size(); ++i) {
+    if (atoms_[i].size() < kLead) {
+      short_.push_back(static_cast<int>(i));
+    } else {
+      ++bucket_start_[bucket_of(atoms_[i].data()) + 1];
+    }
+  }
+  for (std::size_t b = 0; b < kBuckets; ++b) bucket_start_[b + 1] += bucket_start_[b];
+  by_lead_.resize(bucket_start_[kBuckets]);
+  std::vector<std::uint32_t> next(bucket_start_.begin(), bucket_start_.end() - 1);
+  for (std::size_t i = 0; i < atoms_.size(); ++i) {
+    const std::string_view atom = atoms_[i];
+    if (atom.size() < kLead) continue;
+    const std::string mask_bytes(std::min<std::size_t>(atom.size(), 8), '\xff');
+    by_lead_[next[bucket_of(atom.data())]++] = {head_word(atom), head_word(mask_bytes), static_cast<int>(i)};
+  }
+}
+
+std::uint64_t AtomIndex::head_word(std::string_view s) {
+  std::uint64_t word = 0;
+  if (s.size() >= sizeof word) {
+    std::memcpy(&word, s.data(), sizeof word);  // a fixed size: one load, no call
+  } else {
+    std::memcpy(&word, s.data(), s.size());
+  }
+  return word;
+}
+
+void AtomIndex::find(std::string_view text, std::vector<int>& found) const {
+  found.clear();
+  for (const int i : short_)
+    if (text.find(atoms_[static_cast<std::size_t>(i)]) != std::string_view::npos) found.push_back(i);
+  for (std::size_t at = 0; !by_lead_.empty() && at + kLead <= text.size(); ++at) {
+    const std::size_t bucket = bucket_of(text.data() + at);
+    const std::uint32_t end = bucket_start_[bucket + 1];
+    if (bucket_start_[bucket] == end) continue;
+    const std::uint64_t word = head_word(text.substr(at, 8));
+    for (std::uint32_t k = bucket_start_[bucket]; k < end; ++k) {
+      const Entry& entry = by_lead_[k];
+      if ((word & entry.mask) != entry.head) continue;
+      const std::string& atom = atoms_[static_cast<std::size_t>(entry.atom)];
+      if (atom.size() <= 8 || (atom.size() <= text.size() - at &&
+                               std::memcmp(atom.data() + 8, text.data() + at + 8, atom.size() - 8) == 0))
+        found.push_back(entry.atom);
+    }
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+}
+
+}  // namespace clearbounce::classifier

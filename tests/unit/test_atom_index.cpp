@@ -1,0 +1,65 @@
+// AtomIndex: which literal atoms occur in a text, each once.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "classifier/atom_index.hpp"
+
+namespace {
+
+using clearbounce::classifier::AtomIndex;
+
+std::vector<int> found_in(const AtomIndex& index, std::string_view text) {
+  std::vector<int> found{99};  // find() starts from an empty list
+  index.find(text, found);
+  return found;
+}
+
+TEST(AtomIndex, FindsAtomsAtTheStartInsideAndAtTheEnd) {
+  const AtomIndex index({"user", "unknown", "mailbox", "quota exceeded"});
+  EXPECT_EQ(found_in(index, "user unknown"), (std::vector<int>{0, 1}));
+  EXPECT_EQ(found_in(index, "550 the mailbox quota exceeded"), (std::vector<int>{2, 3}));
+  // Fewer than eight bytes left after the atom's start.
+  EXPECT_EQ(found_in(index, "no such mailbox"), (std::vector<int>{2}));
+  EXPECT_EQ(found_in(index, "mailbox"), (std::vector<int>{2}));
+}
+
+TEST(AtomIndex, ReportsEachAtomOnceInIncreasingOrder) {
+  const AtomIndex index({"denied", "access"});
+  EXPECT_EQ(found_in(index, "denied: access denied, access denied"), (std::vector<int>{0, 1}));
+}
+
+TEST(AtomIndex, WantsTheWholeAtomNotItsFirstBytes) {
+  const AtomIndex index({"timeout while connecting", "time"});
+  EXPECT_EQ(found_in(index, "timeout while conn"), (std::vector<int>{1}));
+  EXPECT_EQ(found_in(index, "a timeout while connecting to"), (std::vector<int>{0, 1}));
+  EXPECT_TRUE(found_in(index, "tim").empty());
+}
+
+TEST(AtomIndex, AtomsSharingTheirLeadingBytesAreToldApart) {
+  const AtomIndex index({"not found", "not accepted", "not allowed", "nothing"});
+  EXPECT_EQ(found_in(index, "relay not allowed"), (std::vector<int>{2}));
+  EXPECT_EQ(found_in(index, "nothing was not accepted"), (std::vector<int>{1, 3}));
+}
+
+TEST(AtomIndex, AtomsShorterThanTheLeadAreFoundToo) {
+  const AtomIndex index({"ab", "x", "abc"});
+  EXPECT_EQ(found_in(index, "xab"), (std::vector<int>{0, 1}));
+  EXPECT_EQ(found_in(index, "abc"), (std::vector<int>{0, 2}));
+}
+
+TEST(AtomIndex, BytesBeyondAsciiAreComparedAsTheyAre) {
+  const AtomIndex index({"überschritten", "délai"});
+  EXPECT_EQ(found_in(index, "kontingent überschritten"), (std::vector<int>{0}));
+  EXPECT_EQ(found_in(index, "le délai"), (std::vector<int>{1}));
+  EXPECT_TRUE(found_in(index, "le delai").empty());
+}
+
+TEST(AtomIndex, EmptyIndexAndEmptyText) {
+  EXPECT_TRUE(found_in(AtomIndex(std::vector<std::string>{}), "anything").empty());
+  EXPECT_TRUE(found_in(AtomIndex({"user"}), "").empty());
+  EXPECT_TRUE(found_in(AtomIndex(), "user").empty());
+}
+
+}  // namespace
