@@ -377,6 +377,10 @@ std::unique_ptr<Classifier> Classifier::builtin(std::string& error) {
 
 const std::vector<Category>& Classifier::categories() const { return rules_->categories; }
 
+std::vector<std::string> Classifier::patterns_tried_on_every_text() const {
+  return rules_->patterns.tried_on_every_text();
+}
+
 const Category* Classifier::find_category(std::string_view id) const {
   auto it = rules_->category_index.find(std::string(id));
   return it == rules_->category_index.end() ? nullptr : &rules_->categories[it->second];

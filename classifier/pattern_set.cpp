@@ -128,6 +128,15 @@ bool PatternSet::compile() {
   return beyond_->numbers.empty() || beyond_->set->Compile();
 }
 
+std::vector<std::string> PatternSet::tried_on_every_text() const {
+  std::vector<std::string> out;
+  if (!latin_->compiled) return out;
+  std::vector<int> unfiltered;
+  latin_->filter.AllPotentials({}, &unfiltered);  // no atom found: what passes anyway
+  for (const int id : unfiltered) out.push_back(latin_->filter.GetRE2(id).pattern());
+  return out;
+}
+
 void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
   matched.clear();
   const std::string lowered = lower_case(text);

@@ -44,6 +44,10 @@ class PatternSet {
   // Thread-safe after compile().
   void match(std::string_view text, std::vector<int>& matched) const;
 
+  // After compile(): the patterns with no literal of three bytes that every
+  // match needs, which are therefore run on every text ("\\d+ h", "a|b").
+  std::vector<std::string> tried_on_every_text() const;
+
  private:
   struct Filtered;
   struct Folded;

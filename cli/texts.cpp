@@ -285,6 +285,11 @@ int run_lint(std::span<const std::string_view> args) {
       }
     }
   }
+  // Not a problem, a cost: such a pattern is run on every text.
+  for (const auto& pattern : engine->classifier().patterns_tried_on_every_text())
+    std::printf("clearbounce lint: note: the pattern '%s' has no literal of three bytes that every match needs, "
+                "so it is run on every text; give it a word\n",
+                pattern.c_str());
   print_errors(problems);
   std::fprintf(problems.empty() ? stdout : stderr, "clearbounce lint: %zu locales, %zu categories, %zu texts rendered, %zu problems\n",
                engine->catalogues().tags().size(), engine->classifier().categories().size(), rendered,

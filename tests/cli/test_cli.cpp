@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -174,6 +176,19 @@ TEST_F(ClassifyCli, LintRefusesAFactThatMayBeUnknownOutsideAnOptionalGroup) {
         "why = \"The server{? {remote_host}?} does not know this address.\"\n");
   const RunResult good = run({"lint", "-c", config.string()});
   EXPECT_EQ(good.exit_code, 0) << good.err;
+}
+
+TEST_F(ClassifyCli, LintNotesAPatternThatIsRunOnEveryText) {
+  std::ifstream shipped(fs::path(CLEARBOUNCE_SOURCE_DIR) / "classifier" / "rules.toml");
+  std::stringstream rules;
+  rules << shipped.rdbuf();
+  rules << "\n[[rule]]\ncategory = \"delivery.expired\"\npatterns = ['\\d+ h']\n";
+  const auto rules_file = write("rules.toml", rules.str());
+  const auto config = write("clearbounce.toml", "[rules]\nfile = \"" + rules_file.string() + "\"\n");
+  const RunResult r = run({"lint", "-c", config.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // a cost, not a mistake
+  EXPECT_NE(r.out.find("note: the pattern '\\d+ h'"), std::string::npos) << r.out;
+  EXPECT_EQ(run({"lint"}).out.find("note:"), std::string::npos) << "the shipped rules need no note";
 }
 
 // --- bad input never stops a run ------------------------------------------

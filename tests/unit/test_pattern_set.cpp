@@ -72,13 +72,14 @@ TEST(PatternSet, UpperCaseLiteralDetection) {
 TEST(PatternSet, PatternsWithoutALongLiteralAreAlwaysTried) {
   PatternSet set;
   std::string error;
-  ASSERT_TRUE(set.add(R"(\d{3} \d\.\d\.\d)", error)) << error;  // no literal of three bytes
+  ASSERT_TRUE(set.add(R"(\d{3} \d\.\d\.\d)", error)) << error;  // looked for as " 0." to " 9."
   ASSERT_TRUE(set.add("no (such|valid) (user|mailbox)", error)) << error;
   ASSERT_TRUE(set.add("ab|x", error)) << error;
   ASSERT_TRUE(set.compile());
   EXPECT_EQ(matches(set, "550 5.1.1 no such user"), (std::vector<int>{0, 1}));
   EXPECT_EQ(matches(set, "No valid user: X"), (std::vector<int>{1, 2}));
   EXPECT_TRUE(matches(set, "no such person").empty());
+  EXPECT_EQ(set.tried_on_every_text(), std::vector<std::string>{"ab|x"});
 }
 
 TEST(PatternSet, AnEmptySetMatchesNothing) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "classifier/classifier.hpp"
 #include "dsn/report.hpp"
@@ -326,4 +327,25 @@ patterns = ['mailbox']
   c = classifier->classify(r, report);
   ASSERT_NE(c.category, nullptr);
   EXPECT_EQ(c.category->id, "recipient.unknown");
+}
+
+TEST(RulesLoading, NamesThePatternsThatAreRunOnEveryText) {
+  std::string error;
+  const auto classifier = load(kCategories + R"(
+[[rule]]
+category = "recipient.unknown"
+patterns = ['user unknown', '\d+ h', 'no such (user|mailbox)']
+)",
+                               error);
+  ASSERT_NE(classifier, nullptr) << error;
+  EXPECT_EQ(classifier->patterns_tried_on_every_text(), std::vector<std::string>{R"(\d+ h)"});
+}
+
+// Every shipped pattern names a word the filter can look for: none of them
+// costs every message a search of its own.
+TEST(RulesLoading, EveryShippedPatternHasALiteralToLookFor) {
+  std::string error;
+  const auto classifier = Classifier::builtin(error);
+  ASSERT_NE(classifier, nullptr) << error;
+  EXPECT_EQ(classifier->patterns_tried_on_every_text(), std::vector<std::string>{});
 }
