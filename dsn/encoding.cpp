@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "dsn/ascii.hpp"
@@ -70,36 +71,42 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* consum
   return 0;
 }
 
+// Index of the first byte at or after `i` that is not ASCII, or s.size().
+// Eight bytes at a time: mail text is mostly ASCII.
+std::size_t ascii_run_end(std::string_view s, std::size_t i) noexcept {
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((word & kHighBits) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
 void append_sanitized(std::string& out, std::string_view bytes) {
+  // Valid stretches are appended whole, when an invalid sequence or the end
+  // is reached: most texts are valid and cost one append.
+  std::size_t valid_start = 0;
   std::size_t i = 0;
-  while (i < bytes.size()) {
-    // Copy ASCII runs in one go: they are the common case.
-    std::size_t run = i;
-    while (run < bytes.size() && static_cast<unsigned char>(bytes[run]) < 0x80) ++run;
-    if (run > i) {
-      out.append(bytes.substr(i, run - i));
-      i = run;
-      continue;
-    }
+  while ((i = ascii_run_end(bytes, i)) < bytes.size()) {
     std::size_t bad = 0;
     const std::size_t len = utf8_sequence(bytes, i, &bad);
     if (len > 0) {
-      out.append(bytes.substr(i, len));
       i += len;
-    } else {
-      out.append(kReplacement);
-      i += bad;
+      continue;
     }
+    out.append(bytes.substr(valid_start, i - valid_start));
+    out.append(kReplacement);
+    i += bad;
+    valid_start = i;
   }
+  out.append(bytes.substr(valid_start));
 }
 
 bool is_valid_utf8(std::string_view bytes) noexcept {
   std::size_t i = 0;
-  while (i < bytes.size()) {
-    if (static_cast<unsigned char>(bytes[i]) < 0x80) {
-      ++i;
-      continue;
-    }
+  while ((i = ascii_run_end(bytes, i)) < bytes.size()) {
     std::size_t bad = 0;
     const std::size_t len = utf8_sequence(bytes, i, &bad);
     if (len == 0) return false;
@@ -324,8 +331,13 @@ bool is_plain_ascii_text(std::string_view s) noexcept {
   return true;
 }
 
-void append_utf8(std::string& out, std::string_view bytes, std::string_view charset) {
-  const Charset cs = classify_charset(charset);
+// True when `bytes` in `cs` are already the UTF-8 that converting them would give.
+bool already_utf8(std::string_view bytes, const Charset& cs) noexcept {
+  return (cs.kind == CharsetClass::utf8 && is_valid_utf8(bytes)) ||
+         (cs.kind == CharsetClass::ascii_safe && is_plain_ascii_text(bytes));
+}
+
+void append_utf8(std::string& out, std::string_view bytes, const Charset& cs) {
   switch (cs.kind) {
     case CharsetClass::utf8:
       append_sanitized(out, bytes);
@@ -356,6 +368,42 @@ void append_utf8(std::string& out, std::string_view bytes, std::string_view char
     out.resize(start);
     append_sanitized(out, converted);
   }
+}
+
+void append_utf8(std::string& out, std::string_view bytes, std::string_view charset) {
+  append_utf8(out, bytes, classify_charset(charset));
+}
+
+// ---------------------------------------------------------------------------
+// Quoted-printable
+
+// Decodes the '=' at in[i] into *dst; returns where decoding resumes.
+std::size_t decode_qp_equals(std::string_view in, std::size_t i, char*& dst) noexcept {
+  // Soft line break: '=' then optional transport padding then a line end.
+  std::size_t j = i + 1;
+  while (j < in.size() && is_wsp(in[j])) ++j;
+  if (j == in.size()) return j;  // '=' at the very end: a soft break with nothing after
+  if (in[j] == '\n') return j + 1;
+  if (in[j] == '\r') return (j + 1 < in.size() && in[j + 1] == '\n') ? j + 2 : j + 1;
+  if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
+    *dst++ = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+    return i + 3;
+  }
+  *dst++ = '=';  // invalid escape: keep it literally
+  return i + 1;
+}
+
+// Copies the white space run at in[i] into *dst unless it ends the line:
+// trailing white space was added in transport (RFC 2045 6.7 rule 3).
+std::size_t copy_qp_white_space(std::string_view in, std::size_t i, char*& dst) noexcept {
+  std::size_t j = i;
+  while (j < in.size() && is_wsp(in[j])) ++j;
+  const bool at_line_end = j == in.size() || in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
+  if (!at_line_end) {
+    std::memcpy(dst, in.data() + i, j - i);
+    dst += j - i;
+  }
+  return j;
 }
 
 // ---------------------------------------------------------------------------
@@ -665,48 +713,25 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
 // Public API
 
 std::string decode_quoted_printable(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
+  // Decoding never lengthens the text, so the output is written in place
+  // through a pointer and cut to size at the end.
+  std::string out(in.size(), '\0');
+  char* dst = out.data();
   std::size_t i = 0;
   while (i < in.size()) {
     const char c = in[i];
     if (c == '=') {
-      // Soft line break: '=' then optional transport padding then a line end.
-      std::size_t j = i + 1;
-      while (j < in.size() && is_wsp(in[j])) ++j;
-      if (j == in.size()) break;  // '=' at the very end: a soft break with nothing after
-      if (in[j] == '\n') {
-        i = j + 1;
-        continue;
-      }
-      if (in[j] == '\r') {
-        i = (j + 1 < in.size() && in[j + 1] == '\n') ? j + 2 : j + 1;
-        continue;
-      }
-      if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-        out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
-        i += 3;
-        continue;
-      }
-      out.push_back('=');  // invalid escape: keep it literally
-      ++i;
-      continue;
+      i = decode_qp_equals(in, i, dst);
+    } else if (is_wsp(c)) {
+      i = copy_qp_white_space(in, i, dst);
+    } else {
+      // Everything up to the next '=' or white space stands for itself.
+      do {
+        *dst++ = in[i++];
+      } while (i < in.size() && in[i] != '=' && !is_wsp(in[i]));
     }
-    if (is_wsp(c)) {
-      // Trailing white space on a line was added in transport (RFC 2045 6.7 rule 3).
-      std::size_t j = i;
-      while (j < in.size() && is_wsp(in[j])) ++j;
-      const bool at_line_end = j == in.size() || in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
-      if (!at_line_end) out.append(in.substr(i, j - i));
-      i = j;
-      continue;
-    }
-    // Everything up to the next '=' or white space stands for itself.
-    std::size_t j = i + 1;
-    while (j < in.size() && in[j] != '=' && !is_wsp(in[j])) ++j;
-    out.append(in.substr(i, j - i));
-    i = j;
   }
+  out.resize(static_cast<std::size_t>(dst - out.data()));
   return out;
 }
 
@@ -759,6 +784,15 @@ std::string to_utf8(std::string_view bytes, std::string_view charset) {
   std::string out;
   out.reserve(bytes.size());
   append_utf8(out, bytes, charset);
+  return out;
+}
+
+std::string into_utf8(std::string bytes, std::string_view charset) {
+  const Charset cs = classify_charset(charset);
+  if (already_utf8(bytes, cs)) return bytes;
+  std::string out;
+  out.reserve(bytes.size());
+  append_utf8(out, bytes, cs);
   return out;
 }
 

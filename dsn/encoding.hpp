@@ -32,6 +32,11 @@ std::string decode_base64(std::string_view encoded);
 // as GB18030.
 std::string to_utf8(std::string_view bytes, std::string_view charset);
 
+// Same as to_utf8, for bytes the caller no longer needs: text that is
+// already valid UTF-8 (or ASCII in an ASCII-compatible charset) is returned
+// as it came, without a copy.
+std::string into_utf8(std::string bytes, std::string_view charset);
+
 // Replaces bytes that are not valid UTF-8 with U+FFFD.
 std::string sanitize_utf8(std::string_view bytes);
 

@@ -87,22 +87,23 @@ class LayoutWalk {
   std::vector<const MimePart*> enclosing_;  // the multiparts above the part visited
 };
 
-// Crude but safe: drop the markup, keep the words.
-std::string without_markup(std::string_view html) {
-  std::string out;
-  out.reserve(html.size());
+// Crude but safe: drop the markup, keep the words. Each byte gives at most
+// one, so the text is rewritten in place rather than copied.
+std::string without_markup(std::string html) {
+  auto kept = html.begin();
   bool in_tag = false;
   for (const char c : html) {
     if (c == '<') {
       in_tag = true;
     } else if (c == '>') {
       in_tag = false;
-      out.push_back(' ');
+      *kept++ = ' ';
     } else if (!in_tag) {
-      out.push_back(c);
+      *kept++ = c;
     }
   }
-  return out;
+  html.erase(kept, html.end());
+  return html;
 }
 
 }  // namespace

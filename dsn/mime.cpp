@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <exception>
+#include <utility>
 
 namespace clearbounce::dsn {
 namespace {
@@ -424,7 +425,7 @@ std::string MimePart::decoded_body() const {
   if (charset.empty()) charset = "us-ascii";
   if (transfer_encoding == "base64" || transfer_encoding == "quoted-printable") {
     std::string bytes = transfer_encoding == "base64" ? decode_base64(body) : decode_quoted_printable(body);
-    return text ? to_utf8(bytes, charset) : bytes;
+    return text ? into_utf8(std::move(bytes), charset) : bytes;
   }
   // 7bit, 8bit, binary and unknown encodings: the body as it is.
   return text ? to_utf8(body, charset) : std::string(body);

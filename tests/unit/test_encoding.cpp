@@ -10,6 +10,7 @@ namespace {
 using clearbounce::dsn::decode_base64;
 using clearbounce::dsn::decode_header_text;
 using clearbounce::dsn::decode_quoted_printable;
+using clearbounce::dsn::into_utf8;
 using clearbounce::dsn::parse_header_params;
 using clearbounce::dsn::sanitize_utf8;
 using clearbounce::dsn::to_utf8;
@@ -56,6 +57,17 @@ TEST(EncodingQuotedPrintable, DropsTrailingWhitespaceOnLines) {
 
 TEST(EncodingQuotedPrintable, EmptyInput) {
   EXPECT_EQ(decode_quoted_printable(""), "");
+}
+
+TEST(EncodingQuotedPrintable, EscapeOrWhiteSpaceAtTheVeryEnd) {
+  EXPECT_EQ(decode_quoted_printable("ab=41"), "abA");
+  EXPECT_EQ(decode_quoted_printable("ab \t"), "ab");
+  EXPECT_EQ(decode_quoted_printable("ab=\r"), "ab");
+}
+
+TEST(EncodingQuotedPrintable, PaddingNotBeforeALineBreakIsText) {
+  EXPECT_EQ(decode_quoted_printable("a= b"), "a= b");
+  EXPECT_EQ(decode_quoted_printable("a \t b=20"), "a \t b ");
 }
 
 // ---------------------------------------------------------------- base64
@@ -108,6 +120,26 @@ TEST(EncodingUtf8, SanitizeReplacesInvalidBytes) {
   EXPECT_EQ(sanitize_utf8("\x80"), kFffd);
 }
 
+// The scanner reads ASCII eight bytes at a time: an invalid byte or a
+// multibyte character must be found wherever it falls in a word.
+TEST(EncodingUtf8, SanitizeFindsInvalidBytesAtEveryOffset) {
+  for (std::size_t at = 0; at < 20; ++at) {
+    std::string text(20, 'x');
+    text[at] = '\xFF';
+    const std::string expected = std::string(at, 'x') + std::string(kFffd) + std::string(19 - at, 'x');
+    EXPECT_EQ(sanitize_utf8(text), expected) << "invalid byte at " << at;
+  }
+}
+
+TEST(EncodingUtf8, SanitizeKeepsCharactersAcrossWordBoundaries) {
+  for (std::size_t at = 0; at < 18; ++at) {
+    const std::string text = std::string(at, 'x') + "\xE2\x82\xAC" + std::string(18 - at, 'y');
+    EXPECT_EQ(sanitize_utf8(text), text) << "euro sign at " << at;
+  }
+  const std::string cut = std::string(15, 'x') + "\xE2\x82" + std::string(9, 'y');
+  EXPECT_EQ(sanitize_utf8(cut), std::string(15, 'x') + std::string(kFffd) + std::string(9, 'y'));
+}
+
 TEST(EncodingUtf8, SanitizeKeepsNulBytes) {
   const std::string with_nul("a\0b", 3);
   EXPECT_EQ(sanitize_utf8(with_nul), with_nul);
@@ -127,6 +159,21 @@ TEST(EncodingCharset, Windows1252) {
 TEST(EncodingCharset, CaseAndQuotesInTheName) {
   EXPECT_EQ(to_utf8("\xE9", "\"Iso-8859-1\""), "\xC3\xA9");
   EXPECT_EQ(to_utf8("\xE9", " WINDOWS-1252 "), "\xC3\xA9");
+}
+
+TEST(EncodingCharset, IntoUtf8GivesWhatToUtf8Gives) {
+  const std::string_view cases[][2] = {
+      {"plain text\r\n", "us-ascii"},
+      {"caf\xC3\xA9 and more than eight bytes", "utf-8"},
+      {"bad \xFF byte in UTF-8 text", "utf-8"},
+      {"caf\xE9 in Latin-1", "iso-8859-1"},
+      {"\x1B$B8\x1B(B shift sequences", "iso-2022-jp"},
+      {"abc\xE9", "x-no-such-charset"},
+      {"no charset at all", ""},
+  };
+  for (const auto& [bytes, charset] : cases) {
+    EXPECT_EQ(into_utf8(std::string(bytes), charset), to_utf8(bytes, charset)) << charset;
+  }
 }
 
 TEST(EncodingCharset, UnknownCharsetKeepsAsciiOnly) {
