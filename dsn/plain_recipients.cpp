@@ -57,18 +57,20 @@ bool is_sender_mention(std::string_view line, std::size_t begin) {
          before.find("envelope-from") != std::string::npos;
 }
 
+bool is_ascii_letter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// True when `text` holds more than 8 letters (any non-ASCII byte counts as
+// one) besides those of `address`: it says something besides the address.
+// Counting stops once that many are seen: most texts tell after a few words,
+// and this is asked of every recipient's text, up to kMaxRecipientTextBytes.
 bool substantive(std::string_view text, std::string_view address) {
-  std::size_t letters = 0;
+  std::size_t wanted = 9;
+  for (const char ch : address) wanted += is_ascii_letter(static_cast<unsigned char>(ch)) ? 1 : 0;
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80) ++letters;
+    if ((is_ascii_letter(c) || c >= 0x80) && --wanted == 0) return true;
   }
-  std::size_t address_letters = 0;
-  for (const char ch : address) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ++address_letters;
-  }
-  return letters > address_letters + 8;
+  return false;
 }
 
 // First lines with which MTAs open a bounce; seen again inside a text,
