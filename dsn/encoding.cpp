@@ -544,6 +544,12 @@ constexpr unsigned kMaxSection = 999;
 // duplicate-name lookups below cheap on hostile ones.
 constexpr std::size_t kMaxParams = 64;
 
+// `bytes` itself when it is valid UTF-8 (no copy), else sanitised.
+std::string valid_utf8(std::string bytes) {
+  if (is_valid_utf8(bytes)) return bytes;
+  return sanitize_utf8(bytes);
+}
+
 std::string join_rfc2231(std::vector<Rfc2231Section>& sections) {
   std::stable_sort(sections.begin(), sections.end(),
                    [](const Rfc2231Section& a, const Rfc2231Section& b) { return a.number < b.number; });
@@ -595,9 +601,10 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
       ++i;
     }
   }
-  result.value = sanitize_utf8(value);
+  result.value = valid_utf8(std::move(value));
 
   std::vector<RawParam> raw;
+  if (i < s.size()) raw.reserve(4);  // real values carry one to three parameters
   while (i < s.size()) {
     // Here s[i] == ';' or junk after a value; skip separators.
     while (i < s.size() && (s[i] == ';' || is_space(s[i]))) ++i;
@@ -704,7 +711,7 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
     const bool superseded = std::any_of(raw.begin(), raw.end(),
                                         [&](const RawParam& q) { return q.rfc2231 && q.name == p.name; });
     if (superseded) continue;
-    result.params.emplace_back(std::move(p.name), sanitize_utf8(p.value));
+    result.params.emplace_back(std::move(p.name), valid_utf8(std::move(p.value)));
   }
   return result;
 }
@@ -801,16 +808,24 @@ std::string unfold(std::string_view value) {
   out.reserve(value.size());
   // Line breaks in a header value are always folding: a decoded header
   // must not contain one, so every CR and LF goes, not just CRLF + WSP.
-  for (char c : value) {
-    if (c != '\r' && c != '\n') out.push_back(c);
+  // The text between them is copied a line at a time.
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] == '\r' || value[i] == '\n') {
+      out.append(value.substr(line_start, i - line_start));
+      line_start = i + 1;
+    }
   }
+  out.append(value.substr(line_start));
   return out;
 }
 
 std::string decode_header_text(std::string_view raw) {
   std::string out;
-  const std::string text = unfold(raw);
-  const std::string_view s = trim(text);
+  // Most values are not folded: they need no unfolded copy.
+  const bool folded = raw.find('\n') != std::string_view::npos || raw.find('\r') != std::string_view::npos;
+  const std::string text = folded ? unfold(raw) : std::string();
+  const std::string_view s = trim(folded ? std::string_view(text) : raw);
   out.reserve(s.size());
 
   // Adjacent encoded words in one charset are decoded together: mailers

@@ -203,6 +203,9 @@ class Parser {
       if (skipped_other) warn("lines before the first header field were skipped");
     }
 
+    // A message's header section has dozens of fields, a body part's a few:
+    // room for them up front saves most of the vector's regrowth.
+    part.headers.reserve(mode == Mode::body_part ? 4 : 32);
     bool in_field = false;    // continuation lines belong to the last field
     bool field_kept = false;  // ... which was stored (not dropped by the limit)
     std::size_t value_start = 0;
@@ -325,12 +328,14 @@ class Parser {
   }
 
   void add_body_part(MimePart& part, std::string_view bytes, std::size_t depth, bool digest) {
+    if (part.children.empty()) part.children.reserve(4);  // a report has two to four parts
     MimePart& child = part.children.emplace_back();
     parse_part(child, bytes, depth + 1, Mode::body_part, digest);
   }
 
   void parse_multipart(MimePart& part, std::size_t depth) {
-    const std::string boundary(part.content_type.param("boundary"));
+    // A view into the part's own parameters, which no child's parse moves.
+    const std::string_view boundary = part.content_type.param("boundary");
     if (boundary.empty()) {
       warn(part.media_type() + " without a boundary parameter; body kept as one part");
       return;
@@ -377,7 +382,7 @@ class Parser {
     }
 
     if (!found) {
-      warn("multipart boundary \"" + boundary.substr(0, 80) + "\" never found");
+      warn("multipart boundary \"" + std::string(boundary.substr(0, 80)) + "\" never found");
       part.preamble = body;
       return;
     }
@@ -386,7 +391,7 @@ class Parser {
       return;
     }
     if (open) {
-      warn("multipart boundary \"" + boundary.substr(0, 80) + "\" is never closed");
+      warn("multipart boundary \"" + std::string(boundary.substr(0, 80)) + "\" is never closed");
       if (!room_for_part()) return;
       add_body_part(part, body.substr(part_start), depth, digest);
     }

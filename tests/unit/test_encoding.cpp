@@ -222,6 +222,19 @@ TEST(EncodingUnfold, RemovesLineBreaksKeepsWhitespace) {
   EXPECT_EQ(unfold("no folding"), "no folding");
 }
 
+TEST(EncodingUnfold, RemovesStrayBreaksAnywhere) {
+  EXPECT_EQ(unfold("\r\nlead"), "lead");
+  EXPECT_EQ(unfold("a\rb\nc"), "abc");
+  EXPECT_EQ(unfold("trail\r\n"), "trail");
+  EXPECT_EQ(unfold("\r\n\r\n"), "");
+}
+
+TEST(EncodingHeaderText, ABareLineBreakLeavesNoTrace) {
+  EXPECT_EQ(decode_header_text("Mail\rDelivery"), "MailDelivery");
+  EXPECT_EQ(decode_header_text(" \r\n Subject text \t"), "Subject text");
+  EXPECT_EQ(decode_header_text("  plain, not folded  "), "plain, not folded");
+}
+
 // ---------------------------------------------------------------- RFC 2047
 
 TEST(EncodingRfc2047, BEncoding) {
