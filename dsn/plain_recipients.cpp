@@ -3,7 +3,7 @@
 //
 // Every byte of the text is the sender's (often an attacker's), so the
 // reading is linear in the text and its output bounded: the text is split
-// and lower-cased once, every scan of a line for addresses looks at each of
+// once, every scan of a line for addresses looks at each of
 // its bytes a bounded number of times, and no recipient gathers more than
 // kMaxRecipientTextBytes, however many recipients share an explanation.
 #include <re2/re2.h>
@@ -35,26 +35,62 @@ constexpr std::size_t kMaxLineBytes = 1024;
 constexpr std::size_t kMaxLabelBytes = 80;
 
 bool is_header_like_line(std::string_view line) {
-  static const char* const kNames[] = {"from:", "to:", "subject:", "sent:", "date:", "message-id:", "reply-to:",
-                                       "cc:", "bcc:", "return-path:", "received:", "in-reply-to:", "references:",
-                                       "sender:", "errors-to:", "list-", "delivered-to:", "x-original-to:",
-                                       "resent-", "disposition-notification-to:", "return-receipt-to:"};
+  static constexpr std::string_view kNames[] = {
+      "from:",     "to:",        "subject:", "sent:",         "date:",          "message-id:",
+      "reply-to:", "cc:",        "bcc:",     "return-path:",  "received:",      "in-reply-to:",
+      "references:", "sender:",  "errors-to:", "list-",       "delivered-to:",  "x-original-to:",
+      "resent-",   "disposition-notification-to:", "return-receipt-to:"};
   const auto t = trim(line.substr(0, 40));
   // Every name ends in a colon, or ("list-", "resent-") starts one that does.
   if (t.find(':') == std::string_view::npos) return false;
-  for (const char* n : kNames) {
-    const std::string_view name(n);
+  for (const std::string_view name : kNames)
     if (t.size() >= name.size() && iequals(t.substr(0, name.size()), name)) return true;
+  return false;
+}
+
+// Whether `line` belongs to a header field quoted in the text: it looks like
+// one, or it is an indented continuation of one ("To: a@b,\n  c@d,"). Such
+// lines list the message's addressees, not failures. `in_field` says whether
+// the lines before left a field open, and is updated.
+bool is_quoted_header_line(std::string_view line, bool& in_field) {
+  const bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+  const bool header_like = is_header_like_line(line);
+  const bool quoted = header_like || (in_field && continuation);
+  // Only a field at the start of a line is folded; indented "Label: value"
+  // lines are a bounce's own summary.
+  in_field = header_like ? !continuation : in_field && continuation;
+  return quoted;
+}
+
+// Addresses are compared without regard to ASCII case: sets and maps of
+// them hold views of the text and of the caller's lists, not lower-cased
+// copies.
+struct CaselessHash {
+  std::size_t operator()(std::string_view s) const noexcept {
+    std::size_t hash = 14695981039346656037u;  // FNV-1a
+    for (const char c : s) hash = (hash ^ static_cast<unsigned char>(ascii_lower(c))) * 1099511628211u;
+    return hash;
   }
+};
+struct CaselessEqual {
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return iequals(a, b); }
+};
+using AddressSet = std::unordered_set<std::string_view, CaselessHash, CaselessEqual>;
+
+// True when the lower-case `needle` occurs in the short `text`, ignoring
+// ASCII case (icontains builds a skip table, too costly for a few bytes).
+bool short_icontains(std::string_view text, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i)
+    if (iequals(text.substr(i, needle.size()), needle)) return true;
   return false;
 }
 
 // An address at `begin` that follows a sender marker ("MAIL FROM:<a>", "F=<a>").
 bool is_sender_mention(std::string_view line, std::size_t begin) {
-  const auto before = to_lower(line.substr(begin > 24 ? begin - 24 : 0, begin > 24 ? 24 : begin));
-  return before.find("mail from") != std::string::npos || before.find("from:<") != std::string::npos ||
-         before.find("f=[") != std::string::npos || before.find("f=<") != std::string::npos ||
-         before.find("envelope-from") != std::string::npos;
+  const auto before = line.substr(begin > 24 ? begin - 24 : 0, begin > 24 ? 24 : begin);
+  for (const std::string_view marker : {"mail from", "from:<", "f=[", "f=<", "envelope-from"})
+    if (short_icontains(before, marker)) return true;
+  return false;
 }
 
 bool is_ascii_letter(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -103,6 +139,14 @@ bool is_contact_mention(std::string_view line) {
   return RE2::PartialMatch(line, re);
 }
 
+// What the label pattern below ends with: a colon, then only RE2's \s, '<'
+// or '"'. The words before most addresses ("Your message to <") fail this
+// check and need no regex.
+bool ends_like_label(std::string_view s) {
+  while (!s.empty() && (is_pattern_space(s.back()) || s.back() == '<' || s.back() == '"')) s.remove_suffix(1);
+  return !s.empty() && s.back() == ':';
+}
+
 bool is_list_punctuation(char c) {
   return c == ' ' || c == '\t' || c == '<' || c == '"' || c == '>' || c == '\'' || c == '*' || c == '-';
 }
@@ -111,28 +155,30 @@ bool is_list_punctuation(char c) {
 // out once per scan (not kept per line: a text of empty lines must not cost
 // tens of bytes a line).
 struct Line {
-  Line(std::string_view line, std::string_view lowered) : text(line), lower(lowered) {
+  explicit Line(std::string_view line) : text(line) {
     while (punctuation < text.size() && is_list_punctuation(text[punctuation])) ++punctuation;
     while (blanks < text.size() && is_space(text[blanks])) ++blanks;
   }
 
   std::string_view text;
-  std::string_view lower;         // the same bytes, lower-cased
   std::size_t punctuation = 0;    // length of the leading list punctuation
   std::size_t blanks = 0;         // length of the leading blanks
-  std::optional<bool> contact;    // is_contact_mention, once asked
+  bool contact_asked = false;     // is_contact_mention, asked once
+  bool contact = false;
 
   // Only list punctuation before `begin`, or a label that introduces a
   // recipient ("Recipient address:", "RCPT TO:").
   bool starts_with_address_at(std::size_t begin) const {
     static const RE2 label(R"((?i)^[a-z][a-z _-]{0,30}(recipient|rcpt|address|addressee)[a-z _-]{0,10}:[\s<"]*$)");
     if (begin <= punctuation) return true;
-    return begin > blanks && begin - blanks <= kMaxLabelBytes &&
-           RE2::FullMatch(text.substr(blanks, begin - blanks), label);
+    if (begin <= blanks || begin - blanks > kMaxLabelBytes) return false;
+    const auto before = text.substr(blanks, begin - blanks);
+    return ends_like_label(before) && RE2::FullMatch(before, label);
   }
   bool is_contact() {
-    if (!contact) contact = is_contact_mention(text);
-    return *contact;
+    if (!contact_asked) contact = is_contact_mention(text);
+    contact_asked = true;
+    return contact;
   }
 };
 
@@ -141,14 +187,17 @@ struct Line {
 struct Found {
   std::size_t word_begin;
   std::string_view address;
-  std::string_view key;  // lower-case
 };
 
 // Where the word holding the '@' at `at` starts: after the nearest
 // delimiter (space, '<', '"', '(', '[', ':' or tab), not before `floor`.
+// (A plain test: string_view::find calls memchr once per byte.)
+bool is_word_delimiter(char c) {
+  return c == ' ' || c == '<' || c == '"' || c == '(' || c == '[' || c == ':' || c == '\t';
+}
 std::size_t word_start(std::string_view line, std::size_t at, std::size_t floor) {
   std::size_t begin = at;
-  while (begin > floor && std::string_view(" <\"([:\t").find(line[begin - 1]) == std::string_view::npos) --begin;
+  while (begin > floor && !is_word_delimiter(line[begin - 1])) --begin;
   return begin;
 }
 
@@ -177,8 +226,7 @@ void scan_addresses(const Line& line, OnAddress&& on_address) {
     const auto address = address_at(text, at);
     offset = end_of_word(text, at);
     if (address.empty()) continue;
-    const auto position = static_cast<std::size_t>(address.data() - text.data());
-    if (!on_address(Found{begin, address, line.lower.substr(position, address.size())})) return;
+    if (!on_address(Found{begin, address})) return;
   }
 }
 
@@ -203,31 +251,24 @@ class PlainReader {
 
  private:
   struct Mention {
-    std::string address;
-    std::string key;
+    std::string_view address;  // in the text
     std::size_t line;
     std::size_t column;  // where the address starts in its line
   };
-  Line line(std::size_t i) const {
-    const auto offset = static_cast<std::size_t>(lines_[i].data() - text_.data());
-    return Line(lines_[i], std::string_view(lowered_).substr(offset, lines_[i].size()));
-  }
-  std::vector<Mention> collect(bool line_start_only);
+  bool collect(bool line_start_only);
   bool wanted_here(Line& line, const Found& found, bool line_start_only) const;
   void index_mentions();
   std::size_t end_of_section(std::size_t r) const;
   std::string own_text(std::size_t r, std::size_t end) const;
   const std::string& shared_explanation();
 
-  std::string_view text_;
-  std::string lowered_;
   std::vector<std::string_view> lines_;
-  std::unordered_set<std::string> excluded_;
-  std::unordered_set<std::string> wanted_;
+  AddressSet excluded_;
+  AddressSet wanted_;
   std::size_t max_recipients_;
 
-  std::vector<Mention> firsts_;
-  std::unordered_map<std::string, std::size_t> recipient_index_;  // key -> index into firsts_
+  std::vector<Mention> firsts_;  // each recipient's first mention, in order
+  std::unordered_map<std::string_view, std::size_t, CaselessHash, CaselessEqual> recipient_index_;  // into firsts_
   // Where firsts_[r] is named: line and column of its first mention on each
   // line, lines ascending. The column is kept so that no line is searched
   // again for each recipient it names.
@@ -236,7 +277,12 @@ class PlainReader {
     std::size_t column;
   };
   std::vector<std::vector<Place>> mentioned_on_;
-  std::unordered_map<std::size_t, std::size_t> listed_at_;       // line -> recipient listed at its start
+  // The lines that list a recipient at their start, lines ascending.
+  struct Listed {
+    std::size_t line;
+    std::size_t recipient;
+  };
+  std::vector<Listed> listed_;
   std::size_t text_limit_ = kMaxRecipientTextBytes;  // per recipient, set once the recipients are known
   std::optional<std::string> shared_;
   bool shared_before_list_ = false;
@@ -244,7 +290,11 @@ class PlainReader {
 
 PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& exclude,
                          const std::vector<std::string>& known, std::size_t max_recipients)
-    : text_(text), lowered_(to_lower(text)), max_recipients_(max_recipients) {
+    : max_recipients_(max_recipients) {
+  // A text without an '@' names nobody.
+  if (text.find('@') == std::string_view::npos) return;
+  // Bounce lines are seldom shorter than this: one allocation mostly suffices.
+  lines_.reserve(text.size() / 32 + 1);
   for (std::size_t pos = 0; pos <= text.size();) {
     auto end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
@@ -253,63 +303,61 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
     lines_.push_back(line);
     pos = end + 1;
   }
-  for (const auto& e : exclude) excluded_.insert(to_lower(e));
-  for (const auto& k : known) wanted_.insert(to_lower(k));
+  excluded_.insert(exclude.begin(), exclude.end());
+  wanted_.insert(known.begin(), known.end());
 }
 
 // Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
 // ">>> a@b"); addresses inside sentences are often contacts or senders.
 bool PlainReader::wanted_here(Line& line, const Found& found, bool line_start_only) const {
-  if (!wanted_.empty()) return wanted_.count(std::string(found.key)) != 0;
-  if (excluded_.count(std::string(found.key))) return false;
+  if (!wanted_.empty()) return wanted_.count(found.address) != 0;
+  if (excluded_.count(found.address)) return false;
   if (is_sender_mention(line.text, found.word_begin)) return false;
   if (line_start_only) return line.starts_with_address_at(found.word_begin);
   return !line.is_contact();
 }
 
-std::vector<PlainReader::Mention> PlainReader::collect(bool line_start_only) {
-  std::vector<Mention> firsts;
-  std::unordered_set<std::string> seen;
-  // A quoted header field goes on over its indented continuation lines
-  // ("To: a@b,\n  c@d,"): they list the message's addressees, not failures.
+// Fills firsts_ and recipient_index_ with the recipients named; false when
+// there are none.
+bool PlainReader::collect(bool line_start_only) {
+  firsts_.clear();
+  recipient_index_.clear();
+  // Known recipients are taken wherever they are named; others not from
+  // quoted header fields.
   bool in_header_field = false;
-  for (std::size_t i = 0; i < lines_.size() && firsts.size() < max_recipients_; ++i) {
-    const bool continuation = !lines_[i].empty() && (lines_[i][0] == ' ' || lines_[i][0] == '\t');
-    const bool header_like = is_header_like_line(lines_[i]);
-    // Only a field at the start of a line is folded; indented "Label: value"
-    // lines are a bounce's own summary.
-    in_header_field = header_like ? !continuation : in_header_field && continuation;
+  for (std::size_t i = 0; i < lines_.size() && firsts_.size() < max_recipients_; ++i) {
+    if (wanted_.empty() && is_quoted_header_line(lines_[i], in_header_field)) continue;
     if (lines_[i].find('@') == std::string_view::npos) continue;
-    if (wanted_.empty() && (header_like || in_header_field)) continue;
-    Line line = this->line(i);
+    Line line(lines_[i]);
     scan_addresses(line, [&](const Found& found) {
-      std::string key(found.key);
-      if (seen.count(key) || !wanted_here(line, found, line_start_only)) return true;
-      seen.insert(key);
+      if (recipient_index_.count(found.address) || !wanted_here(line, found, line_start_only)) return true;
+      recipient_index_.emplace(found.address, firsts_.size());
       const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
-      firsts.push_back({std::string(found.address), std::move(key), i, column});
-      return firsts.size() < max_recipients_;
+      firsts_.push_back({found.address, i, column});
+      return firsts_.size() < max_recipients_;
     });
   }
-  return firsts;
+  return !firsts_.empty();
 }
 
 // Every line that names a recipient, by recipient: transcripts name each
 // recipient again further down, and a list repeated in a second language
 // lists them again at the start of a line.
 void PlainReader::index_mentions() {
-  for (std::size_t r = 0; r < firsts_.size(); ++r) recipient_index_.emplace(firsts_[r].key, r);
   mentioned_on_.assign(firsts_.size(), {});
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
+  // Every section starts after the first recipient's line: the lines up to
+  // it are never asked about.
+  for (std::size_t i = firsts_.front().line + 1; i < lines_.size(); ++i) {
     if (lines_[i].find('@') == std::string_view::npos) continue;
-    const Line line = this->line(i);
+    const Line line(lines_[i]);
     scan_addresses(line, [&](const Found& found) {
-      const auto it = recipient_index_.find(std::string(found.key));
+      const auto it = recipient_index_.find(found.address);
       if (it == recipient_index_.end()) return true;
       auto& where = mentioned_on_[it->second];
       const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
       if (where.empty() || where.back().line != i) where.push_back({i, column});
-      if (!listed_at_.count(i) && line.starts_with_address_at(column)) listed_at_.emplace(i, it->second);
+      const bool listed = !listed_.empty() && listed_.back().line == i;
+      if (!listed && line.starts_with_address_at(column)) listed_.push_back({i, it->second});
       return true;
     });
   }
@@ -321,11 +369,19 @@ void PlainReader::index_mentions() {
 std::size_t PlainReader::end_of_section(std::size_t r) const {
   const std::size_t first = firsts_[r].line;
   std::size_t end = r + 1 < firsts_.size() ? firsts_[r + 1].line : lines_.size();
-  for (std::size_t i = first + 1; i < end; ++i) {
-    const auto listed = listed_at_.find(i);
-    const bool other_listed = listed != listed_at_.end() && listed->second != r;
-    if (starts_a_bounce(lines_[i]) || is_section_banner(lines_[i]) || other_listed) return i;
+  // The first line before `end` that lists another recipient.
+  std::size_t other_listed = end;
+  auto listed = std::lower_bound(listed_.begin(), listed_.end(), first + 1,
+                                 [](const Listed& l, std::size_t line) { return l.line < line; });
+  for (; listed != listed_.end() && listed->line < end; ++listed) {
+    if (listed->recipient != r) {
+      other_listed = listed->line;
+      break;
+    }
   }
+  for (std::size_t i = first + 1; i < other_listed; ++i)
+    if (starts_a_bounce(lines_[i]) || is_section_banner(lines_[i])) return i;
+  if (other_listed < end) return other_listed;
   if (end == first && r + 1 < firsts_.size()) end = first + 1;  // two recipients on one line
   return end;
 }
@@ -375,21 +431,21 @@ const std::string& PlainReader::shared_explanation() {
 }
 
 std::vector<PlainRecipient> PlainReader::read() {
-  firsts_ = collect(true);
-  if (firsts_.empty() && wanted_.empty()) firsts_ = collect(false);
-  if (firsts_.empty() && wanted_.empty() && !excluded_.empty()) {
+  bool found = collect(true);
+  if (!found && wanted_.empty()) found = collect(false);
+  if (!found && wanted_.empty() && !excluded_.empty()) {
     // Bounces of mail one sent to oneself name the sender as recipient.
     excluded_.clear();
-    firsts_ = collect(true);
+    found = collect(true);
   }
-  if (firsts_.empty()) return {};
+  if (!found) return {};
   text_limit_ = std::clamp(kMaxTotalTextBytes / firsts_.size(), kMinRecipientTextBytes, kMaxRecipientTextBytes);
   index_mentions();
 
   std::vector<PlainRecipient> out;
   out.reserve(firsts_.size());
   for (std::size_t r = 0; r < firsts_.size(); ++r) {
-    PlainRecipient pr{firsts_[r].address, own_text(r, end_of_section(r))};
+    PlainRecipient pr{std::string(firsts_[r].address), own_text(r, end_of_section(r))};
     // Still nothing: the explanation is shared, after or before the list.
     if (!substantive(pr.text, pr.address)) {
       const auto& explanation = shared_explanation();
