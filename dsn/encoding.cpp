@@ -491,11 +491,20 @@ std::size_t skip_cfws(std::string_view s, std::size_t i) noexcept {
   return i;
 }
 
+// The characters inside a quoted string that are not text standing for itself.
+constexpr bool is_quoted_special(char c) noexcept { return c == '"' || c == '\\' || c == '\r' || c == '\n'; }
+
 // Reads a quoted string starting at s[i] == '"'; returns the index after the
 // closing quote (or the end when unterminated).
 std::size_t read_quoted(std::string_view s, std::size_t i, std::string& out) {
   ++i;
   while (i < s.size()) {
+    // Plain text up to the next special character is appended at once.
+    std::size_t run_end = i;
+    while (run_end < s.size() && !is_quoted_special(s[run_end])) ++run_end;
+    out.append(s.substr(i, run_end - i));
+    i = run_end;
+    if (i == s.size()) break;
     const char c = s[i];
     if (c == '"') return i + 1;
     if (c == '\\' && i + 1 < s.size()) {
@@ -503,8 +512,9 @@ std::size_t read_quoted(std::string_view s, std::size_t i, std::string& out) {
       i += 2;
       continue;
     }
-    // A folded quoted string keeps its white space but not the line break.
-    if (c != '\r' && c != '\n') out.push_back(c);
+    // A backslash at the very end stands for itself. A folded quoted string
+    // keeps its white space but not the line break.
+    if (c == '\\') out.push_back(c);
     ++i;
   }
   return i;
@@ -651,7 +661,7 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
     const auto star = name.find('*');
     bool is_2231 = false;
     Rfc2231Section section;
-    std::string base = name;
+    std::string_view base = name;  // the name without its RFC 2231 suffix
     if (star != std::string::npos && star > 0) {
       std::string_view rest = std::string_view(name).substr(star + 1);
       if (rest.empty()) {
@@ -670,7 +680,7 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
           section.extended = d + 1 == rest.size();
         }
       }
-      if (is_2231) base = name.substr(0, star);
+      if (is_2231) base = base.substr(0, star);
     }
     if (!is_2231) {
       if (raw.size() >= kMaxParams) continue;
@@ -685,7 +695,7 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
     if (it == raw.end()) {
       if (raw.size() >= kMaxParams) continue;
       RawParam p;
-      p.name = std::move(base);
+      p.name = base;
       p.rfc2231 = true;
       raw.push_back(std::move(p));
       it = raw.end() - 1;

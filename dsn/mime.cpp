@@ -250,10 +250,10 @@ class Parser {
       in_field = true;
       field_kept = part.headers.size() < limits_.max_header_fields;
       if (field_kept) {
-        value_start = static_cast<std::size_t>(
-                          static_cast<const char*>(std::memchr(raw.data() + pos, ':', line.content_end - pos)) -
-                          raw.data()) +
-                      1;
+        // header_name_length() saw the colon after the name and any white space.
+        std::size_t colon = pos + name_len;
+        while (raw[colon] != ':') ++colon;
+        value_start = colon + 1;
         part.headers.push_back(
             HeaderField{raw.substr(pos, name_len), raw.substr(value_start, line.content_end - value_start)});
       } else if (!limit_warned) {

@@ -401,4 +401,15 @@ TEST(EncodingParams, UnterminatedQuote) {
   EXPECT_EQ(ct.param("boundary"), "abc");
 }
 
+TEST(EncodingParams, UnterminatedQuoteEndingInABackslash) {
+  const auto ct = parse_header_params("multipart/mixed; boundary=\"abc\\");
+  EXPECT_EQ(ct.param("boundary"), "abc\\");
+}
+
+TEST(EncodingParams, FoldedQuotedStringLosesOnlyItsLineBreaks) {
+  const auto ct = parse_header_params("text/plain; name=\"long\r\n name\rhere\n\"; x=1");
+  EXPECT_EQ(ct.param("name"), "long namehere");
+  EXPECT_EQ(ct.param("x"), "1");
+}
+
 }  // namespace
