@@ -2,6 +2,7 @@
 // which. Every media type a report's reader cares about is named here.
 #include "dsn/layout.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 #include "dsn/ascii.hpp"
@@ -87,22 +88,30 @@ class LayoutWalk {
   std::vector<const MimePart*> enclosing_;  // the multiparts above the part visited
 };
 
-// Crude but safe: drop the markup, keep the words. Each byte gives at most
-// one, so the text is rewritten in place rather than copied.
+// Crude but safe: drop the markup, keep the words; the end of a tag, or a
+// stray '>', becomes a space. The text between tags is moved down in place
+// (what is kept never outruns what is read). The next '<' and '>' are each
+// searched for only once the read position has passed them, so the cost
+// stays linear however they interleave.
 std::string without_markup(std::string html) {
-  auto kept = html.begin();
-  bool in_tag = false;
-  for (const char c : html) {
-    if (c == '<') {
-      in_tag = true;
-    } else if (c == '>') {
-      in_tag = false;
-      *kept++ = ' ';
-    } else if (!in_tag) {
-      *kept++ = c;
-    }
+  std::size_t kept = 0;
+  std::size_t pos = 0;
+  std::size_t next_open = html.find('<');
+  std::size_t next_close = html.find('>');
+  for (;;) {
+    const std::size_t text_end = std::min({next_open, next_close, html.size()});
+    std::copy(html.begin() + static_cast<std::ptrdiff_t>(pos), html.begin() + static_cast<std::ptrdiff_t>(text_end),
+              html.begin() + static_cast<std::ptrdiff_t>(kept));
+    kept += text_end - pos;
+    if (text_end == html.size()) break;
+    // At a '<' the tag runs to the next '>'; a tag never closed hides the rest.
+    if (next_open < next_close && next_close == std::string::npos) break;
+    html[kept++] = ' ';
+    pos = next_close + 1;
+    next_close = html.find('>', pos);
+    if (next_open < pos) next_open = html.find('<', pos);
   }
-  html.erase(kept, html.end());
+  html.resize(kept);
   return html;
 }
 

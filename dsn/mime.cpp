@@ -2,6 +2,7 @@
 #include "dsn/ascii.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -51,12 +52,15 @@ bool is_blank_or_space(std::string_view s, const Line& line) noexcept {
 // "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space before the
 // colon as obsolete syntax does). Returns the name length, 0 if not a field.
 std::size_t header_name_length(std::string_view s, const Line& line) noexcept {
+  // Printable ASCII but ':', looked up rather than compared: every line of
+  // every header section goes through here.
+  static constexpr auto kNameChar = [] {
+    std::array<bool, 256> table{};
+    for (int c = 33; c <= 126; ++c) table[static_cast<std::size_t>(c)] = c != ':';
+    return table;
+  }();
   std::size_t i = line.start;
-  while (i < line.content_end) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 33 || c > 126 || c == ':') break;
-    ++i;
-  }
+  while (i < line.content_end && kNameChar[static_cast<unsigned char>(s[i])]) ++i;
   const std::size_t name_end = i;
   if (name_end == line.start) return 0;
   while (i < line.content_end && is_wsp(s[i])) ++i;
