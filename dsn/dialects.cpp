@@ -8,8 +8,10 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <iterator>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -93,11 +95,55 @@ std::size_t first_dialect(std::string_view text) {
   return static_cast<std::size_t>(*std::min_element(matched.begin(), matched.end()));
 }
 
-// Lines that start the returned message in free-text bounces.
-const RE2& original_message_marker() {
-  static const RE2 re(
-      R"((?im)^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:original message|below this line is a copy|this is a copy of the message|the header of the original message|returned message|original mail as follows|unsent message follows|message headers follow|headers of the original message|original message follows|a copy of the original message|the original message headers|included is a copy)|(?im)^(?:original message follows|message headers follow|original mail as follows)|(?im)^content-type: message/rfc822)");
-  return re;
+// Words that open the returned message in free-text bounces, in lower case.
+constexpr std::string_view kReturnedMessageOpenings[] = {
+    "original message",          "below this line is a copy",       "this is a copy of the message",
+    "the header of the original message", "returned message",       "original mail as follows",
+    "unsent message follows",    "message headers follow",          "headers of the original message",
+    "original message follows",  "a copy of the original message",  "the original message headers",
+    "included is a copy",
+};
+
+// The letters the openings start with: most lines are ruled out by their first.
+constexpr std::array<bool, 256> kOpeningInitials = [] {
+  std::array<bool, 256> initials{};
+  for (const std::string_view opening : kReturnedMessageOpenings) initials[static_cast<unsigned char>(opening[0])] = true;
+  return initials;
+}();
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Whether `line` opens the returned message: "Content-Type: message/rfc822"
+// at its start, or one of the openings after optional blanks and an
+// optional rule of two or more '-', '=' or '*' ("----- Original message").
+// A scanner, not a regex: it runs on every bounce's whole human text.
+bool opens_returned_message(std::string_view line) {
+  if (istarts_with(line, "content-type: message/rfc822")) return true;
+  std::size_t i = 0;
+  while (i < line.size() && is_wsp(line[i])) ++i;
+  if (i < line.size() && (line[i] == '-' || line[i] == '=' || line[i] == '*')) {
+    const std::size_t rule_start = i;
+    while (i < line.size() && line[i] == line[rule_start]) ++i;
+    if (i - rule_start < 2) return false;
+    while (i < line.size() && is_wsp(line[i])) ++i;
+  }
+  const std::string_view rest = line.substr(i);
+  if (rest.empty() || !kOpeningInitials[static_cast<unsigned char>(ascii_lower(rest[0]))]) return false;
+  return std::any_of(std::begin(kReturnedMessageOpenings), std::end(kReturnedMessageOpenings),
+                     [rest](std::string_view opening) { return istarts_with(rest, opening); });
+}
+
+// Where the first line that opens the returned message starts; npos if none.
+std::size_t returned_message_start(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t end = text.find('\n', pos);
+    if (opens_returned_message(text.substr(pos, end == std::string_view::npos ? end : end - pos))) return pos;
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return std::string_view::npos;
 }
 
 // A run of at least this many header fields in the human text is the
@@ -166,11 +212,7 @@ constexpr std::size_t kMaxWordingBytes = 8192;
 bool is_dialect_wording(std::string_view text) { return first_dialect(text) < std::size(kDialects); }
 
 std::string_view before_original_message(std::string_view text) {
-  const re2::StringPiece input(text.data(), text.size());
-  re2::StringPiece marker;
-  if (original_message_marker().Match(input, 0, input.size(), RE2::UNANCHORED, &marker, 1)) {
-    text = text.substr(0, static_cast<std::size_t>(marker.data() - text.data()));
-  }
+  text = text.substr(0, returned_message_start(text));
   // Some bounces paste the returned headers without a line that says so.
   return text.substr(0, quoted_header_section(text));
 }
