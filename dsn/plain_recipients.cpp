@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "dsn/fields.hpp"
 #include "dsn/plain.hpp"
@@ -62,9 +61,9 @@ bool is_quoted_header_line(std::string_view line, bool& in_field) {
   return quoted;
 }
 
-// Addresses are compared without regard to ASCII case: sets and maps of
-// them hold views of the text and of the caller's lists, not lower-cased
-// copies.
+// Addresses are compared without regard to ASCII case: the lists and the
+// index of them hold views of the text and of the caller's lists, not
+// lower-cased copies.
 struct CaselessHash {
   std::size_t operator()(std::string_view s) const noexcept {
     std::size_t hash = 14695981039346656037u;  // FNV-1a
@@ -75,7 +74,30 @@ struct CaselessHash {
 struct CaselessEqual {
   bool operator()(std::string_view a, std::string_view b) const noexcept { return iequals(a, b); }
 };
-using AddressSet = std::unordered_set<std::string_view, CaselessHash, CaselessEqual>;
+
+bool caseless_less(std::string_view a, std::string_view b) {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return static_cast<unsigned char>(ascii_lower(x)) < static_cast<unsigned char>(ascii_lower(y));
+  });
+}
+
+// The caller's lists of addresses (known recipients, excluded senders): a
+// handful as a rule, so a sorted vector, built with one allocation, where a
+// lookup compares a few bytes of a few entries (no hashing, no node per entry).
+class AddressList {
+ public:
+  explicit AddressList(const std::vector<std::string>& addresses) : sorted_(addresses.begin(), addresses.end()) {
+    std::sort(sorted_.begin(), sorted_.end(), caseless_less);
+  }
+  bool contains(std::string_view address) const {
+    return std::binary_search(sorted_.begin(), sorted_.end(), address, caseless_less);
+  }
+  bool empty() const { return sorted_.empty(); }
+  void clear() { sorted_.clear(); }
+
+ private:
+  std::vector<std::string_view> sorted_;
+};
 
 // True when the lower-case `needle` occurs in the short `text`, ignoring
 // ASCII case (icontains builds a skip table, too costly for a few bytes).
@@ -263,8 +285,8 @@ class PlainReader {
   const std::string& shared_explanation();
 
   std::vector<std::string_view> lines_;
-  AddressSet excluded_;
-  AddressSet wanted_;
+  AddressList excluded_;
+  AddressList wanted_;
   std::size_t max_recipients_;
 
   std::vector<Mention> firsts_;  // each recipient's first mention, in order
@@ -290,7 +312,7 @@ class PlainReader {
 
 PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& exclude,
                          const std::vector<std::string>& known, std::size_t max_recipients)
-    : max_recipients_(max_recipients) {
+    : excluded_(exclude), wanted_(known), max_recipients_(max_recipients) {
   // A text without an '@' names nobody.
   if (text.find('@') == std::string_view::npos) return;
   // Bounce lines are seldom shorter than this: one allocation mostly suffices.
@@ -303,15 +325,13 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
     lines_.push_back(line);
     pos = end + 1;
   }
-  excluded_.insert(exclude.begin(), exclude.end());
-  wanted_.insert(known.begin(), known.end());
 }
 
 // Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
 // ">>> a@b"); addresses inside sentences are often contacts or senders.
 bool PlainReader::wanted_here(Line& line, const Found& found, bool line_start_only) const {
-  if (!wanted_.empty()) return wanted_.count(found.address) != 0;
-  if (excluded_.count(found.address)) return false;
+  if (!wanted_.empty()) return wanted_.contains(found.address);
+  if (excluded_.contains(found.address)) return false;
   if (is_sender_mention(line.text, found.word_begin)) return false;
   if (line_start_only) return line.starts_with_address_at(found.word_begin);
   return !line.is_contact();
