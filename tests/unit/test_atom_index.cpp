@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "classifier/atom_index.hpp"
+#include "dsn/atom_index.hpp"
 
 namespace {
 
-using clearbounce::classifier::AtomIndex;
+using clearbounce::dsn::AtomIndex;
 
 std::vector<int> found_in(const AtomIndex& index, std::string_view text) {
   std::vector<int> found{99};  // find() starts from an empty list
