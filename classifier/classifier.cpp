@@ -11,8 +11,8 @@
 
 #include <toml++/toml.h>
 
+#include "classifier/pattern_set.hpp"
 #include "classifier/text.hpp"
-#include "dsn/pattern_set.hpp"
 
 namespace clearbounce {
 extern const std::string_view builtin_rules_toml;
@@ -82,7 +82,7 @@ class RuleSet {
   std::vector<WordingRule> rules;
   // The wording patterns, numbered 0.. (-> rule via pattern_rule), then
   // the facts' patterns: one pass over a text finds both.
-  dsn::PatternSet patterns;
+  PatternSet patterns;
   std::vector<std::size_t> pattern_rule;
   std::unordered_map<std::string, CodeMeaning> status_codes;  // "5.1.1" or "x.1.1"
   std::unordered_map<std::string, CodeMeaning> reply_codes;   // "550"

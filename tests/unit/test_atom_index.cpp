@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "dsn/atom_index.hpp"
+#include "classifier/atom_index.hpp"
 
 namespace {
 
-using clearbounce::dsn::AtomIndex;
+using clearbounce::classifier::AtomIndex;
 
 std::vector<int> found_in(const AtomIndex& index, std::string_view text) {
   std::vector<int> found{99};  // find() starts from an empty list

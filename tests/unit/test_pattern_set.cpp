@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "dsn/pattern_set.hpp"
+#include "classifier/pattern_set.hpp"
 
 namespace {
 
-using clearbounce::dsn::has_upper_case_literal;
-using clearbounce::dsn::PatternSet;
+using clearbounce::classifier::has_upper_case_literal;
+using clearbounce::classifier::PatternSet;
 
 std::vector<int> matches(const PatternSet& set, std::string_view text) {
   std::vector<int> found;

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-namespace clearbounce::dsn {
+namespace clearbounce::classifier {
 
 class PatternSet {
  public:
@@ -60,4 +60,4 @@ class PatternSet {
 // escapes ("\S", "\P{Lu}" are escapes): it could never match lower-cased text.
 bool has_upper_case_literal(std::string_view pattern);
 
-}  // namespace clearbounce::dsn
+}  // namespace clearbounce::classifier

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace clearbounce::dsn {
+namespace clearbounce::classifier {
 
 class AtomIndex {
  public:
@@ -45,4 +45,4 @@ class AtomIndex {
   std::vector<int> short_;                   // atoms of fewer than kLead bytes
 };
 
-}  // namespace clearbounce::dsn
+}  // namespace clearbounce::classifier

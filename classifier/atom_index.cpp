@@ -1,9 +1,9 @@
-#include "dsn/atom_index.hpp"
+#include "classifier/atom_index.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-namespace clearbounce::dsn {
+namespace clearbounce::classifier {
 
 AtomIndex::AtomIndex(std::vector<std::string> atoms) : atoms_(std::move(atoms)), bucket_start_(kBuckets + 1, 0) {
   // A counting sort by bucket: by_lead_[bucket_start_[b] .. bucket_start_[b + 1]) is bucket b.
@@ -57,4 +57,4 @@ void AtomIndex::find(std::string_view text, std::vector<int>& found) const {
   found.erase(std::unique(found.begin(), found.end()), found.end());
 }
 
-}  // namespace clearbounce::dsn
+}  // namespace clearbounce::classifier

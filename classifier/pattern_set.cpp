@@ -1,6 +1,6 @@
-#include "dsn/pattern_set.hpp"
+#include "classifier/pattern_set.hpp"
 
-#include "dsn/atom_index.hpp"
+#include "classifier/atom_index.hpp"
 
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-namespace clearbounce::dsn {
+namespace clearbounce::classifier {
 
 namespace {
 
@@ -151,4 +151,4 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
     for (const int index : found) matched.push_back(beyond_->numbers[static_cast<std::size_t>(index)]);
 }
 
-}  // namespace clearbounce::dsn
+}  // namespace clearbounce::classifier
