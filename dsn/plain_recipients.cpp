@@ -281,7 +281,11 @@ class PlainReader {
   bool wanted_here(Line& line, const Found& found, bool line_start_only) const;
   void index_mentions();
   std::size_t end_of_section(std::size_t r) const;
-  std::string own_text(std::size_t r, std::size_t end) const;
+  struct OwnText {
+    std::string text;
+    bool substantive;  // says more than the address (substantive())
+  };
+  OwnText own_text(std::size_t r, std::size_t end) const;
   const std::string& shared_explanation();
 
   std::vector<std::string_view> lines_;
@@ -406,7 +410,7 @@ std::size_t PlainReader::end_of_section(std::size_t r) const {
   return end;
 }
 
-std::string PlainReader::own_text(std::size_t r, std::size_t end) const {
+PlainReader::OwnText PlainReader::own_text(std::size_t r, std::size_t end) const {
   const Mention& m = firsts_[r];
   // A transcript exchange (">>> MAIL From:", "<<< 550 ...") right above
   // the line that names the recipient is what the server answered.
@@ -418,16 +422,17 @@ std::string PlainReader::own_text(std::size_t r, std::size_t end) const {
     append_bounded(text, lines_[i], text_limit_, i == m.line ? m.column : 0);
     if (text.size() >= text_limit_) break;
   }
+  if (substantive(text, m.address)) return {std::move(text), true};
   // Lists of addresses followed by one explanation each further down
   // (transcripts): gather the later lines that name this address.
-  if (!substantive(text, m.address)) {
-    for (const auto& place : mentioned_on_[r]) {
-      if (place.line < end) continue;
-      if (text.size() >= text_limit_) break;
-      append_bounded(text, lines_[place.line], text_limit_, place.column);
-    }
+  const std::size_t own_bytes = text.size();
+  for (const auto& place : mentioned_on_[r]) {
+    if (place.line < end) continue;
+    if (text.size() >= text_limit_) break;
+    append_bounded(text, lines_[place.line], text_limit_, place.column);
   }
-  return text;
+  const bool says_more = text.size() != own_bytes && substantive(text, m.address);
+  return {std::move(text), says_more};
 }
 
 // For recipients whose own lines say nothing: the text after the list, or
@@ -465,9 +470,10 @@ std::vector<PlainRecipient> PlainReader::read() {
   std::vector<PlainRecipient> out;
   out.reserve(firsts_.size());
   for (std::size_t r = 0; r < firsts_.size(); ++r) {
-    PlainRecipient pr{std::string(firsts_[r].address), own_text(r, end_of_section(r))};
+    auto [text, says_something] = own_text(r, end_of_section(r));
+    PlainRecipient pr{std::string(firsts_[r].address), std::move(text)};
     // Still nothing: the explanation is shared, after or before the list.
-    if (!substantive(pr.text, pr.address)) {
+    if (!says_something) {
       const auto& explanation = shared_explanation();
       pr.text = shared_before_list_ ? explanation + pr.text : pr.text + explanation;
       if (pr.text.size() > text_limit_) pr.text.resize(text_limit_);
