@@ -287,6 +287,12 @@ class PlainReader {
   };
   OwnText own_text(std::size_t r, std::size_t end) const;
   const std::string& shared_explanation();
+  // What lines [first, stop) take in the text, line breaks included.
+  std::size_t bytes_spanned(std::size_t first, std::size_t stop) const {
+    if (first >= stop) return 0;
+    const std::string_view last = lines_[stop - 1];
+    return static_cast<std::size_t>(last.data() + last.size() - lines_[first].data()) + 1;
+  }
 
   std::vector<std::string_view> lines_;
   AddressList excluded_;
@@ -417,8 +423,12 @@ PlainReader::OwnText PlainReader::own_text(std::size_t r, std::size_t end) const
   std::size_t start = m.line;
   const std::size_t previous = r > 0 ? firsts_[r - 1].line + 1 : 0;
   while (start > previous && is_transcript_line(lines_[start - 1])) --start;
+  const std::size_t stop = std::min(std::max(end, m.line + 1), lines_.size());
+  // The lines are views of one text: the bytes they span are known before
+  // they are copied, so the text grows once.
   std::string text;
-  for (std::size_t i = start; i < std::max(end, m.line + 1) && i < lines_.size(); ++i) {
+  text.reserve(std::min(bytes_spanned(start, stop), text_limit_));
+  for (std::size_t i = start; i < stop; ++i) {
     append_bounded(text, lines_[i], text_limit_, i == m.line ? m.column : 0);
     if (text.size() >= text_limit_) break;
   }
