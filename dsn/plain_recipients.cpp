@@ -39,9 +39,10 @@ bool is_header_like_line(std::string_view line) {
       "reply-to:", "cc:",        "bcc:",     "return-path:",  "received:",      "in-reply-to:",
       "references:", "sender:",  "errors-to:", "list-",       "delivered-to:",  "x-original-to:",
       "resent-",   "disposition-notification-to:", "return-receipt-to:"};
-  const auto t = trim(line.substr(0, 40));
   // Every name ends in a colon, or ("list-", "resent-") starts one that does.
-  if (t.find(':') == std::string_view::npos) return false;
+  const auto head = line.substr(0, 40);
+  if (head.find(':') == std::string_view::npos) return false;
+  const auto t = trim(head);
   for (const std::string_view name : kNames)
     if (t.size() >= name.size() && iequals(t.substr(0, name.size()), name)) return true;
   return false;
