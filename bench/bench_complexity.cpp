@@ -150,6 +150,34 @@ std::string d6_long_diagnostics(std::size_t n) {
   return report_message("Delivery failed.\n", fields);
 }
 
+// D7: n recipients, each with a 4 KB Diagnostic-Code that strings together
+// the wordings of many causes, so that the wording filter finds the words
+// of a great many patterns in every diagnostic.
+std::string d7_every_cause(std::size_t n) {
+  static constexpr const char* kWordings[] = {
+      "user unknown", "no such user", "mailbox full", "quota exceeded", "mailbox unavailable",
+      "relay access denied", "relaying denied", "connection refused", "connection timed out",
+      "host not found", "domain not found", "message expired", "too many recipients",
+      "message too large", "spam detected", "blocked using zen.example.net", "rate limited",
+      "too many connections", "sender rejected", "sender address rejected", "account disabled",
+      "account suspended", "virus found", "content rejected", "policy violation",
+      "tls handshake failed", "certificate expired", "starttls not offered", "dkim failed",
+      "spf failed", "dmarc policy", "greylisted", "try again later", "service unavailable",
+      "mail loop detected", "too many hops", "address rejected", "recipient rejected",
+      "invalid recipient", "does not exist", "not accepting mail", "null mx",
+      "name service error", "helo rejected", "reverse dns", "ip reputation", "blacklisted",
+      "attachment not allowed", "disk space limit", "over quota", "temporary failure",
+  };
+  std::string diagnostic = "smtp; 550 5.0.0";
+  for (std::size_t i = 0; diagnostic.size() < 4096; ++i)
+    diagnostic += concat("\n    ", kWordings[i % std::size(kWordings)], ";");
+  std::string fields;
+  for (std::size_t i = 0; i < n; ++i)
+    fields += concat("Final-Recipient: rfc822; ", recipient(i), "\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: ",
+                     diagnostic, "\n\n");
+  return report_message("Delivery failed.\n", fields);
+}
+
 using Shape = std::string (*)(std::size_t);
 
 // The whole engine on a remote report of the shape. Counters: the size of
@@ -207,6 +235,7 @@ COMPLEXITY(whole_engine, d4_long_language_tag, 1024, 16384);
 COMPLEXITY(analyse_only, d5_long_line, 64, 1024);
 COMPLEXITY(whole_engine, d5_long_line, 64, 1024);
 COMPLEXITY(whole_engine, d6_long_diagnostics, 64, 2048);
+COMPLEXITY(whole_engine, d7_every_cause, 64, 1024);
 
 }  // namespace
 

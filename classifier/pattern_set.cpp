@@ -144,8 +144,13 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
   if (latin_->compiled) {
     std::vector<int> atoms;
     latin_->atoms.find(lowered, atoms);
-    latin_->filter.AllMatches(lowered, atoms, &found);
-    for (const int id : found) matched.push_back(latin_->numbers[static_cast<std::size_t>(id)]);
+    std::vector<int> candidates;  // the patterns whose words are all in the text
+    latin_->filter.AllPotentials(atoms, &candidates);
+    if (candidates.size() <= kMaxCandidates) {
+      for (const int id : candidates)
+        if (RE2::PartialMatch(lowered, latin_->filter.GetRE2(id)))
+          matched.push_back(latin_->numbers[static_cast<std::size_t>(id)]);
+    }
   }
   if (!beyond_->numbers.empty() && beyond_latin1(lowered) && beyond_->set->Match(lowered, &found))
     for (const int index : found) matched.push_back(beyond_->numbers[static_cast<std::size_t>(index)]);

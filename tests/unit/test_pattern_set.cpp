@@ -82,6 +82,26 @@ TEST(PatternSet, PatternsWithoutALongLiteralAreAlwaysTried) {
   EXPECT_EQ(set.tried_on_every_text(), std::vector<std::string>{"ab|x"});
 }
 
+// A text with the words of a great many patterns is not a report: it is
+// read for none of them, so that it cannot multiply the work.
+TEST(PatternSet, ATextWithTheWordsOfTooManyPatternsMatchesNone) {
+  PatternSet set;
+  std::string error;
+  const std::size_t patterns = PatternSet::kMaxCandidates + 1;
+  std::string all_words;
+  for (std::size_t i = 0; i < patterns; ++i) {
+    const std::string word = "word" + std::to_string(i) + "x";
+    ASSERT_TRUE(set.add(word + " (is|was) refused", error)) << error;
+    all_words += word + " was refused; ";
+  }
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "word7x is refused, word12x was refused"), (std::vector<int>{7, 12}));
+  EXPECT_TRUE(matches(set, all_words).empty());
+  // At the limit, every pattern is still tried.
+  const std::string but_one = all_words.substr(all_words.find(';') + 2);
+  EXPECT_EQ(matches(set, but_one).size(), PatternSet::kMaxCandidates);
+}
+
 TEST(PatternSet, AnEmptySetMatchesNothing) {
   PatternSet set;
   ASSERT_TRUE(set.compile());
