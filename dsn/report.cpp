@@ -368,10 +368,12 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
     if (it == by_address.end()) continue;
     if (r.diagnostic.size() < 8) {
       r.diagnostic = std::string(detail::trim(it->second->text));
+      detail::complete_from_diagnostic(r);  // a new diagnostic, read like the first
     } else {
+      // The diagnostic was read with the delivery-status fields; only what
+      // it left out is taken from the text.
       fill_from_text(r, it->second->text);
     }
-    detail::complete_from_diagnostic(r);
   }
 }
 
