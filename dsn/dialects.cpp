@@ -111,10 +111,6 @@ constexpr std::array<bool, 256> kOpeningInitials = [] {
   return initials;
 }();
 
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 // Whether `line` opens the returned message: "Content-Type: message/rfc822"
 // at its start, or one of the openings after optional blanks and an
 // optional rule of two or more '-', '=' or '*' ("----- Original message").

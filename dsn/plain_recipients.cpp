@@ -44,7 +44,7 @@ bool is_header_like_line(std::string_view line) {
   if (head.find(':') == std::string_view::npos) return false;
   const auto t = trim(head);
   for (const std::string_view name : kNames)
-    if (t.size() >= name.size() && iequals(t.substr(0, name.size()), name)) return true;
+    if (istarts_with(t, name)) return true;
   return false;
 }
 
@@ -108,20 +108,11 @@ class AddressList {
   std::vector<std::string_view> sorted_;
 };
 
-// True when the lower-case, non-empty `needle` occurs in the short `text`,
-// ignoring ASCII case (icontains builds a skip table, too costly for a few
-// bytes). Most bytes are ruled out by the needle's first.
-bool short_icontains(std::string_view text, std::string_view needle) {
-  for (std::size_t i = 0; i + needle.size() <= text.size(); ++i)
-    if (ascii_lower(text[i]) == needle[0] && iequals(text.substr(i, needle.size()), needle)) return true;
-  return false;
-}
-
 // An address at `begin` that follows a sender marker ("MAIL FROM:<a>", "F=<a>").
 bool is_sender_mention(std::string_view line, std::size_t begin) {
   const auto before = line.substr(begin > 24 ? begin - 24 : 0, begin > 24 ? 24 : begin);
   for (const std::string_view marker : {"mail from", "from:<", "f=[", "f=<", "envelope-from"})
-    if (short_icontains(before, marker)) return true;
+    if (icontains(before, marker)) return true;
   return false;
 }
 

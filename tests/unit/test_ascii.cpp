@@ -8,6 +8,7 @@
 namespace {
 
 using clearbounce::dsn::detail::icontains;
+using clearbounce::dsn::detail::istarts_with;
 
 TEST(Ascii, IcontainsFindsANeedleAnywhereInAnyCase) {
   EXPECT_TRUE(icontains("Content-Type: message/Delivery-Status", "delivery-status"));
@@ -26,11 +27,20 @@ TEST(Ascii, IcontainsFindsANeedleAnywhereInAnyCase) {
   EXPECT_FALSE(icontains("CR\xc3\x88ME", "cr\xc3\xa8me"));
 }
 
+TEST(Ascii, IstartsWithIgnoresAsciiCaseOnly) {
+  EXPECT_TRUE(istarts_with("Content-Type: message/rfc822", "content-type:"));
+  EXPECT_TRUE(istarts_with("abc", ""));
+  EXPECT_FALSE(istarts_with("ab", "abc"));
+  EXPECT_FALSE(istarts_with(" content-type:", "content-type:"));
+  EXPECT_FALSE(istarts_with("\xc3\x88me", "\xc3\xa8me"));
+}
+
 TEST(Ascii, IcontainsAgreesWithAPlainSearchOnEveryShift) {
   // The skip table must never jump over a match: try the needle at every
-  // offset of texts built from the needle's own letters.
+  // offset of texts built from the needle's own letters, short texts (read
+  // a byte at a time) and long ones (read with the table) alike.
   const std::string needle = "does not like recipient";
-  for (std::size_t shift = 0; shift < 60; ++shift) {
+  for (std::size_t shift = 0; shift < 320; ++shift) {
     std::string text(shift, 'e');
     text += "DOES NOT LIKE RECIPIENT";
     text += std::string(shift % 7, 't');
