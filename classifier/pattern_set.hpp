@@ -10,7 +10,7 @@
 // would read the text once too, but builds its automaton lazily, and in a
 // short-lived process (the CLI, a test run) nearly every byte of text made
 // a new state that paid for hundreds of patterns: 5,000 instructions a byte
-// against about 100 now (classifier/README.md, "Speed").
+// against about 470 now (classifier/README.md, "Speed").
 //
 // Patterns with characters beyond Latin-1 (Cyrillic, Greek, Japanese,
 // Chinese) keep Unicode case folding in an RE2::Set of their own, tried only
