@@ -83,8 +83,9 @@ class CatalogueSet {
                                                   std::vector<std::string>& errors);
 
   bool has_locale(std::string_view tag) const;
-  // The tag spelled `lowered` in lower case ("pt-br" -> "pt-BR"), or "".
-  std::string_view tag_spelled(std::string_view lowered) const;
+  // The catalogue's spelling of `tag`, compared without regard to ASCII
+  // case ("pt-br" -> "pt-BR"), or "".
+  std::string_view tag_spelled(std::string_view tag) const;
   std::vector<std::string> tags() const;
 
   // The chain of catalogues consulted for `tag`: itself, its fallback, ...

@@ -185,6 +185,16 @@ TEST(Locale, ChineseByScript) {
   EXPECT_EQ(match_locale("tlh", *set), "");
 }
 
+TEST(Locale, TagSpelledIgnoresAsciiCaseInBothSpellings) {
+  std::vector<std::string> errors;
+  const auto set = CatalogueSet::load("", errors);
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->tag_spelled("zh-hans"), "zh-Hans");
+  EXPECT_EQ(set->tag_spelled("ZH-HANS"), "zh-Hans");
+  EXPECT_EQ(set->tag_spelled("DE"), "de");
+  EXPECT_EQ(set->tag_spelled("zh"), "");
+}
+
 class Rendering : public ::testing::Test {
  protected:
   void SetUp() override {
