@@ -7,6 +7,7 @@
 #include "dsn/ascii.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -300,18 +301,25 @@ std::string normalize_newlines(std::string_view text) {
   return out;
 }
 
-// True when line[i] is written as it is: printable ASCII but '=', or a space
-// or tab that does not end the line (RFC 2045 6.7 rules 2 and 3).
-bool written_as_is(std::string_view line, std::size_t i) {
-  const auto c = static_cast<unsigned char>(line[i]);
-  return (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && i + 1 != line.size());
-}
+// Bytes that a quoted-printable line may carry as they are: printable ASCII
+// but '=' (RFC 2045 6.7 rule 2), and space and tab, which rule 3 allows
+// everywhere except at the end of a line (the caller stops short of that).
+constexpr std::array<bool, 256> kQpLiteral = [] {
+  std::array<bool, 256> table{};
+  for (int c = 33; c <= 126; ++c) table[static_cast<std::size_t>(c)] = c != '=';
+  table[' '] = table['\t'] = true;
+  return table;
+}();
+
+bool qp_literal(char c) noexcept { return kQpLiteral[static_cast<unsigned char>(c)]; }
 
 // The encoding of line[i] into `token`, where it starts an output line when
-// `at_line_start`; returns its length.
-std::size_t qp_token(std::string_view line, std::size_t i, bool at_line_start, char (&token)[3]) {
+// `at_line_start`; returns its length. `literal_end`: where the bytes that
+// may be written as they are stop (before a final space or tab).
+std::size_t qp_token(std::string_view line, std::size_t i, std::size_t literal_end, bool at_line_start,
+                     char (&token)[3]) {
   const auto c = static_cast<unsigned char>(line[i]);
-  bool literal = written_as_is(line, i);
+  bool literal = i < literal_end && qp_literal(line[i]);
   if (at_line_start && (c == '.' || (c == 'F' && line.substr(i).starts_with("From ")) ||
                         (c == '-' && line.substr(i).starts_with("--")))) {
     literal = false;
@@ -326,6 +334,40 @@ std::size_t qp_token(std::string_view line, std::size_t i, bool at_line_start, c
   return 3;
 }
 
+// One line of text (without its line break), encoded into `out` with soft
+// breaks where it is longer than an output line.
+void encode_qp_line(std::string& out, std::string_view line, std::string_view line_end) {
+  const bool ends_in_blank = !line.empty() && (line.back() == ' ' || line.back() == '\t');
+  const std::size_t literal_end = line.size() - (ends_in_blank ? 1 : 0);
+  std::size_t column = 0;
+  char token[3];
+  for (std::size_t i = 0; i < line.size();) {
+    // Inside an output line, a run of bytes written as they are goes in at
+    // once, as far as the line has room.
+    if (column > 0) {
+      const std::size_t limit = std::min(literal_end, i + (kBodyLineWidth - 1 - column));
+      std::size_t run = i;
+      while (run < limit && qp_literal(line[run])) ++run;
+      if (run > i) {
+        out.append(line.data() + i, run - i);
+        column += run - i;
+        i = run;
+        continue;
+      }
+    }
+    std::size_t length = qp_token(line, i, literal_end, column == 0, token);
+    if (column + length > kBodyLineWidth - 1) {
+      out += '=';
+      out.append(line_end);
+      column = 0;
+      length = qp_token(line, i, literal_end, true, token);
+    }
+    out.append(token, length);
+    column += length;
+    ++i;
+  }
+}
+
 // Quoted-printable (RFC 2045 6.7), lines at most 76 characters including the
 // soft-break '='. At the start of an output line "From " is written as
 // "=46rom " (mbox readers would otherwise quote it) and "--" as "=2D-", so
@@ -337,35 +379,8 @@ std::string encode_quoted_printable(std::string_view text, std::string_view line
   std::size_t line_start = 0;
   for (;;) {
     const std::size_t nl = text.find('\n', line_start);
-    const std::string_view line =
-        text.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start);
-    std::size_t column = 0;
-    char token[3];
-    for (std::size_t i = 0; i < line.size();) {
-      // Inside an output line, a run of bytes written as they are goes in
-      // at once, as far as the line has room.
-      std::size_t run = i;
-      if (column > 0) {
-        const std::size_t room = kBodyLineWidth - 1 - column;
-        while (run < line.size() && run - i < room && written_as_is(line, run)) ++run;
-      }
-      if (run > i) {
-        out.append(line.substr(i, run - i));
-        column += run - i;
-        i = run;
-        continue;
-      }
-      std::size_t length = qp_token(line, i, column == 0, token);
-      if (column + length > kBodyLineWidth - 1) {
-        out += '=';
-        out.append(line_end);
-        column = 0;
-        length = qp_token(line, i, true, token);
-      }
-      out.append(token, length);
-      column += length;
-      ++i;
-    }
+    encode_qp_line(out, text.substr(line_start, nl == std::string_view::npos ? std::string_view::npos : nl - line_start),
+                   line_end);
     if (nl == std::string_view::npos) break;
     out.append(line_end);
     line_start = nl + 1;
@@ -399,11 +414,8 @@ EncodedBody encode_body(const std::string& text, std::string_view line_end) {
   // Estimate both sizes instead of encoding twice: quoted-printable writes
   // three bytes for every byte outside printable ASCII (and '='), base64
   // four for every three.
-  std::size_t escaped = 0;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || u == '=' || (u < 0x20 && u != '\n' && u != '\t')) ++escaped;
-  }
+  const auto escaped = static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return !qp_literal(c) && c != '\n'; }));
   const std::size_t qp_size = text.size() + 2 * escaped;
   const std::size_t base64_size = (text.size() + 2) / 3 * 4;
   if (base64_size < qp_size) return {"base64", encode_base64_lines(text, line_end)};
