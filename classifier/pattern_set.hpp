@@ -4,19 +4,22 @@
 // patterns are matched as written, without case folding: they must not
 // contain upper-case letters outside escapes.
 //
-// ASCII and Latin-1 patterns go through RE2's FilteredRE2: the literal
-// strings each pattern needs ("atoms") are looked up in the text first, and
-// only the patterns whose atoms are all there are run. A single RE2::Set
-// would read the text once too, but builds its automaton lazily, and in a
-// short-lived process (the CLI, a test run) nearly every byte of text made
-// a new state that paid for hundreds of patterns: 5,000 instructions a byte
-// against about 470 now (classifier/README.md, "Speed").
+// ASCII and Latin-1 patterns are filtered first: each has a "filter plan"
+// (filter_plan.hpp), the literal strings ("atoms") a text must hold for the
+// pattern to match, worked out by RE2's FilteredRE2; the atoms are looked up
+// in the text in one read, and only the patterns whose plan the text passes
+// are run. The shipped rules' plans are made at build time, and their RE2s
+// are built the first time a text makes them a candidate: a process pays
+// for the few patterns its texts need, not for all of them
+// (classifier/README.md, "Speed").
 //
 // Patterns with characters beyond Latin-1 (Cyrillic, Greek, Japanese,
 // Chinese) keep Unicode case folding in an RE2::Set of their own, tried only
 // on texts that contain such characters: a pattern of that set must need
 // them (write "(ä|ae)" freely, but not "(почта|mail)").
 #pragma once
+
+#include "classifier/filter_plan.hpp"  // has_upper_case_literal
 
 #include <memory>
 #include <string>
@@ -34,11 +37,24 @@ class PatternSet {
 
   // Adds `pattern` as number `size()`; on error returns false and says why.
   // `fold_case` lets a pattern carry upper-case letters (it is then matched
-  // without regard to case, at some cost).
+  // without regard to case, at some cost). A pattern of the shipped rules
+  // (found in builtin_plan_table(), checked when the program was built)
+  // takes its plan from there and its RE2 is built when first needed; any
+  // other is built and its plan worked out now.
   bool add(std::string_view pattern, std::string& error, bool fold_case = false);
-  // Prepares the automata; false when they do not fit in memory.
+  // Prepares the filter; false when the patterns beyond Latin-1 do not fit
+  // in memory. A set whose patterns are all shipped ones leaves that set's
+  // automaton to the first text with such characters (and, should it not
+  // fit then, matches none of them).
   bool compile();
   std::size_t size() const { return count_; }
+  // How many ASCII/Latin-1 patterns took their plan from the build, and how
+  // many had it worked out when added.
+  std::size_t planned_at_build() const { return planned_at_build_; }
+  std::size_t planned_at_load() const { return planned_at_load_; }
+  // Builds the automaton of the patterns beyond Latin-1 if not done yet;
+  // false when it does not fit in memory (they then never match).
+  bool beyond_latin1_compiles() const;
 
   // The numbers of the patterns that match `text`, in no particular order.
   // Thread-safe after compile(). A text that holds the words of more than
@@ -58,10 +74,8 @@ class PatternSet {
   std::unique_ptr<Filtered> latin_;  // ASCII and Latin-1 patterns
   std::unique_ptr<Folded> beyond_;   // patterns needing characters beyond Latin-1
   std::size_t count_ = 0;
+  std::size_t planned_at_build_ = 0;
+  std::size_t planned_at_load_ = 0;
 };
-
-// True when `pattern` has an upper-case ASCII or Latin-1 letter outside
-// escapes ("\S", "\P{Lu}" are escapes): it could never match lower-cased text.
-bool has_upper_case_literal(std::string_view pattern);
 
 }  // namespace clearbounce::classifier

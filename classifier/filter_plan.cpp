@@ -1,0 +1,207 @@
+#include "classifier/filter_plan.hpp"
+
+#include <re2/filtered_re2.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <tuple>
+
+namespace clearbounce::classifier {
+
+namespace {
+
+RE2::Options pattern_options(bool fold_case) {
+  RE2::Options options;
+  options.set_case_sensitive(!fold_case);
+  options.set_log_errors(false);
+  return options;
+}
+
+// Whether RE2's filter lets the pattern through when exactly `atoms` are found.
+bool passes(const re2::FilteredRE2& filter, const std::vector<int>& atoms) {
+  std::vector<int> candidates;
+  filter.AllPotentials(atoms, &candidates);
+  return !candidates.empty();
+}
+
+std::vector<int> atoms_of_mask(std::uint32_t mask) {
+  std::vector<int> atoms;
+  for (int i = 0; mask != 0; ++i, mask >>= 1)
+    if (mask & 1u) atoms.push_back(i);
+  return atoms;
+}
+
+// Every minimal set of atoms that passes. Masks are tried in increasing
+// order, so every subset of a mask comes before it: a passing mask that
+// holds no clause found already is minimal.
+std::vector<std::vector<int>> exact_clauses(const re2::FilteredRE2& filter, std::size_t atom_count) {
+  std::vector<std::uint32_t> minimal;
+  const std::uint32_t end = std::uint32_t{1} << atom_count;
+  for (std::uint32_t mask = 1; mask < end; ++mask) {
+    const bool holds_one = std::any_of(minimal.begin(), minimal.end(),
+                                       [mask](std::uint32_t m) { return (m & mask) == m; });
+    if (!holds_one && passes(filter, atoms_of_mask(mask))) minimal.push_back(mask);
+  }
+  std::vector<std::vector<int>> clauses;
+  for (const std::uint32_t mask : minimal) clauses.push_back(atoms_of_mask(mask));
+  return clauses;
+}
+
+// Too many atoms to try every subset. The filter is a tree of ANDs and ORs,
+// so letting through more atoms never hurts: an atom without which all the
+// others fail is in every passing set, and those atoms together are a safe
+// clause. When no atom is needed alone, every passing set still holds one.
+std::vector<std::vector<int>> conservative_clauses(const re2::FilteredRE2& filter, std::size_t atom_count) {
+  std::vector<int> all(atom_count);
+  for (std::size_t i = 0; i < atom_count; ++i) all[i] = static_cast<int>(i);
+  if (!passes(filter, all)) return {};
+  std::vector<int> needed;
+  for (std::size_t i = 0; i < atom_count; ++i) {
+    std::vector<int> without = all;
+    without.erase(without.begin() + static_cast<std::ptrdiff_t>(i));
+    if (!passes(filter, without)) needed.push_back(static_cast<int>(i));
+  }
+  if (!needed.empty()) return {needed};
+  std::vector<std::vector<int>> clauses;
+  for (const int atom : all) clauses.push_back({atom});
+  return clauses;
+}
+
+}  // namespace
+
+bool beyond_latin1(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xC4; });
+}
+
+bool has_upper_case_literal(std::string_view pattern) {
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const auto c = static_cast<unsigned char>(pattern[i]);
+    if (c == '\\') {
+      ++i;
+      // \p{Greek}, \P{Lu}, \pL: a class name, not letters to match.
+      if (i + 1 < pattern.size() && (pattern[i] == 'p' || pattern[i] == 'P')) {
+        if (pattern[i + 1] != '{') {
+          ++i;
+        } else if (const auto close = pattern.find('}', i); close != std::string_view::npos) {
+          i = close;
+        }
+      }
+      continue;
+    }
+    if (c >= 'A' && c <= 'Z') return true;
+    if (i + 1 < pattern.size() && is_latin1_upper(c, static_cast<unsigned char>(pattern[i + 1]))) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<re2::FilteredRE2> checked_pattern(std::string_view pattern, bool fold_case, std::string& error) {
+  if (!fold_case && has_upper_case_literal(pattern)) {
+    error = "upper-case letters never match: texts are compared in lower case";
+    return nullptr;
+  }
+  const RE2::Options options = pattern_options(fold_case);
+  auto filter = std::make_unique<re2::FilteredRE2>(kMinAtomBytes);
+  int id = -1;
+  if (filter->Add(pattern, options, &id) != RE2::NoError) {
+    error = RE2(pattern, options).error();  // the filter keeps no failed pattern, nor its error
+    return nullptr;
+  }
+  return filter;
+}
+
+FilterPlan plan_of(re2::FilteredRE2& filter) {
+  FilterPlan plan;
+  filter.Compile(&plan.atoms);
+  if (passes(filter, {})) {
+    plan.clauses.emplace_back();  // no atom needed: tried on every text
+  } else if (plan.atoms.size() <= kMaxExactAtoms) {
+    plan.clauses = exact_clauses(filter, plan.atoms.size());
+  } else {
+    plan.clauses = conservative_clauses(filter, plan.atoms.size());
+  }
+  return plan;
+}
+
+const PlannedPattern* PlanTable::find(std::string_view text, bool fold_case) const {
+  const auto key = [](const PlannedPattern& p) { return std::tie(p.text, p.fold_case); };
+  const auto it = std::lower_bound(patterns.begin(), patterns.end(), std::tie(text, fold_case),
+                                   [&key](const PlannedPattern& p, const auto& wanted) { return key(p) < wanted; });
+  if (it == patterns.end() || it->text != text || it->fold_case != fold_case) return nullptr;
+  return &*it;
+}
+
+std::uint32_t CandidateIndex::atom_id(std::string_view atom) {
+  const auto [it, added] = atom_ids_.try_emplace(std::string(atom), static_cast<std::uint32_t>(atoms_.size()));
+  if (added) atoms_.emplace_back(atom);
+  return it->second;
+}
+
+void CandidateIndex::add_clause(std::uint32_t pattern, std::vector<std::uint32_t> atoms) {
+  if (atoms.empty()) {
+    if (every_text_.empty() || every_text_.back() != static_cast<int>(pattern))
+      every_text_.push_back(static_cast<int>(pattern));
+    return;
+  }
+  std::sort(atoms.begin(), atoms.end());
+  atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
+  const auto clause = static_cast<std::uint32_t>(clause_pattern_.size());
+  clause_pattern_.push_back(pattern);
+  clause_size_.push_back(static_cast<std::uint32_t>(atoms.size()));
+  for (const std::uint32_t atom : atoms) atom_clause_pairs_.emplace_back(atom, clause);
+}
+
+void CandidateIndex::add(std::uint32_t pattern, const FilterPlan& plan) {
+  for (const auto& clause : plan.clauses) {
+    std::vector<std::uint32_t> atoms;
+    for (const int i : clause) atoms.push_back(atom_id(plan.atoms[static_cast<std::size_t>(i)]));
+    add_clause(pattern, std::move(atoms));
+  }
+}
+
+void CandidateIndex::add(std::uint32_t pattern, const PlanTable& table, const PlannedPattern& planned) {
+  for (std::uint32_t c = planned.first_clause; c < planned.first_clause + planned.clause_count; ++c) {
+    std::vector<std::uint32_t> atoms;
+    for (std::uint32_t k = table.clause_start[c]; k < table.clause_start[c + 1]; ++k)
+      atoms.push_back(atom_id(table.atoms[table.clause_atoms[k]]));
+    add_clause(pattern, std::move(atoms));
+  }
+}
+
+void CandidateIndex::finish() {
+  // atom -> clauses, as offsets into one array (a counting sort by atom).
+  atom_clause_start_.assign(atoms_.size() + 1, 0);
+  for (const auto& [atom, clause] : atom_clause_pairs_) ++atom_clause_start_[atom + 1];
+  for (std::size_t a = 0; a < atoms_.size(); ++a) atom_clause_start_[a + 1] += atom_clause_start_[a];
+  atom_clauses_.resize(atom_clause_pairs_.size());
+  std::vector<std::uint32_t> next(atom_clause_start_.begin(), atom_clause_start_.end() - 1);
+  for (const auto& [atom, clause] : atom_clause_pairs_) atom_clauses_[next[atom]++] = clause;
+  std::sort(every_text_.begin(), every_text_.end());
+  every_text_.erase(std::unique(every_text_.begin(), every_text_.end()), every_text_.end());
+  atom_clause_pairs_ = {};
+  atom_ids_ = {};
+  index_ = AtomIndex(std::move(atoms_));
+  atoms_ = {};
+}
+
+void CandidateIndex::candidates(std::string_view lowered, std::vector<int>& out) const {
+  out = every_text_;
+  std::vector<int> found;
+  index_.find(lowered, found);
+  std::vector<std::uint32_t> touched;  // one entry per atom of a clause found
+  for (const int atom : found) {
+    const auto a = static_cast<std::size_t>(atom);
+    touched.insert(touched.end(), atom_clauses_.begin() + atom_clause_start_[a],
+                   atom_clauses_.begin() + atom_clause_start_[a + 1]);
+  }
+  std::sort(touched.begin(), touched.end());
+  for (std::size_t i = 0; i < touched.size();) {
+    std::size_t run = i;
+    while (run < touched.size() && touched[run] == touched[i]) ++run;
+    if (run - i == clause_size_[touched[i]]) out.push_back(static_cast<int>(clause_pattern_[touched[i]]));
+    i = run;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
+}  // namespace clearbounce::classifier

@@ -1,0 +1,122 @@
+// Which literal strings ("atoms") a text must hold before a pattern is worth
+// running on it: the "filter plan" of each ASCII/Latin-1 pattern of a
+// PatternSet, worked out by RE2's own analysis (re2::FilteredRE2), kept as
+// plain data.
+//
+// A plan is a list of clauses, each a set of atoms: the pattern is a
+// candidate for a lower-cased text when every atom of at least one clause
+// occurs in it. The real RE2 still decides the match; a plan only has to
+// let through every text the pattern can match, so a plan that lets more
+// through is safe, only slower.
+//
+// The shipped rules' plans are worked out at build time (make_filter_plan
+// writes them into the program), so that starting a process does not build
+// hundreds of RE2s only to learn their atoms; a rule file of one's own has
+// its patterns' plans worked out when it is loaded.
+#pragma once
+
+#include "classifier/atom_index.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace re2 {
+class FilteredRE2;
+}
+
+namespace clearbounce::classifier {
+
+// Shorter atoms would let nearly every text through; a pattern that has no
+// longer one is tried on every text.
+inline constexpr int kMinAtomBytes = 3;
+
+// In UTF-8, a byte from 0xC4 on starts a character beyond Latin-1 (U+0100
+// and up); 0xC2 and 0xC3 start U+0080-U+00FF, continuation bytes are below.
+bool beyond_latin1(std::string_view s);
+
+// Latin-1's upper-case letters U+00C0-U+00DE (not U+00D7, the multiplication
+// sign) are 0xC3 0x80-0x9E in UTF-8; their lower-case forms are 0x20 above.
+inline bool is_latin1_upper(unsigned char lead, unsigned char next) {
+  return lead == 0xC3 && next >= 0x80 && next <= 0x9E && next != 0x97;
+}
+
+// True when `pattern` has an upper-case ASCII or Latin-1 letter outside
+// escapes ("\S", "\P{Lu}" are escapes): it could never match lower-cased text.
+bool has_upper_case_literal(std::string_view pattern);
+
+// One ASCII/Latin-1 pattern checked as PatternSet takes it (lower case
+// unless `fold_case`, valid RE2 syntax), held alone in a FilteredRE2 whose
+// GetRE2(0) is the pattern's RE2. nullptr, and `error` says why, when bad.
+std::unique_ptr<re2::FilteredRE2> checked_pattern(std::string_view pattern, bool fold_case, std::string& error);
+
+struct FilterPlan {
+  std::vector<std::string> atoms;
+  // Each a set of indexes into `atoms`. An empty clause: every text is a
+  // candidate. No clause at all: none is (the pattern can never match).
+  std::vector<std::vector<int>> clauses;
+};
+
+// Plans with this many atoms or fewer are exact (the minimal sets of atoms
+// RE2's filter lets through, found by trying every subset); beyond it a plan
+// is conservative: the atoms each needed alone, or any one atom.
+inline constexpr std::size_t kMaxExactAtoms = 12;
+
+// The plan of the one pattern that `filter` holds (from checked_pattern);
+// compiles the filter, which then holds no other pattern.
+FilterPlan plan_of(re2::FilteredRE2& filter);
+
+// Plans worked out at build time, for patterns known by their text.
+struct PlannedPattern {
+  std::string_view text;
+  bool fold_case = false;
+  std::uint32_t first_clause = 0;
+  std::uint32_t clause_count = 0;
+};
+struct PlanTable {
+  std::span<const PlannedPattern> patterns;    // ordered by text, then fold_case
+  std::span<const std::uint32_t> clause_start;  // clause c: clause_atoms[clause_start[c] .. clause_start[c + 1])
+  std::span<const std::uint32_t> clause_atoms;  // indexes into atoms
+  std::span<const std::string_view> atoms;
+
+  const PlannedPattern* find(std::string_view text, bool fold_case) const;
+};
+
+// The plans of the shipped rule set's patterns (make_filter_plan's output).
+const PlanTable& builtin_plan_table();
+
+// The plans of many patterns, their atoms shared: which patterns a text
+// makes candidates. Patterns are numbered by the caller.
+class CandidateIndex {
+ public:
+  void add(std::uint32_t pattern, const FilterPlan& plan);
+  void add(std::uint32_t pattern, const PlanTable& table, const PlannedPattern& planned);
+  // After the last add: files the atoms for lookup.
+  void finish();
+
+  // The patterns that `lowered` (a lower-cased text) makes candidates, in
+  // increasing order, each once. Thread-safe after finish().
+  void candidates(std::string_view lowered, std::vector<int>& out) const;
+  // The patterns with an empty clause, in increasing order.
+  const std::vector<int>& every_text() const { return every_text_; }
+
+ private:
+  std::uint32_t atom_id(std::string_view atom);
+  void add_clause(std::uint32_t pattern, std::vector<std::uint32_t> atoms);
+
+  std::vector<std::string> atoms_;
+  std::unordered_map<std::string, std::uint32_t> atom_ids_;  // until finish()
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> atom_clause_pairs_;  // until finish()
+  std::vector<std::uint32_t> clause_pattern_;
+  std::vector<std::uint32_t> clause_size_;
+  std::vector<std::uint32_t> atom_clause_start_;  // atom a: atom_clauses_[start[a] .. start[a + 1])
+  std::vector<std::uint32_t> atom_clauses_;
+  std::vector<int> every_text_;
+  AtomIndex index_;
+};
+
+}  // namespace clearbounce::classifier

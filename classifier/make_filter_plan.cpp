@@ -1,0 +1,148 @@
+// Build-time tool: works out the filter plan of every ASCII/Latin-1 pattern
+// of the shipped rule set and writes them as a C++ source defining
+// builtin_plan_table() (filter_plan.hpp). A bad pattern fails the build, so
+// the program can take the shipped patterns without compiling them first.
+//
+//   make_filter_plan RULES.toml OUTPUT.cpp
+#include "classifier/filter_plan.hpp"
+
+#include <re2/filtered_re2.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+namespace {
+
+using clearbounce::classifier::FilterPlan;
+
+struct Pattern {
+  std::string text;
+  bool fold_case = false;
+  auto operator<=>(const Pattern&) const = default;
+};
+
+// The patterns as the classifier adds them to its PatternSet: a rule's
+// wording patterns as written, a fact's pattern with case folding. Should
+// the two ever part, the classifier works the missing plans out at load.
+std::vector<Pattern> patterns_of(const toml::table& root) {
+  std::vector<Pattern> out;
+  if (const auto* rules = root["rule"].as_array())
+    for (const auto& rule : *rules)
+      if (const auto* patterns = rule.as_table() ? (*rule.as_table())["patterns"].as_array() : nullptr)
+        for (const auto& p : *patterns)
+          if (const auto* s = p.as_string()) out.push_back({s->get(), false});
+  if (const auto* facts = root["fact"].as_array())
+    for (const auto& fact : *facts)
+      if (const auto* t = fact.as_table())
+        if (const auto* s = (*t)["pattern"].as_string()) out.push_back({s->get(), true});
+  std::erase_if(out, [](const Pattern& p) { return clearbounce::classifier::beyond_latin1(p.text); });
+  std::sort(out.begin(), out.end());  // the table is looked up by binary search
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// A C++ string literal for any bytes: octal escapes cannot run on into the
+// next character as hexadecimal ones do.
+std::string literal(std::string_view bytes) {
+  std::string out(1, '"');
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b >= 0x20 && b < 0x7F && c != '"' && c != '\\' && c != '?') {
+      out += c;
+    } else {
+      char escape[5];
+      std::snprintf(escape, sizeof escape, "\\%03o", b);
+      out += escape;
+    }
+  }
+  out += "\"sv";
+  return out;
+}
+
+struct Table {
+  std::vector<std::string> atoms;
+  std::map<std::string, std::uint32_t> atom_ids;
+  std::vector<std::uint32_t> clause_start{0};
+  std::vector<std::uint32_t> clause_atoms;
+  std::vector<std::string> rows;  // one PlannedPattern initialiser a pattern
+
+  void add(const Pattern& pattern, const FilterPlan& plan) {
+    const auto first = static_cast<std::uint32_t>(clause_start.size() - 1);
+    for (const auto& clause : plan.clauses) {
+      for (const int i : clause) {
+        const std::string& atom = plan.atoms[static_cast<std::size_t>(i)];
+        const auto [it, added] = atom_ids.try_emplace(atom, static_cast<std::uint32_t>(atoms.size()));
+        if (added) atoms.push_back(atom);
+        clause_atoms.push_back(it->second);
+      }
+      clause_start.push_back(static_cast<std::uint32_t>(clause_atoms.size()));
+    }
+    std::ostringstream row;
+    row << '{' << literal(pattern.text) << ", " << (pattern.fold_case ? "true" : "false") << ", " << first << ", "
+        << plan.clauses.size() << '}';
+    rows.push_back(row.str());
+  }
+};
+
+template <typename T, typename Format>
+void write_array(std::ostream& out, std::string_view type, std::string_view name, const std::vector<T>& items,
+                 Format format) {
+  out << "constexpr std::array<" << type << ", " << items.size() << "> " << name << "{{\n";
+  for (const auto& item : items) out << "    " << format(item) << ",\n";
+  out << "}};\n";
+}
+
+void write_source(std::ostream& out, const Table& table) {
+  out << "// Written by make_filter_plan from classifier/rules.toml at build time: do not edit.\n"
+         "#include \"classifier/filter_plan.hpp\"\n\n#include <array>\n#include <cstdint>\n\n"
+         "namespace clearbounce::classifier {\n\nnamespace {\n\nusing namespace std::string_view_literals;\n\n";
+  const auto number = [](std::uint32_t n) { return std::to_string(n); };
+  write_array(out, "std::string_view", "kAtoms", table.atoms, [](const std::string& a) { return literal(a); });
+  write_array(out, "std::uint32_t", "kClauseStart", table.clause_start, number);
+  write_array(out, "std::uint32_t", "kClauseAtoms", table.clause_atoms, number);
+  write_array(out, "PlannedPattern", "kPatterns", table.rows, [](const std::string& row) { return row; });
+  out << "\n}  // namespace\n\nconst PlanTable& builtin_plan_table() {\n"
+         "  static const PlanTable table{kPatterns, kClauseStart, kClauseAtoms, kAtoms};\n"
+         "  return table;\n}\n\n}  // namespace clearbounce::classifier\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: make_filter_plan RULES.toml OUTPUT.cpp\n";
+    return 2;
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(argv[1]);
+  } catch (const toml::parse_error& e) {
+    std::cerr << argv[1] << ":" << e.source().begin.line << ": " << e.description() << "\n";
+    return 1;
+  }
+  Table table;
+  for (const Pattern& pattern : patterns_of(root)) {
+    std::string error;
+    const auto filter = clearbounce::classifier::checked_pattern(pattern.text, pattern.fold_case, error);
+    if (!filter) {
+      std::cerr << argv[1] << ": bad pattern '" << pattern.text << "': " << error << "\n";
+      return 1;
+    }
+    table.add(pattern, clearbounce::classifier::plan_of(*filter));
+  }
+  std::ostringstream source;
+  write_source(source, table);
+  std::ofstream out(argv[2], std::ios::binary);
+  out << source.str();
+  if (!out.flush()) {
+    std::cerr << "make_filter_plan: cannot write " << argv[2] << "\n";
+    return 1;
+  }
+  return 0;
+}
