@@ -2,6 +2,7 @@
 
 #include <re2/filtered_re2.h>
 #include <re2/re2.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <tuple>
@@ -120,6 +121,27 @@ FilterPlan plan_of(re2::FilteredRE2& filter) {
     plan.clauses = conservative_clauses(filter, plan.atoms.size());
   }
   return plan;
+}
+
+std::vector<RulePattern> patterns_in_rules(std::string_view toml_text, std::string& error) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    error = "line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+    return {};
+  }
+  std::vector<RulePattern> out;
+  if (const auto* rules = root["rule"].as_array())
+    for (const auto& rule : *rules)
+      if (const auto* patterns = rule.as_table() ? (*rule.as_table())["patterns"].as_array() : nullptr)
+        for (const auto& p : *patterns)
+          if (const auto* s = p.as_string()) out.push_back({s->get(), false});
+  if (const auto* facts = root["fact"].as_array())
+    for (const auto& fact : *facts)
+      if (const auto* t = fact.as_table())
+        if (const auto* s = (*t)["pattern"].as_string()) out.push_back({s->get(), true});
+  return out;
 }
 
 const PlannedPattern* PlanTable::find(std::string_view text, bool fold_case) const {

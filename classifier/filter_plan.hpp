@@ -70,6 +70,20 @@ inline constexpr std::size_t kMaxExactAtoms = 12;
 // compiles the filter, which then holds no other pattern.
 FilterPlan plan_of(re2::FilteredRE2& filter);
 
+// A pattern as a rule file gives it to the classifier's PatternSet.
+struct RulePattern {
+  std::string text;
+  bool fold_case = false;
+  auto operator<=>(const RulePattern&) const = default;
+};
+
+// The patterns of a rule file in the order the classifier adds them: each
+// [[rule]]'s wording patterns as written, then each [[fact]]'s pattern with
+// case folding. Empty, and `error` says why, when the text is not TOML.
+// Should this ever part from the classifier's loader, the shipped patterns
+// it misses only have their plans worked out at load: slower, not wrong.
+std::vector<RulePattern> patterns_in_rules(std::string_view toml_text, std::string& error);
+
 // Plans worked out at build time, for patterns known by their text.
 struct PlannedPattern {
   std::string_view text;

@@ -7,7 +7,6 @@
 #include "classifier/filter_plan.hpp"
 
 #include <re2/filtered_re2.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -15,36 +14,19 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-#include <tuple>
 
 namespace {
 
 using clearbounce::classifier::FilterPlan;
+using clearbounce::classifier::RulePattern;
 
-struct Pattern {
-  std::string text;
-  bool fold_case = false;
-  auto operator<=>(const Pattern&) const = default;
-};
-
-// The patterns as the classifier adds them to its PatternSet: a rule's
-// wording patterns as written, a fact's pattern with case folding. Should
-// the two ever part, the classifier works the missing plans out at load.
-std::vector<Pattern> patterns_of(const toml::table& root) {
-  std::vector<Pattern> out;
-  if (const auto* rules = root["rule"].as_array())
-    for (const auto& rule : *rules)
-      if (const auto* patterns = rule.as_table() ? (*rule.as_table())["patterns"].as_array() : nullptr)
-        for (const auto& p : *patterns)
-          if (const auto* s = p.as_string()) out.push_back({s->get(), false});
-  if (const auto* facts = root["fact"].as_array())
-    for (const auto& fact : *facts)
-      if (const auto* t = fact.as_table())
-        if (const auto* s = (*t)["pattern"].as_string()) out.push_back({s->get(), true});
-  std::erase_if(out, [](const Pattern& p) { return clearbounce::classifier::beyond_latin1(p.text); });
-  std::sort(out.begin(), out.end());  // the table is looked up by binary search
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+// The rule file's ASCII/Latin-1 patterns, each once, in the table's order
+// (it is looked up by binary search).
+std::vector<RulePattern> latin1_patterns(std::vector<RulePattern> patterns) {
+  std::erase_if(patterns, [](const RulePattern& p) { return clearbounce::classifier::beyond_latin1(p.text); });
+  std::sort(patterns.begin(), patterns.end());
+  patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
+  return patterns;
 }
 
 // A C++ string literal for any bytes: octal escapes cannot run on into the
@@ -72,7 +54,7 @@ struct Table {
   std::vector<std::uint32_t> clause_atoms;
   std::vector<std::string> rows;  // one PlannedPattern initialiser a pattern
 
-  void add(const Pattern& pattern, const FilterPlan& plan) {
+  void add(const RulePattern& pattern, const FilterPlan& plan) {
     const auto first = static_cast<std::uint32_t>(clause_start.size() - 1);
     for (const auto& clause : plan.clauses) {
       for (const int i : clause) {
@@ -119,16 +101,17 @@ int main(int argc, char** argv) {
     std::cerr << "usage: make_filter_plan RULES.toml OUTPUT.cpp\n";
     return 2;
   }
-  toml::table root;
-  try {
-    root = toml::parse_file(argv[1]);
-  } catch (const toml::parse_error& e) {
-    std::cerr << argv[1] << ":" << e.source().begin.line << ": " << e.description() << "\n";
+  std::ifstream in(argv[1], std::ios::binary);
+  std::ostringstream rules;
+  rules << in.rdbuf();
+  std::string error;
+  const auto patterns = clearbounce::classifier::patterns_in_rules(rules.str(), error);
+  if (!in || !error.empty()) {
+    std::cerr << argv[1] << ": " << (error.empty() ? "cannot read" : error) << "\n";
     return 1;
   }
   Table table;
-  for (const Pattern& pattern : patterns_of(root)) {
-    std::string error;
+  for (const RulePattern& pattern : latin1_patterns(patterns)) {
     const auto filter = clearbounce::classifier::checked_pattern(pattern.text, pattern.fold_case, error);
     if (!filter) {
       std::cerr << argv[1] << ": bad pattern '" << pattern.text << "': " << error << "\n";

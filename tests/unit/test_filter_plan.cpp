@@ -1,0 +1,215 @@
+// Filter plans: which atoms a text must hold before a pattern is run, as
+// RE2's own filter works them out, and the build-time table of the shipped
+// rules' plans.
+#include <gtest/gtest.h>
+
+#include <re2/filtered_re2.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "classifier/filter_plan.hpp"
+
+namespace {
+
+using namespace clearbounce::classifier;
+
+// A plan as sets of atom strings, in no particular order.
+using Clauses = std::set<std::set<std::string>>;
+
+FilterPlan plan_for(const std::string& pattern) {
+  std::string error;
+  auto filter = checked_pattern(pattern, false, error);
+  EXPECT_NE(filter, nullptr) << pattern << ": " << error;
+  return filter ? plan_of(*filter) : FilterPlan{};
+}
+
+Clauses clauses_of(const FilterPlan& plan) {
+  Clauses out;
+  for (const auto& clause : plan.clauses) {
+    std::set<std::string> atoms;
+    for (const int i : clause) atoms.insert(plan.atoms[static_cast<std::size_t>(i)]);
+    out.insert(atoms);
+  }
+  return out;
+}
+
+// Whether the plan lets a text through that holds exactly the atoms of `mask`.
+bool plan_passes(const FilterPlan& plan, std::uint32_t mask) {
+  return std::any_of(plan.clauses.begin(), plan.clauses.end(), [mask](const std::vector<int>& clause) {
+    return std::all_of(clause.begin(), clause.end(), [mask](int atom) { return (mask >> atom) & 1u; });
+  });
+}
+
+std::string shipped_rules() {
+  std::ifstream in(std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml", std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(FilterPlan, TheWordsOfAConcatenationFormOneClause) {
+  const FilterPlan plan = plan_for("mailbox (is )?full");
+  ASSERT_EQ(plan.clauses.size(), 1u);
+  EXPECT_EQ(plan.clauses[0].size(), 2u);
+  EXPECT_EQ(clauses_of(plan), (Clauses{{"mailbox ", "full"}}));
+}
+
+TEST(FilterPlan, AlternativesFormAClauseEach) {
+  EXPECT_EQ(clauses_of(plan_for("(user unknown|no such user)")), (Clauses{{"user unknown"}, {"no such user"}}));
+}
+
+TEST(FilterPlan, NestedAlternativesAndConcatenations) {
+  EXPECT_EQ(clauses_of(plan_for("quota|(mailbox.*full)")), (Clauses{{"quota"}, {"mailbox", "full"}}));
+  EXPECT_EQ(clauses_of(plan_for("no (such|valid) .*(user|mailbox)")),
+            (Clauses{{"no such ", "user"}, {"no such ", "mailbox"}, {"no valid ", "user"}, {"no valid ", "mailbox"}}));
+}
+
+TEST(FilterPlan, APatternWithoutALongLiteralIsTriedOnEveryText) {
+  EXPECT_EQ(clauses_of(plan_for(R"(\d+ h)")), (Clauses{{}}));
+  EXPECT_EQ(clauses_of(plan_for("ab|x")), (Clauses{{}}));  // one alternative is too short to look for
+}
+
+// Beyond kMaxExactAtoms, subsets are not all tried: the atoms each needed
+// alone make one clause...
+TEST(FilterPlan, ManyAtomsKeepTheOnesNeededAlone) {
+  const FilterPlan plan =
+      plan_for("(alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike).*needed");
+  ASSERT_GT(plan.atoms.size(), kMaxExactAtoms);
+  EXPECT_EQ(clauses_of(plan), (Clauses{{"needed"}}));
+}
+
+// ...and when none is needed alone, any one atom lets the text through.
+TEST(FilterPlan, ManyAtomsNoneNeededAloneLetAnyOneThrough) {
+  const FilterPlan plan = plan_for("(alpha|bravo|charlie|delta|echo|foxtrot|golf) (india|juliet|kilo|lima|mike|november|oscar)");
+  ASSERT_GT(plan.atoms.size(), kMaxExactAtoms);
+  EXPECT_EQ(plan.clauses.size(), plan.atoms.size());
+  for (const auto& clause : plan.clauses) EXPECT_EQ(clause.size(), 1u);
+}
+
+// An exact plan lets through exactly the sets of atoms that RE2's filter does.
+TEST(FilterPlan, AnExactPlanAgreesWithRe2sFilterOnEverySetOfAtoms) {
+  for (const std::string pattern : {"no (such|valid) .*(user|mailbox)", "quota|(mailbox.*full)",
+                                    "(mailbox|inbox) (is )?(full|over ?quota)", "user unknown"}) {
+    std::string error;
+    auto filter = checked_pattern(pattern, false, error);
+    ASSERT_NE(filter, nullptr) << error;
+    const FilterPlan plan = plan_of(*filter);
+    ASSERT_LE(plan.atoms.size(), kMaxExactAtoms) << pattern;
+    for (std::uint32_t mask = 0; mask < (1u << plan.atoms.size()); ++mask) {
+      std::vector<int> atoms, passed;
+      for (std::size_t i = 0; i < plan.atoms.size(); ++i)
+        if ((mask >> i) & 1u) atoms.push_back(static_cast<int>(i));
+      filter->AllPotentials(atoms, &passed);
+      EXPECT_EQ(plan_passes(plan, mask), !passed.empty()) << pattern << " with atoms " << mask;
+    }
+  }
+}
+
+TEST(FilterPlan, CheckedPatternsAreLowerCaseAndValid) {
+  std::string error;
+  EXPECT_EQ(checked_pattern("User unknown", false, error), nullptr);
+  EXPECT_NE(error.find("lower case"), std::string::npos) << error;
+  EXPECT_EQ(checked_pattern("(unclosed", false, error), nullptr);
+  EXPECT_NE(error.find("missing )"), std::string::npos) << error;
+  EXPECT_NE(checked_pattern("Blocked using ([A-Z.]+)", true, error), nullptr) << error;
+}
+
+TEST(CandidateIndex, APatternIsACandidateWhenEveryAtomOfOneClauseIsThere) {
+  CandidateIndex index;
+  index.add(0, plan_for("no (such|valid) .*(user|mailbox)"));
+  index.add(1, plan_for("quota|(mailbox.*full)"));
+  index.add(2, plan_for(R"(\d+ h)"));
+  index.finish();
+  std::vector<int> out;
+  index.candidates("no such mailbox", out);
+  EXPECT_EQ(out, (std::vector<int>{0, 2}));
+  index.candidates("your mailbox is full", out);
+  EXPECT_EQ(out, (std::vector<int>{1, 2}));
+  index.candidates("no valid quota, no valid user", out);
+  EXPECT_EQ(out, (std::vector<int>{0, 1, 2}));
+  index.candidates("no such thing", out);
+  EXPECT_EQ(out, (std::vector<int>{2}));
+  index.candidates("the user's mailbox is not valid", out);
+  EXPECT_EQ(out, (std::vector<int>{2}));
+  EXPECT_EQ(index.every_text(), (std::vector<int>{2}));
+}
+
+TEST(CandidateIndex, AtomsSharedByPatternsAreLookedUpOnce) {
+  CandidateIndex index;
+  index.add(3, plan_for("mailbox.*full"));
+  index.add(5, plan_for("mailbox.*(disabled|locked)"));
+  index.finish();
+  std::vector<int> out;
+  index.candidates("mailbox locked", out);
+  EXPECT_EQ(out, (std::vector<int>{5}));
+  index.candidates("full mailbox, locked mailbox", out);
+  EXPECT_EQ(out, (std::vector<int>{3, 5}));
+  EXPECT_TRUE(index.every_text().empty());
+}
+
+TEST(RulePatterns, WordingPatternsInOrderThenFactsFoldingCase) {
+  std::string error;
+  const auto patterns = patterns_in_rules(R"(
+[[fact]]
+name = "host"
+pattern = 'host ([A-Za-z.]+)'
+[[rule]]
+category = "a"
+patterns = ['user unknown', 'no such user']
+[[rule]]
+category = "b"
+patterns = ['mailbox full']
+)",
+                                          error);
+  EXPECT_TRUE(error.empty()) << error;
+  EXPECT_EQ(patterns, (std::vector<RulePattern>{{"user unknown", false},
+                                                {"no such user", false},
+                                                {"mailbox full", false},
+                                                {"host ([A-Za-z.]+)", true}}));
+  EXPECT_TRUE(patterns_in_rules("[[rule]\n", error).empty());
+  EXPECT_FALSE(error.empty());
+}
+
+// The table made at build time holds every ASCII/Latin-1 pattern of the
+// shipped rules, with the plan RE2 gives it now.
+TEST(BuiltinPlanTable, HoldsEveryShippedPatternWithItsPlan) {
+  std::string error;
+  const auto patterns = patterns_in_rules(shipped_rules(), error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_GT(patterns.size(), 100u);
+  const PlanTable& table = builtin_plan_table();
+  std::size_t latin = 0;
+  for (const auto& pattern : patterns) {
+    if (beyond_latin1(pattern.text)) continue;
+    ++latin;
+    const PlannedPattern* planned = table.find(pattern.text, pattern.fold_case);
+    ASSERT_NE(planned, nullptr) << pattern.text;
+    Clauses built;
+    for (std::uint32_t c = planned->first_clause; c < planned->first_clause + planned->clause_count; ++c) {
+      std::set<std::string> atoms;
+      for (std::uint32_t k = table.clause_start[c]; k < table.clause_start[c + 1]; ++k)
+        atoms.emplace(table.atoms[table.clause_atoms[k]]);
+      built.insert(atoms);
+    }
+    auto filter = checked_pattern(pattern.text, pattern.fold_case, error);
+    ASSERT_NE(filter, nullptr) << error;
+    EXPECT_EQ(built, clauses_of(plan_of(*filter))) << pattern.text;
+  }
+  EXPECT_LE(table.patterns.size(), latin);  // each once
+}
+
+TEST(BuiltinPlanTable, FindsAPatternByItsTextAndCaseFolding) {
+  const PlanTable& table = builtin_plan_table();
+  ASSERT_FALSE(table.patterns.empty());
+  const PlannedPattern& first = table.patterns.front();
+  EXPECT_EQ(table.find(first.text, first.fold_case), &first);
+  EXPECT_EQ(table.find(first.text, !first.fold_case), nullptr);
+  EXPECT_EQ(table.find("a wording no rule has", false), nullptr);
+}
+
+}  // namespace
