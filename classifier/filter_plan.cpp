@@ -68,6 +68,12 @@ std::vector<std::vector<int>> conservative_clauses(const re2::FilteredRE2& filte
   return clauses;
 }
 
+// No character that RE2 reads as an operator or escape: the pattern matches
+// its own bytes and nothing else.
+bool plain_text(std::string_view pattern) {
+  return pattern.find_first_of("\\.^$|?*+()[]{}") == std::string_view::npos;
+}
+
 }  // namespace
 
 bool beyond_latin1(std::string_view s) {
@@ -120,6 +126,9 @@ FilterPlan plan_of(re2::FilteredRE2& filter) {
   } else {
     plan.clauses = conservative_clauses(filter, plan.atoms.size());
   }
+  const RE2& regex = filter.GetRE2(0);
+  plan.literal = regex.options().case_sensitive() && plain_text(regex.pattern()) && plan.atoms.size() == 1 &&
+                 plan.atoms[0] == regex.pattern() && plan.clauses == std::vector<std::vector<int>>{{0}};
   return plan;
 }
 

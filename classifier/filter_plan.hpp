@@ -59,6 +59,9 @@ struct FilterPlan {
   // Each a set of indexes into `atoms`. An empty clause: every text is a
   // candidate. No clause at all: none is (the pattern can never match).
   std::vector<std::vector<int>> clauses;
+  // The pattern is plain text without case folding and its one atom: a
+  // text that holds the atom matches, with no need to run the RE2.
+  bool literal = false;
 };
 
 // Plans with this many atoms or fewer are exact (the minimal sets of atoms
@@ -90,6 +93,7 @@ struct PlannedPattern {
   bool fold_case = false;
   std::uint32_t first_clause = 0;
   std::uint32_t clause_count = 0;
+  bool literal = false;  // as FilterPlan::literal
 };
 struct PlanTable {
   std::span<const PlannedPattern> patterns;    // ordered by text, then fold_case

@@ -67,7 +67,7 @@ struct Table {
     }
     std::ostringstream row;
     row << '{' << literal(pattern.text) << ", " << (pattern.fold_case ? "true" : "false") << ", " << first << ", "
-        << plan.clauses.size() << '}';
+        << plan.clauses.size() << ", " << (plan.literal ? "true" : "false") << '}';
     rows.push_back(row.str());
   }
 };

@@ -31,6 +31,7 @@ std::string lower_case(std::string_view text) {
 struct LatinPattern {
   std::string_view text;  // the plan table's copy, or the RE2's own
   bool fold_case = false;
+  bool literal = false;  // matched by its atom alone (FilterPlan::literal)
   int number = 0;
   mutable std::once_flag built;
   mutable std::unique_ptr<re2::FilteredRE2> holder;
@@ -96,6 +97,7 @@ bool PatternSet::add(std::string_view pattern, std::string& error, bool fold_cas
     auto& added = latin_->patterns.emplace_back();
     added.text = planned->text;
     added.fold_case = fold_case;
+    added.literal = planned->literal;
     added.number = static_cast<int>(count_++);
     ++planned_at_build_;
     return true;
@@ -105,6 +107,7 @@ bool PatternSet::add(std::string_view pattern, std::string& error, bool fold_cas
   latin_->plans.push_back(plan_of(*holder));
   latin_->planned.push_back(index);
   auto& added = latin_->patterns.emplace_back();
+  added.literal = latin_->plans.back().literal;
   added.holder = std::move(holder);
   added.text = added.holder->GetRE2(0).pattern();
   added.fold_case = fold_case;
@@ -145,8 +148,11 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
     if (candidates.size() <= kMaxCandidates) {
       for (const int index : candidates) {
         const LatinPattern& pattern = latin_->patterns[static_cast<std::size_t>(index)];
-        const RE2* regex = pattern.regex();
-        if (regex && RE2::PartialMatch(lowered, *regex)) matched.push_back(pattern.number);
+        if (pattern.literal) {
+          matched.push_back(pattern.number);  // its atom, the whole pattern, is in the text
+        } else if (const RE2* regex = pattern.regex(); regex && RE2::PartialMatch(lowered, *regex)) {
+          matched.push_back(pattern.number);
+        }
       }
     }
   }

@@ -110,6 +110,21 @@ TEST(FilterPlan, AnExactPlanAgreesWithRe2sFilterOnEverySetOfAtoms) {
   }
 }
 
+// Plain text is matched by finding its atom; anything RE2 reads as an
+// operator, or case folding, still needs the RE2.
+TEST(FilterPlan, PlainTextIsItsOwnAtom) {
+  EXPECT_TRUE(plan_for("user unknown").literal);
+  EXPECT_TRUE(plan_for("d\xc3\xa9lai d\xc3\xa9pass\xc3\xa9").literal);
+  EXPECT_FALSE(plan_for("user.unknown").literal);
+  EXPECT_FALSE(plan_for("mailbox (is )?full").literal);
+  EXPECT_FALSE(plan_for("user unknown|no such user").literal);
+  EXPECT_FALSE(plan_for("no").literal);  // too short to be an atom
+  std::string error;
+  auto folded = checked_pattern("user unknown", true, error);
+  ASSERT_NE(folded, nullptr) << error;
+  EXPECT_FALSE(plan_of(*folded).literal);
+}
+
 TEST(FilterPlan, CheckedPatternsAreLowerCaseAndValid) {
   std::string error;
   EXPECT_EQ(checked_pattern("User unknown", false, error), nullptr);
