@@ -213,16 +213,40 @@ std::string bare_address(std::string_view value) {
   return std::string(v);
 }
 
-void complete_from_diagnostic(RecipientReport& r) {
-  const std::string_view diagnostic = std::string_view(r.diagnostic).substr(0, kMaxExaminedDiagnosticBytes);
+std::string reply_code_in(std::string_view diagnostic) {
+  return first_reply_code(diagnostic.substr(0, kMaxExaminedDiagnosticBytes));
+}
+
+std::string smtp_command_in(std::string_view diagnostic) {
+  diagnostic = diagnostic.substr(0, kMaxExaminedDiagnosticBytes);
   // The SMTP command an error answered, as each MTA family words it.
   static const RE2 command_re(
       R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
+  std::string cmd;
+  if (!RE2::PartialMatch(diagnostic, command_re, &cmd))
+    return icontains(diagnostic, "does not like recipient") ? "RCPT" : std::string();
+  cmd = to_lower(cmd);
+  if (cmd.rfind("rcpt", 0) == 0) return "RCPT";
+  if (cmd.rfind("mail", 0) == 0) return "MAIL";
+  if (cmd == "end of data" || cmd == "final data" || cmd == "data" || cmd == "message body") return "DATA";
+  if (cmd == "initial connection" || cmd == "connect") return "CONN";
+  for (auto& c : cmd) c = ascii_upper(c);
+  return cmd;
+}
+
+bool server_in(std::string_view diagnostic, std::string& host, std::string& ip) {
+  diagnostic = diagnostic.substr(0, kMaxExaminedDiagnosticBytes);
   // "host mx.example.net[192.0.2.1]", "connect to mx.example.net[192.0.2.1]:25",
   // "host mx.example.net [192.0.2.1]": Postfix's and Exim's way to name a server.
   static const RE2 host_re(
       R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
-  if (r.reply_code.empty()) r.reply_code = first_reply_code(diagnostic);
+  // Every way of naming a server that host_re knows has a '['.
+  return diagnostic.find('[') != std::string_view::npos && RE2::PartialMatch(diagnostic, host_re, &host, &ip);
+}
+
+void complete_from_diagnostic(RecipientReport& r) {
+  const std::string_view diagnostic = std::string_view(r.diagnostic).substr(0, kMaxExaminedDiagnosticBytes);
+  if (r.reply_code.empty()) r.reply_code = reply_code_in(diagnostic);
   // Transcripts show successes before the failure: the failure's code
   // counts. A success code in the text is one only in a success report;
   // elsewhere "2.1.12" is a version.
@@ -234,27 +258,10 @@ void complete_from_diagnostic(RecipientReport& r) {
     const bool generic = r.status.empty() || r.status.compare(1, 4, ".0.0") == 0;
     if (generic) r.status = in_text;
   }
-  if (r.smtp_command.empty()) {
-    std::string cmd;
-    if (RE2::PartialMatch(diagnostic, command_re, &cmd)) {
-      cmd = to_lower(cmd);
-      if (cmd.rfind("rcpt", 0) == 0) r.smtp_command = "RCPT";
-      else if (cmd.rfind("mail", 0) == 0) r.smtp_command = "MAIL";
-      else if (cmd == "end of data" || cmd == "final data" || cmd == "data" || cmd == "message body")
-        r.smtp_command = "DATA";
-      else if (cmd == "initial connection" || cmd == "connect") r.smtp_command = "CONN";
-      else {
-        r.smtp_command = cmd;
-        for (auto& c : r.smtp_command) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      }
-    } else if (icontains(diagnostic, "does not like recipient")) {
-      r.smtp_command = "RCPT";
-    }
-  }
-  // Every way of naming a server that host_re knows has a '['.
-  if ((r.remote_mta.empty() || r.remote_ip.empty()) && diagnostic.find('[') != std::string_view::npos) {
+  if (r.smtp_command.empty()) r.smtp_command = smtp_command_in(diagnostic);
+  if (r.remote_mta.empty() || r.remote_ip.empty()) {
     std::string host, ip;
-    if (RE2::PartialMatch(diagnostic, host_re, &host, &ip)) {
+    if (server_in(diagnostic, host, ip)) {
       if (r.remote_mta.empty()) r.remote_mta = host;
       if (r.remote_ip.empty()) r.remote_ip = ip;
     }

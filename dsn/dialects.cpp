@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <iterator>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "dsn/fields.hpp"
+#include "dsn/literal_scan.hpp"
 #include "dsn/plain.hpp"
 
 namespace clearbounce::dsn::detail {
@@ -93,6 +95,70 @@ std::size_t first_dialect(std::string_view text) {
   std::vector<int> matched;
   if (text.empty() || !signatures().Match(text, &matched)) return std::size(kDialects);
   return static_cast<std::size_t>(*std::min_element(matched.begin(), matched.end()));
+}
+
+// The wording that readers search a whole text for. Each regex has a gate:
+// literals one of which every match of the regex holds (each list says
+// why), found for all regexes in one pass by scan_wording(). A regex none
+// of whose literals occur is not run.
+constexpr std::string_view kBannerPattern =
+    R"((?i)((scanned|checked|filtered|protected|swept|screened) (for|by|with|against)[^\n]{0,80}(virus|malware|spam|anti-?virus|threats|security|protection|filter)|(virus|malware|spam)[- ](free|scanned|checked)|mailscanner|believed to be clean|report (this|it) (message |e-?mail )?as spam))";
+// The first alternative ends in one of its last group's words ("anti-virus"
+// holds "virus"), the second starts with one, "report ... as spam" ends with one.
+constexpr std::string_view kBannerLiterals[] = {"virus",  "malware", "spam",        "threats",
+                                                "security", "protection", "filter", "mailscanner",
+                                                "believed to be clean"};
+constexpr std::string_view kFailurePhrasePattern =
+    R"((?i)(could not be delivered|couldn't be delivered|undeliverable|delivery (to .{1,80} )?(has )?failed|failed permanently|permanent (error|failure)|not delivered|user unknown|unknown user|no such (user|mailbox|address)|mailbox (unavailable|full|not found)|does not exist|address rejected))";
+// No gate for the phrase: almost every bounce holds "deliver", which most
+// of its alternatives share. The code is looked for only where it matched.
+constexpr std::string_view kFailureCodePattern = R"((?:^|[^\d.])(?:[45]\.\d{1,3}\.\d{1,3}|[45][0-5]\d[ -]))";
+// Challenge-response and whitelist systems ask the sender to prove
+// itself; the message is held, not refused.
+constexpr std::string_view kChallengePattern =
+    R"((?i)(confirm|prove|verify) (that )?you are (a )?(real )?(human|person|sender)|(held|quarantined|pending|waiting) (until|unless) you (verify|confirm|reply|respond)|awaiting (your )?(verification|confirmation)|to complete (the )?delivery,? (please )?(click|reply|visit)|(click|reply|respond)[^.\n]{0,60}(verify|confirm) (yourself|your (message|e-?mail|address|identity))|to release your message|has not been verified|please confirm your (message|e-?mail|request)|\b(tmda|boxbe|spamarrest|spam arrest|mailblocks|choicemail)\b)";
+// A literal of each alternative in turn ("confirm your" serves two).
+constexpr std::string_view kChallengeLiterals[] = {
+    "you are ",    "until you ",   "unless you ",           "awaiting ",
+    "to complete ", "verify your", "confirm your",          "to release your message",
+    "has not been verified", "tmda", "boxbe",               "spamarrest",
+    "spam arrest", "mailblocks",   "choicemail"};
+// Free-text warnings say they keep trying.
+constexpr std::string_view kDelayPattern =
+    R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure)";
+// The pattern's alternatives are literals.
+constexpr std::string_view kDelayLiterals[] = {
+    "this is a warning", "has not yet been delivered", "still being retried",
+    "will be retried",   "will keep trying",           "delivery attempts will continue",
+    "is delayed",        "delayed for more than",      "only a temporary failure"};
+
+RE2 compiled(std::string_view pattern) { return RE2(re2::StringPiece(pattern.data(), pattern.size())); }
+
+// Every gate's literals in one scanner, and which bits of its answer are
+// each gate's.
+struct WordingGates {
+  std::uint64_t banner = 0, challenge = 0, delay = 0;
+  LiteralScan scan{literals()};
+
+ private:
+  std::vector<std::string_view> literals() {
+    std::vector<std::string_view> all;
+    const auto add = [&all](const auto& list, std::uint64_t& bits) {
+      for (const std::string_view literal : list) {
+        bits |= std::uint64_t{1} << all.size();
+        all.push_back(literal);
+      }
+    };
+    add(kBannerLiterals, banner);
+    add(kChallengeLiterals, challenge);
+    add(kDelayLiterals, delay);
+    return all;
+  }
+};
+
+const WordingGates& wording_gates() {
+  static const WordingGates gates;
+  return gates;
 }
 
 // Words that open the returned message in free-text bounces, in lower case.
@@ -213,32 +279,45 @@ std::string_view before_original_message(std::string_view text) {
   return text.substr(0, quoted_header_section(text));
 }
 
-std::string detect_dialect(const MimePart& root, std::string_view text) {
-  const std::string subject = root.header_text("Subject");
-  const std::string failed = root.header_text("X-Failed-Recipients");
+TextWording scan_wording(std::string_view text) {
+  // A caseless regex also takes U+017F for 's' and U+212A for 'k': a text
+  // that holds either gets no gates.
+  if (LiteralScan::has_ascii_case_variant(text)) return {};
+  const WordingGates& gates = wording_gates();
+  const std::uint64_t found = gates.scan.find(text);
+  TextWording wording;
+  wording.may_have_banner = (found & gates.banner) != 0;
+  wording.may_ask_challenge = (found & gates.challenge) != 0;
+  wording.may_say_delayed = (found & gates.delay) != 0;
+  return wording;
+}
+
+std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients) {
   // The first family in table order that any of the three names.
-  const std::size_t found = std::min({first_dialect(text), first_dialect(subject), first_dialect(failed)});
+  const std::size_t found = std::min({first_dialect(text), first_dialect(subject), first_dialect(failed_recipients)});
   return found < std::size(kDialects) ? kDialects[found].name : std::string();
 }
 
-bool from_mail_system(const MimePart& root) { return RE2::PartialMatch(root.header_text("From"), bounce_from()); }
+bool from_mail_system(std::string_view from) { return RE2::PartialMatch(from, bounce_from()); }
 
 bool has_failure_wording(std::string_view text) {
   // A failure phrase and a code: what a delivery failure says, and what a
   // person's reply (or an out-of-office note) does not.
-  static const RE2 phrase(
-      R"((?i)(could not be delivered|couldn't be delivered|undeliverable|delivery (to .{1,80} )?(has )?failed|failed permanently|permanent (error|failure)|not delivered|user unknown|unknown user|no such (user|mailbox|address)|mailbox (unavailable|full|not found)|does not exist|address rejected))");
-  static const RE2 code(R"((?:^|[^\d.])(?:[45]\.\d{1,3}\.\d{1,3}|[45][0-5]\d[ -]))");
+  static const RE2 phrase = compiled(kFailurePhrasePattern);
+  static const RE2 code = compiled(kFailureCodePattern);
   const auto head = text.substr(0, kMaxWordingBytes);
   return RE2::PartialMatch(head, phrase) && RE2::PartialMatch(head, code);
 }
 
-bool is_challenge_request(std::string_view subject, std::string_view text) {
-  // Challenge-response and whitelist systems ask the sender to prove
-  // itself; the message is held, not refused.
-  static const RE2 request(
-      R"((?i)(confirm|prove|verify) (that )?you are (a )?(real )?(human|person|sender)|(held|quarantined|pending|waiting) (until|unless) you (verify|confirm|reply|respond)|awaiting (your )?(verification|confirmation)|to complete (the )?delivery,? (please )?(click|reply|visit)|(click|reply|respond)[^.\n]{0,60}(verify|confirm) (yourself|your (message|e-?mail|address|identity))|to release your message|has not been verified|please confirm your (message|e-?mail|request)|\b(tmda|boxbe|spamarrest|spam arrest|mailblocks|choicemail)\b)");
-  return RE2::PartialMatch(subject, request) || RE2::PartialMatch(text.substr(0, kMaxWordingBytes), request);
+bool is_challenge_request(std::string_view subject, std::string_view text, const TextWording& wording) {
+  static const RE2 request = compiled(kChallengePattern);
+  return RE2::PartialMatch(subject, request) ||
+         (wording.may_ask_challenge && RE2::PartialMatch(text.substr(0, kMaxWordingBytes), request));
+}
+
+bool says_delayed(std::string_view text, const TextWording& wording) {
+  static const RE2 delay = compiled(kDelayPattern);
+  return wording.may_say_delayed && RE2::PartialMatch(text, delay);
 }
 
 // The paragraph (lines between blank lines, the blank line after it
@@ -276,11 +355,11 @@ std::pair<std::size_t, std::size_t> paragraph_around(std::string_view text, std:
   return {begin, end};
 }
 
-std::string without_banners(std::string_view text) {
+std::string without_banners(std::string_view text, const TextWording& wording) {
   // "This email has been scanned for viruses by ...", "Scanned by ... anti-
   // spam": a gateway's banner. A paragraph that reports a finding is kept.
-  static const RE2 banner(
-      R"((?i)((scanned|checked|filtered|protected|swept|screened) (for|by|with|against)[^\n]{0,80}(virus|malware|spam|anti-?virus|threats|security|protection|filter)|(virus|malware|spam)[- ](free|scanned|checked)|mailscanner|believed to be clean|report (this|it) (message |e-?mail )?as spam))");
+  static const RE2 banner = compiled(kBannerPattern);
+  if (!wording.may_have_banner) return std::string(text);
   static const RE2 finding(
       R"((?i)(found|detected|infected|contains? (a )?(virus|malware)|contained|rejected|blocked|refused|quarantined|identified as|classified as|deleted|removed|not delivered|[45]\.\d{1,3}\.\d{1,3}|\b[45][0-5]\d\b))");
   static const RE2 clean(
@@ -310,9 +389,8 @@ std::string without_banners(std::string_view text) {
   return out;
 }
 
-bool looks_like_bounce_headers(const MimePart& root) {
-  return RE2::PartialMatch(root.header_text("From"), bounce_from()) ||
-         RE2::PartialMatch(root.header_text("Subject"), bounce_subject());
+bool looks_like_bounce_headers(std::string_view from, std::string_view subject) {
+  return RE2::PartialMatch(from, bounce_from()) || RE2::PartialMatch(subject, bounce_subject());
 }
 
 }  // namespace clearbounce::dsn::detail

@@ -14,19 +14,33 @@ namespace clearbounce::dsn::detail {
 // Cuts `text` where the returned original message starts.
 std::string_view before_original_message(std::string_view text);
 
-// The name of the MTA family whose wording `text` (or the headers) carry,
-// or empty when none is recognised.
-std::string detect_dialect(const MimePart& root, std::string_view text);
+// What one pass over a text tells the readers that search it for wording:
+// whether each wording regex they run over it can match (its literals
+// occur). A reader whose wording cannot occur runs no regex. A default
+// TextWording knows nothing: every wording may occur.
+struct TextWording {
+  bool may_have_banner = true;    // without_banners
+  bool may_ask_challenge = true;  // is_challenge_request
+  bool may_say_delayed = true;    // says_delayed
+};
+
+// One pass over `text` for the literals of every reader's wording.
+TextWording scan_wording(std::string_view text);
+
+// The name of the MTA family whose wording `text`, the Subject or
+// X-Failed-Recipients carry, or empty when none is recognised.
+std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients);
 
 // True when `text` carries the wording of a known MTA family.
 bool is_dialect_wording(std::string_view text);
 
 // True when the message's own headers say it is a delivery failure notice
-// (a mailer-daemon sender or a failure subject).
-bool looks_like_bounce_headers(const MimePart& root);
+// (a mailer-daemon sender or a failure subject); `from` and `subject` are
+// its decoded From and Subject.
+bool looks_like_bounce_headers(std::string_view from, std::string_view subject);
 
-// True when the message's From is a mail system (mailer-daemon, postmaster...).
-bool from_mail_system(const MimePart& root);
+// True when the decoded From names a mail system (mailer-daemon, postmaster...).
+bool from_mail_system(std::string_view from);
 
 // True when `text` words a delivery failure with a status or reply code
 // ("... could not be delivered ... 550 5.1.1"): what a bounce says and a
@@ -35,12 +49,15 @@ bool has_failure_wording(std::string_view text);
 
 // True when the message asks the sender to confirm itself before delivery
 // (challenge-response, whitelist requests): the message is held, not refused.
-bool is_challenge_request(std::string_view subject, std::string_view text);
+bool is_challenge_request(std::string_view subject, std::string_view text, const TextWording& wording = {});
+
+// True when a free-text bounce says it keeps trying (a delay warning).
+bool says_delayed(std::string_view text, const TextWording& wording = {});
 
 // `text` without the paragraphs that gateways append (antivirus and
 // anti-spam banners): they describe the gateway, never the failure. A
 // paragraph that reports a finding (a virus found, a message rejected) is kept.
-std::string without_banners(std::string_view text);
+std::string without_banners(std::string_view text, const TextWording& wording = {});
 
 struct PlainRecipient {
   std::string address;

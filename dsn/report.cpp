@@ -163,11 +163,12 @@ bool read_json_text(std::string_view text, BounceReport& report, std::size_t max
   return !report.recipients.empty();
 }
 
-bool looks_like_auto_reply(const MimePart& root) {
+// `subject` is the message's decoded Subject.
+bool looks_like_auto_reply(const MimePart& root, std::string_view subject) {
   static const RE2 subject_re(
       R"((?i)^(auto(matic)?[ -]?(reply|response|antwort|r[eé]ponse)|out of (the )?office|away|abwesend|absence|vacation|on leave)\b|(?i)\b(auto(matic)?[ -]?reply|out of (the )?office|vacation)\b)");
   const auto auto_submitted = to_lower(root.header_text("Auto-Submitted"));
-  return auto_submitted.rfind("auto-replied", 0) == 0 || RE2::PartialMatch(root.header_text("Subject"), subject_re) ||
+  return auto_submitted.rfind("auto-replied", 0) == 0 || RE2::PartialMatch(subject, subject_re) ||
          root.header("X-Autoreply") || root.header("X-Autorespond");
 }
 
@@ -206,14 +207,17 @@ std::string bounded_context(std::string_view text) {
 
 // What the text says of a recipient that the structured fields left out:
 // the command answered, the server's name and address, the reply code.
+// Only the facts still missing are looked for.
 void fill_from_text(RecipientReport& r, std::string_view text) {
-  RecipientReport probe;
-  probe.diagnostic = std::string(text);
-  detail::complete_from_diagnostic(probe);
-  if (r.smtp_command.empty()) r.smtp_command = probe.smtp_command;
-  if (r.remote_mta.empty()) r.remote_mta = probe.remote_mta;
-  if (r.remote_ip.empty()) r.remote_ip = probe.remote_ip;
-  if (r.reply_code.empty()) r.reply_code = probe.reply_code;
+  if (r.smtp_command.empty()) r.smtp_command = detail::smtp_command_in(text);
+  if (r.remote_mta.empty() || r.remote_ip.empty()) {
+    std::string host, ip;
+    if (detail::server_in(text, host, ip)) {
+      if (r.remote_mta.empty()) r.remote_mta = std::move(host);
+      if (r.remote_ip.empty()) r.remote_ip = std::move(ip);
+    }
+  }
+  if (r.reply_code.empty()) r.reply_code = detail::reply_code_in(text);
 }
 
 // The lines of `text` that name `address`: in session transcripts they show
@@ -389,6 +393,8 @@ struct Message {
   std::string text;
   const AnalyseLimits& limits;
   std::size_t quote_start = 0;  // where the returned message starts in full_text
+  std::string_view subject;     // decoded, once for all readers
+  detail::TextWording wording;  // which wording can occur in `text`
 
   // Whether `text` words a delivery failure with its code: two readers ask,
   // the text is searched once.
@@ -397,6 +403,12 @@ struct Message {
     return *failure_wording_;
   }
   mutable std::optional<bool> failure_wording_;
+  // The decoded From, for the readers that ask.
+  const std::string& from() const {
+    if (!from_) from_ = root.header_text("From");
+    return *from_;
+  }
+  mutable std::optional<std::string> from_;
 };
 
 std::string first_header_address(const MimePart& part, std::string_view name) {
@@ -429,14 +441,14 @@ bool read_delivery_report(const Message& m, BounceReport& report) {
   // recipients are not this report's.
   // A gateway that wraps a report and names nobody itself passes it on.
   if (status_texts.empty() && m.parts.returned && !m.parts.returned->children.empty() &&
-      (!detail::from_mail_system(m.root) || detail::first_address(m.text).empty())) {
+      (!detail::from_mail_system(m.from()) || detail::first_address(m.text).empty())) {
     const MimePart& inner = m.parts.returned->children.front();
     for (const MimePart* ds : layout_of(inner).delivery_status) status_texts.push_back(part_text(*ds));
   }
   for (const auto& ds : status_texts) detail::read_delivery_status(ds, report, m.limits.max_recipients);
   if (report.recipients.empty()) return false;
   report.kind = ReportKind::delivery_status;
-  report.dialect = detail::detect_dialect(m.root, m.text);
+  report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"));
   if (report.dialect.empty()) report.dialect = "rfc3464";
   enrich_from_text(m.text, report);
   return true;
@@ -461,15 +473,17 @@ bool read_unsubscribe_request(const Message& m, BounceReport& report) {
 // Bounces written as free text by a known MTA family, or by any MTA whose
 // headers say it is a failure notice.
 bool read_plain_bounce(const Message& m, BounceReport& report) {
-  report.dialect = detail::detect_dialect(m.root, m.text);
+  report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"));
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
   // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
   // failure.
   // A failure worded with its code is a bounce whatever Auto-Submitted says.
   const bool failure_wording = m.failure_wording();
-  const bool bounce = !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
-                      (detail::looks_like_bounce_headers(m.root) && !looks_like_auto_reply(m.root)) ||
-                      (failure_wording && (looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)));
+  const bool bounce =
+      !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
+      (detail::looks_like_bounce_headers(m.from(), m.subject) && !looks_like_auto_reply(m.root, m.subject)) ||
+      (failure_wording &&
+       (looks_like_auto_reply(m.root, m.subject) || detail::looks_like_bounce_headers(m.from(), m.subject)));
   if (!bounce) {
     report.dialect.clear();
     return false;
@@ -491,9 +505,7 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   }
   report.kind = ReportKind::plain_bounce;
   // Free-text warnings say they keep trying; their recipients are delayed.
-  static const RE2 delay_re(
-      R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure)");
-  const bool delayed = RE2::PartialMatch(m.text, delay_re) || RE2::PartialMatch(report.subject, delay_re);
+  const bool delayed = detail::says_delayed(m.text, m.wording) || detail::says_delayed(m.subject);
   for (auto& r : report.recipients)
     if (r.action.empty()) r.action = delayed ? "delayed" : "failed";
   if (report.dialect.empty()) report.dialect = "generic";
@@ -517,7 +529,7 @@ void read_as_auto_reply(const Message& m, std::string_view dialect, BounceReport
 // nothing rewrites as a bounce.
 bool read_challenge_request(const Message& m, BounceReport& report) {
   if (m.root.header("X-Failed-Recipients") || m.failure_wording() ||
-      !detail::is_challenge_request(report.subject, m.text))
+      !detail::is_challenge_request(m.subject, m.text, m.wording))
     return false;
   read_as_auto_reply(m, "challenge-response", report);
   return true;
@@ -525,7 +537,7 @@ bool read_challenge_request(const Message& m, BounceReport& report) {
 
 // Vacation and out-of-office replies (RFC 3834), not from a mail system.
 bool read_auto_reply(const Message& m, BounceReport& report) {
-  if (!looks_like_auto_reply(m.root) || detail::looks_like_bounce_headers(m.root)) return false;
+  if (!looks_like_auto_reply(m.root, m.subject) || detail::looks_like_bounce_headers(m.from(), m.subject)) return false;
   read_as_auto_reply(m, "rfc3834", report);
   return true;
 }
@@ -559,8 +571,13 @@ BounceReport analyse(const ReportLayout& layout, std::string_view message, const
   Message m{message, *layout.root, layout, human_text(layout), {}, limits};
   const auto before_quote = detail::before_original_message(m.full_text);
   m.quote_start = before_quote.size();
-  m.text = detail::without_banners(before_quote);
+  // One pass tells which wording the readers look for can occur; a text
+  // that lost a banner is scanned again.
+  const auto quote_wording = detail::scan_wording(before_quote);
+  m.text = detail::without_banners(before_quote, quote_wording);
+  m.wording = m.text.size() == before_quote.size() ? quote_wording : detail::scan_wording(m.text);
   report.subject = m.root.header_text("Subject");
+  m.subject = report.subject;
 
   // Most specific first: a reader that recognises the message decides.
   for (const auto reader : {read_feedback_report, read_delivery_report, read_json_notification,

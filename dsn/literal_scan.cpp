@@ -1,0 +1,70 @@
+#include "dsn/literal_scan.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "dsn/ascii.hpp"
+
+namespace clearbounce::dsn::detail {
+
+std::uint32_t LiteralScan::head_at(std::string_view text, std::size_t start) {
+  std::uint32_t head = 0;
+  for (std::size_t k = 0; k < kMinLiteralBytes; ++k) head = head << 8 | static_cast<unsigned char>(ascii_lower(text[start + k]));
+  return head;
+}
+
+LiteralScan::LiteralScan(const std::vector<std::string_view>& literals) : shift_(1u << 16, kMinLiteralBytes - 1) {
+  if (literals.size() > kMaxLiterals) throw std::invalid_argument("LiteralScan: too many literals");
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    if (literals[i].size() < kMinLiteralBytes) throw std::invalid_argument("LiteralScan: literal too short");
+    literals_.push_back(to_lower(literals[i]));
+    heads_.emplace_back(head_at(literals_.back(), 0), static_cast<int>(i));
+    // The pair at j, j + 1 ends a head when the window ends 2 - j bytes further.
+    for (std::size_t j = 0; j + 1 < kMinLiteralBytes; ++j) {
+      const char a = literals_.back()[j], b = literals_.back()[j + 1];
+      const auto distance = static_cast<std::uint8_t>(kMinLiteralBytes - 2 - j);
+      for (const char x : {a, ascii_upper(a)})
+        for (const char y : {b, ascii_upper(b)}) {
+          auto& shift = shift_[pair_index(static_cast<unsigned char>(x), static_cast<unsigned char>(y))];
+          shift = std::min(shift, distance);
+        }
+    }
+  }
+  std::sort(heads_.begin(), heads_.end());
+}
+
+std::uint64_t LiteralScan::find(std::string_view text) const {
+  std::uint64_t found = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t end = kMinLiteralBytes - 1; end < text.size();) {  // the window's last byte
+    const std::uint8_t shift = shift_[pair_index(bytes[end - 1], bytes[end])];
+    if (shift != 0) {
+      end += shift;
+      continue;
+    }
+    const std::size_t start = end + 1 - kMinLiteralBytes;
+    const std::uint32_t head = head_at(text, start);
+    auto it = std::lower_bound(heads_.begin(), heads_.end(), std::pair<std::uint32_t, int>(head, 0));
+    for (; it != heads_.end() && it->first == head; ++it) {
+      const std::string& literal = literals_[static_cast<std::size_t>(it->second)];
+      if (iequals(text.substr(start, literal.size()), literal)) found |= std::uint64_t{1} << it->second;
+    }
+    ++end;
+  }
+  return found;
+}
+
+bool LiteralScan::has_ascii_case_variant(std::string_view text) {
+  // U+017F is C5 BF in UTF-8, U+212A is E2 84 AA.
+  if (text.empty()) return false;
+  const auto occurs = [text](char lead, std::string_view sequence) {
+    for (const char* p = text.data(); (p = static_cast<const char*>(std::memchr(p, lead, text.data() + text.size() - p)));
+         ++p)
+      if (std::string_view(p, text.data() + text.size() - p).starts_with(sequence)) return true;
+    return false;
+  };
+  return occurs('\xC5', "\xC5\xBF") || occurs('\xE2', "\xE2\x84\xAA");
+}
+
+}  // namespace clearbounce::dsn::detail

@@ -1,0 +1,47 @@
+// Which of a few fixed literals occur in a text, in one pass: a cheap
+// necessary condition to test before running a regex that can only match
+// where one of them occurs. Internal to dsn/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace clearbounce::dsn::detail {
+
+class LiteralScan {
+ public:
+  static constexpr std::size_t kMaxLiterals = 64;
+  static constexpr std::size_t kMinLiteralBytes = 4;
+
+  // `literals`: ASCII, at least kMinLiteralBytes each, at most kMaxLiterals.
+  // Throws std::invalid_argument otherwise (a programming error).
+  explicit LiteralScan(const std::vector<std::string_view>& literals);
+
+  // Bit i is set when literals[i] occurs in `text`, ASCII case ignored.
+  // Linear: the window moves on by one to three bytes a step, and where a
+  // step stops at the end of a literal's first four bytes, each literal
+  // that starts so is compared once.
+  std::uint64_t find(std::string_view text) const;
+
+  // Also true when `text` may hold a literal written with a non-ASCII
+  // letter that a caseless regex takes for an ASCII one: U+017F (long s)
+  // for 's', U+212A (Kelvin sign) for 'k'. find() does not see those; a
+  // gate built on it must then let the regex run.
+  static bool has_ascii_case_variant(std::string_view text);
+
+ private:
+  static std::uint32_t head_at(std::string_view text, std::size_t start);
+  static std::size_t pair_index(unsigned char first, unsigned char second) { return std::size_t{first} << 8 | second; }
+
+  std::vector<std::string> literals_;                 // lower-cased
+  std::vector<std::pair<std::uint32_t, int>> heads_;  // first four bytes (lower-cased, big-endian) -> literal, sorted
+  // Wu-Manber's table: for the two bytes that end a four-byte window (any
+  // case), how far the window may move on without passing over the end of
+  // a head: 3 when they occur in no head, less where they do.
+  std::vector<std::uint8_t> shift_;
+};
+
+}  // namespace clearbounce::dsn::detail
