@@ -478,12 +478,11 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
   // failure.
   // A failure worded with its code is a bounce whatever Auto-Submitted says.
-  const bool failure_wording = m.failure_wording();
   const bool bounce =
       !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
       (detail::looks_like_bounce_headers(m.from(), m.subject) && !looks_like_auto_reply(m.root, m.subject)) ||
-      (failure_wording &&
-       (looks_like_auto_reply(m.root, m.subject) || detail::looks_like_bounce_headers(m.from(), m.subject)));
+      ((looks_like_auto_reply(m.root, m.subject) || detail::looks_like_bounce_headers(m.from(), m.subject)) &&
+       m.failure_wording());
   if (!bounce) {
     report.dialect.clear();
     return false;
@@ -528,8 +527,9 @@ void read_as_auto_reply(const Message& m, std::string_view dialect, BounceReport
 // sender confirms itself. Not a failure: read as an automatic reply, which
 // nothing rewrites as a bounce.
 bool read_challenge_request(const Message& m, BounceReport& report) {
-  if (m.root.header("X-Failed-Recipients") || m.failure_wording() ||
-      !detail::is_challenge_request(m.subject, m.text, m.wording))
+  // The wording first: it is seldom there, and mostly ruled out without a regex.
+  if (m.root.header("X-Failed-Recipients") || !detail::is_challenge_request(m.subject, m.text, m.wording) ||
+      m.failure_wording())
     return false;
   read_as_auto_reply(m, "challenge-response", report);
   return true;
