@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <bit>
 #include <tuple>
 
 namespace clearbounce::classifier {
@@ -25,30 +26,94 @@ bool passes(const re2::FilteredRE2& filter, const std::vector<int>& atoms) {
   return !candidates.empty();
 }
 
-std::vector<int> atoms_of_mask(std::uint32_t mask) {
+std::vector<int> atoms_of_mask(std::uint64_t mask) {
   std::vector<int> atoms;
   for (int i = 0; mask != 0; ++i, mask >>= 1)
     if (mask & 1u) atoms.push_back(i);
   return atoms;
 }
 
-// Every minimal set of atoms that passes. Masks are tried in increasing
-// order, so every subset of a mask comes before it: a passing mask that
-// holds no clause found already is minimal.
-std::vector<std::vector<int>> exact_clauses(const re2::FilteredRE2& filter, std::size_t atom_count) {
-  std::vector<std::uint32_t> minimal;
-  const std::uint32_t end = std::uint32_t{1} << atom_count;
-  for (std::uint32_t mask = 1; mask < end; ++mask) {
-    const bool holds_one = std::any_of(minimal.begin(), minimal.end(),
-                                       [mask](std::uint32_t m) { return (m & mask) == m; });
-    if (!holds_one && passes(filter, atoms_of_mask(mask))) minimal.push_back(mask);
-  }
-  std::vector<std::vector<int>> clauses;
-  for (const std::uint32_t mask : minimal) clauses.push_back(atoms_of_mask(mask));
-  return clauses;
-}
+// Every minimal set of atoms that passes, found by deciding atoms in turn
+// (left out, then put in). A branch ends when even all the atoms still
+// undecided would not pass, when those put in pass already, or when they
+// hold a set found before. An undecided atom without which the branch
+// cannot pass is put in at once: it is in every set the branch can give
+// ("needed" in "(alpha|...|mike).*needed"), so no branching on it.
+// Worst cases are exponential; a budget of questions bounds them.
+class ClauseSearch {
+ public:
+  ClauseSearch(const re2::FilteredRE2& filter, std::size_t atom_count, std::size_t max_queries)
+      : filter_(filter),
+        all_(atom_count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << atom_count) - 1),
+        queries_left_(max_queries) {}
 
-// Too many atoms to try every subset. The filter is a tree of ANDs and ORs,
+  // False when it would take more than `max_queries` questions to the filter.
+  bool run() {
+    search(0, 0);
+    return queries_left_ > 0;
+  }
+
+  // The sets found, but none that holds another.
+  std::vector<std::vector<int>> clauses() const {
+    std::vector<std::uint64_t> sets = found_;
+    std::sort(sets.begin(), sets.end(), [](std::uint64_t a, std::uint64_t b) {
+      return std::popcount(a) != std::popcount(b) ? std::popcount(a) < std::popcount(b) : a < b;
+    });
+    std::vector<std::uint64_t> minimal;
+    for (const std::uint64_t set : sets)
+      if (!holds_one(minimal, set)) minimal.push_back(set);
+    std::vector<std::vector<int>> out;
+    for (const std::uint64_t set : minimal) out.push_back(atoms_of_mask(set));
+    return out;
+  }
+
+ private:
+  static bool holds_one(const std::vector<std::uint64_t>& sets, std::uint64_t in) {
+    return std::any_of(sets.begin(), sets.end(), [in](std::uint64_t m) { return (m & in) == m; });
+  }
+
+  bool passes_with(std::uint64_t mask) {
+    if (queries_left_ == 0) return false;
+    --queries_left_;
+    return passes(filter_, atoms_of_mask(mask));
+  }
+
+  void search(std::uint64_t in, std::uint64_t out) {
+    if (holds_one(found_, in)) return;
+    std::uint64_t undecided = all_ & ~in & ~out;
+    if (!passes_with(in | undecided)) return;
+    for (std::uint64_t rest = undecided; rest != 0; rest &= rest - 1) {
+      const std::uint64_t atom = rest & -rest;
+      if (!passes_with(in | (undecided & ~atom))) in |= atom;
+      if (queries_left_ == 0) return;
+    }
+    undecided = all_ & ~in & ~out;
+    if (passes_with(in)) {
+      if (!holds_one(found_, in)) found_.push_back(in);
+      return;
+    }
+    if (undecided == 0) return;  // only when out of questions
+    const std::uint64_t atom = branching_atom(in, undecided);
+    search(in, out | atom);
+    search(in | atom, out);
+  }
+
+  // An atom that completes a set with those put in, if there is one: in
+  // "(a|b) (c|d)", once `a` is in, `c` and `d` each end a branch at once,
+  // where deciding `b` first would double the work.
+  std::uint64_t branching_atom(std::uint64_t in, std::uint64_t undecided) {
+    for (std::uint64_t rest = undecided; rest != 0; rest &= rest - 1)
+      if (passes_with(in | (rest & -rest))) return rest & -rest;
+    return undecided & -undecided;
+  }
+
+  const re2::FilteredRE2& filter_;
+  const std::uint64_t all_;
+  std::size_t queries_left_;
+  std::vector<std::uint64_t> found_;
+};
+
+// Too many atoms to search. The filter is a tree of ANDs and ORs,
 // so letting through more atoms never hurts: an atom without which all the
 // others fail is in every passing set, and those atoms together are a safe
 // clause. When no atom is needed alone, every passing set still holds one.
@@ -116,15 +181,17 @@ std::unique_ptr<re2::FilteredRE2> checked_pattern(std::string_view pattern, bool
   return filter;
 }
 
-FilterPlan plan_of(re2::FilteredRE2& filter) {
+FilterPlan plan_of(re2::FilteredRE2& filter, std::size_t max_queries) {
   FilterPlan plan;
   filter.Compile(&plan.atoms);
+  ClauseSearch search(filter, plan.atoms.size(), max_queries);
   if (passes(filter, {})) {
     plan.clauses.emplace_back();  // no atom needed: tried on every text
-  } else if (plan.atoms.size() <= kMaxExactAtoms) {
-    plan.clauses = exact_clauses(filter, plan.atoms.size());
+  } else if (plan.atoms.size() <= kMaxExactAtoms && search.run()) {
+    plan.clauses = search.clauses();
   } else {
     plan.clauses = conservative_clauses(filter, plan.atoms.size());
+    plan.exact = false;
   }
   const RE2& regex = filter.GetRE2(0);
   plan.literal = regex.options().case_sensitive() && plain_text(regex.pattern()) && plan.atoms.size() == 1 &&

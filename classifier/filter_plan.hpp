@@ -62,16 +62,21 @@ struct FilterPlan {
   // The pattern is plain text without case folding and its one atom: a
   // text that holds the atom matches, with no need to run the RE2.
   bool literal = false;
+  // The clauses are the minimal sets of atoms RE2's filter lets through,
+  // not the conservative stand-in for a plan too costly to work out.
+  bool exact = true;
 };
 
-// Plans with this many atoms or fewer are exact (the minimal sets of atoms
-// RE2's filter lets through, found by trying every subset); beyond it a plan
-// is conservative: the atoms each needed alone, or any one atom.
-inline constexpr std::size_t kMaxExactAtoms = 12;
+// A plan is exact (the minimal sets of atoms that RE2's filter lets
+// through) when it is found within this many questions to the filter, and
+// the pattern has no more atoms than kMaxExactAtoms; otherwise it is
+// conservative: the atoms each needed alone, or else any one atom.
+inline constexpr std::size_t kMaxPlanQueries = 1 << 14;
+inline constexpr std::size_t kMaxExactAtoms = 64;
 
 // The plan of the one pattern that `filter` holds (from checked_pattern);
 // compiles the filter, which then holds no other pattern.
-FilterPlan plan_of(re2::FilteredRE2& filter);
+FilterPlan plan_of(re2::FilteredRE2& filter, std::size_t max_queries = kMaxPlanQueries);
 
 // A pattern as a rule file gives it to the classifier's PatternSet.
 struct RulePattern {

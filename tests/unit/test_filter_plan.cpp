@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <re2/filtered_re2.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <fstream>
@@ -45,12 +46,14 @@ bool plan_passes(const FilterPlan& plan, std::uint32_t mask) {
   });
 }
 
-std::string shipped_rules() {
-  std::ifstream in(std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml", std::ios::binary);
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
+
+std::string shipped_rules() { return read_file(std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml"); }
 
 TEST(FilterPlan, TheWordsOfAConcatenationFormOneClause) {
   const FilterPlan plan = plan_for("mailbox (is )?full");
@@ -74,32 +77,53 @@ TEST(FilterPlan, APatternWithoutALongLiteralIsTriedOnEveryText) {
   EXPECT_EQ(clauses_of(plan_for("ab|x")), (Clauses{{}}));  // one alternative is too short to look for
 }
 
-// Beyond kMaxExactAtoms, subsets are not all tried: the atoms each needed
-// alone make one clause...
-TEST(FilterPlan, ManyAtomsKeepTheOnesNeededAlone) {
-  const FilterPlan plan =
-      plan_for("(alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike).*needed");
-  ASSERT_GT(plan.atoms.size(), kMaxExactAtoms);
+FilterPlan plan_for(const std::string& pattern, std::size_t max_queries) {
+  std::string error;
+  auto filter = checked_pattern(pattern, false, error);
+  EXPECT_NE(filter, nullptr) << pattern << ": " << error;
+  return filter ? plan_of(*filter, max_queries) : FilterPlan{};
+}
+
+const std::string kThirteenThenNeeded =
+    "(alpha|bravo|charlie|delta|echo|foxtrot|golf|hotel|india|juliet|kilo|lima|mike).*needed";
+const std::string kSevenBySeven =
+    "(alpha|bravo|charlie|delta|echo|foxtrot|golf) (india|juliet|kilo|lima|mike|november|oscar)";
+
+TEST(FilterPlan, ManyAtomsStillGiveAnExactPlan) {
+  const FilterPlan plan = plan_for(kThirteenThenNeeded);
+  ASSERT_EQ(plan.atoms.size(), 14u);
+  EXPECT_EQ(plan.clauses.size(), 13u);
+  for (const auto& clause : plan.clauses) EXPECT_EQ(clause.size(), 2u);
+  EXPECT_EQ(plan_for(kSevenBySeven).clauses.size(), 49u);
+}
+
+// When working the plan out would take too many questions to RE2's filter,
+// the atoms each needed alone make one clause...
+TEST(FilterPlan, ATooCostlyPlanKeepsTheAtomsNeededAlone) {
+  const FilterPlan plan = plan_for(kThirteenThenNeeded, 10);
+  EXPECT_FALSE(plan.exact);
   EXPECT_EQ(clauses_of(plan), (Clauses{{"needed"}}));
+  EXPECT_TRUE(plan_for(kThirteenThenNeeded).exact);
 }
 
 // ...and when none is needed alone, any one atom lets the text through.
-TEST(FilterPlan, ManyAtomsNoneNeededAloneLetAnyOneThrough) {
-  const FilterPlan plan = plan_for("(alpha|bravo|charlie|delta|echo|foxtrot|golf) (india|juliet|kilo|lima|mike|november|oscar)");
-  ASSERT_GT(plan.atoms.size(), kMaxExactAtoms);
+TEST(FilterPlan, ATooCostlyPlanWithNoAtomNeededAloneLetsAnyOneThrough) {
+  const FilterPlan plan = plan_for(kSevenBySeven, 10);
+  EXPECT_EQ(plan.atoms.size(), 14u);
   EXPECT_EQ(plan.clauses.size(), plan.atoms.size());
   for (const auto& clause : plan.clauses) EXPECT_EQ(clause.size(), 1u);
 }
 
 // An exact plan lets through exactly the sets of atoms that RE2's filter does.
 TEST(FilterPlan, AnExactPlanAgreesWithRe2sFilterOnEverySetOfAtoms) {
-  for (const std::string pattern : {"no (such|valid) .*(user|mailbox)", "quota|(mailbox.*full)",
-                                    "(mailbox|inbox) (is )?(full|over ?quota)", "user unknown"}) {
+  for (const std::string& pattern : {std::string("no (such|valid) .*(user|mailbox)"), std::string("quota|(mailbox.*full)"),
+                                     std::string("(mailbox|inbox) (is )?(full|over ?quota)"), std::string("user unknown"),
+                                     kThirteenThenNeeded, kSevenBySeven, std::string("b|(a.*c)|(c.*a)")}) {
     std::string error;
     auto filter = checked_pattern(pattern, false, error);
     ASSERT_NE(filter, nullptr) << error;
     const FilterPlan plan = plan_of(*filter);
-    ASSERT_LE(plan.atoms.size(), kMaxExactAtoms) << pattern;
+    ASSERT_LE(plan.atoms.size(), 16u) << pattern;
     for (std::uint32_t mask = 0; mask < (1u << plan.atoms.size()); ++mask) {
       std::vector<int> atoms, passed;
       for (std::size_t i = 0; i < plan.atoms.size(); ++i)
@@ -213,9 +237,47 @@ TEST(BuiltinPlanTable, HoldsEveryShippedPatternWithItsPlan) {
     }
     auto filter = checked_pattern(pattern.text, pattern.fold_case, error);
     ASSERT_NE(filter, nullptr) << error;
-    EXPECT_EQ(built, clauses_of(plan_of(*filter))) << pattern.text;
+    const FilterPlan plan = plan_of(*filter);
+    EXPECT_TRUE(plan.exact) << pattern.text;
+    EXPECT_EQ(built, clauses_of(plan)) << pattern.text;
   }
   EXPECT_LE(table.patterns.size(), latin);  // each once
+}
+
+// The shipped plans make the same patterns candidates as one FilteredRE2
+// holding all of them, on every line of the phrasing set: the candidates,
+// and so PatternSet::kMaxCandidates, mean what they meant.
+TEST(BuiltinPlanTable, MakesTheCandidatesOfOneFilterOverAllPatterns) {
+  std::string error;
+  std::vector<RulePattern> patterns = patterns_in_rules(shipped_rules(), error);
+  std::erase_if(patterns, [](const RulePattern& p) { return beyond_latin1(p.text); });
+  re2::FilteredRE2 all(kMinAtomBytes);
+  CandidateIndex index;
+  const PlanTable& table = builtin_plan_table();
+  for (std::size_t i = 0; i < patterns.size(); ++i) {
+    RE2::Options options;
+    options.set_case_sensitive(!patterns[i].fold_case);
+    int id = -1;
+    ASSERT_EQ(all.Add(patterns[i].text, options, &id), RE2::NoError);
+    index.add(static_cast<std::uint32_t>(i), table, *table.find(patterns[i].text, patterns[i].fold_case));
+  }
+  std::vector<std::string> atoms;
+  all.Compile(&atoms);
+  index.finish();
+  const AtomIndex atom_index(atoms);
+  std::istringstream lines(read_file(std::string(CLEARBOUNCE_SOURCE_DIR) + "/tests/phrasings/phrasings.txt"));
+  std::size_t with_candidates = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::transform(line.begin(), line.end(), line.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
+    std::vector<int> found, expected, candidates;
+    atom_index.find(line, found);
+    all.AllPotentials(found, &expected);
+    std::sort(expected.begin(), expected.end());
+    index.candidates(line, candidates);
+    EXPECT_EQ(candidates, expected) << line;
+    with_candidates += !expected.empty();
+  }
+  EXPECT_GT(with_candidates, 200u);
 }
 
 TEST(BuiltinPlanTable, FindsAPatternByItsTextAndCaseFolding) {
