@@ -212,20 +212,62 @@ std::size_t returned_message_start(std::string_view text) {
 // returned message's header section, quoted without a marker line.
 constexpr std::size_t kMinQuotedHeaderFields = 3;
 
-// A field of a message's header section ("Received:", "List-Post:",
-// "X-Mailer:"); `strong` when report texts never write it of their own.
-bool is_message_header_field(std::string_view line, bool* strong) {
+// The header fields that report texts never write of their own, then
+// those they may write, lower-case; also "list-" and "x-" followed by a
+// name (the first strong, the second not).
+constexpr std::string_view kStrongFieldNames[] = {
+    "return-path",  "received",    "message-id",   "mime-version", "dkim-signature",
+    "in-reply-to",  "references",  "delivered-to", "x-mailer",     "x-mailman-version"};
+constexpr std::string_view kOtherFieldNames[] = {"content-type", "from",   "to",        "cc",        "subject",
+                                                 "date",         "reply-to", "sender", "errors-to", "precedence"};
+
+// `name` is `prefix` then one or more ASCII letters, '-' or (when
+// `digits`) digits.
+bool is_prefixed_name(std::string_view name, std::string_view prefix, bool digits) {
+  if (name.size() <= prefix.size() || !istarts_with(name, prefix)) return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(), [digits](char c) {
+    const char l = ascii_lower(c);
+    return (l >= 'a' && l <= 'z') || c == '-' || (digits && c >= '0' && c <= '9');
+  });
+}
+
+bool is_one_of_names(std::string_view name, const auto& names) {
+  return std::any_of(std::begin(names), std::end(names), [name](std::string_view n) { return iequals(name, n); });
+}
+
+// The same test as a regex, for names with non-ASCII bytes: a caseless
+// regex takes some non-ASCII letters for ASCII ones (U+017F for 's').
+bool is_message_header_field_by_regex(std::string_view head, bool* strong) {
   // One pass: the first group holds the fields that report texts never write.
   static const RE2 field(
       R"((?i)^(?:(return-path|received|message-id|mime-version|dkim-signature|in-reply-to|references|delivered-to|x-mailer|x-mailman-version|list-[a-z-]+)|content-type|from|to|cc|subject|date|reply-to|sender|errors-to|precedence|x-[a-z0-9-]+):(?:[ \t\r]|$))");
-  const auto head = line.substr(0, 40);
-  // Most lines are not fields: no regex for them.
-  if (head.empty() || !std::isalpha(static_cast<unsigned char>(head[0])) || head.find(':') == std::string_view::npos)
-    return false;
   re2::StringPiece strong_name;
   if (!RE2::PartialMatch(head, field, &strong_name)) return false;
   *strong = !strong_name.empty();
   return true;
+}
+
+// A field of a message's header section ("Received:", "List-Post:",
+// "X-Mailer:") in the first 40 bytes of `line`: a known name, a colon, then
+// a blank, a CR or the end of those 40 bytes. `strong` when report texts
+// never write it of their own. A scanner: it runs on many lines of every
+// bounce's human text.
+bool is_message_header_field(std::string_view line, bool* strong) {
+  const auto head = line.substr(0, 40);
+  if (head.empty() || !std::isalpha(static_cast<unsigned char>(head[0]))) return false;
+  const auto colon = head.find(':');
+  if (colon == std::string_view::npos) return false;
+  if (colon + 1 < head.size() && !is_wsp(head[colon + 1]) && head[colon + 1] != '\r') return false;
+  const auto name = head.substr(0, colon);
+  if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    return is_message_header_field_by_regex(head, strong);
+  // The strong names first: "X-Mailer" is also an "x-" name.
+  if (is_one_of_names(name, kStrongFieldNames) || is_prefixed_name(name, "list-", false)) {
+    *strong = true;
+    return true;
+  }
+  *strong = false;
+  return is_one_of_names(name, kOtherFieldNames) || is_prefixed_name(name, "x-", true);
 }
 
 // Where a header section quoted without a marker starts in `text`: the
