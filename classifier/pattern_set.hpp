@@ -43,9 +43,9 @@ class PatternSet {
   // other is built and its plan worked out now.
   bool add(std::string_view pattern, std::string& error, bool fold_case = false);
   // Prepares the filter; false when the patterns beyond Latin-1 do not fit
-  // in memory. A set whose patterns are all shipped ones leaves that set's
-  // automaton to the first text with such characters (and, should it not
-  // fit then, matches none of them).
+  // in memory. When every ASCII/Latin-1 pattern is a shipped one (the
+  // built-in rules), their automaton is left to the first text with such
+  // characters instead, and should it not fit then, none of them matches.
   bool compile();
   std::size_t size() const { return count_; }
   // How many ASCII/Latin-1 patterns took their plan from the build, and how
@@ -59,7 +59,7 @@ class PatternSet {
   // The numbers of the patterns that match `text`, in no particular order.
   // Thread-safe after compile(). A text that holds the words of more than
   // kMaxCandidates ASCII/Latin-1 patterns matches none of them: no report
-  // does (the shared corpus's most is 8), and trying them all would let a
+  // does (the shared corpus's most is 9), and trying them all would let a
   // hostile text multiply the work by the number of patterns.
   void match(std::string_view text, std::vector<int>& matched) const;
   static constexpr std::size_t kMaxCandidates = 48;
