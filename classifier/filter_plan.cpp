@@ -234,6 +234,20 @@ std::uint32_t CandidateIndex::atom_id(std::string_view atom) {
   return it->second;
 }
 
+std::uint32_t CandidateIndex::atom_id(const PlanTable& table, std::uint32_t atom) {
+  constexpr auto kNone = ~std::uint32_t{0};
+  if (table_ != &table) {
+    table_ = &table;
+    table_atom_ids_.assign(table.atoms.size(), kNone);
+  }
+  std::uint32_t& id = table_atom_ids_[atom];
+  if (id == kNone) {
+    id = static_cast<std::uint32_t>(atoms_.size());
+    atoms_.emplace_back(table.atoms[atom]);
+  }
+  return id;
+}
+
 void CandidateIndex::add_clause(std::uint32_t pattern, std::vector<std::uint32_t> atoms) {
   if (atoms.empty()) {
     if (every_text_.empty() || every_text_.back() != static_cast<int>(pattern))
@@ -260,7 +274,7 @@ void CandidateIndex::add(std::uint32_t pattern, const PlanTable& table, const Pl
   for (std::uint32_t c = planned.first_clause; c < planned.first_clause + planned.clause_count; ++c) {
     std::vector<std::uint32_t> atoms;
     for (std::uint32_t k = table.clause_start[c]; k < table.clause_start[c + 1]; ++k)
-      atoms.push_back(atom_id(table.atoms[table.clause_atoms[k]]));
+      atoms.push_back(atom_id(table, table.clause_atoms[k]));
     add_clause(pattern, std::move(atoms));
   }
 }
@@ -277,6 +291,8 @@ void CandidateIndex::finish() {
   every_text_.erase(std::unique(every_text_.begin(), every_text_.end()), every_text_.end());
   atom_clause_pairs_ = {};
   atom_ids_ = {};
+  table_ = nullptr;
+  table_atom_ids_ = {};
   index_ = AtomIndex(std::move(atoms_));
   atoms_ = {};
 }

@@ -129,10 +129,16 @@ class CandidateIndex {
 
  private:
   std::uint32_t atom_id(std::string_view atom);
+  std::uint32_t atom_id(const PlanTable& table, std::uint32_t atom);
   void add_clause(std::uint32_t pattern, std::vector<std::uint32_t> atoms);
 
   std::vector<std::string> atoms_;
   std::unordered_map<std::string, std::uint32_t> atom_ids_;  // until finish()
+  // A table's atoms are each once already: they are numbered without
+  // hashing (one the table shares with a plan worked out at load is then
+  // simply looked for twice).
+  const PlanTable* table_ = nullptr;
+  std::vector<std::uint32_t> table_atom_ids_;  // table atom -> ours, until finish()
   std::vector<std::pair<std::uint32_t, std::uint32_t>> atom_clause_pairs_;  // until finish()
   std::vector<std::uint32_t> clause_pattern_;
   std::vector<std::uint32_t> clause_size_;
