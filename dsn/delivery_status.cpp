@@ -5,6 +5,7 @@
 
 #include "dsn/encoding.hpp"
 #include "dsn/fields.hpp"
+#include "dsn/literal_scan.hpp"
 
 namespace clearbounce::dsn::detail {
 
@@ -213,6 +214,19 @@ std::string bare_address(std::string_view value) {
   return std::string(v);
 }
 
+namespace {
+
+// Whether the command regex of smtp_command_in can match `text`: each of
+// its matches starts with '[', ">>>" or one of the words below, in any
+// case (or in letters that a caseless regex folds to ASCII ones).
+bool may_name_command(std::string_view text) {
+  static const LiteralScan words({"in reply to", "after", "while sending", "did not like our", "smtp:"});
+  return text.find('[') != std::string_view::npos || text.find(">>>") != std::string_view::npos ||
+         words.find(text) != 0 || LiteralScan::has_ascii_case_variant(text);
+}
+
+}  // namespace
+
 std::string reply_code_in(std::string_view diagnostic) {
   return first_reply_code(diagnostic.substr(0, kMaxExaminedDiagnosticBytes));
 }
@@ -223,7 +237,7 @@ std::string smtp_command_in(std::string_view diagnostic) {
   static const RE2 command_re(
       R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
   std::string cmd;
-  if (!RE2::PartialMatch(diagnostic, command_re, &cmd))
+  if (!may_name_command(diagnostic) || !RE2::PartialMatch(diagnostic, command_re, &cmd))
     return icontains(diagnostic, "does not like recipient") ? "RCPT" : std::string();
   cmd = to_lower(cmd);
   if (cmd.rfind("rcpt", 0) == 0) return "RCPT";

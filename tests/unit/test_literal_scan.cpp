@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "dsn/fields.hpp"
 #include "dsn/literal_scan.hpp"
 #include "dsn/report.hpp"
 
@@ -104,4 +105,31 @@ TEST(WordingGates, DelayWordingIsFoundInAnyCase) {
   const auto report = analyse(qmail_bounce_with("Nothing more will be tried.\n"));
   ASSERT_EQ(report.recipients.size(), 1u);
   EXPECT_EQ(report.recipients[0].action, "failed");
+}
+
+namespace {
+
+std::string command_of(const std::string& diagnostic) {
+  clearbounce::dsn::RecipientReport r;
+  r.diagnostic = diagnostic;
+  clearbounce::dsn::detail::complete_from_diagnostic(r);
+  return r.smtp_command;
+}
+
+}  // namespace
+
+TEST(WordingGates, CommandIsReadAfterEachOfItsMarkers) {
+  // Each way the command regex starts, present or absent.
+  EXPECT_EQ(command_of("host mx.example.net said: 550 unknown (in reply to RCPT TO command)"), "RCPT");
+  EXPECT_EQ(command_of("550 rejected AFTER end of data"), "DATA");
+  EXPECT_EQ(command_of("while sending MAIL FROM: 451 try later"), "MAIL");
+  EXPECT_EQ(command_of(">>> DATA\n<<< 554 rejected"), "DATA");
+  EXPECT_EQ(command_of("mx.example.net did not like our HELO"), "HELO");
+  EXPECT_EQ(command_of("SMTP: rcpt to rejected"), "RCPT");
+  EXPECT_EQ(command_of("[connect] refused"), "CONN");
+  // "did not li\u212Ae our": the Kelvin sign is a 'k' to a caseless regex.
+  EXPECT_EQ(command_of("mx.example.net did not li\xE2\x84\xAA" "e our EHLO"), "EHLO");
+  // No marker: no command, and the one fallback wording still counts.
+  EXPECT_EQ(command_of("550 5.1.1 user unknown, rcpt rejected"), "");
+  EXPECT_EQ(command_of("192.0.2.25 does not like recipient."), "RCPT");
 }
