@@ -36,10 +36,11 @@ std::vector<int> atoms_of_mask(std::uint64_t mask) {
 // Every minimal set of atoms that passes, found by deciding atoms in turn
 // (left out, then put in). A branch ends when even all the atoms still
 // undecided would not pass, when those put in pass already, or when they
-// hold a set found before. An undecided atom without which the branch
-// cannot pass is put in at once: it is in every set the branch can give
-// ("needed" in "(alpha|...|mike).*needed"), so no branching on it.
-// Worst cases are exponential; a budget of questions bounds them.
+// hold a set found before. The atoms without which nothing passes are put
+// in from the start ("needed" in "(alpha|...|mike).*needed"), and an atom
+// that completes a set is decided first, so that common patterns take a
+// few dozen questions to the filter. Worst cases are exponential; a budget
+// of questions bounds them.
 class ClauseSearch {
  public:
   ClauseSearch(const re2::FilteredRE2& filter, std::size_t atom_count, std::size_t max_queries)
@@ -49,7 +50,11 @@ class ClauseSearch {
 
   // False when it would take more than `max_queries` questions to the filter.
   bool run() {
-    search(0, 0);
+    if (!passes_with(all_)) return queries_left_ > 0;  // nothing passes: no clause
+    std::uint64_t needed = 0;
+    for (std::uint64_t rest = all_; rest != 0; rest &= rest - 1)
+      if (!passes_with(all_ & ~(rest & -rest))) needed |= rest & -rest;
+    search(needed, 0, false);
     return queries_left_ > 0;
   }
 
@@ -78,24 +83,20 @@ class ClauseSearch {
     return passes(filter_, atoms_of_mask(mask));
   }
 
-  void search(std::uint64_t in, std::uint64_t out) {
-    if (holds_one(found_, in)) return;
-    std::uint64_t undecided = all_ & ~in & ~out;
-    if (!passes_with(in | undecided)) return;
-    for (std::uint64_t rest = undecided; rest != 0; rest &= rest - 1) {
-      const std::uint64_t atom = rest & -rest;
-      if (!passes_with(in | (undecided & ~atom))) in |= atom;
-      if (queries_left_ == 0) return;
-    }
-    undecided = all_ & ~in & ~out;
+  // `in` is put in, `out` left out; `narrowed` when `out` has just grown
+  // (putting an atom in leaves what can pass as it was).
+  void search(std::uint64_t in, std::uint64_t out, bool narrowed) {
+    if (queries_left_ == 0 || holds_one(found_, in)) return;
+    const std::uint64_t undecided = all_ & ~in & ~out;
+    if (narrowed && !passes_with(in | undecided)) return;
     if (passes_with(in)) {
-      if (!holds_one(found_, in)) found_.push_back(in);
+      found_.push_back(in);
       return;
     }
     if (undecided == 0) return;  // only when out of questions
     const std::uint64_t atom = branching_atom(in, undecided);
-    search(in, out | atom);
-    search(in | atom, out);
+    search(in, out | atom, true);
+    search(in | atom, out, false);
   }
 
   // An atom that completes a set with those put in, if there is one: in
