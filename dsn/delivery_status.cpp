@@ -106,6 +106,7 @@ std::size_t status_code_at(std::string_view text, std::size_t at) {
 template <typename Found>
 void for_each_status_code(std::string_view text, Found found) {
   for (std::size_t at = 0; at < text.size(); ++at) {
+    if (!is_digit(text[at])) continue;  // most bytes: no call
     if (const auto length = status_code_at(text, at); length > 0) {
       if (found(at, text.substr(at, length))) return;
       at += length - 1;
@@ -133,9 +134,9 @@ std::string first_reply_code(std::string_view text) {
 // ("version 2.1.12", "v5.0.1", "Groupware/4.2.17"), not as a status code.
 bool reads_as_version(std::string_view text, std::size_t at) {
   if (at > 0 && (text[at - 1] == '/' || text[at - 1] == 'v' || text[at - 1] == 'V')) return true;
-  const auto before = to_lower(trim(text.substr(at > 16 ? at - 16 : 0, at > 16 ? 16 : at)));
+  const auto before = trim(text.substr(at > 16 ? at - 16 : 0, at > 16 ? 16 : at));
   for (const std::string_view word : {"version", "ver.", "release", "build", "rev.", "revision"})
-    if (before.ends_with(word)) return true;
+    if (before.size() >= word.size() && iequals(before.substr(before.size() - word.size()), word)) return true;
   return false;
 }
 
