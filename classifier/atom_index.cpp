@@ -20,6 +20,8 @@ AtomIndex::AtomIndex(std::vector<std::string> atoms) : atoms_(std::move(atoms)),
   for (std::size_t i = 0; i < atoms_.size(); ++i) {
     const std::string_view atom = atoms_[i];
     if (atom.size() < kLead) continue;
+    const std::size_t pair = pair_of(atom.data());
+    lead_pairs_[pair / 64] |= std::uint64_t{1} << (pair % 64);
     const std::string mask_bytes(std::min<std::size_t>(atom.size(), 8), '\xff');
     by_lead_[next[bucket_of(atom.data())]++] = {head_word(atom), head_word(mask_bytes), static_cast<int>(i)};
   }
@@ -39,7 +41,15 @@ void AtomIndex::find(std::string_view text, std::vector<int>& found) const {
   found.clear();
   for (const int i : short_)
     if (text.find(atoms_[static_cast<std::size_t>(i)]) != std::string_view::npos) found.push_back(i);
-  for (std::size_t at = 0; !by_lead_.empty() && at + kLead <= text.size(); ++at) {
+  if (!by_lead_.empty()) scan_long_atoms(text, found);
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+}
+
+// Appends the atoms of kLead bytes or more found in `text`, once for each place.
+void AtomIndex::scan_long_atoms(std::string_view text, std::vector<int>& found) const {
+  for (std::size_t at = 0; at + kLead <= text.size(); ++at) {
+    if (!may_start_atom(text.data() + at)) continue;
     const std::size_t bucket = bucket_of(text.data() + at);
     const std::uint32_t end = bucket_start_[bucket + 1];
     if (bucket_start_[bucket] == end) continue;
@@ -53,8 +63,6 @@ void AtomIndex::find(std::string_view text, std::vector<int>& found) const {
         found.push_back(entry.atom);
     }
   }
-  std::sort(found.begin(), found.end());
-  found.erase(std::unique(found.begin(), found.end()), found.end());
 }
 
 }  // namespace clearbounce::classifier

@@ -299,21 +299,29 @@ void CandidateIndex::finish() {
 }
 
 void CandidateIndex::candidates(std::string_view lowered, std::vector<int>& out) const {
+  // Scratch kept by each thread between texts, so that matching allocates
+  // nothing once warm: the atoms found, and how many atoms of each clause
+  // (hits, all zero between calls) with the clauses touched.
+  struct Scratch {
+    std::vector<int> found;
+    std::vector<std::uint32_t> hits;
+    std::vector<std::uint32_t> touched;
+  };
+  thread_local Scratch scratch;
   out = every_text_;
-  std::vector<int> found;
-  index_.find(lowered, found);
-  std::vector<std::uint32_t> touched;  // one entry per atom of a clause found
-  for (const int atom : found) {
+  index_.find(lowered, scratch.found);
+  if (scratch.hits.size() < clause_size_.size()) scratch.hits.resize(clause_size_.size(), 0);
+  scratch.touched.clear();
+  for (const int atom : scratch.found) {
     const auto a = static_cast<std::size_t>(atom);
-    touched.insert(touched.end(), atom_clauses_.begin() + atom_clause_start_[a],
-                   atom_clauses_.begin() + atom_clause_start_[a + 1]);
+    for (std::uint32_t k = atom_clause_start_[a]; k < atom_clause_start_[a + 1]; ++k) {
+      const std::uint32_t clause = atom_clauses_[k];
+      if (scratch.hits[clause]++ == 0) scratch.touched.push_back(clause);
+    }
   }
-  std::sort(touched.begin(), touched.end());
-  for (std::size_t i = 0; i < touched.size();) {
-    std::size_t run = i;
-    while (run < touched.size() && touched[run] == touched[i]) ++run;
-    if (run - i == clause_size_[touched[i]]) out.push_back(static_cast<int>(clause_pattern_[touched[i]]));
-    i = run;
+  for (const std::uint32_t clause : scratch.touched) {
+    if (scratch.hits[clause] == clause_size_[clause]) out.push_back(static_cast<int>(clause_pattern_[clause]));
+    scratch.hits[clause] = 0;
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -11,8 +11,9 @@ namespace clearbounce::classifier {
 
 namespace {
 
-std::string lower_case(std::string_view text) {
-  std::string out(text);
+// Into `out`, whose capacity a thread keeps from one text to the next.
+void lower_case(std::string_view text, std::string& out) {
+  out.assign(text);
   for (std::size_t i = 0; i < out.size(); ++i) {
     const auto c = static_cast<unsigned char>(out[i]);
     if (c >= 'A' && c <= 'Z') {
@@ -22,7 +23,6 @@ std::string lower_case(std::string_view text) {
       ++i;
     }
   }
-  return out;
 }
 
 // One ASCII/Latin-1 pattern. Its RE2 lives alone in a FilteredRE2 (the
@@ -141,9 +141,11 @@ std::vector<std::string> PatternSet::tried_on_every_text() const {
 
 void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
   matched.clear();
-  const std::string lowered = lower_case(text);
+  // Kept by each thread from one text to the next: no allocation once warm.
+  thread_local std::string lowered;
+  thread_local std::vector<int> candidates;  // the patterns whose words are in the text
+  lower_case(text, lowered);
   if (latin_->compiled) {
-    std::vector<int> candidates;  // the patterns whose words are in the text
     latin_->index.candidates(lowered, candidates);
     if (candidates.size() <= kMaxCandidates) {
       for (const int index : candidates) {

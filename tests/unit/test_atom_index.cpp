@@ -56,6 +56,24 @@ TEST(AtomIndex, BytesBeyondAsciiAreComparedAsTheyAre) {
   EXPECT_TRUE(found_in(index, "le delai").empty());
 }
 
+TEST(AtomIndex, PlacesWhoseFirstTwoBytesStartNoAtomAreSkippedOthersAreNot) {
+  // "no" starts two atoms; "o " and " n" start none.
+  const AtomIndex index({"no such user", "not found", "échec"});
+  EXPECT_EQ(found_in(index, "nnno such user, not found"), (std::vector<int>{0, 1}));
+  EXPECT_EQ(found_in(index, "un échec"), (std::vector<int>{2}));
+  EXPECT_TRUE(found_in(index, "nono such use, not foun").empty());
+}
+
+TEST(AtomIndex, AHugeTextOfNearMissesIsReadOnce) {
+  // Every place starts the leading bytes of an atom and none holds one: a
+  // scan that went back over the text for each place would not end in time.
+  const AtomIndex index({"no such user", "not found", "nothing"});
+  std::string text;
+  for (int i = 0; i < 1 << 20; ++i) text += "not ";
+  text += "not found";
+  EXPECT_EQ(found_in(index, text), (std::vector<int>{1}));
+}
+
 TEST(AtomIndex, EmptyIndexAndEmptyText) {
   EXPECT_TRUE(found_in(AtomIndex(std::vector<std::string>{}), "anything").empty());
   EXPECT_TRUE(found_in(AtomIndex({"user"}), "").empty());
