@@ -1,5 +1,7 @@
 #include "classifier/text.hpp"
 
+#include <array>
+
 namespace clearbounce::classifier {
 namespace {
 
@@ -11,7 +13,7 @@ bool is_domain_char(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
          c >= 0x80;
 }
-bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+constexpr bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -22,6 +24,7 @@ std::string drop_reply_codes(const std::string& in) {
   std::string out;
   out.reserve(in.size());
   bool first_kept = false;
+  std::size_t kept_from = 0;  // the bytes from here to the token at hand are kept, copied in one go
   for (std::size_t i = 0; i < in.size();) {
     const bool at_token = (i == 0 || in[i - 1] == ' ') && i + 4 <= in.size() && in[i] >= '2' && in[i] <= '5' &&
                           is_digit(in[i + 1]) && is_digit(in[i + 2]) && (in[i + 3] == '-' || in[i + 3] == ' ');
@@ -35,23 +38,47 @@ std::string drop_reply_codes(const std::string& in) {
         if (k == in.size() || in[k] == ' ') j = k + (k < in.size() ? 1 : 0);
       }
       if (first_kept) {
-        i = j;
+        out.append(in, kept_from, i - kept_from);
+        i = kept_from = j;
         continue;
       }
       first_kept = true;
     }
     // Through the next space: the next token can only start after it.
     const std::size_t space = in.find(' ', i);
-    const std::size_t end = space == std::string::npos ? in.size() : space + 1;
-    out.append(in, i, end - i);
-    i = end;
+    i = space == std::string::npos ? in.size() : space + 1;
   }
+  out.append(in, kept_from);
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 
-// Bytes that text_for_matching() copies as they are.
-bool is_ordinary(unsigned char c) { return !is_space(c) && c != '<' && c != '>' && c != '@'; }
+// Bytes that text_for_matching() copies as they are, by table: it looks at
+// every byte of every diagnostic.
+constexpr std::array<bool, 256> kOrdinary = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c)
+    table[static_cast<std::size_t>(c)] = !is_space(static_cast<unsigned char>(c)) && c != '<' && c != '>' && c != '@';
+  return table;
+}();
+bool is_ordinary(unsigned char c) { return kOrdinary[c]; }
+
+// The end of the run of bytes from `start` that text_for_matching() copies
+// as they are: ordinary bytes, and single spaces between them (which it
+// would keep as they are as well).
+std::size_t end_of_plain_run(std::string_view in, std::size_t start) {
+  std::size_t run = start;
+  while (run < in.size()) {
+    const auto c = static_cast<unsigned char>(in[run]);
+    if (is_ordinary(c) ||
+        (c == ' ' && run > start && run + 1 < in.size() && is_ordinary(static_cast<unsigned char>(in[run + 1])))) {
+      ++run;
+    } else {
+      break;
+    }
+  }
+  return run;
+}
 
 }  // namespace
 
@@ -59,9 +86,8 @@ std::string text_for_matching(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
-    // Words go over a run at a time; only spaces, arrows and '@' need a look.
-    std::size_t run = i;
-    while (run < in.size() && is_ordinary(static_cast<unsigned char>(in[run]))) ++run;
+    // Words go over a run at a time; only runs of spaces, arrows and '@' need a look.
+    const std::size_t run = end_of_plain_run(in, i);
     if (run > i) {
       out.append(in.substr(i, run - i));
       i = run - 1;

@@ -33,4 +33,21 @@ TEST(TextForMatching, RepeatedReplyCodesOfAMultiLineReplyGo) {
   EXPECT_EQ(text_for_matching("code 5501 and 55 and 250.1"), "code 5501 and 55 and 250.1");
 }
 
+TEST(TextForMatching, SingleSpacesStayAndRunsAroundThemAreCollapsed) {
+  EXPECT_EQ(text_for_matching("over quota  now \n\n"), "over quota now");
+  EXPECT_EQ(text_for_matching("a b\tc \r\nd"), "a b c d");
+  EXPECT_EQ(text_for_matching("for user x@example.org now"), "for user <address> now");
+  EXPECT_EQ(text_for_matching("ok <<< 550 no"), "ok 550 no");
+}
+
+TEST(TextForMatching, AHugeMultiLineReplyIsReadInLinearTime) {
+  // Two million lines; a pass that copied the kept text again for each
+  // dropped code would not end in time.
+  std::string in;
+  for (int i = 0; i < 1 << 21; ++i) in += "550-5.7.1 word\n";
+  const std::string out = text_for_matching(in);
+  EXPECT_EQ(out.size(), std::string("550-5.7.1 ").size() + (std::size_t{1} << 21) * 5 - 1);
+  EXPECT_EQ(out.substr(0, 20), "550-5.7.1 word word ");
+}
+
 }  // namespace
