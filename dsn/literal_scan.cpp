@@ -1,6 +1,7 @@
 #include "dsn/literal_scan.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <stdexcept>
 
@@ -19,7 +20,7 @@ LiteralScan::LiteralScan(const std::vector<std::string_view>& literals) : shift_
   for (std::size_t i = 0; i < literals.size(); ++i) {
     if (literals[i].size() < kMinLiteralBytes) throw std::invalid_argument("LiteralScan: literal too short");
     literals_.push_back(to_lower(literals[i]));
-    heads_.emplace_back(head_at(literals_.back(), 0), static_cast<int>(i));
+    by_head_[head_bucket(head_at(literals_.back(), 0))] |= std::uint64_t{1} << i;
     // The pair at j, j + 1 ends a head when the window ends 2 - j bytes further.
     for (std::size_t j = 0; j + 1 < kMinLiteralBytes; ++j) {
       const char a = literals_.back()[j], b = literals_.back()[j + 1];
@@ -31,7 +32,6 @@ LiteralScan::LiteralScan(const std::vector<std::string_view>& literals) : shift_
         }
     }
   }
-  std::sort(heads_.begin(), heads_.end());
 }
 
 std::uint64_t LiteralScan::find(std::string_view text) const {
@@ -44,11 +44,10 @@ std::uint64_t LiteralScan::find(std::string_view text) const {
       continue;
     }
     const std::size_t start = end + 1 - kMinLiteralBytes;
-    const std::uint32_t head = head_at(text, start);
-    auto it = std::lower_bound(heads_.begin(), heads_.end(), std::pair<std::uint32_t, int>(head, 0));
-    for (; it != heads_.end() && it->first == head; ++it) {
-      const std::string& literal = literals_[static_cast<std::size_t>(it->second)];
-      if (iequals(text.substr(start, literal.size()), literal)) found |= std::uint64_t{1} << it->second;
+    for (std::uint64_t candidates = by_head_[head_bucket(head_at(text, start))]; candidates != 0;
+         candidates &= candidates - 1) {
+      const auto i = static_cast<std::size_t>(std::countr_zero(candidates));
+      if (iequals(text.substr(start, literals_[i].size()), literals_[i])) found |= std::uint64_t{1} << i;
     }
     ++end;
   }

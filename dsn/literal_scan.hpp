@@ -3,10 +3,10 @@
 // where one of them occurs. Internal to dsn/.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace clearbounce::dsn::detail {
@@ -22,8 +22,8 @@ class LiteralScan {
 
   // Bit i is set when literals[i] occurs in `text`, ASCII case ignored.
   // Linear: the window moves on by one to three bytes a step, and where a
-  // step stops at the end of a literal's first four bytes, each literal
-  // that starts so is compared once.
+  // step stops at what may end a literal's first four bytes, each literal
+  // whose first four bytes hash alike is compared once (at most 64).
   std::uint64_t find(std::string_view text) const;
 
   // Also true when `text` may hold a literal written with a non-ASCII
@@ -35,9 +35,12 @@ class LiteralScan {
  private:
   static std::uint32_t head_at(std::string_view text, std::size_t start);
   static std::size_t pair_index(unsigned char first, unsigned char second) { return std::size_t{first} << 8 | second; }
+  static std::size_t head_bucket(std::uint32_t head) { return (head * 2654435761u) >> 24; }
 
-  std::vector<std::string> literals_;                 // lower-cased
-  std::vector<std::pair<std::uint32_t, int>> heads_;  // first four bytes (lower-cased, big-endian) -> literal, sorted
+  std::vector<std::string> literals_;  // lower-cased
+  // By a hash of their first four bytes (lower-cased, big-endian), the
+  // literals that may start so, as bits.
+  std::array<std::uint64_t, 256> by_head_{};
   // Wu-Manber's table: for the two bytes that end a four-byte window (any
   // case), how far the window may move on without passing over the end of
   // a head: 3 when they occur in no head, less where they do.
