@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include <array>
 #include <deque>
 #include <mutex>
 
@@ -11,18 +12,30 @@ namespace clearbounce::classifier {
 
 namespace {
 
-// Into `out`, whose capacity a thread keeps from one text to the next.
-void lower_case(std::string_view text, std::string& out) {
-  out.assign(text);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto c = static_cast<unsigned char>(out[i]);
-    if (c >= 'A' && c <= 'Z') {
-      out[i] = static_cast<char>(c + ('a' - 'A'));
-    } else if (i + 1 < out.size() && is_latin1_upper(c, static_cast<unsigned char>(out[i + 1]))) {
-      out[i + 1] = static_cast<char>(static_cast<unsigned char>(out[i + 1]) + 0x20);
+constexpr std::array<char, 256> kAsciiLower = [] {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 256; ++c) table[static_cast<std::size_t>(c)] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return table;
+}();
+
+// `text` lower-cased (ASCII and Latin-1 letters) into `out`, whose capacity
+// a thread keeps from one text to the next. True when the text holds a
+// character beyond Latin-1, found in the same read (see beyond_latin1()).
+bool lower_case(std::string_view text, std::string& out) {
+  out.resize(text.size());
+  char* to = out.data();  // not out[i]: a char store could alias the string's own pointer
+  const std::size_t size = text.size();
+  bool beyond = false;
+  for (std::size_t i = 0; i < size; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    to[i] = kAsciiLower[c];
+    beyond |= c >= 0xC4;
+    if (c == 0xC3 && i + 1 < size && is_latin1_upper(c, static_cast<unsigned char>(text[i + 1]))) {
+      to[i + 1] = static_cast<char>(static_cast<unsigned char>(text[i + 1]) + 0x20);
       ++i;
     }
   }
+  return beyond;
 }
 
 // One ASCII/Latin-1 pattern. Its RE2 lives alone in a FilteredRE2 (the
@@ -144,7 +157,7 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
   // Kept by each thread from one text to the next: no allocation once warm.
   thread_local std::string lowered;
   thread_local std::vector<int> candidates;  // the patterns whose words are in the text
-  lower_case(text, lowered);
+  const bool beyond_latin1_text = lower_case(text, lowered);
   if (latin_->compiled) {
     latin_->index.candidates(lowered, candidates);
     if (candidates.size() <= kMaxCandidates) {
@@ -158,7 +171,7 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
       }
     }
   }
-  if (beyond_->numbers.empty() || !beyond_latin1(lowered) || !beyond_->compiled()) return;
+  if (beyond_->numbers.empty() || !beyond_latin1_text || !beyond_->compiled()) return;
   std::vector<int> found;
   if (beyond_->set->Match(lowered, &found))
     for (const int index : found) matched.push_back(beyond_->numbers[static_cast<std::size_t>(index)]);

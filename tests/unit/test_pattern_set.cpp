@@ -45,6 +45,31 @@ TEST(PatternSet, LatinOneCapitalsAreComparedInLowerCase) {
   EXPECT_TRUE(matches(set, "zeit×berschreitung").empty());
 }
 
+TEST(PatternSet, AShortTextAfterALongOneSeesOnlyItsOwnBytes) {
+  // Each thread keeps its lower-cased copy and scratch from one text to the next.
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add("quota exceeded", error)) << error;
+  ASSERT_TRUE(set.add("user unknown", error)) << error;
+  ASSERT_TRUE(set.add("ящик переполнен", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "QUOTA EXCEEDED for a user unknown here; ящик переполнен"), (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(matches(set, "QUOTA").empty());
+  EXPECT_EQ(matches(set, "user Unknown"), (std::vector<int>{1}));
+  EXPECT_TRUE(matches(set, "").empty());
+}
+
+TEST(PatternSet, ALatinOneCapitalAtEitherEndOfTheTextIsLowered) {
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add("échec", error)) << error;
+  ASSERT_TRUE(set.add("bloqué", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(matches(set, "ÉCHEC"), (std::vector<int>{0}));
+  EXPECT_EQ(matches(set, "BLOQUÉ"), (std::vector<int>{1}));
+  EXPECT_TRUE(matches(set, "BLOQU\xc3").empty());  // a lead byte cut off at the end stays as it is
+}
+
 TEST(PatternSet, RefusesUpperCaseLettersThatCouldNeverMatch) {
   PatternSet set;
   std::string error;
