@@ -1,6 +1,7 @@
 #include "classifier/text.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace clearbounce::classifier {
 namespace {
@@ -20,37 +21,43 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // Multi-line SMTP replies repeat "550-5.7.1 " on every line; unfolded, the
 // repeats cut sentences in two. Reply codes and status codes carry no
 // wording, so every "ddd-d.d.d " or "ddd d.d.d " after the first is dropped.
-std::string drop_reply_codes(const std::string& in) {
-  std::string out;
-  out.reserve(in.size());
+// In place: the text only ever gets shorter, and the bytes not yet read
+// lie beyond those written.
+void drop_reply_codes(std::string& text) {
+  const std::size_t size = text.size();
   bool first_kept = false;
-  std::size_t kept_from = 0;  // the bytes from here to the token at hand are kept, copied in one go
-  for (std::size_t i = 0; i < in.size();) {
-    const bool at_token = (i == 0 || in[i - 1] == ' ') && i + 4 <= in.size() && in[i] >= '2' && in[i] <= '5' &&
-                          is_digit(in[i + 1]) && is_digit(in[i + 2]) && (in[i + 3] == '-' || in[i + 3] == ' ');
+  std::size_t kept_from = 0;  // the bytes from here to the token at hand are kept
+  std::size_t written = 0;    // the kept bytes moved so far end here
+  const auto keep = [&text, &written](std::size_t from, std::size_t to) {
+    std::memmove(text.data() + written, text.data() + from, to - from);  // to a place at or before `from`
+    written += to - from;
+  };
+  for (std::size_t i = 0; i < size;) {
+    const bool at_token = (i == 0 || text[i - 1] == ' ') && i + 4 <= size && text[i] >= '2' && text[i] <= '5' &&
+                          is_digit(text[i + 1]) && is_digit(text[i + 2]) && (text[i + 3] == '-' || text[i + 3] == ' ');
     if (at_token) {
       std::size_t j = i + 4;
       // An enhanced status code may follow: d.ddd.ddd
       std::size_t k = j;
-      if (k < in.size() && in[k] >= '2' && in[k] <= '5' && k + 1 < in.size() && in[k + 1] == '.') {
+      if (k < size && text[k] >= '2' && text[k] <= '5' && k + 1 < size && text[k + 1] == '.') {
         k += 2;
-        while (k < in.size() && (is_digit(in[k]) || in[k] == '.')) ++k;
-        if (k == in.size() || in[k] == ' ') j = k + (k < in.size() ? 1 : 0);
+        while (k < size && (is_digit(text[k]) || text[k] == '.')) ++k;
+        if (k == size || text[k] == ' ') j = k + (k < size ? 1 : 0);
       }
       if (first_kept) {
-        out.append(in, kept_from, i - kept_from);
+        keep(kept_from, i);
         i = kept_from = j;
         continue;
       }
       first_kept = true;
     }
     // Through the next space: the next token can only start after it.
-    const std::size_t space = in.find(' ', i);
-    i = space == std::string::npos ? in.size() : space + 1;
+    const std::size_t space = text.find(' ', i);
+    i = space == std::string::npos ? size : space + 1;
   }
-  out.append(in, kept_from);
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
+  keep(kept_from, size);
+  text.resize(written);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
 }
 
 // Bytes that text_for_matching() copies as they are, by table: it looks at
@@ -120,7 +127,8 @@ std::string text_for_matching(std::string_view in) {
     out.push_back(static_cast<char>(c));
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  return drop_reply_codes(out);
+  drop_reply_codes(out);
+  return out;
 }
 
 }  // namespace clearbounce::classifier
