@@ -42,6 +42,13 @@ std::optional<WhoCanFix> who_from_string(std::string_view s) {
   return std::nullopt;
 }
 
+// Mail's codes and addresses are ASCII: the C library's locale must not
+// decide their case.
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr bool is_ascii_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 // A wording rule: any of its patterns matching the diagnostic names its category.
 struct WordingRule {
   std::size_t category = 0;  // index into categories
@@ -229,7 +236,7 @@ void load_codes(std::string_view source, const toml::table& root, std::string_vi
       fail(source, node, "code '" + std::string(code.str()) + "' must map to a category id or a table");
     }
     std::string k(code.str());
-    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(k.begin(), k.end(), k.begin(), ascii_lower);
     out.emplace(std::move(k), std::move(meaning));
   }
 }
@@ -337,7 +344,7 @@ bool has_words(std::string_view text) {
       continue;
     }
     const auto c = static_cast<unsigned char>(text[i]);
-    if (std::isalnum(c) || c >= 0x80) return true;
+    if (is_ascii_alnum(c) || c >= 0x80) return true;
   }
   return false;
 }
@@ -496,8 +503,7 @@ std::string paragraphs_naming(std::string_view text, std::string_view address) {
     if (end == std::string_view::npos) end = text.size();
     const auto paragraph = text.substr(pos, end - pos);
     const auto hit = std::search(paragraph.begin(), paragraph.end(), address.begin(), address.end(),
-                                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                             std::tolower(static_cast<unsigned char>(b)); });
+                                 [](char a, char b) { return ascii_lower(a) == ascii_lower(b); });
     if (hit != paragraph.end()) out.append(paragraph).push_back('\n');
     pos = end + 2;
   }
