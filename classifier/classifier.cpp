@@ -402,11 +402,11 @@ std::vector<int> matching_patterns(const RuleSet& rs, std::string_view text) {
   return matched;
 }
 
-void collect_facts(const RuleSet& rs, const std::string& text, std::vector<int> matched,
+// `matched` in increasing order: facts are read in the order the rule file
+// lists them, and the first one found for a name wins.
+void collect_facts(const RuleSet& rs, const std::string& text, const std::vector<int>& matched,
                    const dsn::RecipientReport& r, const dsn::BounceReport& report,
                    std::map<std::string, std::string>& facts) {
-  // In the order the rule file lists the facts: the first one found for a name wins.
-  std::sort(matched.begin(), matched.end());
   const auto first_fact = static_cast<int>(rs.pattern_rule.size());
   for (auto it = std::lower_bound(matched.begin(), matched.end(), first_fact); it != matched.end(); ++it) {
     const FactRule& fact = rs.facts[static_cast<std::size_t>(*it - first_fact)];
@@ -668,7 +668,8 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
   Classification out;
   const std::string text =
       text_for_matching(std::string_view(r.diagnostic).substr(0, dsn::kMaxExaminedDiagnosticBytes));
-  const std::vector<int> matched = matching_patterns(rs, text);
+  std::vector<int> matched = matching_patterns(rs, text);
+  std::sort(matched.begin(), matched.end());
   collect_facts(rs, text, matched, r, report, out.facts);
 
   if (report.kind == dsn::ReportKind::feedback_report) {
