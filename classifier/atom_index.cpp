@@ -48,18 +48,25 @@ void AtomIndex::find(std::string_view text, std::vector<int>& found) const {
 
 // Appends the atoms of kLead bytes or more found in `text`, once for each place.
 void AtomIndex::scan_long_atoms(std::string_view text, std::vector<int>& found) const {
+  // Plain pointers: `found` grows in the loop, and through a vector's own
+  // members the compiler would reload the tables at every place.
+  const std::uint64_t* const lead_pairs = lead_pairs_.data();
+  const std::uint32_t* const bucket_start = bucket_start_.data();
+  const Entry* const by_lead = by_lead_.data();
+  const char* const bytes = text.data();
   for (std::size_t at = 0; at + kLead <= text.size(); ++at) {
-    if (!may_start_atom(text.data() + at)) continue;
-    const std::size_t bucket = bucket_of(text.data() + at);
-    const std::uint32_t end = bucket_start_[bucket + 1];
-    if (bucket_start_[bucket] == end) continue;
-    const std::uint64_t word = head_word(text.substr(at, 8));
-    for (std::uint32_t k = bucket_start_[bucket]; k < end; ++k) {
-      const Entry& entry = by_lead_[k];
+    if (!may_start_atom(lead_pairs, bytes + at)) continue;
+    const std::size_t bucket = bucket_of(bytes + at);
+    const std::uint32_t end = bucket_start[bucket + 1];
+    if (bucket_start[bucket] == end) continue;
+    const std::string_view rest = text.substr(at);
+    const std::uint64_t word = head_word(rest.substr(0, 8));
+    for (std::uint32_t k = bucket_start[bucket]; k < end; ++k) {
+      const Entry& entry = by_lead[k];
       if ((word & entry.mask) != entry.head) continue;
       const std::string& atom = atoms_[static_cast<std::size_t>(entry.atom)];
-      if (atom.size() <= 8 || (atom.size() <= text.size() - at &&
-                               std::memcmp(atom.data() + 8, text.data() + at + 8, atom.size() - 8) == 0))
+      if (atom.size() <= 8 ||
+          (atom.size() <= rest.size() && std::memcmp(atom.data() + 8, rest.data() + 8, atom.size() - 8) == 0))
         found.push_back(entry.atom);
     }
   }

@@ -46,9 +46,9 @@ class AtomIndex {
   static std::size_t pair_of(const char* lead) {
     return static_cast<unsigned char>(lead[0]) | static_cast<std::size_t>(static_cast<unsigned char>(lead[1])) << 8;
   }
-  bool may_start_atom(const char* lead) const {
+  static bool may_start_atom(const std::uint64_t* lead_pairs, const char* lead) {
     const std::size_t pair = pair_of(lead);
-    return (lead_pairs_[pair / 64] >> (pair % 64)) & 1;
+    return (lead_pairs[pair / 64] >> (pair % 64)) & 1;
   }
   void scan_long_atoms(std::string_view text, std::vector<int>& found) const;
 
