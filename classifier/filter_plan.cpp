@@ -312,16 +312,18 @@ void CandidateIndex::candidates(std::string_view lowered, std::vector<int>& out)
   index_.find(lowered, scratch.found);
   if (scratch.hits.size() < clause_size_.size()) scratch.hits.resize(clause_size_.size(), 0);
   scratch.touched.clear();
+  // Plain pointers, which the compiler keeps in registers while the lists grow.
+  std::uint32_t* const hits = scratch.hits.data();
+  const std::uint32_t* const clause_start = atom_clause_start_.data();
+  const std::uint32_t* const clauses = atom_clauses_.data();
   for (const int atom : scratch.found) {
     const auto a = static_cast<std::size_t>(atom);
-    for (std::uint32_t k = atom_clause_start_[a]; k < atom_clause_start_[a + 1]; ++k) {
-      const std::uint32_t clause = atom_clauses_[k];
-      if (scratch.hits[clause]++ == 0) scratch.touched.push_back(clause);
-    }
+    for (std::uint32_t k = clause_start[a]; k < clause_start[a + 1]; ++k)
+      if (hits[clauses[k]]++ == 0) scratch.touched.push_back(clauses[k]);
   }
   for (const std::uint32_t clause : scratch.touched) {
-    if (scratch.hits[clause] == clause_size_[clause]) out.push_back(static_cast<int>(clause_pattern_[clause]));
-    scratch.hits[clause] = 0;
+    if (hits[clause] == clause_size_[clause]) out.push_back(static_cast<int>(clause_pattern_[clause]));
+    hits[clause] = 0;
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
