@@ -13,6 +13,7 @@
 
 #include "classifier/pattern_set.hpp"
 #include "classifier/text.hpp"
+#include "dsn/ascii.hpp"
 
 namespace clearbounce {
 extern const std::string_view builtin_rules_toml;
@@ -44,10 +45,8 @@ std::optional<WhoCanFix> who_from_string(std::string_view s) {
 
 // Mail's codes and addresses are ASCII: the C library's locale must not
 // decide their case.
-constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-constexpr bool is_ascii_alnum(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+using dsn::detail::ascii_lower;
+using dsn::detail::is_ascii_alnum;
 
 // A wording rule: any of its patterns matching the diagnostic names its category.
 struct WordingRule {
@@ -343,8 +342,7 @@ bool has_words(std::string_view text) {
       i += mask.size() - 1;
       continue;
     }
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (is_ascii_alnum(c) || c >= 0x80) return true;
+    if (is_ascii_alnum(text[i]) || static_cast<unsigned char>(text[i]) >= 0x80) return true;
   }
   return false;
 }

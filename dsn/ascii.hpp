@@ -1,6 +1,8 @@
-// ASCII text helpers shared by the dsn/ sources: mail syntax is ASCII, and
-// the C library's locale-dependent functions must not decide what a header
-// name or a keyword is. Internal to dsn/.
+// ASCII text helpers for the dsn/ sources and the layers built on them
+// (classifier/, engine/): mail syntax is ASCII, and the C library's
+// locale-dependent functions must not decide what a header name, a code or
+// a keyword is. Not part of the dsn/ interface that the CLI and the milter
+// use.
 #pragma once
 
 #include <array>
@@ -10,6 +12,10 @@
 namespace clearbounce::dsn::detail {
 
 constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+constexpr bool is_ascii_alnum(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "dsn/ascii.hpp"
+
 namespace clearbounce::engine::backscatter {
 namespace {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+using dsn::detail::ascii_lower;
 
 std::string normalised(std::string_view name) {
   std::string out(name);
@@ -14,11 +16,7 @@ std::string normalised(std::string_view name) {
   return out;
 }
 
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ascii_lower(x) == ascii_lower(y);
-         });
-}
+bool same_name(std::string_view a, std::string_view b) { return dsn::detail::iequals(a, b); }
 
 // Where tokens of a Received line end: "from a.example (b.example
 // [192.0.2.1]) by c.example with ESMTP id X for <u@d.example>; date".

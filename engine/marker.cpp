@@ -12,6 +12,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "dsn/ascii.hpp"
+
 namespace clearbounce::engine::marker {
 namespace {
 
@@ -25,15 +27,6 @@ constexpr std::string_view kVersion = "clearbounce-marker-1";
 // 43 characters that base64url never produces ('.' is not in its
 // alphabet), so the placeholder cannot be a real MAC.
 const std::string kPlaceholder(kMacLength, '.');
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Without ASCII white space and control characters: what survives refolding,
 // line-end conversion and re-encoding.
@@ -238,7 +231,7 @@ std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message, const 
   std::vector<bool> verdicts;
   std::optional<std::optional<std::string>> content;  // computed at the first marker only
   for (const auto& field : message.root.headers) {
-    if (!ascii_iequals(field.name, kFieldName)) continue;
+    if (!dsn::detail::iequals(field.name, kFieldName)) continue;
     const auto marker = parse_marker(field.raw_value);
     if (!content) content = covered_content(message.root, layout.report);
     bool verified = false;
@@ -256,7 +249,7 @@ std::string without_markers(std::string_view message, const dsn::MimePart& root)
   out.reserve(message.size());
   std::size_t copied = 0;
   for (const auto& field : root.headers) {
-    if (!ascii_iequals(field.name, kFieldName)) continue;
+    if (!dsn::detail::iequals(field.name, kFieldName)) continue;
     const auto span = field_span(message, field);
     if (!span || span->begin < copied) continue;
     out.append(message.substr(copied, span->begin - copied));

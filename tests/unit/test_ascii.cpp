@@ -8,7 +8,15 @@
 namespace {
 
 using clearbounce::dsn::detail::icontains;
+using clearbounce::dsn::detail::is_ascii_alnum;
 using clearbounce::dsn::detail::istarts_with;
+
+TEST(Ascii, AlnumIsAsciiDigitsAndLettersOnly) {
+  for (const char c : std::string("09azAZ")) EXPECT_TRUE(is_ascii_alnum(c)) << c;
+  // Latin-1 letters in UTF-8 (\xC3\xA9 is e acute) and a Latin-1 byte on its
+  // own are not ASCII letters, whatever the C library's locale says.
+  for (const char c : std::string("_-. /:@\xC3\xA9\xE9\x7F")) EXPECT_FALSE(is_ascii_alnum(c)) << c;
+}
 
 TEST(Ascii, IcontainsFindsANeedleAnywhereInAnyCase) {
   EXPECT_TRUE(icontains("Content-Type: message/Delivery-Status", "delivery-status"));
