@@ -226,15 +226,9 @@ bool may_name_command(std::string_view text) {
          words.find(text) != 0 || LiteralScan::has_ascii_case_variant(text);
 }
 
-}  // namespace
-
-std::string reply_code_in(std::string_view diagnostic) {
-  return first_reply_code(diagnostic.substr(0, kMaxExaminedDiagnosticBytes));
-}
-
+// The SMTP command an error answered ("RCPT", "DATA", ...), or empty.
 std::string smtp_command_in(std::string_view diagnostic) {
-  diagnostic = diagnostic.substr(0, kMaxExaminedDiagnosticBytes);
-  // The SMTP command an error answered, as each MTA family words it.
+  // As each MTA family words it.
   static const RE2 command_re(
       R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
   std::string cmd;
@@ -249,8 +243,8 @@ std::string smtp_command_in(std::string_view diagnostic) {
   return cmd;
 }
 
+// The server named with its address; false when there is none.
 bool server_in(std::string_view diagnostic, std::string& host, std::string& ip) {
-  diagnostic = diagnostic.substr(0, kMaxExaminedDiagnosticBytes);
   // "host mx.example.net[192.0.2.1]", "connect to mx.example.net[192.0.2.1]:25",
   // "host mx.example.net [192.0.2.1]": Postfix's and Exim's way to name a server.
   static const RE2 host_re(
@@ -259,9 +253,24 @@ bool server_in(std::string_view diagnostic, std::string& host, std::string& ip) 
   return diagnostic.find('[') != std::string_view::npos && RE2::PartialMatch(diagnostic, host_re, &host, &ip);
 }
 
+}  // namespace
+
+void fill_missing_from(RecipientReport& r, std::string_view text) {
+  text = text.substr(0, kMaxExaminedDiagnosticBytes);
+  if (r.reply_code.empty()) r.reply_code = first_reply_code(text);
+  if (r.smtp_command.empty()) r.smtp_command = smtp_command_in(text);
+  if (r.remote_mta.empty() || r.remote_ip.empty()) {
+    std::string host, ip;
+    if (server_in(text, host, ip)) {
+      if (r.remote_mta.empty()) r.remote_mta = std::move(host);
+      if (r.remote_ip.empty()) r.remote_ip = std::move(ip);
+    }
+  }
+}
+
 void complete_from_diagnostic(RecipientReport& r) {
   const std::string_view diagnostic = std::string_view(r.diagnostic).substr(0, kMaxExaminedDiagnosticBytes);
-  if (r.reply_code.empty()) r.reply_code = reply_code_in(diagnostic);
+  fill_missing_from(r, diagnostic);
   // Transcripts show successes before the failure: the failure's code
   // counts. A success code in the text is one only in a success report;
   // elsewhere "2.1.12" is a version.
@@ -272,14 +281,6 @@ void complete_from_diagnostic(RecipientReport& r) {
     // A generic status field ("5.0.0") says less than the code in the wording.
     const bool generic = r.status.empty() || r.status.compare(1, 4, ".0.0") == 0;
     if (generic) r.status = in_text;
-  }
-  if (r.smtp_command.empty()) r.smtp_command = smtp_command_in(diagnostic);
-  if (r.remote_mta.empty() || r.remote_ip.empty()) {
-    std::string host, ip;
-    if (server_in(diagnostic, host, ip)) {
-      if (r.remote_mta.empty()) r.remote_mta = host;
-      if (r.remote_ip.empty()) r.remote_ip = ip;
-    }
   }
 }
 

@@ -25,14 +25,11 @@ std::string bare_address(std::string_view value);
 // diagnostic text where the structured fields left them empty.
 void complete_from_diagnostic(RecipientReport& r);
 
-// What complete_from_diagnostic reads from a diagnostic, one fact at a time
-// (each within its first kMaxExaminedDiagnosticBytes), for callers that
-// need only some: the reply code ("550") or empty; the SMTP command the
-// error answered ("RCPT", "DATA", ...) or empty; the server named with its
-// address ("host mx.example.net[192.0.2.1]"), false when there is none.
-std::string reply_code_in(std::string_view diagnostic);
-std::string smtp_command_in(std::string_view diagnostic);
-bool server_in(std::string_view diagnostic, std::string& host, std::string& ip);
+// Fills in what `r` lacks of the reply code, the SMTP command the error
+// answered and the server named with its address, from `text` (its first
+// kMaxExaminedDiagnosticBytes): each is looked for only when missing.
+// complete_from_diagnostic does this with the diagnostic, and more.
+void fill_missing_from(RecipientReport& r, std::string_view text);
 
 // The first e-mail address in `text` (bare), or empty.
 std::string first_address(std::string_view text);

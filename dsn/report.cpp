@@ -205,21 +205,6 @@ std::string bounded_context(std::string_view text) {
   return std::string(text.substr(0, kMaxContextBytes));
 }
 
-// What the text says of a recipient that the structured fields left out:
-// the command answered, the server's name and address, the reply code.
-// Only the facts still missing are looked for.
-void fill_from_text(RecipientReport& r, std::string_view text) {
-  if (r.smtp_command.empty()) r.smtp_command = detail::smtp_command_in(text);
-  if (r.remote_mta.empty() || r.remote_ip.empty()) {
-    std::string host, ip;
-    if (detail::server_in(text, host, ip)) {
-      if (r.remote_mta.empty()) r.remote_mta = std::move(host);
-      if (r.remote_ip.empty()) r.remote_ip = std::move(ip);
-    }
-  }
-  if (r.reply_code.empty()) r.reply_code = detail::reply_code_in(text);
-}
-
 // The lines of `text` that name `address`: in session transcripts they show
 // the command the server answered (">>> RCPT To:<a@b>"). `lowered` is
 // `text` lower-cased, once for all recipients.
@@ -344,7 +329,7 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
     if (single) r.context = bounded_context(text);
     else if (few) r.context = context_for(text, *owners, i);
     detail::complete_from_diagnostic(r);
-    if (r.smtp_command.empty() && few) fill_from_text(r, lines_naming(text, lowered, r.recipient));
+    if (r.smtp_command.empty() && few) detail::fill_missing_from(r, lines_naming(text, lowered, r.recipient));
     report.recipients.push_back(std::move(r));
   }
 }
@@ -376,7 +361,7 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
     } else {
       // The diagnostic was read with the delivery-status fields; only what
       // it left out is taken from the text.
-      fill_from_text(r, it->second->text);
+      detail::fill_missing_from(r, it->second->text);
     }
   }
 }
