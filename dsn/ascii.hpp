@@ -1,5 +1,5 @@
 // ASCII text helpers for the dsn/ sources and the layers built on them
-// (classifier/, engine/): mail syntax is ASCII, and the C library's
+// (classifier/, templates/, engine/): mail syntax is ASCII, and the C library's
 // locale-dependent functions must not decide what a header name, a code or
 // a keyword is. Not part of the dsn/ interface that the CLI and the milter
 // use.

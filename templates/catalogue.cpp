@@ -8,6 +8,7 @@
 
 #include <toml++/toml.h>
 
+#include "dsn/ascii.hpp"
 #include "templates/builtin_locales.hpp"
 
 namespace clearbounce::templates {
@@ -294,19 +295,11 @@ std::unique_ptr<CatalogueSet> CatalogueSet::load(const std::string& override_dir
 
 bool CatalogueSet::has_locale(std::string_view tag) const { return locales_.find(tag) != locales_.end(); }
 
-namespace {
-
 // The key of tags_by_lower_case_: ASCII only, whatever the C locale says.
-std::string ascii_lower_case(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return out;
-}
-
-}  // namespace
+using dsn::detail::to_lower;
 
 std::string_view CatalogueSet::tag_spelled(std::string_view tag) const {
-  const auto it = tags_by_lower_case_.find(ascii_lower_case(tag));
+  const auto it = tags_by_lower_case_.find(to_lower(tag));
   return it == tags_by_lower_case_.end() ? std::string_view() : std::string_view(it->second);
 }
 
@@ -319,7 +312,7 @@ std::vector<std::string> CatalogueSet::tags() const {
 // What every notice looks up, worked out once: each locale's chain, and its
 // tag by lower-case spelling.
 void CatalogueSet::index_locales() {
-  for (const auto& [tag, catalogue] : locales_) tags_by_lower_case_.emplace(ascii_lower_case(tag), tag);
+  for (const auto& [tag, catalogue] : locales_) tags_by_lower_case_.emplace(to_lower(tag), tag);
   const auto en = locales_.find(std::string_view("en"));
   if (en != locales_.end()) english_only_ = {&en->second};
   for (const auto& [tag, catalogue] : locales_) {
