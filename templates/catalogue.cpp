@@ -77,42 +77,53 @@ std::optional<Template> Template::parse(std::string_view text, std::string& erro
   return t;
 }
 
-std::string Template::render(const Values& values, std::string (*escape)(std::string_view)) const {
-  std::string out;
-  std::string group;
-  bool in_group = false;
+// The pieces in order, each written through append(out, text). A group is
+// written in place and taken back when one of its values is missing.
+template <typename Append>
+void Template::render_pieces(std::string& out, const Values& values, Append append) const {
+  std::size_t group_start = out.size();
   bool group_complete = true;
-  const auto append = [&](std::string_view piece) {
-    std::string& target = in_group ? group : out;
-    if (escape) target += escape(piece);
-    else target.append(piece);
-  };
   for (const auto& piece : pieces_) {
     switch (piece.kind) {
       case Piece::Kind::literal:
-        append(piece.text);
+        append(out, piece.text);
         break;
       case Piece::Kind::placeholder: {
         const auto it = values.find(piece.text);
         if (it == values.end() || it->second.empty()) {
           group_complete = false;
         } else {
-          append(it->second);
+          append(out, it->second);
         }
         break;
       }
       case Piece::Kind::group_begin:
-        in_group = true;
+        group_start = out.size();
         group_complete = true;
-        group.clear();
         break;
       case Piece::Kind::group_end:
-        in_group = false;
-        if (group_complete) out += group;
+        if (!group_complete) out.resize(group_start);
         break;
     }
   }
+}
+
+std::string Template::render(const Values& values, std::string (*escape)(std::string_view)) const {
+  std::string out;
+  if (escape) {
+    render_pieces(out, values, [escape](std::string& to, std::string_view piece) { to += escape(piece); });
+  } else {
+    render_into(out, values);
+  }
   return out;
+}
+
+void Template::render_into(std::string& out, const Values& values, AppendEscaped escape) const {
+  if (escape) {
+    render_pieces(out, values, escape);
+  } else {
+    render_pieces(out, values, [](std::string& to, std::string_view piece) { to.append(piece); });
+  }
 }
 
 const std::vector<std::string_view>& known_placeholders() {

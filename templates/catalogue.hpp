@@ -25,6 +25,13 @@ class Template {
   // value) so that HTML output escapes everything alike.
   std::string render(const Values& values, std::string (*escape)(std::string_view) = nullptr) const;
 
+  // Writes `text` (escaped, for HTML) at the end of `out`.
+  using AppendEscaped = void (*)(std::string& out, std::string_view text);
+  // The same rendering appended to `out`, each piece escaped in place by
+  // `escape` when given: a notice renders a hundred templates, and a string
+  // per template and per escaped piece cost more than the text itself.
+  void render_into(std::string& out, const Values& values, AppendEscaped escape = nullptr) const;
+
   const std::vector<std::string>& placeholders() const { return placeholders_; }
   // Those of them written outside any {? ?} group: the text needs their value.
   const std::vector<std::string>& required_placeholders() const { return required_placeholders_; }
@@ -35,6 +42,9 @@ class Template {
     enum class Kind { literal, placeholder, group_begin, group_end } kind;
     std::string text;
   };
+  template <typename Append>
+  void render_pieces(std::string& out, const Values& values, Append append) const;
+
   std::vector<Piece> pieces_;
   std::vector<std::string> placeholders_;
   std::vector<std::string> required_placeholders_;

@@ -12,9 +12,7 @@
 
 namespace clearbounce::templates {
 
-std::string escape_html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
+void append_escaped_html(std::string& out, std::string_view text) {
   std::size_t copied = 0;  // text before this is in `out`
   for (std::size_t i = 0; i < text.size(); ++i) {
     std::string_view entity;
@@ -29,7 +27,14 @@ std::string escape_html(std::string_view text) {
     out.append(text.substr(copied, i - copied)).append(entity);
     copied = i + 1;
   }
-  return out.append(text.substr(copied));
+  out.append(text.substr(copied));
+}
+
+std::string escape_html(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  append_escaped_html(out, text);
+  return out;
 }
 
 namespace {
@@ -216,13 +221,22 @@ class Writer {
  private:
   const std::vector<Template>* entry(std::string_view key) const { return catalogues_.find(locale_, key); }
 
-  std::string text(std::string_view key, const Values& values) const {
+  // The entry's first template, or null.
+  const Template* first(std::string_view key) const {
     const auto* templates = entry(key);
-    return templates && !templates->empty() ? templates->front().render(values) : std::string();
+    return templates && !templates->empty() ? &templates->front() : nullptr;
   }
-  std::string html(std::string_view key, const Values& values) const {
-    const auto* templates = entry(key);
-    return templates && !templates->empty() ? templates->front().render(values, escape_html) : std::string();
+  std::string text(std::string_view key, const Values& values) const {
+    const Template* t = first(key);
+    return t ? t->render(values) : std::string();
+  }
+  // The entry rendered at the end of text_ and, escaped, of html_ (nothing
+  // for a missing entry): written in place, without a string of its own.
+  static void put_text(std::string& out, const Template* t, const Values& values) {
+    if (t) t->render_into(out, values);
+  }
+  static void put_html(std::string& out, const Template* t, const Values& values) {
+    if (t) t->render_into(out, values, append_escaped_html);
   }
 
   std::string number(std::size_t n) const;
@@ -268,8 +282,9 @@ void Writer::add_facts(const classifier::Classification& c, Values& v) const {
   if (is_host_name(fact("reporting_mta"), true)) v["reporting_mta"] = std::string(fact("reporting_mta"));
   // A deadline is a date or nothing: the retry_unknown wording covers the rest.
   const auto* names = catalogues_.dates(locale_);
-  if (const auto date = parse_rfc5322_date(fact("retry_until")); date && names)
-    v["retry_until"] = format_date(*date, *names);
+  // Most reports name no deadline: no date to look for in an empty text.
+  if (const auto retry_until = fact("retry_until"); !retry_until.empty() && names)
+    if (const auto date = parse_rfc5322_date(retry_until)) v["retry_until"] = format_date(*date, *names);
   if (const auto id = fact("last_error_category"); !id.empty())
     v["last_error"] = text("category." + std::string(id) + ".label", {});
   for (auto it = v.begin(); it != v.end();) it = it->second.empty() ? v.erase(it) : std::next(it);
@@ -289,10 +304,14 @@ Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Class
 }
 
 void Writer::paragraph(std::string_view key, const Values& values) {
-  const auto plain = text(key, values);
-  if (plain.empty()) return;
-  text_ += plain + "\n\n";
-  html_ += "<p>" + html(key, values) + "</p>\n";
+  const Template* t = first(key);
+  const std::size_t before = text_.size();
+  put_text(text_, t, values);
+  if (text_.size() == before) return;  // nothing to say: no paragraph in either format
+  text_ += "\n\n";
+  html_ += "<p>";
+  put_html(html_, t, values);
+  html_ += "</p>\n";
 }
 
 // The server's answer, introduced as whose words it is, quoted in full: the
@@ -305,14 +324,18 @@ void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
                     r.diagnostic.find("said:") == std::string::npos;
   paragraph(ours ? "text.system_said" : input_.remote_report ? "text.remote_claimed" : "text.remote_said", values);
   const auto quoted = clean_remote_text(r.diagnostic);
-  std::string indented = "    ";
-  for (char ch : quoted) {
-    indented.push_back(ch);
-    if (ch == '\n') indented += "    ";
+  // Every line indented, a line at a time.
+  text_ += "    ";
+  std::size_t line = 0;
+  for (std::size_t nl = quoted.find('\n'); nl != std::string::npos; line = nl + 1, nl = quoted.find('\n', line)) {
+    text_.append(quoted, line, nl + 1 - line);
+    text_ += "    ";
   }
-  text_ += indented + "\n\n";
-  html_ += "<blockquote><pre style=\"white-space:pre-wrap;word-break:break-all\">" + escape_html(quoted) +
-           "</pre></blockquote>\n";
+  text_.append(quoted, line);
+  text_ += "\n\n";
+  html_ += "<blockquote><pre style=\"white-space:pre-wrap;word-break:break-all\">";
+  append_escaped_html(html_, quoted);
+  html_ += "</pre></blockquote>\n";
 }
 
 // One recipient explained; true when the server's answer was quoted.
@@ -320,37 +343,56 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
   const Values values = values_for(r, c);
   const std::string action(action_key(r.action));
   html_ += "<div>\n";
-  const auto lead_plain = text("action." + action + ".lead", values);
-  text_ += lead_plain + "\n\n";
-  html_ += "<p><strong>" + html("action." + action + ".lead", values) + "</strong></p>\n";
+  const Template* lead = first("action." + action + ".lead");
+  put_text(text_, lead, values);
+  text_ += "\n\n";
+  html_ += "<p><strong>";
+  put_html(html_, lead, values);
+  html_ += "</strong></p>\n";
   const bool explained = c.category && action_rank(action) < 2;
   if (explained) {
+    // The category's keys, made in one buffer: "category.<id>." + suffix.
     const std::string base = "category." + c.category->id + ".";
-    paragraph(base + "what", values);
-    paragraph(base + "why", values);
+    std::string key;
+    const auto category_key = [&](std::string_view suffix) -> const std::string& {
+      key.assign(base).append(suffix);
+      return key;
+    };
+    paragraph(category_key("what"), values);
+    paragraph(category_key("why"), values);
     if (!r.diagnostic.empty()) quote(r, values);
     // Who can fix a given-up delivery depends on what kept failing.
     const classifier::Category* who_of = c.category;
     if (const auto it = c.facts.find("last_error_category"); it != c.facts.end() && input_.classifier)
       if (const auto* last = input_.classifier->find_category(it->second)) who_of = last;
     paragraph("who." + std::string(classifier::to_string(who_of->who_can_fix)), values);
-    const auto* steps = entry(base + "fix");
+    const auto* steps = entry(category_key("fix"));
     if (action == "failed" && steps && !steps->empty()) {
       paragraph("text.steps", values);
       html_ += "<ol>\n";
       int n = 0;
       for (const auto& step : *steps) {
-        text_ += "  " + std::to_string(++n) + ". " + step.render(values) + "\n";
-        html_ += "<li>" + step.render(values, escape_html) + "</li>\n";
+        text_ += "  ";
+        text_ += std::to_string(++n);
+        text_ += ". ";
+        put_text(text_, &step, values);
+        text_ += '\n';
+        html_ += "<li>";
+        put_html(html_, &step, values);
+        html_ += "</li>\n";
       }
       html_ += "</ol>\n";
       text_ += "\n";
     }
-    const auto forward = text(base + "forward", values);
-    if (!forward.empty()) {
+    const Template* forward = first(category_key("forward"));
+    if (const auto forward_text = forward ? forward->render(values) : std::string(); !forward_text.empty()) {
       paragraph("text.forward", values);
-      text_ += "    " + forward + "\n\n";
-      html_ += "<blockquote>" + html(base + "forward", values) + "</blockquote>\n";
+      text_ += "    ";
+      text_ += forward_text;
+      text_ += "\n\n";
+      html_ += "<blockquote>";
+      put_html(html_, forward, values);
+      html_ += "</blockquote>\n";
     }
     const bool deadline_known = values.count("retry_until") != 0;
     paragraph("action." + action + (action == "delayed" && !deadline_known ? ".retry_unknown" : ".retry"), values);
@@ -361,17 +403,28 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
 
 void Writer::technical(const dsn::RecipientReport& r, bool quoted_above) {
   const Values none;
+  const Template* separator = first("text.technical_separator");
   const auto row = [&](std::string_view label_key, std::string_view value, std::size_t max_bytes) {
     if (value.empty()) return;
     const auto cleaned = clean_remote_text(value, max_bytes);
-    text_ += "  " + text(label_key, none) + text("text.technical_separator", none) + cleaned + "\n";
-    html_ += "<tr><th style=\"text-align:left;vertical-align:top\">" + html(label_key, none) +
-             "</th><td><code style=\"white-space:pre-wrap;word-break:break-all\">" + escape_html(cleaned) +
-             "</code></td></tr>\n";
+    const Template* label = first(label_key);
+    text_ += "  ";
+    put_text(text_, label, none);
+    put_text(text_, separator, none);
+    text_ += cleaned;
+    text_ += '\n';
+    html_ += "<tr><th style=\"text-align:left;vertical-align:top\">";
+    put_html(html_, label, none);
+    html_ += "</th><td><code style=\"white-space:pre-wrap;word-break:break-all\">";
+    append_escaped_html(html_, cleaned);
+    html_ += "</code></td></tr>\n";
   };
-  text_ += clean_value(r.recipient) + "\n";
-  html_ += "<table>\n<tr><th colspan=\"2\" style=\"text-align:left\">" + escape_html(clean_value(r.recipient)) +
-           "</th></tr>\n";
+  const std::string recipient = clean_value(r.recipient);
+  text_ += recipient;
+  text_ += '\n';
+  html_ += "<table>\n<tr><th colspan=\"2\" style=\"text-align:left\">";
+  append_escaped_html(html_, recipient);
+  html_ += "</th></tr>\n";
   std::string status = r.status;
   if (!r.action.empty()) status += status.empty() ? r.action : " (" + r.action + ")";
   row("text.technical_status", status, kMaxValueBytes);
@@ -466,8 +519,15 @@ Rendered Writer::run() {
   static constexpr const char* kSubjectKeys[] = {"subject.failed", "subject.delayed", "subject.delivered"};
   out.subject = text(kSubjectKeys[best_rank], frame);
 
-  html_ = "<!DOCTYPE html>\n<html lang=\"" + escape_html(locale_) + "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-          escape_html(out.subject) + "</title>\n</head>\n<body style=\"font-family:sans-serif;line-height:1.45\">\n";
+  // Room for a notice of one recipient or two: the texts then grow without
+  // being copied again and again.
+  text_.reserve(4096);
+  html_.reserve(8192);
+  html_ += "<!DOCTYPE html>\n<html lang=\"";
+  append_escaped_html(html_, locale_);
+  html_ += "\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+  append_escaped_html(html_, out.subject);
+  html_ += "</title>\n</head>\n<body style=\"font-family:sans-serif;line-height:1.45\">\n";
   paragraph("text.greeting", frame);
   // A report from the internet is the other system's claim, not our finding.
   if (input_.remote_report) paragraph("text.remote_notice", frame);
@@ -484,7 +544,9 @@ Rendered Writer::run() {
   const auto characters = static_cast<std::size_t>(std::count_if(
       heading.begin(), heading.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
   text_ += heading + "\n" + std::string(std::min<std::size_t>(characters, 60), '-') + "\n\n";
-  html_ += "<h2 style=\"font-size:1em\">" + html("text.technical", frame) + "</h2>\n";
+  html_ += "<h2 style=\"font-size:1em\">";
+  put_html(html_, first("text.technical"), frame);
+  html_ += "</h2>\n";
   for (std::size_t n = 0; n < order.size(); ++n) technical(recipients[order[n]], quoted[n]);
   if (!rest.empty()) paragraph("text.technical_more", {{"number", number(rest.size())}});
   paragraph("text.original_attached", frame);

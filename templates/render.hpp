@@ -43,5 +43,7 @@ Rendered render(const RenderInput& input, std::string_view locale, const Catalog
 
 // HTML escaping of untrusted text (also used by tests).
 std::string escape_html(std::string_view text);
+// The same, written at the end of `out` (Template::render_into's escaper).
+void append_escaped_html(std::string& out, std::string_view text);
 
 }  // namespace clearbounce::templates

@@ -51,12 +51,35 @@ TEST(Template, EscapesLiteralsAndValuesAlike) {
   EXPECT_EQ(t.render({{"recipient", "<script>&"}}, escape_html), "&lt;b&gt;&lt;script&gt;&amp;&lt;/b&gt;");
 }
 
+// render_into writes after what is already there: a group left out takes
+// back only its own text, never the text before the template.
+TEST(Template, RenderIntoAppendsAndTakesBackOnlyAnIncompleteGroup) {
+  const auto t = parse_ok("server{? {remote_host} <{remote_ip}>?} refused{? at {remote_ip}?}.");
+  std::string out = "Before: ";
+  t.render_into(out, {{"remote_host", "mx.example.org"}});
+  EXPECT_EQ(out, "Before: server refused.");
+  out = "<p>";
+  t.render_into(out, {{"remote_host", "mx&co"}, {"remote_ip", "192.0.2.1"}}, append_escaped_html);
+  EXPECT_EQ(out, "<p>server mx&amp;co &lt;192.0.2.1&gt; refused at 192.0.2.1.");
+  // The same text as render() gives, in both forms.
+  const Values values = {{"remote_ip", "192.0.2.1"}};
+  std::string plain;
+  std::string html;
+  t.render_into(plain, values);
+  t.render_into(html, values, append_escaped_html);
+  EXPECT_EQ(plain, t.render(values));
+  EXPECT_EQ(html, t.render(values, escape_html));
+}
+
 TEST(Template, EscapeHtmlWritesEveryMarkupCharacterAsAnEntity) {
   EXPECT_EQ(escape_html(""), "");
   EXPECT_EQ(escape_html("plain café"), "plain café");
   EXPECT_EQ(escape_html("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&#39;f");
   EXPECT_EQ(escape_html("&&"), "&amp;&amp;");
   EXPECT_EQ(escape_html("<x>"), "&lt;x&gt;");
+  std::string out = "a<";
+  append_escaped_html(out, "b&c");
+  EXPECT_EQ(out, "a<b&amp;c");
 }
 
 TEST(Dates, ParsesTheUsualForms) {
