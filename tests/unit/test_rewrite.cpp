@@ -331,6 +331,37 @@ TEST(RewriteReport, CjkTextIsBase64AndDecodes) {
   EXPECT_EQ(again->root.header_text("Subject"), request.subject);
 }
 
+// Quoted-printable is chosen while it is no larger than base64 (escaped
+// bytes count three, line breaks aside), base64 as soon as it would be
+// larger: the encoder counts as it writes and gives up past that point,
+// wherever in the text (here on the first of several lines or the last).
+TEST(RewriteReport, QuotedPrintableUpToTheSizeOfBase64ThenBase64) {
+  const auto encoding_of = [](const std::string& text) {
+    RewriteRequest request = german_request();
+    request.text_plain = text;
+    const Rewrite run = rewrite(kBounce, request);
+    EXPECT_TRUE(run.outcome.rewritten) << run.outcome.reason;
+    if (!run.outcome.rewritten) return std::string();
+    const auto again = parse_mime(run.outcome.rewritten->message);
+    if (!again) return std::string();
+    const MimePart& plain = again->root.children.at(0).children.at(0);
+    EXPECT_EQ(plain.decoded_body(), text);
+    return plain.transfer_encoding;
+  };
+  // 30 bytes: base64 writes 40; quoted-printable 30 + 2 per '='.
+  EXPECT_EQ(encoding_of(std::string(25, 'a') + std::string(5, '=')), "quoted-printable");  // 40: a tie
+  EXPECT_EQ(encoding_of(std::string(24, 'a') + std::string(6, '=')), "base64");            // 42
+  // 60 bytes over three lines (base64 80, so at most 10 escaped for
+  // quoted-printable): the escapes all on the first line, or all on the last.
+  const std::string plain_line = std::string(19, 'b') + "\n";
+  const std::string eleven = std::string(8, 'c') + std::string(11, '=') + "\n";
+  const std::string ten = std::string(9, 'c') + std::string(10, '=') + "\n";
+  EXPECT_EQ(encoding_of(eleven + plain_line + plain_line), "base64");
+  EXPECT_EQ(encoding_of(plain_line + plain_line + eleven), "base64");
+  EXPECT_EQ(encoding_of(ten + plain_line + plain_line), "quoted-printable");
+  EXPECT_EQ(encoding_of(plain_line + plain_line + ten), "quoted-printable");
+}
+
 TEST(RewriteReport, ReparsedStructureMatchesTheOriginal) {
   for (const std::string_view input : {kBounce, kHeadersBounce, kNestedBounce}) {
     const Rewrite run = rewrite(input, german_request());
