@@ -1,11 +1,12 @@
 // Which of many literal strings occur in a text: the string matching that
-// RE2's FilteredRE2 leaves to its caller. Atoms are filed by the three bytes
-// they start with, so a text is read once, with one look per byte, and an
-// index of a thousand atoms is built in microseconds: no automaton to grow
-// in each process.
+// RE2's FilteredRE2 leaves to its caller. A text is read once, with one look
+// at a small bitmap per byte, and an index of a thousand atoms is built in
+// microseconds: no automaton to grow in each process.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,41 +22,77 @@ class AtomIndex {
   // occur in `text`, each once, in increasing order. Bytes are compared as
   // they are: lower-case the text if the atoms are lower case.
   void find(std::string_view text, std::vector<int>& found) const;
+  // The same atoms in the order they are found, an atom once for each place
+  // it occurs (its caller tells repeats apart more cheaply than a sort).
+  void find_each_place(std::string_view text, std::vector<int>& found) const;
+  std::size_t size() const { return atoms_.size(); }
 
  private:
-  static constexpr std::size_t kLead = 3;            // bytes an atom is filed by
-  static constexpr std::size_t kBuckets = 1 << 16;  // for some thousands of atoms, few share one
-  static constexpr std::size_t kPairWords = (1 << 16) / 64;
-  static std::size_t bucket_of(const char* lead) {
-    const auto byte = [lead](int i) { return static_cast<std::size_t>(static_cast<unsigned char>(lead[i])); };
-    return (byte(0) * 0x9E37 ^ byte(1) * 0x3C6B ^ byte(2) * 0x1F5D) & (kBuckets - 1);
+  // An atom of three bytes or more is filed by the hash of its first three
+  // bytes, which most places of a text miss: `lead_kinds_` says for each
+  // hash whether atoms of four bytes or more start so (then filed in
+  // `by_four_` by their first four), or atoms of three (few, in `threes_`).
+  static constexpr std::size_t kLead = 3;
+  static constexpr int kLeadsLog = 16;    // 64 KB: a few hundred leads set, 0.6% of places pass by chance
+  static constexpr int kBucketsLog = 14;  // 4-byte buckets: some hundreds used
+  static constexpr std::uint8_t kLongerLead = 1, kThreeByteLead = 2;
+  // The first three and four bytes of a word read from memory, on either
+  // kind of machine (atoms' heads are read the same way as the text).
+  static constexpr bool kLittle = std::endian::native == std::endian::little;
+  static constexpr std::uint64_t kFirstThree = kLittle ? 0xFFFFFFu : 0xFFFFFFull << 40;
+  static constexpr std::uint64_t kFirstFour = kLittle ? 0xFFFFFFFFu : 0xFFFFFFFFull << 32;
+  static constexpr std::size_t lead_hash(std::uint64_t word) {
+    return ((word & kFirstThree) * 0x9E3779B97F4A7C15ull) >> (64 - kLeadsLog);
   }
-
-  // An atom's first eight bytes (fewer if it is shorter) and their mask: most
-  // candidates are told apart by one comparison of words.
-  struct Entry {
-    std::uint64_t head = 0;
-    std::uint64_t mask = 0;
-    int atom = 0;
-  };
+  static constexpr std::size_t bucket_of(std::uint64_t word) {
+    return ((word & kFirstFour) * 0xC2B2AE3D27D4EB4Full) >> (64 - kBucketsLog);
+  }
+  // The eight bytes at `at`.
+  static std::uint64_t word_at(const char* at) {
+    std::uint64_t word;
+    std::memcpy(&word, at, sizeof word);
+    return word;
+  }
   static std::uint64_t head_word(std::string_view s);  // the first eight bytes or fewer, zero-padded
 
-  // One bit for each pair of bytes that some atom of kLead bytes or more
-  // starts with: most places in a text start no atom, and one look at this
-  // table (8 KB) tells so before the three-byte bucket is worked out.
-  static std::size_t pair_of(const char* lead) {
-    return static_cast<unsigned char>(lead[0]) | static_cast<std::size_t>(static_cast<unsigned char>(lead[1])) << 8;
+  // An atom's first eight bytes (fewer if it is shorter) and their mask:
+  // most entries looked at are told apart by them. Many atoms share their
+  // first eight bytes ("message ", "does not", "recipien"), so the next
+  // eight are compared as a word too, and only what is left of an atom
+  // longer than sixteen bytes by memcmp (Tail).
+  struct Head {
+    std::uint64_t head = 0;
+    std::uint64_t mask = 0;
+  };
+  struct Tail {
+    std::uint64_t second = 0;  // bytes 8 to 15 of the atom, zero-padded
+    std::uint64_t second_mask = 0;
+    const char* rest = nullptr;  // the bytes after the sixteenth
+    std::uint32_t size = 0;
+    int atom = 0;
+  };
+  static Tail tail_of(std::string_view atom, int number);
+  // Bytes 8 to 15 of the `left` bytes at `at` (zero-padded where fewer),
+  // read when some atom's first eight agree.
+  static std::uint64_t second_word(const char* at, std::size_t left) {
+    if (left >= 16) return word_at(at + 8);
+    return left > 8 ? head_word(std::string_view(at + 8, left - 8)) : 0;
   }
-  static bool may_start_atom(const std::uint64_t* lead_pairs, const char* lead) {
-    const std::size_t pair = pair_of(lead);
-    return (lead_pairs[pair / 64] >> (pair % 64)) & 1;
+  static bool tail_holds(const Tail& tail, std::uint64_t second, const char* at, std::size_t left) {
+    return tail.size <= left && (second & tail.second_mask) == tail.second &&
+           (tail.size <= 16 || std::memcmp(tail.rest, at + 16, tail.size - 16) == 0);
   }
-  void scan_long_atoms(std::string_view text, std::vector<int>& found) const;
+  void scan_places(const char* text, std::size_t size, std::vector<int>& found) const;
+  void check_longer(std::uint64_t word, const char* at, std::size_t left, std::vector<int>& found) const;
+  void check_threes(std::uint64_t word, std::size_t left, std::vector<int>& found) const;
 
   std::vector<std::string> atoms_;
-  std::vector<std::uint64_t> lead_pairs_ = std::vector<std::uint64_t>(kPairWords, 0);
-  std::vector<Entry> by_lead_;               // atoms of kLead bytes or more, by bucket
-  std::vector<std::uint32_t> bucket_start_;  // kBuckets + 1 offsets into by_lead_
+  std::vector<std::uint8_t> lead_kinds_;     // kLongerLead | kThreeByteLead for each lead hash
+  std::vector<Head> by_four_heads_;          // atoms of four bytes or more, by bucket
+  std::vector<Tail> by_four_tails_;
+  std::vector<std::uint32_t> bucket_start_;  // (1 << kBucketsLog) + 1 offsets into by_four_*
+  std::vector<Head> threes_heads_;           // atoms of three bytes
+  std::vector<Tail> threes_tails_;
   std::vector<int> short_;                   // atoms of fewer than kLead bytes
 };
 

@@ -300,27 +300,38 @@ void CandidateIndex::finish() {
 
 void CandidateIndex::candidates(std::string_view lowered, std::vector<int>& out) const {
   // Scratch kept by each thread between texts, so that matching allocates
-  // nothing once warm: the atoms found, and how many atoms of each clause
-  // (hits, all zero between calls) with the clauses touched.
+  // nothing once warm: the atoms found at each place, whether an atom was
+  // counted already (seen), and how many atoms of each clause were found
+  // (hits) with the clauses touched; seen and hits are all zero between calls.
   struct Scratch {
     std::vector<int> found;
+    std::vector<std::uint8_t> seen;
     std::vector<std::uint32_t> hits;
+    std::vector<std::uint32_t> counted;
     std::vector<std::uint32_t> touched;
   };
   thread_local Scratch scratch;
   out = every_text_;
-  index_.find(lowered, scratch.found);
+  index_.find_each_place(lowered, scratch.found);
+  if (scratch.seen.size() < index_.size()) scratch.seen.resize(index_.size(), 0);
   if (scratch.hits.size() < clause_size_.size()) scratch.hits.resize(clause_size_.size(), 0);
+  scratch.counted.clear();
   scratch.touched.clear();
   // Plain pointers, which the compiler keeps in registers while the lists grow.
+  std::uint8_t* const seen = scratch.seen.data();
   std::uint32_t* const hits = scratch.hits.data();
   const std::uint32_t* const clause_start = atom_clause_start_.data();
   const std::uint32_t* const clauses = atom_clauses_.data();
+  // An atom found at several places counts once: no sort of the atoms found.
   for (const int atom : scratch.found) {
     const auto a = static_cast<std::size_t>(atom);
+    if (seen[a]) continue;
+    seen[a] = 1;
+    scratch.counted.push_back(static_cast<std::uint32_t>(a));
     for (std::uint32_t k = clause_start[a]; k < clause_start[a + 1]; ++k)
       if (hits[clauses[k]]++ == 0) scratch.touched.push_back(clauses[k]);
   }
+  for (const std::uint32_t atom : scratch.counted) seen[atom] = 0;
   for (const std::uint32_t clause : scratch.touched) {
     if (hits[clause] == clause_size_[clause]) out.push_back(static_cast<int>(clause_pattern_[clause]));
     hits[clause] = 0;

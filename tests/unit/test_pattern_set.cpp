@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <re2/re2.h>
+
 #include "classifier/pattern_set.hpp"
 
 namespace {
@@ -68,6 +70,29 @@ TEST(PatternSet, ALatinOneCapitalAtEitherEndOfTheTextIsLowered) {
   EXPECT_EQ(matches(set, "ÉCHEC"), (std::vector<int>{0}));
   EXPECT_EQ(matches(set, "BLOQUÉ"), (std::vector<int>{1}));
   EXPECT_TRUE(matches(set, "BLOQU\xc3").empty());  // a lead byte cut off at the end stays as it is
+}
+
+TEST(PatternSet, EveryAsciiByteIsLoweredAloneOrEightAtOnceAlike) {
+  // Eight ASCII bytes are lowered at once, others one by one: every
+  // printable byte, at every offset from an 8-byte boundary and after a
+  // Latin-1 capital, must come out as lowering it alone would make it
+  // ('@' and '[' lie next to 'A' and 'Z' and stay as they are).
+  std::string printable;
+  for (char c = ' '; c <= '~'; ++c) printable += c;
+  std::string lowered = printable;
+  for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add(RE2::QuoteMeta(lowered), error)) << error;
+  ASSERT_TRUE(set.add("é" + RE2::QuoteMeta(lowered), error)) << error;
+  ASSERT_TRUE(set.add(RE2::QuoteMeta(printable.substr(0, 33)), error)) << error;  // " " to "@"
+  ASSERT_TRUE(set.compile());
+  for (std::size_t offset = 0; offset < 9; ++offset) {
+    const std::string pad(offset, 'x');
+    EXPECT_EQ(matches(set, pad + printable), (std::vector<int>{0, 2})) << offset;
+    EXPECT_EQ(matches(set, pad + "\xc3\x89" + printable), (std::vector<int>{0, 1, 2})) << offset;
+    EXPECT_EQ(matches(set, pad + lowered), (std::vector<int>{0, 2})) << offset;
+  }
 }
 
 TEST(PatternSet, RefusesUpperCaseLettersThatCouldNeverMatch) {
