@@ -249,7 +249,7 @@ class Iconv {
     // iconv's prototype takes char** for input it never writes to.
     char* src = const_cast<char*>(in.data());
     std::size_t src_left = in.size();
-    std::array<char, 4096> buffer{};
+    std::array<char, 4096> buffer;  // not cleared: iconv writes what is read back
     bool flushing = false;
     for (;;) {
       char* dst = buffer.data();
@@ -271,6 +271,14 @@ class Iconv {
         --src_left;
         // A stateful decoder may be mid-sequence; resume from a clean state.
         iconv(cd_, nullptr, nullptr, nullptr, nullptr);
+        // Mislabelled text (8-bit bytes under a 7-bit label) fails a byte at
+        // a time: a byte the clean decoder refuses on its own is replaced
+        // here, as the next call would, without making that call.
+        while (src_left > 0 && refuses_alone(static_cast<unsigned char>(*src))) {
+          out.append(kReplacement);
+          ++src;
+          --src_left;
+        }
         continue;
       }
       // EINVAL: the input ends inside a sequence. Anything else: give up on
@@ -281,7 +289,29 @@ class Iconv {
   }
 
  private:
+  // True when the decoder, in its initial state, rejects `byte` as an
+  // invalid sequence by itself (EILSEQ, not EINVAL for a sequence cut
+  // short): then it rejects it whatever follows, having read nothing else.
+  // Asked of iconv once per byte value; leaves the decoder in its initial state.
+  bool refuses_alone(unsigned char byte) {
+    if (lone_byte_[byte] == LoneByte::unknown) {
+      char in = static_cast<char>(byte);
+      char* src = &in;
+      std::size_t src_left = 1;
+      std::array<char, 16> buffer;
+      char* dst = buffer.data();
+      std::size_t dst_left = buffer.size();
+      const std::size_t rc = iconv(cd_, &src, &src_left, &dst, &dst_left);
+      const bool refused = rc == static_cast<std::size_t>(-1) && errno == EILSEQ && src_left == 1;
+      iconv(cd_, nullptr, nullptr, nullptr, nullptr);
+      lone_byte_[byte] = refused ? LoneByte::refused : LoneByte::accepted;
+    }
+    return lone_byte_[byte] == LoneByte::refused;
+  }
+
+  enum class LoneByte : unsigned char { unknown, refused, accepted };
   iconv_t cd_;
+  std::array<LoneByte, 256> lone_byte_{};
 };
 
 // iconv_open is slow (it reads gconv configuration and may dlopen a module),
@@ -377,8 +407,8 @@ void append_utf8(std::string& out, std::string_view bytes, std::string_view char
 // ---------------------------------------------------------------------------
 // Quoted-printable
 
-// Decodes the '=' at in[i] into *dst; returns where decoding resumes.
-std::size_t decode_qp_equals(std::string_view in, std::size_t i, char*& dst) noexcept {
+// Decodes the '=' at in[i] onto `out`; returns where decoding resumes.
+std::size_t decode_qp_equals(std::string_view in, std::size_t i, std::string& out) {
   // Soft line break: '=' then optional transport padding then a line end.
   std::size_t j = i + 1;
   while (j < in.size() && is_wsp(in[j])) ++j;
@@ -386,24 +416,45 @@ std::size_t decode_qp_equals(std::string_view in, std::size_t i, char*& dst) noe
   if (in[j] == '\n') return j + 1;
   if (in[j] == '\r') return (j + 1 < in.size() && in[j + 1] == '\n') ? j + 2 : j + 1;
   if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
-    *dst++ = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+    out.push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
     return i + 3;
   }
-  *dst++ = '=';  // invalid escape: keep it literally
+  out.push_back('=');  // invalid escape: keep it literally
   return i + 1;
 }
 
-// Copies the white space run at in[i] into *dst unless it ends the line:
-// trailing white space was added in transport (RFC 2045 6.7 rule 3).
-std::size_t copy_qp_white_space(std::string_view in, std::size_t i, char*& dst) noexcept {
-  std::size_t j = i;
-  while (j < in.size() && is_wsp(in[j])) ++j;
-  const bool at_line_end = j == in.size() || in[j] == '\n' || (in[j] == '\r' && j + 1 < in.size() && in[j + 1] == '\n');
-  if (!at_line_end) {
-    std::memcpy(dst, in.data() + i, j - i);
-    dst += j - i;
+// Decodes the line that starts at in[start] and whose '\n' (or the end of
+// the input) is at in[newline]; returns where the next line starts. Text runs
+// between '=' are found with memchr and appended whole. Only white space just
+// before the line break (CRLF or LF) or the end of the input is dropped: it
+// was added in transport (RFC 2045 6.7 rule 3). Before a bare CR it is text.
+std::size_t decode_qp_line(std::string_view in, std::size_t start, std::size_t newline, std::string& out) {
+  const std::size_t next = newline < in.size() ? newline + 1 : in.size();
+  const std::size_t content_end = (newline < in.size() && newline > start && in[newline - 1] == '\r') ? newline - 1
+                                                                                                     : newline;
+  std::size_t i = start;
+  while (i < content_end) {
+    if (in[i] == '=') {
+      i = decode_qp_equals(in, i, out);
+      if (i > content_end) return i;  // a soft line break took the line end with it
+      continue;
+    }
+    const void* eq = std::memchr(in.data() + i, '=', content_end - i);
+    if (eq != nullptr) {
+      const auto run_end = static_cast<std::size_t>(static_cast<const char*>(eq) - in.data());
+      out.append(in.data() + i, run_end - i);
+      i = run_end;
+      continue;
+    }
+    // The rest of the line is text; the run began after an '=' or at the
+    // line start, so its trailing white space is all that ends the line.
+    std::size_t kept_end = content_end;
+    while (kept_end > i && is_wsp(in[kept_end - 1])) --kept_end;
+    out.append(in.data() + i, kept_end - i);
+    break;
   }
-  return j;
+  out.append(in.data() + content_end, next - content_end);
+  return next;
 }
 
 // ---------------------------------------------------------------------------
@@ -591,15 +642,35 @@ std::string join_rfc2231(std::vector<Rfc2231Section>& sections) {
   return out;
 }
 
-}  // namespace
+// What ends an unquoted value or parameter name, looked up rather than
+// compared: every part's Content-Type goes through here.
+constexpr auto kEndsToken = [] {
+  std::array<bool, 256> table{};
+  for (const char c : {';', '(', '"', ' ', '\t', '\r', '\n'}) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
 
-HeaderValueWithParams parse_header_params(std::string_view s) {
-  HeaderValueWithParams result;
+std::size_t token_end(std::string_view s, std::size_t i) noexcept {
+  while (i < s.size() && !kEndsToken[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
+// Where read_quoted() would stop, without keeping the text.
+std::size_t skip_quoted(std::string_view s, std::size_t i) noexcept {
+  ++i;
+  while (i < s.size()) {
+    if (s[i] == '"') return i + 1;
+    i += (s[i] == '\\' && i + 1 < s.size()) ? 2 : 1;
+  }
+  return i;
+}
+
+// The value before the parameters: a token (or, in broken mail, a quoted
+// string) up to ';', lower-cased. White space after the value ends it, so
+// that a missing ';' ("text/plain charset=x") still yields the parameter.
+// Returns where the parameters start.
+std::size_t read_main_value(std::string_view s, std::string& value) {
   std::size_t i = skip_cfws(s, 0);
-  // The value: a token (or, in broken mail, a quoted string) up to ';'.
-  // White space after the value ends it, so that a missing ';' ("text/plain
-  // charset=x") still yields the parameter.
-  std::string value;
   while (i < s.size() && s[i] != ';') {
     if (s[i] == '"') {
       i = read_quoted(s, i, value);
@@ -607,148 +678,184 @@ HeaderValueWithParams parse_header_params(std::string_view s) {
       if (!value.empty()) break;
       i = skip_cfws(s, i);
     } else {
-      value.push_back(ascii_lower(s[i]));
-      ++i;
+      const std::size_t run_end = token_end(s, i);
+      const std::size_t old_size = value.size();
+      value.append(s.substr(i, run_end - i));
+      for (std::size_t k = old_size; k < value.size(); ++k) value[k] = ascii_lower(value[k]);
+      i = run_end;
     }
   }
-  result.value = valid_utf8(std::move(value));
+  if (!is_valid_utf8(value)) value = sanitize_utf8(value);
+  return i;
+}
 
-  std::vector<RawParam> raw;
-  if (i < s.size()) raw.reserve(4);  // real values carry one to three parameters
-  while (i < s.size()) {
-    // Here s[i] == ';' or junk after a value; skip separators.
-    while (i < s.size() && (s[i] == ';' || is_space(s[i]))) ++i;
-    i = skip_cfws(s, i);
-    if (i >= s.size()) break;
-    const std::size_t name_start = i;
-    while (i < s.size() && s[i] != '=' && s[i] != ';' && !is_space(s[i]) && s[i] != '(' && s[i] != '"') ++i;
-    std::string name = detail::to_lower(s.substr(name_start, i - name_start));
-    i = skip_cfws(s, i);
-    if (i >= s.size() || s[i] != '=' || name.empty()) {
-      // Not "name=value": skip to the next ';', stepping over quoted strings.
-      std::string ignored;
-      while (i < s.size() && s[i] != ';') {
-        if (s[i] == '"') {
-          i = read_quoted(s, i, ignored);
-        } else {
-          ++i;
-        }
-      }
-      continue;
-    }
-    i = skip_cfws(s, i + 1);
-    std::string param_value;
-    if (i < s.size() && s[i] == '"') {
-      i = read_quoted(s, i, param_value);
+// Reads the parameter after s[i] into `name` (lower-cased) and `value`
+// (unquoted); returns false when there is none or it is not "name=value".
+// `i` ends at the ';' after it or at the end.
+bool read_param(std::string_view s, std::size_t& i, std::string& name, std::string& value) {
+  // Here s[i] == ';' or junk after a value; skip separators.
+  while (i < s.size() && (s[i] == ';' || is_space(s[i]))) ++i;
+  i = skip_cfws(s, i);
+  if (i >= s.size()) return false;
+  const std::size_t name_start = i;
+  while (i < s.size() && s[i] != '=' && !kEndsToken[static_cast<unsigned char>(s[i])]) ++i;
+  name.assign(s.substr(name_start, i - name_start));
+  for (char& c : name) c = ascii_lower(c);
+  i = skip_cfws(s, i);
+  if (i >= s.size() || s[i] != '=' || name.empty()) {
+    // Not "name=value": skip to the next ';', stepping over quoted strings.
+    while (i < s.size() && s[i] != ';') i = s[i] == '"' ? skip_quoted(s, i) : i + 1;
+    return false;
+  }
+  i = skip_cfws(s, i + 1);
+  value.clear();
+  if (i < s.size() && s[i] == '"') {
+    i = read_quoted(s, i, value);
+  } else {
+    const std::size_t v_start = i;
+    i = token_end(s, i);
+    value.assign(s.substr(v_start, i - v_start));
+  }
+  // Whatever follows up to the next ';' (comments, junk) is ignored.
+  while (i < s.size() && s[i] != ';') {
+    if (s[i] == '(') {
+      i = skip_cfws(s, i);
     } else {
-      const std::size_t v_start = i;
-      while (i < s.size() && s[i] != ';' && !is_space(s[i]) && s[i] != '(' && s[i] != '"') ++i;
-      param_value.assign(s.substr(v_start, i - v_start));
+      i = s[i] == '"' ? skip_quoted(s, i) : i + 1;
     }
-    // Whatever follows up to the next ';' (comments, junk) is ignored.
-    while (i < s.size() && s[i] != ';') {
-      if (s[i] == '(') {
-        i = skip_cfws(s, i);
-      } else if (s[i] == '"') {
-        std::string ignored;
-        i = read_quoted(s, i, ignored);
-      } else {
-        ++i;
-      }
-    }
-
-    // RFC 2231: "name*", "name*N", "name*N*".
-    const auto star = name.find('*');
-    bool is_2231 = false;
-    Rfc2231Section section;
-    std::string_view base = name;  // the name without its RFC 2231 suffix
-    if (star != std::string::npos && star > 0) {
-      std::string_view rest = std::string_view(name).substr(star + 1);
-      if (rest.empty()) {
-        is_2231 = true;
-        section.extended = true;
-      } else {
-        std::size_t d = 0;
-        unsigned number = 0;
-        while (d < rest.size() && rest[d] >= '0' && rest[d] <= '9' && number <= kMaxSection) {
-          number = number * 10 + static_cast<unsigned>(rest[d] - '0');
-          ++d;
-        }
-        if (d > 0 && number <= kMaxSection && (d == rest.size() || (d + 1 == rest.size() && rest[d] == '*'))) {
-          is_2231 = true;
-          section.number = number;
-          section.extended = d + 1 == rest.size();
-        }
-      }
-      if (is_2231) base = base.substr(0, star);
-    }
-    if (!is_2231) {
-      if (raw.size() >= kMaxParams) continue;
-      RawParam p;
-      p.name = std::move(name);
-      p.value = std::move(param_value);
-      raw.push_back(std::move(p));
-      continue;
-    }
-    section.value = std::move(param_value);
-    auto it = std::find_if(raw.begin(), raw.end(), [&](const RawParam& p) { return p.rfc2231 && p.name == base; });
-    if (it == raw.end()) {
-      if (raw.size() >= kMaxParams) continue;
-      RawParam p;
-      p.name = base;
-      p.rfc2231 = true;
-      raw.push_back(std::move(p));
-      it = raw.end() - 1;
-    }
-    if (it->sections.size() <= kMaxSection) it->sections.push_back(std::move(section));
   }
+  return true;
+}
 
-  result.params.reserve(raw.size());
+// RFC 2231: "name*", "name*N", "name*N*". Sets `section` (all but its
+// value) and returns the base name's length; 0 when `name` is a plain one.
+std::size_t rfc2231_base_length(std::string_view name, Rfc2231Section& section) noexcept {
+  const auto star = name.find('*');
+  if (star == std::string_view::npos || star == 0) return 0;
+  const std::string_view rest = name.substr(star + 1);
+  if (rest.empty()) {
+    section.number = 0;
+    section.extended = true;
+    return star;
+  }
+  std::size_t d = 0;
+  unsigned number = 0;
+  while (d < rest.size() && rest[d] >= '0' && rest[d] <= '9' && number <= kMaxSection) {
+    number = number * 10 + static_cast<unsigned>(rest[d] - '0');
+    ++d;
+  }
+  if (d == 0 || number > kMaxSection || !(d == rest.size() || (d + 1 == rest.size() && rest[d] == '*'))) return 0;
+  section.number = number;
+  section.extended = d + 1 == rest.size();
+  return star;
+}
+
+// Adds one parameter to the list that RFC 2231 sections are gathered in.
+void add_raw_param(std::vector<RawParam>& raw, std::string& name, std::string& value) {
+  Rfc2231Section section;
+  const std::size_t base_length = rfc2231_base_length(name, section);
+  if (base_length == 0) {
+    if (raw.size() >= kMaxParams) return;
+    RawParam p;
+    p.name = std::move(name);
+    p.value = std::move(value);
+    raw.push_back(std::move(p));
+    return;
+  }
+  const std::string_view base = std::string_view(name).substr(0, base_length);
+  section.value = std::move(value);
+  auto it = std::find_if(raw.begin(), raw.end(), [&](const RawParam& p) { return p.rfc2231 && p.name == base; });
+  if (it == raw.end()) {
+    if (raw.size() >= kMaxParams) return;
+    RawParam p;
+    p.name = base;
+    p.rfc2231 = true;
+    raw.push_back(std::move(p));
+    it = raw.end() - 1;
+  }
+  if (it->sections.size() <= kMaxSection) it->sections.push_back(std::move(section));
+}
+
+// The parameters once RFC 2231 sections are joined and charset-decoded.
+std::vector<std::pair<std::string, std::string>> assemble_params(std::vector<RawParam>& raw) {
+  std::vector<std::pair<std::string, std::string>> params;
+  params.reserve(raw.size());
   for (RawParam& p : raw) {
     if (p.rfc2231) {
       // The RFC 2231 form replaces a plain parameter of the same name that
       // came first, since only old readers are meant to use the plain one.
       std::string joined = join_rfc2231(p.sections);
-      auto plain = std::find_if(result.params.begin(), result.params.end(),
-                                [&](const auto& kv) { return kv.first == p.name; });
-      if (plain != result.params.end()) {
+      auto plain = std::find_if(params.begin(), params.end(), [&](const auto& kv) { return kv.first == p.name; });
+      if (plain != params.end()) {
         plain->second = std::move(joined);
       } else {
-        result.params.emplace_back(std::move(p.name), std::move(joined));
+        params.emplace_back(std::move(p.name), std::move(joined));
       }
       continue;
     }
-    const bool superseded = std::any_of(raw.begin(), raw.end(),
-                                        [&](const RawParam& q) { return q.rfc2231 && q.name == p.name; });
+    const bool superseded =
+        std::any_of(raw.begin(), raw.end(), [&](const RawParam& q) { return q.rfc2231 && q.name == p.name; });
     if (superseded) continue;
-    result.params.emplace_back(std::move(p.name), valid_utf8(std::move(p.value)));
+    params.emplace_back(std::move(p.name), valid_utf8(std::move(p.value)));
+  }
+  return params;
+}
+
+// Plain parameters go straight into the result. Only once an RFC 2231 one
+// turns up (rare), or from the start when `gather` is set, are they gathered
+// as RawParams to be joined and decoded.
+HeaderValueWithParams parse_params(std::string_view s, bool gather) {
+  HeaderValueWithParams result;
+  std::size_t i = read_main_value(s, result.value);
+  if (i < s.size()) result.params.reserve(4);  // real values carry one to three parameters
+  std::vector<RawParam> raw;
+  bool gathering = gather;
+  std::string name;
+  std::string value;
+  Rfc2231Section probe;
+  while (i < s.size()) {
+    if (!read_param(s, i, name, value)) continue;
+    if (!gathering && rfc2231_base_length(name, probe) > 0) {
+      gathering = true;
+      raw.reserve(result.params.size() + 2);
+      for (auto& [plain_name, plain_value] : result.params) add_raw_param(raw, plain_name, plain_value);
+      result.params.clear();
+    }
+    if (gathering) {
+      add_raw_param(raw, name, value);
+    } else if (result.params.size() < kMaxParams) {
+      result.params.emplace_back(std::move(name), std::move(value));
+    }
+  }
+  if (gathering) {
+    result.params = assemble_params(raw);
+  } else {
+    for (auto& kv : result.params)
+      if (!is_valid_utf8(kv.second)) kv.second = sanitize_utf8(kv.second);
   }
   return result;
 }
+
+}  // namespace
+
+HeaderValueWithParams parse_header_params(std::string_view s) { return parse_params(s, false); }
+
+HeaderValueWithParams detail::parse_header_params_gathered(std::string_view s) { return parse_params(s, true); }
 
 // ---------------------------------------------------------------------------
 // Public API
 
 std::string decode_quoted_printable(std::string_view in) {
-  // Decoding never lengthens the text, so the output is written in place
-  // through a pointer and cut to size at the end.
-  std::string out(in.size(), '\0');
-  char* dst = out.data();
+  // Decoding never lengthens the text: room for all of it up front, not
+  // filled in advance (appending costs less than clearing a buffer first).
+  std::string out;
+  out.reserve(in.size());
   std::size_t i = 0;
   while (i < in.size()) {
-    const char c = in[i];
-    if (c == '=') {
-      i = decode_qp_equals(in, i, dst);
-    } else if (is_wsp(c)) {
-      i = copy_qp_white_space(in, i, dst);
-    } else {
-      // Everything up to the next '=' or white space stands for itself.
-      do {
-        *dst++ = in[i++];
-      } while (i < in.size() && in[i] != '=' && !is_wsp(in[i]));
-    }
+    const void* nl = std::memchr(in.data() + i, '\n', in.size() - i);
+    const std::size_t newline = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - in.data()) : in.size();
+    i = decode_qp_line(in, i, newline, out);
   }
-  out.resize(static_cast<std::size_t>(dst - out.data()));
   return out;
 }
 

@@ -66,4 +66,11 @@ struct HeaderValueWithParams {
 
 HeaderValueWithParams parse_header_params(std::string_view raw_header_value);
 
+namespace detail {
+// parse_header_params() without its shortcut for lists that hold no RFC 2231
+// parameter: every parameter is gathered as if one did. For tests that hold
+// the two ways to the same results.
+HeaderValueWithParams parse_header_params_gathered(std::string_view raw_header_value);
+}  // namespace detail
+
 }  // namespace clearbounce::dsn

@@ -3,6 +3,7 @@
 #include "dsn/layout.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <string_view>
 
 #include "dsn/ascii.hpp"
@@ -36,6 +37,22 @@ bool header_block_has_field(std::string_view block, std::string_view name) {
     pos = nl + 1;
   }
   return false;
+}
+
+// The end of the header block after the last field the parser kept. A line
+// that header_block_has_field() accepts is one the parser reads as a field,
+// so a field it left out can only come after the ones it kept (past its
+// limit of fields): the rest of the block need not be read again. The whole
+// block when the fields do not point into it (a part parse_mime() did not make).
+std::string_view after_kept_fields(const MimePart& part) {
+  const std::string_view block = part.header_block;
+  if (part.headers.empty()) return block;
+  const std::string_view last = part.headers.back().raw_value;
+  const char* const last_end = last.data() + last.size();
+  // std::less_equal orders pointers into unrelated buffers too.
+  const std::less_equal<const char*> not_after;
+  if (!not_after(block.data(), last_end) || !not_after(last_end, block.data() + block.size())) return block;
+  return block.substr(static_cast<std::size_t>(last_end - block.data()));
 }
 
 // Depth-first, in the order a reader meets the parts. It descends through
@@ -134,7 +151,8 @@ ReportLayout layout_of(const MimePart& root) {
   }
   if (layout.returned && is_one_of(layout.returned->media_type(), media_types::returned_headers))
     layout.parsed_returned_headers = parse_mime(layout.returned->body);
-  layout.has_marker_field = root.header(kMarkerField).has_value() || header_block_has_field(root.header_block, kMarkerField);
+  layout.has_marker_field =
+      root.header(kMarkerField).has_value() || header_block_has_field(after_kept_fields(root), kMarkerField);
   return layout;
 }
 

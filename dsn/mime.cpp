@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -49,18 +51,42 @@ bool is_blank_or_space(std::string_view s, const Line& line) noexcept {
   return true;
 }
 
-// "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space before the
-// colon as obsolete syntax does). Returns the name length, 0 if not a field.
-std::size_t header_name_length(std::string_view s, const Line& line) noexcept {
-  // Printable ASCII but ':', looked up rather than compared: every line of
-  // every header section goes through here.
+// The high bit of each byte of `word` that is not a header-name character
+// (printable ASCII but ':'). Exact up to the first such byte, the lowest:
+// the borrows and carries that could flag others start only at one.
+constexpr std::uint64_t non_name_bytes(std::uint64_t word) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  const std::uint64_t below_33 = (word - 33 * kOnes) & ~word;
+  const std::uint64_t above_126 = (word + kOnes) | word;
+  const std::uint64_t colons = word ^ (':' * kOnes);
+  const std::uint64_t colon_bytes = (colons - kOnes) & ~colons;
+  return (below_33 | above_126 | colon_bytes) & kHighBits;
+}
+
+// Index of the first byte at or after s[i] and before `end` that is not a
+// header-name character. Eight bytes at a time: every line of every header
+// section starts with this scan.
+std::size_t first_non_name_byte(std::string_view s, std::size_t i, std::size_t end) noexcept {
   static constexpr auto kNameChar = [] {
     std::array<bool, 256> table{};
     for (int c = 33; c <= 126; ++c) table[static_cast<std::size_t>(c)] = c != ':';
     return table;
   }();
-  std::size_t i = line.start;
-  while (i < line.content_end && kNameChar[static_cast<unsigned char>(s[i])]) ++i;
+  for (; i + 8 <= end; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if (const std::uint64_t stop = non_name_bytes(word); stop != 0)
+      return i + static_cast<std::size_t>(std::countr_zero(stop)) / 8;
+  }
+  while (i < end && kNameChar[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
+// "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space before the
+// colon as obsolete syntax does). Returns the name length, 0 if not a field.
+std::size_t header_name_length(std::string_view s, const Line& line) noexcept {
+  std::size_t i = first_non_name_byte(s, line.start, line.content_end);
   const std::size_t name_end = i;
   if (name_end == line.start) return 0;
   while (i < line.content_end && is_wsp(s[i])) ++i;

@@ -181,6 +181,41 @@ TEST(ReportLayout, OrdinaryMailHasNoReport) {
   EXPECT_TRUE(layout.has_marker_field);
 }
 
+// The marker search reads only the header block after the last field the
+// parser kept: a field left out past the limit is still found there.
+TEST(ReportLayout, FindsAMarkerFieldPastTheFieldLimit) {
+  clearbounce::dsn::MimeLimits limits;
+  limits.max_header_fields = 3;
+  const std::string folded = "From: a@example.com\nTo: b@example.org\nSubject: hi\n\tthere\n";
+  const auto marked = parse_mime(folded + "Received: x\nx-clearbounce  : category=x\n\nHello\n", limits);
+  ASSERT_TRUE(marked);
+  ASSERT_EQ(marked->root.headers.size(), 3u);
+  EXPECT_FALSE(marked->root.header("X-Clearbounce"));
+  EXPECT_TRUE(layout_of(marked->root).has_marker_field);
+
+  const auto unmarked = parse_mime(folded + "Received: x\nX-Clearbounced: no\n X-Clearbounce: no\n\nHello\n", limits);
+  ASSERT_TRUE(unmarked);
+  EXPECT_FALSE(layout_of(unmarked->root).has_marker_field);
+
+  // Within the limit the kept field is what tells.
+  const auto kept = parse_mime(folded + "X-Clearbounce: category=x\n\nHello\n", limits);
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(layout_of(kept->root).has_marker_field);
+}
+
+// A part put together by hand, whose fields do not point into its header
+// block, has the whole block read.
+TEST(ReportLayout, FindsAMarkerFieldInAHeaderBlockOfItsOwn) {
+  const std::string fields = "Subject: hi\n";
+  const std::string block = "Subject: hi\nX-Clearbounce: category=x\n";
+  clearbounce::dsn::MimePart part;
+  part.headers.push_back({std::string_view(fields).substr(0, 7), std::string_view(fields).substr(8, 3)});
+  part.header_block = block;
+  EXPECT_TRUE(layout_of(part).has_marker_field);
+  part.header_block = std::string_view(block).substr(0, 12);
+  EXPECT_FALSE(layout_of(part).has_marker_field);
+}
+
 TEST(ReportLayout, FindsTheFeedbackPartAndAnUnparsedBody) {
   const std::string arf = top(
       "Content-Type: multipart/report; report-type=feedback-report; boundary=\"A\"\n\n"
