@@ -72,4 +72,12 @@ std::vector<bool> verify(const Key& key, const dsn::MimeMessage& message, const 
 // (with their continuation lines); `root` is parse_mime(message)'s root.
 std::string without_markers(std::string_view message, const dsn::MimePart& root);
 
+namespace detail {
+// The bytes the MAC is computed over for a marker's `fields` and the
+// notification's texts (as a reader decodes them): what seal() signs and
+// verify() checks, for the tests that pin its form down.
+std::string mac_input(std::string_view fields, std::string_view subject, std::string_view text_plain,
+                      std::string_view html);
+}  // namespace detail
+
 }  // namespace clearbounce::engine::marker

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
 #include "engine/engine.hpp"
 #include "engine/marker.hpp"
@@ -246,6 +248,139 @@ TEST(Marker, AKeyFileThatCannotServeIsAConfigurationError) {
   EXPECT_FALSE(Engine::load(config, errors));
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors.front().find("cannot open"), std::string::npos) << errors.front();
+}
+
+// ---- what the MAC covers --------------------------------------------------
+
+// The MAC's input as the marker's first version made it (three copies of
+// the notice without white space), kept here as the reference that the
+// one-pass form must match byte for byte: a marker verifies exactly when it
+// verified before.
+std::string former_canonical(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u > 0x20 && u != 0x7f) out.push_back(c);
+  }
+  return out;
+}
+
+void former_piece(std::string& out, std::string_view piece) {
+  out += std::to_string(piece.size());
+  out += ':';
+  out.append(piece);
+}
+
+std::string former_mac_input(std::string_view fields, std::string_view subject, std::string_view text_plain,
+                             std::string_view html) {
+  std::string content;
+  former_piece(content, former_canonical(subject));
+  former_piece(content, former_canonical(text_plain));
+  former_piece(content, former_canonical(html));
+  std::string input;
+  former_piece(input, "clearbounce-marker-1");
+  former_piece(input, former_canonical(fields));
+  return input + content;
+}
+
+TEST(Marker, MacInputKeepsItsFormerFormOnEveryByte) {
+  using clearbounce::engine::marker::detail::mac_input;
+  std::string every_byte;
+  for (int c = 0; c < 256; ++c) every_byte.push_back(static_cast<char>(c));
+  // A deterministic jumble of bytes, white space and controls among them.
+  std::string jumble;
+  std::uint32_t state = 12345;
+  for (int i = 0; i < 5000; ++i) {
+    state = state * 1103515245u + 12345u;
+    jumble.push_back(static_cast<char>(state >> 24));
+  }
+  const std::vector<std::string> texts = {
+      "",
+      " \t\r\n\x7f\x01",
+      every_byte,
+      jumble,
+      "Your message \xe2\x80\x9cMinutes\xe2\x80\x9d could not be\r\n delivered to bob@example.net.\n\n",
+      "<p>The address\n\tbob@example.net does not exist.</p>\r\n<li>Check   it.</li>",
+      "category=recipient.unknown;\r\n\tlocale=en; forged=yes",
+  };
+  for (const auto& fields : texts)
+    for (const auto& text : texts) {
+      EXPECT_EQ(mac_input(fields, text, text, text), former_mac_input(fields, text, text, text));
+      EXPECT_EQ(mac_input(fields, "", text, every_byte), former_mac_input(fields, "", text, every_byte));
+    }
+}
+
+// The texts of a rewritten message's notification, as verify() reads them.
+struct Notification {
+  std::string subject;
+  std::string text_plain;
+  std::string html;
+};
+
+Notification notification_of(const std::string& message) {
+  Notification out;
+  const auto parsed = clearbounce::dsn::parse_mime(message);
+  EXPECT_TRUE(parsed);
+  if (!parsed) return out;
+  const auto layout = clearbounce::dsn::layout_of(parsed->root);
+  EXPECT_TRUE(layout.report != nullptr);
+  if (layout.report == nullptr) return out;
+  const auto& alternative = layout.report->children.at(0);
+  out.subject = parsed->root.header_text("Subject");
+  out.text_plain = alternative.children.at(0).decoded_body();
+  out.html = alternative.children.at(1).decoded_body();
+  return out;
+}
+
+// What seal() signs is the former input over the texts as a reader decodes
+// them: the MAC in the message is HMAC-SHA-256 of exactly that.
+TEST(Marker, TheSealSignsTheFormerInputOfTheDecodedNotice) {
+  const KeyFile file(std::string(32, 'z'));
+  clearbounce::config::Config config;
+  config.marker_key_file = file.path();
+  const auto engine = load(config);
+  std::string error;
+  const auto key = clearbounce::engine::marker::Key::load_file(file.path(), error);
+  ASSERT_TRUE(engine && key) << error;
+  Options options = remote();
+  options.local_hostnames = {"mx.example.net"};  // forged=yes: one field more
+  const auto out = engine->process(report("", kReturned), options);
+  ASSERT_TRUE(out.rewritten) << out.reason;
+  const std::string value = markers(out.result.message).at(0);
+  const auto last = value.rfind(';');
+  const std::string fields = value.substr(0, last);
+  const std::string mac = value.substr(value.find("mac=", last) + 4);
+  const auto texts = notification_of(out.result.message);
+  ASSERT_FALSE(texts.text_plain.empty());
+  EXPECT_EQ(key->mac(former_mac_input(fields, texts.subject, texts.text_plain, texts.html)), mac);
+}
+
+// In transit the notice may be re-encoded and reflowed: soft line breaks
+// dropped or moved, spaces turned into line breaks, lines broken between
+// tags. The marker still verifies; a changed word does not.
+TEST(Marker, VerifiesAfterTheNoticeIsReflowedOrReencoded) {
+  const auto engine = load();
+  const auto once = engine->process(report("", kReturned), remote());
+  ASSERT_TRUE(once.rewritten) << once.reason;
+  const std::string& message = once.result.message;
+  // Soft breaks ("=" at a line end) gone: the same decoded text on longer lines.
+  std::string unbroken;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message.compare(i, 3, "=\r\n") == 0) {
+      i += 2;
+      continue;
+    }
+    unbroken.push_back(message[i]);
+  }
+  ASSERT_NE(unbroken, message);
+  // A space of the plain text and a place between two HTML tags become line breaks.
+  const auto reflowed = replace_once(replace_once(message, "Hello,", "Hello,\r\n"), "</p>\r\n<p>", "</p>\r\n\r\n<p>");
+  const auto tabbed = replace_once(message, "could not be", "could\tnot\r\n be");
+  for (const std::string* variant : std::initializer_list<const std::string*>{&unbroken, &reflowed, &tabbed}) {
+    EXPECT_EQ(engine->process(*variant, remote()).verified_marker, 1u);
+  }
+  const auto changed = replace_once(message, "could not be", "could now be");
+  EXPECT_EQ(engine->process(changed, remote()).verified_marker, 0u);
 }
 
 }  // namespace
