@@ -59,6 +59,11 @@ bool says_delayed(std::string_view text, const TextWording& wording = {});
 // paragraph that reports a finding (a virus found, a message rejected) is kept.
 std::string without_banners(std::string_view text, const TextWording& wording = {});
 
+// True when a line of a returned message's `headers` starts with "List-Id:"
+// or "List-Post:", in any case (the regex (?im)^list-(?:id|post):): a
+// mailing list sent it.
+bool names_a_list(std::string_view headers);
+
 struct PlainRecipient {
   std::string address;
   std::string text;  // the lines that speak of this recipient

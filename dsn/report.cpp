@@ -10,6 +10,7 @@
 
 #include "dsn/fields.hpp"
 #include "dsn/layout.hpp"
+#include "dsn/literal_scan.hpp"
 #include "dsn/mime.hpp"
 #include "dsn/plain.hpp"
 
@@ -25,6 +26,26 @@ std::string_view to_string(ReportKind kind) {
   }
   return "not-bounce";
 }
+
+namespace detail {
+
+bool names_a_list(std::string_view headers) {
+  static const RE2 list_re(R"((?im)^list-(?:id|post):)");
+  // A caseless regex also reads U+017F as 's': such text is left to it.
+  if (LiteralScan::has_ascii_case_variant(headers)) return RE2::PartialMatch(headers, list_re);
+  // Most returned messages come from no list: a look at each line's start
+  // tells, where the regex would read every byte.
+  for (std::size_t pos = 0; pos < headers.size();) {
+    const std::string_view line = headers.substr(pos);
+    if (istarts_with(line, "list-id:") || istarts_with(line, "list-post:")) return true;
+    const std::size_t end = headers.find('\n', pos);
+    if (end == std::string_view::npos) break;
+    pos = end + 1;
+  }
+  return false;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -205,16 +226,30 @@ std::string bounded_context(std::string_view text) {
   return std::string(text.substr(0, kMaxContextBytes));
 }
 
+// Where `key` first occurs in `text` at or after `from`, ASCII case
+// ignored: what to_lower(text).find(to_lower(key), from) gives, without
+// lower-casing the text. An address holds one '@': only where the text has
+// one is it compared.
+std::size_t ifind(std::string_view text, std::string_view key, std::size_t from) {
+  const std::size_t at = key.find('@');
+  if (at == std::string_view::npos) {
+    for (std::size_t i = from; i + key.size() <= text.size(); ++i)
+      if (detail::iequals(text.substr(i, key.size()), key)) return i;
+    return std::string_view::npos;
+  }
+  for (std::size_t p = text.find('@', from + at); p != std::string_view::npos; p = text.find('@', p + 1))
+    if (detail::iequals(text.substr(p - at, key.size()), key)) return p - at;
+  return std::string_view::npos;
+}
+
 // The lines of `text` that name `address`: in session transcripts they show
-// the command the server answered (">>> RCPT To:<a@b>"). `lowered` is
-// `text` lower-cased, once for all recipients.
-std::string lines_naming(std::string_view text, std::string_view lowered, std::string_view address) {
-  const auto key = to_lower(address);
+// the command the server answered (">>> RCPT To:<a@b>").
+std::string lines_naming(std::string_view text, std::string_view address) {
   std::string out;
-  for (auto found = lowered.find(key); found != std::string_view::npos; found = lowered.find(key, found + 1)) {
-    const auto begin = lowered.rfind('\n', found);
+  for (auto found = ifind(text, address, 0); found != std::string_view::npos; found = ifind(text, address, found + 1)) {
+    const auto begin = text.rfind('\n', found);
     const std::size_t start = begin == std::string_view::npos ? 0 : begin + 1;
-    const auto end = std::min(lowered.find('\n', found), lowered.size());
+    const auto end = std::min(text.find('\n', found), text.size());
     if (!append_line(out, text.substr(start, end - start).substr(0, kMaxContextBytes / 4), kMaxContextBytes)) break;
     found = end;
   }
@@ -283,12 +318,10 @@ std::string_view returned_headers(const ReportLayout& layout, std::string_view f
 // mailing list's own addresses (List-Post, List-Owner, ..., the list's
 // Sender and Errors-To), when a list sent it. `headers` is its header text.
 std::vector<std::string> list_addresses(std::string_view headers) {
-  static const RE2 list_re(R"((?im)^list-(?:id|post):)");
   static const RE2 field_re(
       R"((?im)^(?:list-(?:post|owner|help|subscribe|unsubscribe|archive)|sender|errors-to):([^\n]*))");
   std::vector<std::string> out;
-  // Most returned messages come from no list: no regex for them.
-  if (!detail::icontains(headers, "list-") || !RE2::PartialMatch(headers, list_re)) return out;
+  if (!detail::names_a_list(headers)) return out;
   re2::StringPiece input(headers.data(), headers.size());
   std::string value;
   while (RE2::FindAndConsume(&input, field_re, &value)) {
@@ -321,7 +354,6 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
   const bool single = found.size() == 1;
   const bool few = found.size() <= kMaxRecipientsWithContext;
   const std::optional<LineOwners> owners = few && !single ? std::optional<LineOwners>(found) : std::nullopt;
-  const std::string lowered = few ? to_lower(text) : std::string();
   for (std::size_t i = 0; i < found.size(); ++i) {
     RecipientReport r;
     r.recipient = found[i].address;
@@ -329,7 +361,7 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
     if (single) r.context = bounded_context(text);
     else if (few) r.context = context_for(text, *owners, i);
     detail::complete_from_diagnostic(r);
-    if (r.smtp_command.empty() && few) detail::fill_missing_from(r, lines_naming(text, lowered, r.recipient));
+    if (r.smtp_command.empty() && few) detail::fill_missing_from(r, lines_naming(text, r.recipient));
     report.recipients.push_back(std::move(r));
   }
 }

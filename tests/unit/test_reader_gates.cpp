@@ -1,0 +1,71 @@
+// Shortcuts the bounce readers take instead of a regex or a lower-cased
+// copy of a text: each must give what the long way gives, on tricky input.
+#include <gtest/gtest.h>
+#include <re2/re2.h>
+
+#include <string>
+
+#include "dsn/plain.hpp"
+#include "dsn/report.hpp"
+
+namespace {
+
+using clearbounce::dsn::analyse;
+using clearbounce::dsn::detail::names_a_list;
+
+// The regex that names_a_list stands in for.
+bool names_a_list_by_regex(const std::string& headers) {
+  static const RE2 list_re(R"((?im)^list-(?:id|post):)");
+  return RE2::PartialMatch(headers, list_re);
+}
+
+TEST(ReaderGates, ListHeaderScanAgreesWithItsRegex) {
+  const std::string cases[] = {
+      "",
+      "List-Id: <team.example.org>\n",
+      "From: a@example.org\r\nLIST-POST: <mailto:team@example.org>\r\n",
+      "Subject: x\nlist-id:<team>",
+      "Subject: x\n list-id: folded, not a field\n",
+      "X-List-Id: <team>\n",
+      "Subject: about List-Id: and List-Post: in prose\n",
+      "List-Id : <team>\n",
+      "List-Unsubscribe: <mailto:u@example.org>\nList-Help: <mailto:h@example.org>\n",
+      "Subject: x\rList-Id: <team>\n",                 // a bare CR does not start a line
+      "Li\xC5\xBFt-Id: <team>\n",                       // U+017F: the caseless regex reads it as 's'
+      "Subject: \xC5\xBF\nList-Post: <mailto:l@x>\n",  // a long s elsewhere, and a list
+      "Subject: \xE2\x84\xAA\nTo: b@example.org\n",    // a Kelvin sign, no list
+      "List-Post:",
+      "List-",
+  };
+  for (const std::string& headers : cases)
+    EXPECT_EQ(names_a_list(headers), names_a_list_by_regex(headers)) << headers;
+}
+
+TEST(ReaderGates, ListAddressesAreStillLeftOut) {
+  // The returned message came through a list: its List-Post address is not a failed recipient.
+  const std::string message =
+      "From: MAILER-DAEMON@mx.example.net\nTo: alice@example.com\nSubject: Undelivered Mail Returned to Sender\n"
+      "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+      "The message could not be delivered.\n\n--b\nContent-Type: message/rfc822\n\n"
+      "From: alice@example.com\nTo: team@lists.example.org\nLIST-ID: <team.lists.example.org>\n"
+      "List-Post: <mailto:team@lists.example.org>\nSubject: hello\n\nhello\n--b--\n";
+  const auto report = analyse(message);
+  for (const auto& r : report.recipients) EXPECT_NE(r.recipient, "team@lists.example.org");
+}
+
+TEST(ReaderGates, TranscriptLinesNamingTheRecipientAreFoundInAnyCase) {
+  // The recipient's own lines name no command; the transcript further down
+  // names it in another case, and its line says which command failed.
+  const std::string message =
+      "From: MAILER-DAEMON@mx.example.net\nTo: alice@example.com\nSubject: failure notice\n\n"
+      "Hi. This is the qmail-send program at mx.example.net.\n"
+      "I'm afraid I wasn't able to deliver your message to the following addresses.\n\n"
+      "<Bob@Example.NET>:\nSorry, no mailbox here by that name.\n\n"
+      "--- Transcript\n"
+      ">>> RCPT TO:<bob@example.net>\n<<< 550 no such user\n";
+  const auto report = analyse(message);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].smtp_command, "RCPT");
+}
+
+}  // namespace
