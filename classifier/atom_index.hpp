@@ -83,7 +83,8 @@ class AtomIndex {
            (tail.size <= 16 || std::memcmp(tail.rest, at + 16, tail.size - 16) == 0);
   }
   void scan_places(const char* text, std::size_t size, std::vector<int>& found) const;
-  void check_longer(std::uint64_t word, const char* at, std::size_t left, std::vector<int>& found) const;
+  void check_longer(std::size_t bucket, std::uint64_t word, const char* at, std::size_t left,
+                    std::vector<int>& found) const;
   void check_threes(std::uint64_t word, std::size_t left, std::vector<int>& found) const;
 
   std::vector<std::string> atoms_;

@@ -257,10 +257,9 @@ void CandidateIndex::add_clause(std::uint32_t pattern, std::vector<std::uint32_t
   }
   std::sort(atoms.begin(), atoms.end());
   atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
-  const auto clause = static_cast<std::uint32_t>(clause_pattern_.size());
   clause_pattern_.push_back(pattern);
-  clause_size_.push_back(static_cast<std::uint32_t>(atoms.size()));
-  for (const std::uint32_t atom : atoms) atom_clause_pairs_.emplace_back(atom, clause);
+  clause_atoms_.insert(clause_atoms_.end(), atoms.begin(), atoms.end());
+  clause_start_.push_back(static_cast<std::uint32_t>(clause_atoms_.size()));
 }
 
 void CandidateIndex::add(std::uint32_t pattern, const FilterPlan& plan) {
@@ -281,16 +280,24 @@ void CandidateIndex::add(std::uint32_t pattern, const PlanTable& table, const Pl
 }
 
 void CandidateIndex::finish() {
-  // atom -> clauses, as offsets into one array (a counting sort by atom).
-  atom_clause_start_.assign(atoms_.size() + 1, 0);
-  for (const auto& [atom, clause] : atom_clause_pairs_) ++atom_clause_start_[atom + 1];
-  for (std::size_t a = 0; a < atoms_.size(); ++a) atom_clause_start_[a + 1] += atom_clause_start_[a];
-  atom_clauses_.resize(atom_clause_pairs_.size());
-  std::vector<std::uint32_t> next(atom_clause_start_.begin(), atom_clause_start_.end() - 1);
-  for (const auto& [atom, clause] : atom_clause_pairs_) atom_clauses_[next[atom]++] = clause;
+  // Each clause's trigger, its longest atom (the first of them on a tie),
+  // and atom -> the clauses it triggers, as offsets into one array (a
+  // counting sort by atom).
+  std::vector<std::uint32_t> trigger(clause_pattern_.size());
+  for (std::size_t c = 0; c < clause_pattern_.size(); ++c) {
+    const auto first = clause_atoms_.begin() + clause_start_[c], last = clause_atoms_.begin() + clause_start_[c + 1];
+    trigger[c] = *std::max_element(first, last, [this](std::uint32_t a, std::uint32_t b) {
+      return atoms_[a].size() < atoms_[b].size();
+    });
+  }
+  trigger_start_.assign(atoms_.size() + 1, 0);
+  for (const std::uint32_t atom : trigger) ++trigger_start_[atom + 1];
+  for (std::size_t a = 0; a < atoms_.size(); ++a) trigger_start_[a + 1] += trigger_start_[a];
+  triggered_.resize(trigger.size());
+  std::vector<std::uint32_t> next(trigger_start_.begin(), trigger_start_.end() - 1);
+  for (std::size_t c = 0; c < trigger.size(); ++c) triggered_[next[trigger[c]]++] = static_cast<std::uint32_t>(c);
   std::sort(every_text_.begin(), every_text_.end());
   every_text_.erase(std::unique(every_text_.begin(), every_text_.end()), every_text_.end());
-  atom_clause_pairs_ = {};
   atom_ids_ = {};
   table_ = nullptr;
   table_atom_ids_ = {};
@@ -300,42 +307,37 @@ void CandidateIndex::finish() {
 
 void CandidateIndex::candidates(std::string_view lowered, std::vector<int>& out) const {
   // Scratch kept by each thread between texts, so that matching allocates
-  // nothing once warm: the atoms found at each place, whether an atom was
-  // counted already (seen), and how many atoms of each clause were found
-  // (hits) with the clauses touched; seen and hits are all zero between calls.
+  // nothing once warm: the atoms found at each place, and whether an atom
+  // was found (seen, all zero between calls) with the list of those found.
   struct Scratch {
     std::vector<int> found;
     std::vector<std::uint8_t> seen;
-    std::vector<std::uint32_t> hits;
     std::vector<std::uint32_t> counted;
-    std::vector<std::uint32_t> touched;
   };
   thread_local Scratch scratch;
   out = every_text_;
   index_.find_each_place(lowered, scratch.found);
   if (scratch.seen.size() < index_.size()) scratch.seen.resize(index_.size(), 0);
-  if (scratch.hits.size() < clause_size_.size()) scratch.hits.resize(clause_size_.size(), 0);
   scratch.counted.clear();
-  scratch.touched.clear();
   // Plain pointers, which the compiler keeps in registers while the lists grow.
   std::uint8_t* const seen = scratch.seen.data();
-  std::uint32_t* const hits = scratch.hits.data();
-  const std::uint32_t* const clause_start = atom_clause_start_.data();
-  const std::uint32_t* const clauses = atom_clauses_.data();
-  // An atom found at several places counts once: no sort of the atoms found.
   for (const int atom : scratch.found) {
     const auto a = static_cast<std::size_t>(atom);
-    if (seen[a]) continue;
+    if (!seen[a]) scratch.counted.push_back(static_cast<std::uint32_t>(a));
     seen[a] = 1;
-    scratch.counted.push_back(static_cast<std::uint32_t>(a));
-    for (std::uint32_t k = clause_start[a]; k < clause_start[a + 1]; ++k)
-      if (hits[clauses[k]]++ == 0) scratch.touched.push_back(clauses[k]);
+  }
+  const std::uint32_t* const clause_start = clause_start_.data();
+  const std::uint32_t* const clause_atoms = clause_atoms_.data();
+  for (const std::uint32_t atom : scratch.counted) {
+    for (std::uint32_t k = trigger_start_[atom]; k < trigger_start_[atom + 1]; ++k) {
+      const std::uint32_t clause = triggered_[k];
+      const std::uint32_t* const first = clause_atoms + clause_start[clause];
+      const std::uint32_t* const last = clause_atoms + clause_start[clause + 1];
+      if (std::all_of(first, last, [seen](std::uint32_t a) { return seen[a] != 0; }))
+        out.push_back(static_cast<int>(clause_pattern_[clause]));
+    }
   }
   for (const std::uint32_t atom : scratch.counted) seen[atom] = 0;
-  for (const std::uint32_t clause : scratch.touched) {
-    if (hits[clause] == clause_size_[clause]) out.push_back(static_cast<int>(clause_pattern_[clause]));
-    hits[clause] = 0;
-  }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
 }

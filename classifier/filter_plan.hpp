@@ -139,11 +139,16 @@ class CandidateIndex {
   // simply looked for twice).
   const PlanTable* table_ = nullptr;
   std::vector<std::uint32_t> table_atom_ids_;  // table atom -> ours, until finish()
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> atom_clause_pairs_;  // until finish()
+  // Clause c: its pattern, and its atoms clause_atoms_[clause_start_[c] .. clause_start_[c + 1]).
   std::vector<std::uint32_t> clause_pattern_;
-  std::vector<std::uint32_t> clause_size_;
-  std::vector<std::uint32_t> atom_clause_start_;  // atom a: atom_clauses_[start[a] .. start[a + 1])
-  std::vector<std::uint32_t> atom_clauses_;
+  std::vector<std::uint32_t> clause_start_ = {0};
+  std::vector<std::uint32_t> clause_atoms_;
+  // Each clause is looked at only when its longest atom (the likeliest to
+  // be rare) is found, and then asked whether its other atoms were found
+  // too: a common atom ("not ", "user") does not touch the dozens of
+  // clauses it is part of. Atom a triggers triggered_[trigger_start_[a] .. trigger_start_[a + 1]).
+  std::vector<std::uint32_t> trigger_start_;
+  std::vector<std::uint32_t> triggered_;
   std::vector<int> every_text_;
   AtomIndex index_;
 };

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -189,6 +190,50 @@ TEST(CandidateIndex, AtomsSharedByPatternsAreLookedUpOnce) {
   index.candidates("full mailbox, locked mailbox", out);
   EXPECT_EQ(out, (std::vector<int>{3, 5}));
   EXPECT_TRUE(index.every_text().empty());
+}
+
+TEST(CandidateIndex, AgreesWithCheckingEveryClauseOnRandomPlansAndTexts) {
+  // Each clause is looked at only when its longest atom is found: the
+  // candidates must still be exactly the patterns one of whose clauses has
+  // all its atoms in the text. Short atoms shared by many clauses, atoms of
+  // equal length, a clause of one atom and one that lists an atom twice.
+  const std::vector<std::string> words{"ab ", "ba ", "abab", "bab ", "aab", "abba", "bbb", "ab ab"};
+  std::mt19937 random(777);
+  for (int round = 0; round < 40; ++round) {
+    std::vector<std::vector<std::vector<std::string>>> plans(6);
+    CandidateIndex index;
+    for (std::size_t p = 0; p < plans.size(); ++p) {
+      FilterPlan plan;
+      plan.atoms = words;
+      for (int c = 0, clauses = 1 + static_cast<int>(random() % 3); c < clauses; ++c) {
+        std::vector<int> clause;
+        std::vector<std::string> clause_words;
+        for (int k = 0, size = 1 + static_cast<int>(random() % 4); k < size; ++k) {
+          clause.push_back(static_cast<int>(random() % words.size()));
+          clause_words.push_back(words[static_cast<std::size_t>(clause.back())]);
+        }
+        plan.clauses.push_back(clause);
+        plans[p].push_back(clause_words);
+      }
+      index.add(static_cast<std::uint32_t>(p), plan);
+    }
+    index.finish();
+    for (int t = 0; t < 50; ++t) {
+      std::string text(random() % 30, 'a');
+      for (char& c : text) c = "ab "[random() % 3];
+      std::vector<int> expected;
+      for (std::size_t p = 0; p < plans.size(); ++p) {
+        const bool passes = std::any_of(plans[p].begin(), plans[p].end(), [&text](const auto& clause) {
+          return std::all_of(clause.begin(), clause.end(),
+                             [&text](const std::string& w) { return text.find(w) != std::string::npos; });
+        });
+        if (passes) expected.push_back(static_cast<int>(p));
+      }
+      std::vector<int> out;
+      index.candidates(text, out);
+      EXPECT_EQ(out, expected) << "round " << round << ", text '" << text << "'";
+    }
+  }
 }
 
 TEST(RulePatterns, WordingPatternsInOrderThenFactsFoldingCase) {
