@@ -288,8 +288,8 @@ std::string join_words(const std::vector<std::string>& words, std::size_t first_
 
 // The renderer's text uses '\n'; a stray CR (or CRLF) is folded into that so
 // that the body can be written with the message's own line ending only.
-std::string normalize_newlines(std::string_view text) {
-  if (text.find('\r') == std::string_view::npos) return std::string(text);
+std::string normalize_newlines(std::string text) {
+  if (text.find('\r') == std::string::npos) return text;  // the usual case: no copy
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -623,6 +623,14 @@ std::string spliced_body(std::string_view original, const SplicePoints& at, std:
   return body;
 }
 
+// A value already made by clean_header_text(), encoded and folded as
+// encode_header_value() does.
+std::string encode_clean_header_value(std::string_view name, std::string_view text, std::string_view line_end) {
+  const std::size_t first_column = name.size() + 2;  // "Name: "
+  if (fits_plain(text, first_column)) return fold_plain(text, first_column, line_end);
+  return join_words(encoded_words(text, first_column), first_column, line_end);
+}
+
 // The whole new message into result.message: the original header section
 // with the first Subject field's bytes replaced and X-Clearbounce appended
 // at its end, then result.body. False when the Subject field lies outside
@@ -668,7 +676,8 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
 
   Rewritten result;
   result.notification = {clean_header_text(request.subject), part_text(request.text_plain), part_text(request.html)};
-  const std::string subject_value = encode_header_value("Subject", result.notification.subject, line_end);
+  // The subject is clean already: not cleaned a second time.
+  const std::string subject_value = encode_clean_header_value("Subject", result.notification.subject, line_end);
   const std::string x_value = fold_plain(request.x_clearbounce, std::string_view("X-Clearbounce: ").size(), line_end);
   result.headers.push_back(HeaderEdit{"Subject", subject_value});
   result.headers.push_back(HeaderEdit{"X-Clearbounce", x_value});  // last: write_message reads it there
@@ -685,10 +694,7 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
 }  // namespace
 
 std::string encode_header_value(std::string_view name, std::string_view utf8_value, std::string_view line_end) {
-  const std::string text = clean_header_text(utf8_value);
-  const std::size_t first_column = name.size() + 2;  // "Name: "
-  if (fits_plain(text, first_column)) return fold_plain(text, first_column, line_end);
-  return join_words(encoded_words(text, first_column), first_column, line_end);
+  return encode_clean_header_value(name, clean_header_text(utf8_value), line_end);
 }
 
 RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request) {

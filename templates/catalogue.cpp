@@ -354,10 +354,17 @@ const std::vector<const Catalogue*>& CatalogueSet::chain(std::string_view tag) c
 }
 
 const std::vector<Template>* CatalogueSet::find(std::string_view tag, std::string_view key) const {
+  return entries(tag).find(key);
+}
+
+CatalogueSet::Entries CatalogueSet::entries(std::string_view tag) const {
   const auto locale = resolved_.find(tag);
-  const Resolved& keys = locale == resolved_.end() ? english_resolved_ : locale->second;
-  const auto it = keys.find(key);
-  return it == keys.end() ? nullptr : it->second;
+  return Entries(locale == resolved_.end() ? english_resolved_ : locale->second);
+}
+
+const std::vector<Template>* CatalogueSet::Entries::find(std::string_view key) const {
+  const auto it = keys_->find(key);
+  return it == keys_->end() ? nullptr : it->second;
 }
 
 const DateNames* CatalogueSet::dates(std::string_view tag) const {

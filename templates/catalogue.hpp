@@ -105,6 +105,21 @@ class CatalogueSet {
 
   // The first of the chain's entries for `key`, or null.
   const std::vector<Template>* find(std::string_view tag, std::string_view key) const;
+
+  // Every key of one tag's chain, looked up as find(tag, key) does without
+  // finding the tag again: a notice looks up dozens of keys in one locale.
+  class Entries {
+   public:
+    const std::vector<Template>* find(std::string_view key) const;
+
+   private:
+    friend class CatalogueSet;
+    using Resolved = std::unordered_map<std::string_view, const std::vector<Template>*>;
+    explicit Entries(const Resolved& keys) : keys_(&keys) {}
+    const Resolved* keys_;
+  };
+  // Valid as long as the set.
+  Entries entries(std::string_view tag) const;
   const DateNames* dates(std::string_view tag) const;
 
   // Checks completeness against the category ids: every locale must have,
@@ -126,7 +141,7 @@ class CatalogueSet {
   std::vector<const Catalogue*> english_only_;                               // chain() of other tags
   // Every key reachable through a chain, with the entry that serves it (the
   // first along the chain): what find() answers, one hash lookup a key.
-  using Resolved = std::unordered_map<std::string_view, const std::vector<Template>*>;
+  using Resolved = Entries::Resolved;
   std::map<std::string, Resolved, std::less<>> resolved_;  // tag -> its keys
   Resolved english_resolved_;                              // keys of other tags
   std::map<std::string, std::string, std::less<>> tags_by_lower_case_;

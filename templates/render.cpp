@@ -214,12 +214,12 @@ std::string_view action_key(std::string_view action) {
 class Writer {
  public:
   Writer(const RenderInput& input, std::string_view locale, const CatalogueSet& catalogues)
-      : input_(input), locale_(locale), catalogues_(catalogues) {}
+      : input_(input), locale_(locale), catalogues_(catalogues), entries_(catalogues.entries(locale)) {}
 
   Rendered run();
 
  private:
-  const std::vector<Template>* entry(std::string_view key) const { return catalogues_.find(locale_, key); }
+  const std::vector<Template>* entry(std::string_view key) const { return entries_.find(key); }
 
   // The entry's first template, or null.
   const Template* first(std::string_view key) const {
@@ -251,6 +251,7 @@ class Writer {
   const RenderInput& input_;
   std::string locale_;
   const CatalogueSet& catalogues_;
+  const CatalogueSet::Entries entries_;  // the locale's, found once
   std::string text_;
   std::string html_;
 };

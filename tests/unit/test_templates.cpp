@@ -151,6 +151,22 @@ TEST(Catalogues, FallBackAlongTheChain) {
   EXPECT_EQ(set->dates("de-AT")->months[0], "January");  // from en: neither de nor de-AT has [dates]
 }
 
+// One locale's entries, found once, answer as find(tag, key) does: along
+// the chain, and for a tag without a catalogue from English.
+TEST(Catalogues, EntriesOfATagAnswerAsFind) {
+  std::vector<std::string> errors;
+  const auto set = small_set(errors);
+  ASSERT_TRUE(set) << (errors.empty() ? "" : errors.front());
+  for (const std::string_view tag : {"de-AT", "de", "en", "fr"}) {
+    const auto entries = set->entries(tag);
+    for (const std::string_view key : {"text.greeting", "text.signature", "text.none"})
+      EXPECT_EQ(entries.find(key), set->find(tag, key)) << tag << " " << key;
+  }
+  EXPECT_EQ(set->entries("de-AT").find("text.signature")->front().render({}), "Servus");
+  EXPECT_EQ(set->entries("de").find("text.greeting")->front().render({}), "Guten Tag,");
+  EXPECT_NE(set->entries("fr").find("text.greeting"), nullptr);  // English
+}
+
 TEST(Catalogues, ReportFileAndLine) {
   std::vector<std::string> errors;
   const auto set = CatalogueSet::from_texts(
