@@ -349,3 +349,74 @@ TEST(RulesLoading, EveryShippedPatternHasALiteralToLookFor) {
   ASSERT_NE(classifier, nullptr) << error;
   EXPECT_EQ(classifier->patterns_tried_on_every_text(), std::vector<std::string>{});
 }
+
+namespace {
+
+// Two rule sets that read the same wording differently.
+std::unique_ptr<Classifier> rules_reading_full_as(const std::string& category) {
+  std::string error;
+  auto classifier = Classifier::load_text(kCategories + R"(
+[[category]]
+id = "recipient.mailbox_full"
+reason = "mailboxfull"
+who_can_fix = "recipient"
+
+[[rule]]
+category = ")" + category + R"("
+patterns = ['mailbox full']
+)",
+                                          "test.toml", error);
+  EXPECT_NE(classifier, nullptr) << error;
+  return classifier;
+}
+
+}  // namespace
+
+TEST(RulesLoading, ADiagnosticReadForOneRuleSetIsReadAgainForAnother) {
+  // A thread remembers the last diagnostics it matched: what it remembers
+  // of one rule set must not answer for another, even one loaded where the
+  // first one was freed.
+  clearbounce::dsn::BounceReport report;
+  report.kind = clearbounce::dsn::ReportKind::delivery_status;
+  clearbounce::dsn::RecipientReport r;
+  r.recipient = "bob@example.net";
+  r.action = "failed";
+  r.diagnostic = "552 Mailbox full";
+  auto full = rules_reading_full_as("recipient.mailbox_full");
+  const auto unknown = rules_reading_full_as("recipient.unknown");
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(full->classify(r, report).category->id, "recipient.mailbox_full");
+    EXPECT_EQ(unknown->classify(r, report).category->id, "recipient.unknown");
+  }
+  full = rules_reading_full_as("recipient.unknown");
+  EXPECT_EQ(full->classify(r, report).category->id, "recipient.unknown");
+}
+
+TEST(RulesLoading, ManyDiagnosticsInTurnEachGiveTheirOwnVerdict) {
+  // More distinct diagnostics than a thread remembers, each seen again
+  // after others: every time the same verdict and facts as the first.
+  const auto classifier = rules_reading_full_as("recipient.mailbox_full");
+  clearbounce::dsn::BounceReport report;
+  report.kind = clearbounce::dsn::ReportKind::delivery_status;
+  clearbounce::dsn::RecipientReport r;
+  r.recipient = "bob@example.net";
+  r.action = "failed";
+  const std::vector<std::string> diagnostics{"552 Mailbox full", "550 No such user", "552 mailbox FULL now",
+                                             "451 try later",    "",                 "552 Mailbox full.",
+                                             "552 Mailbox ful"};
+  std::vector<std::string> first;
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+      r.diagnostic = diagnostics[i];
+      const auto c = classifier->classify(r, report);
+      const std::string verdict = c.category->id + " " + c.reason + " " + c.decided_by;
+      if (round == 0) {
+        first.push_back(verdict);
+      } else {
+        EXPECT_EQ(verdict, first[i]) << diagnostics[i];
+      }
+    }
+  }
+  EXPECT_EQ(first[0].substr(0, 22), "recipient.mailbox_full");
+  EXPECT_EQ(first[6].substr(0, 7), "unknown");
+}
