@@ -30,11 +30,22 @@ std::string_view after_type(std::string_view value, std::string* type = nullptr)
   return trim(value.substr(semi + 1));
 }
 
+// The name fields_of gives the end of a group: no line's name holds a line break.
 constexpr std::string_view kGroupEnd = "\n";
 
+// One field, as views of the text: most values fit on one line, and only
+// a folded one is copied to be joined.
 struct FieldView {
-  std::string name;  // lower-case
-  std::string value; // unfolded, trimmed
+  std::string_view name;  // as written; empty for a line that is no field, kGroupEnd after a group
+  std::string_view first_line;  // the value on the name's line, trimmed
+  std::string unfolded;         // the whole value when continuation lines add to it
+  std::string_view value() const { return unfolded.empty() ? first_line : std::string_view(unfolded); }
+  // Appends a continuation line (trimmed, not empty) with one space between.
+  void add_line(std::string_view more) {
+    if (unfolded.empty()) unfolded = first_line;
+    if (!unfolded.empty()) unfolded.push_back(' ');
+    unfolded.append(more);
+  }
 };
 
 std::vector<FieldView> fields_of(std::string_view text) {
@@ -48,31 +59,21 @@ std::vector<FieldView> fields_of(std::string_view text) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (trim(line).empty()) {
       // A blank line ends a group of fields (per-message, then one per recipient).
-      if (!fields.empty() && fields.back().name != kGroupEnd) fields.push_back({std::string(kGroupEnd), ""});
+      if (!fields.empty() && fields.back().name != kGroupEnd) fields.push_back({kGroupEnd, {}, {}});
       continue;
     }
     if ((line[0] == ' ' || line[0] == '\t')) {
-      if (!fields.empty()) {
-        auto cont = trim(line);
-        if (!cont.empty()) {
-          if (!fields.back().value.empty()) fields.back().value.push_back(' ');
-          fields.back().value.append(cont);
-        }
-      }
+      if (!fields.empty()) fields.back().add_line(trim(line));
       continue;
     }
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || colon > 40) {
+    const auto name = line.substr(0, colon);
+    if (colon == std::string_view::npos || colon == 0 || colon > 40 || name.find(' ') != std::string_view::npos) {
       // Not a field: a stray line of text ends the previous field's folding.
-      fields.push_back({"", std::string(trim(line))});
+      fields.push_back({{}, trim(line), {}});
       continue;
     }
-    auto name = line.substr(0, colon);
-    if (name.find(' ') != std::string_view::npos) {
-      fields.push_back({"", std::string(trim(line))});
-      continue;
-    }
-    fields.push_back({to_lower(name), std::string(trim(line.substr(colon + 1)))});
+    fields.push_back({name, trim(line.substr(colon + 1)), {}});
   }
   return fields;
 }
@@ -299,61 +300,63 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
     return true;
   };
   for (const auto& f : fields) {
-    const auto& n = f.name;
+    const std::string_view n = f.name;
     if (n.empty()) continue;
     if (n == kGroupEnd) {
       current = nullptr;
       continue;
     }
-    if (n == "reporting-mta") {
-      if (report.reporting_mta.empty()) report.reporting_mta = std::string(after_type(f.value));
-    } else if (n == "arrival-date") {
-      if (report.arrival_date.empty()) report.arrival_date = f.value;
-    } else if (n == "final-recipient") {
+    const std::string_view value = f.value();
+    const auto named = [n](std::string_view name) { return iequals(n, name); };
+    if (named("reporting-mta")) {
+      if (report.reporting_mta.empty()) report.reporting_mta = std::string(after_type(value));
+    } else if (named("arrival-date")) {
+      if (report.arrival_date.empty()) report.arrival_date = value;
+    } else if (named("final-recipient")) {
       if (!current || current_has_final) {
         if (!start_recipient()) break;
       }
-      current->final_recipient = bare_address(f.value);
+      current->final_recipient = bare_address(value);
       current_has_final = true;
-    } else if (n == "original-recipient") {
+    } else if (named("original-recipient")) {
       if (!current || current_has_original) {
         if (!start_recipient()) break;
       }
-      current->original_recipient = bare_address(f.value);
+      current->original_recipient = bare_address(value);
       current_has_original = true;
-    } else if (n == "action" || n == "status" || n == "remote-mta" || n == "diagnostic-code" ||
-               n == "last-attempt-date" || n == "will-retry-until" || n == "x-actual-recipient") {
+    } else if (named("action") || named("status") || named("remote-mta") || named("diagnostic-code") ||
+               named("last-attempt-date") || named("will-retry-until") || named("x-actual-recipient")) {
       if (!current) {
         if (!start_recipient()) break;
       }
-      if (n == "action") {
-        current->action = normalised_action(f.value);
-      } else if (n == "status") {
-        for_each_status_code(f.value, [&](std::size_t, std::string_view code) {
+      if (named("action")) {
+        current->action = normalised_action(value);
+      } else if (named("status")) {
+        for_each_status_code(value, [&](std::size_t, std::string_view code) {
           if (code[0] == '2' || code[0] == '4' || code[0] == '5') current->status = code;
           return !current->status.empty();
         });
         // "4.0.0 (example.net: host name lookup failure)": some MTAs explain
         // here and give no Diagnostic-Code.
-        const auto open = f.value.find('(');
-        const auto close = f.value.rfind(')');
+        const auto open = value.find('(');
+        const auto close = value.rfind(')');
         if (current->diagnostic.empty() && open != std::string::npos && close != std::string::npos && close > open)
-          current->diagnostic = f.value.substr(open + 1, close - open - 1);
-      } else if (n == "remote-mta") {
-        auto host = std::string(after_type(f.value));
+          current->diagnostic = value.substr(open + 1, close - open - 1);
+      } else if (named("remote-mta")) {
+        auto host = std::string(after_type(value));
         // "[192.0.2.1]": an address literal names the server too.
         if (!host.empty() && host.front() == '[' && host.back() == ']') current->remote_ip = host.substr(1, host.size() - 2);
         current->remote_mta = host;
-      } else if (n == "diagnostic-code") {
+      } else if (named("diagnostic-code")) {
         std::string type;
-        auto text_part = after_type(f.value, &type);
-        if (f.value.find(';') == std::string::npos) type.clear();
+        auto text_part = after_type(value, &type);
+        if (value.find(';') == std::string::npos) type.clear();
         current->diagnostic_type = type;
         current->diagnostic = decode_header_text(text_part);
-      } else if (n == "last-attempt-date") {
-        current->last_attempt_date = f.value;
-      } else if (n == "will-retry-until") {
-        current->will_retry_until = f.value;
+      } else if (named("last-attempt-date")) {
+        current->last_attempt_date = value;
+      } else if (named("will-retry-until")) {
+        current->will_retry_until = value;
       }
     }
   }

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "dsn/fields.hpp"
 #include "dsn/plain.hpp"
 #include "dsn/report.hpp"
 
@@ -66,6 +67,26 @@ TEST(ReaderGates, TranscriptLinesNamingTheRecipientAreFoundInAnyCase) {
   const auto report = analyse(message);
   ASSERT_EQ(report.recipients.size(), 1u);
   EXPECT_EQ(report.recipients[0].smtp_command, "RCPT");
+}
+
+TEST(ReaderGates, FoldedFieldsAreJoinedAndNamesReadInAnyCase) {
+  // The fields are read as views of the text; a value folded over lines,
+  // or starting on the next line, is joined with one space a line.
+  clearbounce::dsn::BounceReport report;
+  const std::string status =
+      "REPORTING-MTA: dns; mx.example.net\r\n\r\n"
+      "final-recipient: rfc822;\r\n  bob@example.net\r\n"
+      "ACTION: failed\r\nStatus: 5.1.1\r\n"
+      "Diagnostic-Code:\r\n\tsmtp; 550 5.1.1 <bob@example.net>:\r\n   Recipient address rejected:\r\n\tUser unknown\r\n"
+      "Last-Attempt-Date: Mon, 1 Jan 2024\r\n 10:00:00 +0000\r\n";
+  ASSERT_EQ(clearbounce::dsn::detail::read_delivery_status(status, report, 10), 1u);
+  EXPECT_EQ(report.reporting_mta, "mx.example.net");
+  const auto& r = report.recipients[0];
+  EXPECT_EQ(r.recipient, "bob@example.net");
+  EXPECT_EQ(r.action, "failed");
+  EXPECT_EQ(r.diagnostic_type, "smtp");
+  EXPECT_EQ(r.diagnostic, "550 5.1.1 <bob@example.net>: Recipient address rejected: User unknown");
+  EXPECT_EQ(r.last_attempt_date, "Mon, 1 Jan 2024 10:00:00 +0000");
 }
 
 }  // namespace
