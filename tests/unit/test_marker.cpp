@@ -407,4 +407,27 @@ TEST(Marker, MacIsHmacSha256) {
   EXPECT_EQ(right, 800);
 }
 
+// Keys of every length a key file may have: shorter than SHA-256's 64-byte
+// block, exactly one block, one byte more, and far longer (hashed first).
+// RFC 4231 test case 6; the others computed with Python's hmac module.
+TEST(Marker, MacIsHmacSha256ForKeysOfAnyLength) {
+  const auto mac = [](const std::string& secret, std::string_view data) {
+    const KeyFile file(secret);
+    std::string error;
+    const auto key = clearbounce::engine::marker::Key::load_file(file.path(), error);
+    EXPECT_TRUE(key) << error;
+    return key ? key->mac(data) : std::string();
+  };
+  const auto bytes = [](std::size_t count) {
+    std::string out;
+    for (std::size_t i = 0; i < count; ++i) out.push_back(static_cast<char>(i % 256));
+    return out;
+  };
+  EXPECT_EQ(mac(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+            "YOQxWR7gtn8Niiaqy_W3f44LxiE3KMUUBUYEDw7jf1Q");  // 60e43159...0ee37f54
+  EXPECT_EQ(mac(bytes(64), "sixty-four"), "3ciZcv1oA3_quouGRjy26ZPclwcr-jk72H7wv6moICg");
+  EXPECT_EQ(mac(bytes(65), "sixty-five"), "Okvmc8Fte19ekb8TQRfVQ41WrsQYDS__smtBntYm918");
+  EXPECT_EQ(mac(bytes(4096), ""), "F__F7iaAZrvy2YTXRAi7RIo7ozmWVrblrfbAachGxCk");
+}
+
 }  // namespace
