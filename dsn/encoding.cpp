@@ -71,10 +71,17 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* consum
   return 0;
 }
 
+constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+
 // Index of the first byte at or after `i` that is not ASCII, or s.size().
-// Eight bytes at a time: mail text is mostly ASCII.
+// Thirty-two bytes at a time, then eight: mail text is mostly ASCII.
 std::size_t ascii_run_end(std::string_view s, std::size_t i) noexcept {
-  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  for (; i + 32 <= s.size(); i += 32) {
+    std::array<std::uint64_t, 4> words;
+    std::memcpy(words.data(), s.data() + i, sizeof words);
+    if (((words[0] | words[1] | words[2] | words[3]) & kHighBits) != 0) break;
+  }
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t word = 0;
     std::memcpy(&word, s.data() + i, sizeof word);
@@ -245,32 +252,35 @@ class Iconv {
   // Converts `in` to UTF-8, appending to `out`; undecodable bytes become
   // U+FFFD and conversion resumes after them.
   void convert(std::string_view in, std::string& out) {
-    iconv(cd_, nullptr, nullptr, nullptr, nullptr);  // back to the initial shift state
+    reset();
+    if (convert_more(in, out)) flush(out);
+  }
+
+  // Back to the initial shift state.
+  void reset() noexcept { iconv(cd_, nullptr, nullptr, nullptr, nullptr); }
+
+  // Converts `in` from the state the decoder is in, appending to `out`.
+  // Returns false when it gave up on the rest of `in` (the input ends inside
+  // a sequence, or iconv failed otherwise): then nothing more is converted.
+  bool convert_more(std::string_view in, std::string& out) {
     // iconv's prototype takes char** for input it never writes to.
     char* src = const_cast<char*>(in.data());
     std::size_t src_left = in.size();
     std::array<char, 4096> buffer;  // not cleared: iconv writes what is read back
-    bool flushing = false;
     for (;;) {
       char* dst = buffer.data();
       std::size_t dst_left = buffer.size();
-      const std::size_t rc = flushing ? iconv(cd_, nullptr, nullptr, &dst, &dst_left)
-                                      : iconv(cd_, &src, &src_left, &dst, &dst_left);
+      const std::size_t rc = iconv(cd_, &src, &src_left, &dst, &dst_left);
       const int err = errno;
       out.append(buffer.data(), static_cast<std::size_t>(dst - buffer.data()));
-      if (rc != static_cast<std::size_t>(-1)) {
-        if (flushing) return;
-        flushing = true;  // emit whatever a stateful decoder still holds
-        continue;
-      }
+      if (rc != static_cast<std::size_t>(-1)) return true;
       if (err == E2BIG) continue;
-      if (flushing) return;
       if (err == EILSEQ && src_left > 0) {
         out.append(kReplacement);
         ++src;
         --src_left;
         // A stateful decoder may be mid-sequence; resume from a clean state.
-        iconv(cd_, nullptr, nullptr, nullptr, nullptr);
+        reset();
         // Mislabelled text (8-bit bytes under a 7-bit label) fails a byte at
         // a time: a byte the clean decoder refuses on its own is replaced
         // here, as the next call would, without making that call.
@@ -284,7 +294,20 @@ class Iconv {
       // EINVAL: the input ends inside a sequence. Anything else: give up on
       // the rest rather than loop.
       if (src_left > 0) out.append(kReplacement);
-      return;
+      return false;
+    }
+  }
+
+  // Emits whatever a stateful decoder still holds.
+  void flush(std::string& out) {
+    std::array<char, 4096> buffer;
+    for (;;) {
+      char* dst = buffer.data();
+      std::size_t dst_left = buffer.size();
+      const std::size_t rc = iconv(cd_, nullptr, nullptr, &dst, &dst_left);
+      const int err = errno;
+      out.append(buffer.data(), static_cast<std::size_t>(dst - buffer.data()));
+      if (rc != static_cast<std::size_t>(-1) || err != E2BIG) return;
     }
   }
 
@@ -351,14 +374,55 @@ void append_ascii_or_replacement(std::string& out, std::string_view bytes) {
   }
 }
 
-bool is_plain_ascii_text(std::string_view s) noexcept {
-  // ESC, SO and SI switch ISO-2022 decoders; everything else below 0x80
-  // means itself in every ASCII-safe charset.
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || u == 0x1B || u == 0x0E || u == 0x0F) return false;
+// ESC, SO and SI switch ISO-2022 decoders; every other byte below 0x80
+// means itself in every ASCII-safe charset.
+constexpr bool is_plain_ascii(unsigned char c) noexcept { return c < 0x80 && c != 0x1B && c != 0x0E && c != 0x0F; }
+
+// Index of the first byte at or after `i` that is not is_plain_ascii(), or
+// s.size(). A word whose bytes are all printable or 8-bit is told apart
+// with three operations; only words with a control byte (line ends, mostly)
+// or an 8-bit one are read a byte at a time.
+std::size_t plain_ascii_end(std::string_view s, std::size_t i) noexcept {
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((((word - 0x20 * kOnes) | word) & kHighBits) == 0) continue;  // 0x20 to 0x7F only
+    for (std::size_t k = 0; k < 8; ++k)
+      if (!is_plain_ascii(static_cast<unsigned char>(s[i + k]))) return i + k;
   }
-  return true;
+  while (i < s.size() && is_plain_ascii(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+bool is_plain_ascii_text(std::string_view s) noexcept { return plain_ascii_end(s, 0) == s.size(); }
+
+// ISO-2022-JP mail is mostly ASCII: after "ESC ( B" the decoder is in its
+// initial state again, and ASCII bytes up to the next escape (or SO, SI, an
+// 8-bit byte) convert to themselves and leave it so. Such runs are copied
+// instead of going through iconv a character at a time; the stretches
+// between them are converted as they would be in one call, errors and all.
+// Not when "ESC ." designates a G2 set, which "ESC ( B" does not undo.
+void convert_iso2022jp(Iconv& conv, std::string_view in, std::string& out) {
+  constexpr std::string_view kBackToAscii = "\x1b(B";
+  constexpr std::size_t kShortestRun = 16;  // a shorter one saves less than an iconv call costs
+  if (in.find("\x1b.") != std::string_view::npos) {
+    conv.convert(in, out);
+    return;
+  }
+  conv.reset();
+  std::size_t done = 0;  // converted or copied up to here
+  std::size_t run = 0;   // where an ASCII run may start: the text starts in ASCII
+  while (run != std::string_view::npos) {
+    const std::size_t run_end = plain_ascii_end(in, run);
+    if (run_end - run >= kShortestRun) {
+      if (run > done && !conv.convert_more(in.substr(done, run - done), out)) return;
+      out.append(in.substr(run, run_end - run));
+      done = run_end;
+    }
+    run = in.find(kBackToAscii, run_end);
+    if (run != std::string_view::npos) run += kBackToAscii.size();
+  }
+  if (conv.convert_more(in.substr(done), out)) conv.flush(out);
 }
 
 // True when `bytes` in `cs` are already the UTF-8 that converting them would give.
@@ -390,7 +454,11 @@ void append_utf8(std::string& out, std::string_view bytes, const Charset& cs) {
     return;
   }
   const std::size_t start = out.size();
-  conv->convert(bytes, out);
+  if (iequals(cs.iconv_name, "ISO-2022-JP-2")) {
+    convert_iso2022jp(*conv, bytes, out);
+  } else {
+    conv->convert(bytes, out);
+  }
   // Trust but verify: a decoder that lets a surrogate or similar through
   // must not break the "always UTF-8" promise.
   if (!is_valid_utf8(std::string_view(out).substr(start))) {

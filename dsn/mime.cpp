@@ -83,15 +83,49 @@ std::size_t first_non_name_byte(std::string_view s, std::size_t i, std::size_t e
   return i;
 }
 
-// "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space before the
-// colon as obsolete syntax does). Returns the name length, 0 if not a field.
+// The name of a field that starts at s[pos] ends at `end`, and its colon is
+// at `colon`: "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space
+// before the colon as obsolete syntax does). No colon (npos): no field. A
+// line end stops both scans, so the line's end need not be known first.
+struct FieldName {
+  std::size_t end = 0;
+  std::size_t colon = std::string_view::npos;
+};
+
+FieldName field_name_at(std::string_view s, std::size_t pos) noexcept {
+  FieldName name;
+  name.end = first_non_name_byte(s, pos, s.size());
+  if (name.end == pos) return name;
+  std::size_t i = name.end;
+  while (i < s.size() && is_wsp(s[i])) ++i;
+  if (i < s.size() && s[i] == ':') name.colon = i;
+  return name;
+}
+
+// True when `name`, made of header-name characters, is `lower` (lower-case
+// letters and '-') in any case. Setting bit 5 makes a capital letter small
+// and leaves '-' as it is, and of the header-name characters only a letter
+// and its capital come out as that letter: eight bytes compare at once.
+bool is_field_named(std::string_view name, std::string_view lower) noexcept {
+  constexpr std::uint64_t kBit5 = 0x2020202020202020ULL;
+  if (name.size() != lower.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= name.size(); i += 8) {
+    std::uint64_t have = 0;
+    std::uint64_t want = 0;
+    std::memcpy(&have, name.data() + i, sizeof have);
+    std::memcpy(&want, lower.data() + i, sizeof want);
+    if ((have | kBit5) != want) return false;
+  }
+  for (; i < name.size(); ++i)
+    if (static_cast<char>(name[i] | 0x20) != lower[i]) return false;
+  return true;
+}
+
+// The length of the name of the field on `line`, 0 if it is not a field.
 std::size_t header_name_length(std::string_view s, const Line& line) noexcept {
-  std::size_t i = first_non_name_byte(s, line.start, line.content_end);
-  const std::size_t name_end = i;
-  if (name_end == line.start) return 0;
-  while (i < line.content_end && is_wsp(s[i])) ++i;
-  if (i >= line.content_end || s[i] != ':') return 0;
-  return name_end - line.start;
+  const FieldName name = field_name_at(s, line.start);
+  return name.colon == std::string_view::npos ? 0 : name.end - line.start;
 }
 
 // Consecutive header-section lines that are neither fields, nor indented,
@@ -152,6 +186,69 @@ std::string transfer_encoding_token(std::string_view raw) {
   return token;
 }
 
+// Start of the line after the one at s[pos], or s.size().
+std::size_t next_line(std::string_view s, std::size_t pos) noexcept {
+  const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
+  return nl == nullptr ? s.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - s.data()) + 1;
+}
+
+// Finds the line starts where "--boundary" begins. Horspool's search: the
+// byte under the end of the window says how far the window may move, and
+// mail text seldom holds a boundary's bytes, so it mostly moves by nearly
+// the delimiter's length instead of stopping at every line. Repetitive text
+// can make a Horspool search compare a lot; once its comparisons outgrow the
+// bytes it has passed, it goes on line by line, so the cost stays linear.
+class DelimiterSearch {
+ public:
+  explicit DelimiterSearch(std::string_view boundary) noexcept : boundary_(boundary), length_(boundary.size() + 2) {
+    const auto most = static_cast<std::uint8_t>(std::min<std::size_t>(length_, 255));
+    skip_.fill(most);
+    for (std::size_t k = 0; k + 1 < length_; ++k) {
+      const auto c = static_cast<unsigned char>(k < 2 ? '-' : boundary[k - 2]);
+      skip_[c] = static_cast<std::uint8_t>(std::min<std::size_t>(length_ - 1 - k, most));
+    }
+  }
+
+  // The first line start at or after `pos` (itself a line start) where
+  // "--boundary" begins, or body.size().
+  std::size_t next(std::string_view body, std::size_t pos) noexcept {
+    const std::size_t n = body.size();
+    const auto last = static_cast<unsigned char>(boundary_.back());
+    const std::size_t from = pos;
+    while (!line_by_line_ && n - pos >= length_) {
+      const auto end_byte = static_cast<unsigned char>(body[pos + length_ - 1]);
+      if (end_byte == last && (pos == 0 || body[pos - 1] == '\n')) {
+        if (starts_delimiter(body, pos)) {
+          passed_ += pos - from;
+          return pos;
+        }
+        compared_ += length_;
+        line_by_line_ = compared_ > passed_ + (pos - from) + 4096;
+      }
+      pos += skip_[end_byte];
+    }
+    if (!line_by_line_) return n;
+    // Line by line from here; a window start inside a line goes on at the next.
+    if (pos > from && body[pos - 1] != '\n') pos = next_line(body, pos);
+    for (; pos < n; pos = next_line(body, pos))
+      if (starts_delimiter(body, pos)) return pos;
+    return n;
+  }
+
+ private:
+  bool starts_delimiter(std::string_view body, std::size_t pos) const noexcept {
+    return body.size() - pos >= length_ && body[pos] == '-' && body[pos + 1] == '-' &&
+           body.compare(pos + 2, boundary_.size(), boundary_) == 0;
+  }
+
+  std::string_view boundary_;
+  std::size_t length_;  // of "--boundary"
+  std::array<std::uint8_t, 256> skip_;
+  std::size_t compared_ = 0;  // at line starts that were no delimiter, at most
+  std::size_t passed_ = 0;    // bytes the search moved over in earlier calls
+  bool line_by_line_ = false;
+};
+
 // How a stretch of bytes is expected to start.
 enum class Mode {
   top_level,     // the message itself: leading non-header lines ("From ") are skipped
@@ -208,98 +305,126 @@ class Parser {
   // Splits `raw` into header fields, header block, separator and body.
   bool parse_headers(MimePart& part, std::string_view raw, Mode mode) {
     part.raw = raw;
-    const std::size_t n = raw.size();
     std::size_t pos = 0;
-
     if (mode != Mode::body_part) {
-      // Blank or white-space-only lines before the header section (some
-      // mailers and tools add them) are skipped; they stay in header_block,
-      // so that raw is still the whole input.
-      while (pos < n && is_blank_or_space(raw, line_at(raw, pos))) pos = line_at(raw, pos).next;
-      bool skipped_other = false;
-      while (pos < n) {
-        const Line line = line_at(raw, pos);
-        if (line.blank() || header_name_length(raw, line) > 0) break;
-        if (raw.substr(pos, 5) != "From ") skipped_other = true;
-        pos = line.next;
-      }
-      if (pos >= n || line_at(raw, pos).blank()) {
+      pos = skip_leading_lines(raw);
+      if (pos == std::string_view::npos) {
         if (mode == Mode::top_level) return false;
         // An encapsulated "message" without headers: all of it is body.
         part.header_block = raw.substr(0, 0);
         part.body = raw;
         return true;
       }
-      if (skipped_other) warn("lines before the first header field were skipped");
     }
-
     // A message's header section has dozens of fields, a body part's a few:
     // room for them up front saves most of the vector's regrowth.
     part.headers.reserve(mode == Mode::body_part ? 4 : 32);
+    read_fields(part, raw, pos);
+    return true;
+  }
+
+  // Skips what may come before a message's header section: blank or
+  // white-space-only lines (some mailers and tools add them), an mbox "From "
+  // line, other text. Returns where the first field starts, npos when a blank
+  // line or the end comes first. Skipped lines stay in header_block, so that
+  // raw is still the whole input.
+  std::size_t skip_leading_lines(std::string_view raw) {
+    const std::size_t n = raw.size();
+    std::size_t pos = 0;
+    Line line;
+    while (pos < n && is_blank_or_space(raw, line = line_at(raw, pos))) pos = line.next;
+    bool skipped_other = false;
+    while (pos < n) {
+      line = line_at(raw, pos);
+      if (line.blank() || header_name_length(raw, line) > 0) break;
+      if (raw.substr(pos, 5) != "From ") skipped_other = true;
+      pos = line.next;
+    }
+    if (pos >= n || line.blank()) return std::string_view::npos;
+    if (skipped_other) warn("lines before the first header field were skipped");
+    return pos;
+  }
+
+  // Reads the fields from raw[pos] on and sets header_block and body. Every
+  // line of every header section passes here: a line is told blank, folded
+  // or a field by its first bytes, and only then is its end searched for.
+  void read_fields(MimePart& part, std::string_view raw, std::size_t pos) {
+    const std::size_t n = raw.size();
     bool in_field = false;    // continuation lines belong to the last field
     bool field_kept = false;  // ... which was stored (not dropped by the limit)
     std::size_t value_start = 0;
     bool limit_warned = false;
     while (pos < n) {
-      const Line line = line_at(raw, pos);
-      if (line.blank()) {
+      const char first = raw[pos];
+      if (first == '\n' || (first == '\r' && pos + 1 < n && raw[pos + 1] == '\n')) {  // the blank line
         part.header_block = raw.substr(0, pos);
-        part.body = raw.substr(line.next);
-        return true;
+        part.body = raw.substr(pos + (first == '\n' ? 1 : 2));
+        return;
       }
-      if (is_wsp(raw[pos]) && in_field) {
+      if (is_wsp(first) && in_field) {
+        const Line line = line_at(raw, pos);
         if (field_kept) part.headers.back().raw_value = raw.substr(value_start, line.content_end - value_start);
         pos = line.next;
         continue;
       }
-      const std::size_t name_len = header_name_length(raw, line);
-      if (name_len == 0) {
-        if (part.headers.empty() && !in_field) {
-          // A body part that starts with text: it has no header section.
-          part.header_block = raw.substr(0, 0);
-          part.body = raw;
-          return true;
-        }
-        // Some mailers (and some anonymisers) fold without indenting. A run
-        // of such lines is a continuation when header fields follow it, or
-        // when it is short and the field before it ends with ';' (a
-        // parameter list). Otherwise the body starts here.
-        const std::string_view current = field_kept ? detail::trim(part.headers.back().raw_value) : std::string_view{};
-        const UnindentedRun run = scan_unindented_run(raw, line);
-        const bool continues = run.followed_by_field || (run.lines <= 2 && !current.empty() && current.back() == ';');
-        if (continues) {
-          if (field_kept) part.headers.back().raw_value = raw.substr(value_start, run.last_content_end - value_start);
-          pos = run.next;
-          continue;
-        }
-        warn("header section ends without a blank line");
-        part.header_block = raw.substr(0, pos);
-        part.body = raw.substr(pos);
-        return true;
+      const FieldName name = field_name_at(raw, pos);
+      if (name.colon == std::string_view::npos) {
+        if (!unindented_continuation(part, raw, pos, in_field, field_kept, value_start)) return;
+        continue;
       }
       in_field = true;
       field_kept = part.headers.size() < limits_.max_header_fields;
+      const Line value = line_at(raw, name.colon + 1);
       if (field_kept) {
-        // header_name_length() saw the colon after the name and any white space.
-        std::size_t colon = pos + name_len;
-        while (raw[colon] != ':') ++colon;
-        value_start = colon + 1;
-        part.headers.push_back(
-            HeaderField{raw.substr(pos, name_len), raw.substr(value_start, line.content_end - value_start)});
+        value_start = name.colon + 1;
+        part.headers.push_back(HeaderField{raw.substr(pos, name.end - pos), raw.substr(value_start, value.content_end - value_start)});
       } else if (!limit_warned) {
         warn("more than " + std::to_string(limits_.max_header_fields) + " header fields in a part; the rest are ignored");
         limit_warned = true;
       }
-      pos = line.next;
+      pos = value.next;
     }
     // Headers only, no body.
     part.header_block = raw;
     part.body = raw.substr(n);
-    return true;
+  }
+
+  // A line at raw[pos] that is neither a field, nor folded, nor blank. Some
+  // mailers (and some anonymisers) fold without indenting: a run of such
+  // lines is a continuation when header fields follow it, or when it is
+  // short and the field before it ends with ';' (a parameter list). Returns
+  // true with `pos` after the run then; otherwise the header section (if
+  // any) ends here, header_block and body are set and it returns false.
+  bool unindented_continuation(MimePart& part, std::string_view raw, std::size_t& pos, bool in_field, bool field_kept,
+                               std::size_t value_start) {
+    if (part.headers.empty() && !in_field) {
+      // A body part that starts with text: it has no header section.
+      part.header_block = raw.substr(0, 0);
+      part.body = raw;
+      return false;
+    }
+    const std::string_view current = field_kept ? detail::trim(part.headers.back().raw_value) : std::string_view{};
+    const UnindentedRun run = scan_unindented_run(raw, line_at(raw, pos));
+    if (run.followed_by_field || (run.lines <= 2 && !current.empty() && current.back() == ';')) {
+      if (field_kept) part.headers.back().raw_value = raw.substr(value_start, run.last_content_end - value_start);
+      pos = run.next;
+      return true;
+    }
+    warn("header section ends without a blank line");
+    part.header_block = raw.substr(0, pos);
+    part.body = raw.substr(pos);
+    return false;
   }
 
   void classify(MimePart& part, bool digest_child) {
-    if (const auto ct = part.header("Content-Type")) {
+    // Both fields in one pass (header() would make two): every part is classified.
+    std::optional<std::string_view> ct;
+    std::optional<std::string_view> cte;
+    for (const HeaderField& field : part.headers) {
+      if (!ct && is_field_named(field.name, "content-type")) ct = field.raw_value;
+      if (!cte && is_field_named(field.name, "content-transfer-encoding")) cte = field.raw_value;
+    }
+    if (ct) {
       part.content_type = parse_header_params(*ct);
       if (!valid_media_type(part.content_type.value)) {
         warn("invalid Content-Type \"" + std::string(detail::trim(*ct).substr(0, 80)) + "\"; using the default");
@@ -308,7 +433,7 @@ class Parser {
     } else {
       part.content_type = default_content_type(digest_child);
     }
-    if (const auto cte = part.header("Content-Transfer-Encoding")) {
+    if (cte) {
       part.transfer_encoding = transfer_encoding_token(*cte);
     } else {
       part.transfer_encoding = "7bit";
@@ -382,7 +507,8 @@ class Parser {
     bool closed = false;
     std::size_t part_start = 0;
     std::size_t pos = 0;
-    while (pos < n) {
+    DelimiterSearch search(boundary);
+    while ((pos = search.next(body, pos)) < n) {
       bool close = false;
       std::size_t next = 0;
       if (delimiter_at(body, pos, boundary, &close, &next)) {
@@ -406,9 +532,7 @@ class Parser {
         pos = next;
         continue;
       }
-      const void* nl = std::memchr(body.data() + pos, '\n', n - pos);
-      if (nl == nullptr) break;
-      pos = static_cast<std::size_t>(static_cast<const char*>(nl) - body.data()) + 1;
+      pos = next_line(body, pos);
     }
 
     if (!found) {
