@@ -5,6 +5,7 @@
 #include <re2/set.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -76,12 +77,17 @@ struct LatinPattern {
   int number = 0;
   mutable std::once_flag built;
   mutable std::unique_ptr<re2::FilteredRE2> holder;
+  // The RE2 once built: std::call_once sets up thread-local state on every
+  // call, even long after the flag was set, where this is one load.
+  mutable std::atomic<const RE2*> ready{nullptr};
 
   // nullptr when the pattern does not compile, which the build rules out.
   const RE2* regex() const {
+    if (const RE2* regex = ready.load(std::memory_order_acquire)) return regex;
     std::call_once(built, [this] {
       std::string error;
       if (!holder) holder = checked_pattern(text, fold_case, error);
+      if (holder) ready.store(&holder->GetRE2(0), std::memory_order_release);
     });
     return holder ? &holder->GetRE2(0) : nullptr;
   }
@@ -193,7 +199,8 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
         const LatinPattern& pattern = latin_->patterns[static_cast<std::size_t>(index)];
         if (pattern.literal) {
           matched.push_back(pattern.number);  // its atom, the whole pattern, is in the text
-        } else if (const RE2* regex = pattern.regex(); regex && RE2::PartialMatch(lowered, *regex)) {
+        } else if (const RE2* regex = pattern.regex();
+                   regex && regex->Match(lowered, 0, lowered.size(), RE2::UNANCHORED, nullptr, 0)) {
           matched.push_back(pattern.number);
         }
       }
