@@ -136,18 +136,20 @@ struct ParsedMarker {
 
 // A raw (possibly folded) X-Clearbounce value split at its last "mac=" item.
 std::optional<ParsedMarker> parse_marker(std::string_view raw) {
-  std::string value;
-  for (const char c : raw) {
-    if (c != '\r' && c != '\n') value.push_back(c);
-  }
-  const auto semicolon = value.rfind(';');
-  if (semicolon == std::string::npos) return std::nullopt;
+  const auto semicolon = raw.rfind(';');
+  if (semicolon == std::string_view::npos) return std::nullopt;
   // The last item without white space: "mac=<MAC>" whatever the folding.
-  std::string item;
-  for (const char c : std::string_view(value).substr(semicolon + 1))
-    if (kCovered[static_cast<unsigned char>(c)]) item.push_back(c);
-  if (!item.starts_with("mac=")) return std::nullopt;
-  return ParsedMarker{value.substr(0, semicolon), item.substr(4)};
+  std::string mac;
+  for (const char c : raw.substr(semicolon + 1))
+    if (kCovered[static_cast<unsigned char>(c)]) mac.push_back(c);
+  if (!mac.starts_with("mac=")) return std::nullopt;
+  mac.erase(0, 4);
+  // The fields unfolded: without the line breaks of folding.
+  std::string fields;
+  fields.reserve(semicolon);
+  for (const char c : raw.substr(0, semicolon))
+    if (c != '\r' && c != '\n') fields.push_back(c);
+  return ParsedMarker{std::move(fields), std::move(mac)};
 }
 
 // The bytes of a header field from its name to its last line break.

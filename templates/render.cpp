@@ -163,11 +163,20 @@ std::string ip_address(std::string_view text) {
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return {};
   const std::string address(text);
   std::array<unsigned char, 16> binary{};
+  // IPv4, the usual case, written as inet_ntop writes it ("%u.%u.%u.%u")
+  // without its formatted printing.
+  if (inet_pton(AF_INET, address.c_str(), binary.data()) == 1) {
+    std::string out;
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (i > 0) out += '.';
+      out += std::to_string(binary[i]);
+    }
+    return out;
+  }
   char written[INET6_ADDRSTRLEN] = {};
-  for (const int family : {AF_INET, AF_INET6})
-    if (inet_pton(family, address.c_str(), binary.data()) == 1 &&
-        inet_ntop(family, binary.data(), written, sizeof written) != nullptr)
-      return written;
+  if (inet_pton(AF_INET6, address.c_str(), binary.data()) == 1 &&
+      inet_ntop(AF_INET6, binary.data(), written, sizeof written) != nullptr)
+    return written;
   return {};
 }
 

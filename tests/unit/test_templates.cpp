@@ -309,6 +309,22 @@ TEST_F(Rendering, DelayTellsUntilWhenInTheLocalesWords) {
   EXPECT_EQ(de.text.find("Friday"), std::string::npos);
 }
 
+// A server's address goes into our sentence only as an address, written
+// canonically: IPv4 as its four numbers, IPv6 in its short lower-case form.
+TEST_F(Rendering, RemoteAddressesAreWrittenCanonicallyOrLeftOut) {
+  const auto sentence_with = [&](std::string_view ip) {
+    auto r = recipient("bob@example.org", "delayed", "connect to mx.example.org: Connection timed out");
+    r.status = "4.4.1";
+    r.remote_ip = std::string(ip);
+    return render_with({r}).text;
+  };
+  EXPECT_NE(sentence_with("192.0.2.7").find("(192.0.2.7)"), std::string::npos) << sentence_with("192.0.2.7");
+  EXPECT_NE(sentence_with("255.0.10.100").find("(255.0.10.100)"), std::string::npos);
+  EXPECT_NE(sentence_with("IPv6:2001:DB8:0:0::1").find("(2001:db8::1)"), std::string::npos);
+  for (const std::string_view bad : {"192.0.2.256", "192.0.2", "192.0.2.7.1", "1.2.3.4x"})
+    EXPECT_EQ(sentence_with(bad).find("(" + std::string(bad) + ")"), std::string::npos) << bad;
+}
+
 TEST_F(Rendering, NoPlaceholderSurvivesInAnyLocale) {
   for (const auto& tag : catalogues->tags()) {
     const auto r = render_with({recipient("bob@example.org", "failed", "550 5.7.1 blocked using zen.spamhaus.org")}, tag);
