@@ -4,37 +4,50 @@
 
 namespace clearbounce::classifier {
 
+namespace {
+
+constexpr std::size_t kWord = 8;
+
+}  // namespace
+
 AtomIndex::AtomIndex(std::vector<std::string> atoms)
-    : atoms_(std::move(atoms)), lead_kinds_(std::size_t{1} << kLeadsLog, 0),
-      bucket_start_((std::size_t{1} << kBucketsLog) + 1, 0) {
-  const auto head_of = [](std::string_view atom) {
-    return Head{head_word(atom), head_word(std::string(std::min<std::size_t>(atom.size(), 8), '\xff'))};
-  };
-  const auto tail_at = [this](std::size_t i) { return tail_of(atoms_[i], static_cast<int>(i)); };
-  // A counting sort by bucket: by_four_*[bucket_start_[b] .. bucket_start_[b + 1]) is bucket b.
+    : atoms_(std::move(atoms)), lead_kinds_(std::size_t{1} << kLeadsLog, 0) {
+  std::vector<std::size_t> fours, eights;
   for (std::size_t i = 0; i < atoms_.size(); ++i) {
     const std::string_view atom = atoms_[i];
     if (atom.size() < kLead) {
       short_.push_back(static_cast<int>(i));
       continue;
     }
-    lead_kinds_[lead_hash(head_word(atom))] |= atom.size() == kLead ? kThreeByteLead : kLongerLead;
-    if (atom.size() == kLead) {
+    const std::uint8_t kind = atom.size() == kLead  ? kThreeByteLead
+                              : atom.size() < kWord ? kFourByteLead
+                                                    : kEightByteLead;
+    lead_kinds_[lead_hash(head_word(atom))] |= kind;
+    if (kind == kThreeByteLead) {
       threes_heads_.push_back(head_of(atom));
-      threes_tails_.push_back(tail_at(i));
+      threes_tails_.push_back(tail_of(atom, static_cast<int>(i)));
     } else {
-      ++bucket_start_[bucket_of(head_word(atom)) + 1];
+      (kind == kFourByteLead ? fours : eights).push_back(i);
     }
   }
-  for (std::size_t b = 0; b + 1 < bucket_start_.size(); ++b) bucket_start_[b + 1] += bucket_start_[b];
-  by_four_heads_.resize(bucket_start_.back());
-  by_four_tails_.resize(bucket_start_.back());
-  std::vector<std::uint32_t> next(bucket_start_.begin(), bucket_start_.end() - 1);
-  for (std::size_t i = 0; i < atoms_.size(); ++i) {
-    if (atoms_[i].size() <= kLead) continue;
-    const std::uint32_t k = next[bucket_of(head_word(atoms_[i]))]++;
-    by_four_heads_[k] = head_of(atoms_[i]);
-    by_four_tails_[k] = tail_at(i);
+  by_four_.key = kFirstFour;
+  by_four_.file(atoms_, fours);
+  by_eight_.key = kAllEight;
+  by_eight_.file(atoms_, eights);
+}
+
+// A counting sort by bucket.
+void AtomIndex::Buckets::file(const std::vector<std::string>& atoms, const std::vector<std::size_t>& numbers) {
+  start.assign((std::size_t{1} << kBucketsLog) + 1, 0);
+  for (const std::size_t i : numbers) ++start[bucket_of(head_word(atoms[i]), key) + 1];
+  for (std::size_t b = 0; b + 1 < start.size(); ++b) start[b + 1] += start[b];
+  heads.resize(start.back());
+  tails.resize(start.back());
+  std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+  for (const std::size_t i : numbers) {
+    const std::uint32_t k = next[bucket_of(head_word(atoms[i]), key)]++;
+    heads[k] = head_of(atoms[i]);
+    tails[k] = tail_of(atoms[i], static_cast<int>(i));
   }
 }
 
@@ -44,10 +57,14 @@ std::uint64_t AtomIndex::head_word(std::string_view s) {
   return word;
 }
 
+AtomIndex::Head AtomIndex::head_of(std::string_view atom) {
+  return Head{head_word(atom), head_word(std::string(std::min(atom.size(), kWord), '\xff'))};
+}
+
 AtomIndex::Tail AtomIndex::tail_of(std::string_view atom, int number) {
-  const std::string_view second = atom.substr(std::min<std::size_t>(atom.size(), 8), 8);
+  const std::string_view second = atom.substr(std::min(atom.size(), kWord), kWord);
   return Tail{head_word(second), head_word(std::string(second.size(), '\xff')),
-              atom.data() + std::min<std::size_t>(atom.size(), 16), static_cast<std::uint32_t>(atom.size()), number};
+              atom.data() + std::min(atom.size(), 2 * kWord), static_cast<std::uint32_t>(atom.size()), number};
 }
 
 void AtomIndex::find(std::string_view text, std::vector<int>& found) const {
@@ -60,7 +77,7 @@ void AtomIndex::find_each_place(std::string_view text, std::vector<int>& found) 
   found.clear();
   for (const int i : short_)
     if (text.find(atoms_[static_cast<std::size_t>(i)]) != std::string_view::npos) found.push_back(i);
-  if (!by_four_heads_.empty() || !threes_heads_.empty()) scan_places(text.data(), text.size(), found);
+  if (atoms_.size() > short_.size()) scan_places(text.data(), text.size(), found);
 }
 
 // Every place of the text is looked at: eight bytes are read there, and the
@@ -69,40 +86,44 @@ void AtomIndex::find_each_place(std::string_view text, std::vector<int>& found) 
 // whole within the text (Tail::size against the bytes left).
 void AtomIndex::scan_places(const char* text, std::size_t size, std::vector<int>& found) const {
   if (size < kLead) return;
-  // A plain pointer: `found` grows in the loop, and through the vector the
-  // compiler would reload the table's address at every place.
+  // Plain pointers: `found` grows in the loop, and through the vectors the
+  // compiler would reload the tables' addresses at every place.
   const std::uint8_t* const lead_kinds = lead_kinds_.data();
-  const std::uint32_t* const bucket_start = bucket_start_.data();
+  const std::uint32_t* const four_start = by_four_.start.data();
+  const std::uint32_t* const eight_start = by_eight_.start.data();
   const auto look = [&](std::uint64_t word, std::size_t at) {
     const std::uint8_t kinds = lead_kinds[lead_hash(word)];
     if (kinds == 0) return;
-    // Half the places that pass have no atom filed under their four bytes.
-    if (const std::size_t bucket = bucket_of(word);
-        (kinds & kLongerLead) && bucket_start[bucket] != bucket_start[bucket + 1])
-      check_longer(bucket, word, text + at, size - at, found);
+    // Many places that pass have no atom filed under their four or eight bytes.
+    if (kinds & kEightByteLead)
+      if (const std::size_t b = bucket_of(word, kAllEight); eight_start[b] != eight_start[b + 1])
+        check_bucket(by_eight_, b, word, text + at, size - at, found);
+    if (kinds & kFourByteLead)
+      if (const std::size_t b = bucket_of(word, kFirstFour); four_start[b] != four_start[b + 1])
+        check_bucket(by_four_, b, word, text + at, size - at, found);
     if (kinds & kThreeByteLead) check_threes(word, size - at, found);
   };
-  const std::size_t read_whole = size >= 8 ? size - 7 : 0;  // places with eight bytes to read
+  const std::size_t read_whole = size >= kWord ? size - (kWord - 1) : 0;  // places with eight bytes to read
   for (std::size_t at = 0; at < read_whole; ++at) look(word_at(text + at), at);
-  char padded[16] = {};
+  char padded[2 * kWord] = {};
   std::memcpy(padded, text + read_whole, size - read_whole);  // at most seven bytes
   for (std::size_t at = read_whole; at + kLead <= size; ++at) look(word_at(padded + (at - read_whole)), at);
 }
 
-// A place whose first four bytes may start an atom of four bytes or more:
-// the atoms filed under them (`bucket`).
-void AtomIndex::check_longer(std::size_t bucket, std::uint64_t word, const char* at, std::size_t left,
-                             std::vector<int>& found) const {
-  const Head* const heads = by_four_heads_.data();
+// A place whose first bytes may start an atom filed in `buckets`: the
+// atoms of its bucket.
+void AtomIndex::check_bucket(const Buckets& buckets, std::size_t bucket, std::uint64_t word, const char* at,
+                             std::size_t left, std::vector<int>& found) {
+  const Head* const heads = buckets.heads.data();
   bool have_second = false;
   std::uint64_t second = 0;
-  for (std::uint32_t k = bucket_start_[bucket], end = bucket_start_[bucket + 1]; k < end; ++k) {
+  for (std::uint32_t k = buckets.start[bucket], end = buckets.start[bucket + 1]; k < end; ++k) {
     if ((word & heads[k].mask) != heads[k].head) continue;
     if (!have_second) {
       second = second_word(at, left);
       have_second = true;
     }
-    if (tail_holds(by_four_tails_[k], second, at, left)) found.push_back(by_four_tails_[k].atom);
+    if (tail_holds(buckets.tails[k], second, at, left)) found.push_back(buckets.tails[k].atom);
   }
 }
 

@@ -30,22 +30,25 @@ class AtomIndex {
  private:
   // An atom of three bytes or more is filed by the hash of its first three
   // bytes, which most places of a text miss: `lead_kinds_` says for each
-  // hash whether atoms of four bytes or more start so (then filed in
-  // `by_four_` by their first four), or atoms of three (few, in `threes_`).
+  // hash which atoms start so. Those of three bytes are few (`threes_`);
+  // those of four to seven are filed by their first four bytes
+  // (`by_four_`), longer ones by their first eight (`by_eight_`): dozens of
+  // atoms start with "not " or "mess", few share eight bytes.
   static constexpr std::size_t kLead = 3;
   static constexpr int kLeadsLog = 16;    // 64 KB: a few hundred leads set, 0.6% of places pass by chance
-  static constexpr int kBucketsLog = 14;  // 4-byte buckets: some hundreds used
-  static constexpr std::uint8_t kLongerLead = 1, kThreeByteLead = 2;
+  static constexpr int kBucketsLog = 14;  // some hundreds of buckets used in each table
+  static constexpr std::uint8_t kThreeByteLead = 1, kFourByteLead = 2, kEightByteLead = 4;
   // The first three and four bytes of a word read from memory, on either
   // kind of machine (atoms' heads are read the same way as the text).
   static constexpr bool kLittle = std::endian::native == std::endian::little;
   static constexpr std::uint64_t kFirstThree = kLittle ? 0xFFFFFFu : 0xFFFFFFull << 40;
   static constexpr std::uint64_t kFirstFour = kLittle ? 0xFFFFFFFFu : 0xFFFFFFFFull << 32;
+  static constexpr std::uint64_t kAllEight = ~std::uint64_t{0};
   static constexpr std::size_t lead_hash(std::uint64_t word) {
     return ((word & kFirstThree) * 0x9E3779B97F4A7C15ull) >> (64 - kLeadsLog);
   }
-  static constexpr std::size_t bucket_of(std::uint64_t word) {
-    return ((word & kFirstFour) * 0xC2B2AE3D27D4EB4Full) >> (64 - kBucketsLog);
+  static constexpr std::size_t bucket_of(std::uint64_t word, std::uint64_t key) {
+    return ((word & key) * 0xC2B2AE3D27D4EB4Full) >> (64 - kBucketsLog);
   }
   // The eight bytes at `at`.
   static std::uint64_t word_at(const char* at) {
@@ -71,6 +74,7 @@ class AtomIndex {
     std::uint32_t size = 0;
     int atom = 0;
   };
+  static Head head_of(std::string_view atom);
   static Tail tail_of(std::string_view atom, int number);
   // Bytes 8 to 15 of the `left` bytes at `at` (zero-padded where fewer),
   // read when some atom's first eight agree.
@@ -82,19 +86,27 @@ class AtomIndex {
     return tail.size <= left && (second & tail.second_mask) == tail.second &&
            (tail.size <= 16 || std::memcmp(tail.rest, at + 16, tail.size - 16) == 0);
   }
+  // Atoms filed by the hash of some of their first bytes (`key`):
+  // heads[start[b] .. start[b + 1]) and their tails are bucket b.
+  struct Buckets {
+    std::uint64_t key = 0;
+    std::vector<Head> heads;
+    std::vector<Tail> tails;
+    std::vector<std::uint32_t> start;  // (1 << kBucketsLog) + 1 offsets
+    void file(const std::vector<std::string>& atoms, const std::vector<std::size_t>& numbers);
+  };
   void scan_places(const char* text, std::size_t size, std::vector<int>& found) const;
-  void check_longer(std::size_t bucket, std::uint64_t word, const char* at, std::size_t left,
-                    std::vector<int>& found) const;
+  static void check_bucket(const Buckets& buckets, std::size_t bucket, std::uint64_t word, const char* at,
+                           std::size_t left, std::vector<int>& found);
   void check_threes(std::uint64_t word, std::size_t left, std::vector<int>& found) const;
 
   std::vector<std::string> atoms_;
-  std::vector<std::uint8_t> lead_kinds_;     // kLongerLead | kThreeByteLead for each lead hash
-  std::vector<Head> by_four_heads_;          // atoms of four bytes or more, by bucket
-  std::vector<Tail> by_four_tails_;
-  std::vector<std::uint32_t> bucket_start_;  // (1 << kBucketsLog) + 1 offsets into by_four_*
-  std::vector<Head> threes_heads_;           // atoms of three bytes
+  std::vector<std::uint8_t> lead_kinds_;  // k...ByteLead bits for each lead hash
+  Buckets by_four_;                       // atoms of four to seven bytes
+  Buckets by_eight_;                      // atoms of eight bytes or more
+  std::vector<Head> threes_heads_;        // atoms of three bytes
   std::vector<Tail> threes_tails_;
-  std::vector<int> short_;                   // atoms of fewer than kLead bytes
+  std::vector<int> short_;                // atoms of fewer than kLead bytes
 };
 
 }  // namespace clearbounce::classifier
