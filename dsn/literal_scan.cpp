@@ -9,10 +9,15 @@
 
 namespace clearbounce::dsn::detail {
 
+static_assert(LiteralScan::kMinLiteralBytes == sizeof(std::uint32_t), "a head is read as one word");
+
 std::uint32_t LiteralScan::head_at(std::string_view text, std::size_t start) {
-  std::uint32_t head = 0;
-  for (std::size_t k = 0; k < kMinLiteralBytes; ++k) head = head << 8 | static_cast<unsigned char>(ascii_lower(text[start + k]));
-  return head;
+  // Bit 0x20 set in each byte: ASCII letters lose their case in one step
+  // (a few other bytes fall together too, which costs only a comparison:
+  // the head picks the literals to compare, it decides nothing).
+  std::uint32_t head;
+  std::memcpy(&head, text.data() + start, sizeof head);
+  return head | 0x20202020u;
 }
 
 LiteralScan::LiteralScan(const std::vector<std::string_view>& literals) : shift_(1u << 16, kMinLiteralBytes - 1) {
@@ -34,6 +39,13 @@ LiteralScan::LiteralScan(const std::vector<std::string_view>& literals) : shift_
   }
 }
 
+bool LiteralScan::matches_at(std::string_view text, std::size_t start, std::string_view literal) {
+  if (text.size() - start < literal.size()) return false;
+  for (std::size_t k = 0; k < literal.size(); ++k)
+    if (ascii_lower(text[start + k]) != literal[k]) return false;  // literal: lower-cased
+  return true;
+}
+
 std::uint64_t LiteralScan::find(std::string_view text) const {
   std::uint64_t found = 0;
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
@@ -47,7 +59,7 @@ std::uint64_t LiteralScan::find(std::string_view text) const {
     for (std::uint64_t candidates = by_head_[head_bucket(head_at(text, start))]; candidates != 0;
          candidates &= candidates - 1) {
       const auto i = static_cast<std::size_t>(std::countr_zero(candidates));
-      if (iequals(text.substr(start, literals_[i].size()), literals_[i])) found |= std::uint64_t{1} << i;
+      if (matches_at(text, start, literals_[i])) found |= std::uint64_t{1} << i;
     }
     ++end;
   }

@@ -34,12 +34,13 @@ class LiteralScan {
 
  private:
   static std::uint32_t head_at(std::string_view text, std::size_t start);
+  static bool matches_at(std::string_view text, std::size_t start, std::string_view literal);
   static std::size_t pair_index(unsigned char first, unsigned char second) { return std::size_t{first} << 8 | second; }
   static std::size_t head_bucket(std::uint32_t head) { return (head * 2654435761u) >> 24; }
 
   std::vector<std::string> literals_;  // lower-cased
-  // By a hash of their first four bytes (lower-cased, big-endian), the
-  // literals that may start so, as bits.
+  // By a hash of their first four bytes (head_at), the literals that may
+  // start so, as bits.
   std::array<std::uint64_t, 256> by_head_{};
   // Wu-Manber's table: for the two bytes that end a four-byte window (any
   // case), how far the window may move on without passing over the end of
