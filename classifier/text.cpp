@@ -1,6 +1,8 @@
 #include "classifier/text.hpp"
 
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 namespace clearbounce::classifier {
@@ -17,6 +19,29 @@ bool is_domain_char(unsigned char c) {
 constexpr bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
+constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+
+// Where a reply code may start from `at` on: the first byte '0' to '5', or
+// the end. Eight bytes are looked at at once on little-endian machines: a
+// byte b is '0' to '5' when b ^ '0' is below 6, which the high bit of
+// (x - 6) & ~x says of the first such byte of x (later ones may be marked
+// wrongly by a borrow, never missed, and each is checked again).
+std::size_t next_low_digit(std::string_view text, std::size_t at) {
+  if constexpr (std::endian::native == std::endian::little) {
+    for (std::uint64_t word; at + sizeof word <= text.size(); at += sizeof word) {
+      std::memcpy(&word, text.data() + at, sizeof word);
+      const std::uint64_t x = word ^ (kEveryByte * '0');
+      if (const std::uint64_t marks = (x - kEveryByte * 6) & ~x & kHighBits; marks != 0) {
+        at += static_cast<std::size_t>(std::countr_zero(marks)) / 8;
+        break;
+      }
+    }
+  }
+  while (at < text.size() && !(text[at] >= '0' && text[at] <= '5')) ++at;
+  return at;
+}
 
 // Multi-line SMTP replies repeat "550-5.7.1 " on every line; unfolded, the
 // repeats cut sentences in two. Reply codes and status codes carry no
@@ -51,9 +76,10 @@ void drop_reply_codes(std::string& text) {
       }
       first_kept = true;
     }
-    // Through the next space: the next token can only start after it.
-    const std::size_t space = text.find(' ', i);
-    i = space == std::string::npos ? size : space + 1;
+    // On to the next place that may start a token: a digit '2' to '5'
+    // after a space (at i itself the token was looked at above).
+    for (i = next_low_digit(text, i + 1); i < size && text[i - 1] != ' '; i = next_low_digit(text, i + 1)) {
+    }
   }
   keep(kept_from, size);
   text.resize(written);

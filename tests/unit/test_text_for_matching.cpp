@@ -40,6 +40,19 @@ TEST(TextForMatching, SingleSpacesStayAndRunsAroundThemAreCollapsed) {
   EXPECT_EQ(text_for_matching("ok <<< 550 no"), "ok 550 no");
 }
 
+TEST(TextForMatching, RepeatedCodesAreFoundWhereverTheyFallInTheText) {
+  // The next code is looked for eight bytes at a time: codes at every
+  // offset, after other digits ('0', '1', '6' to '9' start none), and
+  // numbers that are no codes.
+  for (std::size_t offset = 0; offset < 17; ++offset) {
+    const std::string pad = std::string(offset + 1, 'w') + " 19 60 7 ";
+    EXPECT_EQ(text_for_matching("550-5.7.1 " + pad + "550-5.7.1 tail 450 x 4500 y 0550 z 250"),
+              "550-5.7.1 " + pad + "tail x 4500 y 0550 z 250")
+        << offset;
+    EXPECT_EQ(text_for_matching(pad + "421 a 421-4.4.2 b"), pad + "421 a b") << offset;
+  }
+}
+
 TEST(TextForMatching, AHugeMultiLineReplyIsReadInLinearTime) {
   // Two million lines; a pass that copied the kept text again for each
   // dropped code would not end in time.
