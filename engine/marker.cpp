@@ -97,15 +97,13 @@ const dsn::MimePart* first_of_type(const dsn::MimePart& parent, std::string_view
   return nullptr;
 }
 
-// What the MAC covers besides the fields: the notification's Subject,
-// plain text and HTML as a reader decodes them.
-std::string content_of(std::string_view subject, std::string_view text_plain, std::string_view html) {
-  std::string out;
-  out.reserve(subject.size() + text_plain.size() + html.size() + 24);
+// What the MAC covers besides the fields, appended to `out`: the
+// notification's Subject, plain text and HTML as a reader decodes them.
+void append_content(std::string& out, std::string_view subject, std::string_view text_plain, std::string_view html) {
+  out.reserve(out.size() + subject.size() + text_plain.size() + html.size() + 24);
   append_canonical_piece(out, subject);
   append_canonical_piece(out, text_plain);
   append_canonical_piece(out, html);
-  return out;
 }
 
 // The same, read from a message; nullopt when it has no notification of
@@ -117,15 +115,27 @@ std::optional<std::string> covered_content(const dsn::MimePart& root, const dsn:
   const auto* plain = first_of_type(notification, "text/plain");
   const auto* html = first_of_type(notification, "text/html");
   if (plain == nullptr || html == nullptr) return std::nullopt;
-  return content_of(root.header_text("Subject"), plain->decoded_body(), html->decoded_body());
+  std::string content;
+  append_content(content, root.header_text("Subject"), plain->decoded_body(), html->decoded_body());
+  return content;
 }
 
+// The MAC's input: the version, the fields, then `content` (from
+// append_content()), each piece as it is covered.
 std::string mac_input(std::string_view fields, std::string_view content) {
   std::string input;
   input.reserve(kVersion.size() + fields.size() + content.size() + 16);
   append_piece(input, kVersion);
   append_canonical_piece(input, fields);
   input.append(content);
+  return input;
+}
+
+// The same for the texts themselves, made in one buffer.
+std::string mac_input(std::string_view fields, std::string_view subject, std::string_view text_plain,
+                      std::string_view html) {
+  std::string input = mac_input(fields, {});
+  append_content(input, subject, text_plain, html);
   return input;
 }
 
@@ -174,7 +184,7 @@ std::optional<Span> field_span(std::string_view message, const dsn::HeaderField&
 
 std::string detail::mac_input(std::string_view fields, std::string_view subject, std::string_view text_plain,
                               std::string_view html) {
-  return marker::mac_input(fields, content_of(subject, text_plain, html));
+  return marker::mac_input(fields, subject, text_plain, html);
 }
 
 std::optional<Key> Key::load_file(const std::string& path, std::string& error) {
@@ -337,7 +347,7 @@ bool seal(const Key& key, dsn::Rewritten& rewritten) {
   if (!marker || marker->mac != kPlaceholder) return false;
   // The rewriter says what it wrote: the message need not be read back.
   const auto& written = rewritten.notification;
-  const std::string mac = key.mac(mac_input(marker->fields, content_of(written.subject, written.text_plain, written.html)));
+  const std::string mac = key.mac(mac_input(marker->fields, written.subject, written.text_plain, written.html));
   // Our field is the last of the header section: search backwards from the
   // body, so that a placeholder-like text in the original is left alone.
   const std::size_t header_size = rewritten.message.size() - rewritten.body.size();
