@@ -160,6 +160,19 @@ TEST(DecodingFastPaths, ParametersBeforeAndAfterAnRfc2231OneAsIfGathered) {
   EXPECT_EQ(parse_header_params(many).params.size(), 64u);  // the bound on parameters holds on the shortcut too
 }
 
+// ---------------------------------------------------------------- charset labels
+
+// "us-ascii" and "utf-8" as they stand skip the label's normalising; quoted
+// or padded they go the long way. Both ways read text alike.
+TEST(DecodingFastPaths, CommonCharsetLabelsReadAsTheLongWayReadsThem) {
+  const std::string text = "caf\xC3\xA9 \xE9\xFF\x80 ok \xE2\x82";
+  for (const std::string label : {"us-ascii", "US-ASCII", "Us-Ascii", "utf-8", "UTF-8", "uTf-8"}) {
+    EXPECT_EQ(to_utf8(text, label), to_utf8(text, " \"" + label + "\" ")) << label;
+    EXPECT_EQ(to_utf8(text, label), sanitize_utf8(text)) << label;
+  }
+  EXPECT_EQ(to_utf8(text, "us-ascii2"), to_utf8(text, "\"us-ascii2\""));
+}
+
 // ---------------------------------------------------------------- iconv
 
 // Converts as the decoder did before it skipped bytes the reset decoder
