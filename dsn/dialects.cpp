@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -198,17 +197,6 @@ bool opens_returned_message(std::string_view line) {
                      [rest](std::string_view opening) { return istarts_with(rest, opening); });
 }
 
-// Where the first line that opens the returned message starts; npos if none.
-std::size_t returned_message_start(std::string_view text) {
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t end = text.find('\n', pos);
-    if (opens_returned_message(text.substr(pos, end == std::string_view::npos ? end : end - pos))) return pos;
-    if (end == std::string_view::npos) break;
-    pos = end + 1;
-  }
-  return std::string_view::npos;
-}
-
 // A run of at least this many header fields in the human text is the
 // returned message's header section, quoted without a marker line.
 constexpr std::size_t kMinQuotedHeaderFields = 3;
@@ -263,7 +251,7 @@ bool is_message_header_field_by_regex(std::string_view head, bool* strong) {
 // bounce's human text.
 bool is_message_header_field(std::string_view line, bool* strong) {
   const auto head = line.substr(0, 40);
-  if (head.empty() || !std::isalpha(static_cast<unsigned char>(head[0]))) return false;
+  if (head.empty() || ascii_lower(head[0]) < 'a' || ascii_lower(head[0]) > 'z') return false;  // an ASCII letter
   const auto colon = head.find(':');
   if (colon == std::string_view::npos) return false;
   if (colon + 1 < head.size() && !is_wsp(head[colon + 1]) && head[colon + 1] != '\r') return false;
@@ -279,31 +267,32 @@ bool is_message_header_field(std::string_view line, bool* strong) {
   return is_one_of_names(name, kOtherFieldNames) || is_prefixed_name(name, "x-", true);
 }
 
-// Where a header section quoted without a marker starts in `text`: the
-// first run of kMinQuotedHeaderFields fields (with their continuation lines)
-// that holds a field report texts never write. npos when there is none.
-std::size_t quoted_header_section(std::string_view text) {
-  std::size_t run_start = std::string_view::npos;
-  std::size_t fields = 0;
-  bool strong = false;
-  for (std::size_t pos = 0; pos < text.size();) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
+// Where a header section quoted without a marker starts: the first run of
+// kMinQuotedHeaderFields fields (with their continuation lines) that holds
+// a field report texts never write. Fed the text's lines in order.
+class QuotedHeaderRun {
+ public:
+  // `line` starts at `pos`; returns where the run starts once it is one,
+  // else npos.
+  std::size_t add(std::string_view line, std::size_t pos) {
     bool strong_field = false;
     if (is_message_header_field(line, &strong_field)) {
-      if (fields == 0) run_start = pos;
-      ++fields;
-      strong = strong || strong_field;
-      if (fields >= kMinQuotedHeaderFields && strong) return run_start;
-    } else if (fields == 0 || line.empty() || (line[0] != ' ' && line[0] != '\t')) {
-      fields = 0;
-      strong = false;
+      if (fields_ == 0) start_ = pos;
+      ++fields_;
+      strong_ = strong_ || strong_field;
+      if (fields_ >= kMinQuotedHeaderFields && strong_) return start_;
+    } else if (fields_ == 0 || line.empty() || (line[0] != ' ' && line[0] != '\t')) {
+      fields_ = 0;
+      strong_ = false;
     }
-    pos = end + 1;
+    return std::string_view::npos;
   }
-  return std::string_view::npos;
-}
+
+ private:
+  std::size_t start_ = std::string_view::npos;
+  std::size_t fields_ = 0;
+  bool strong_ = false;
+};
 
 const RE2& bounce_from() {
   static const RE2 re(R"((?i)mailer-daemon|mailer_daemon|postmaster|post_master|mail delivery|mail administrator|ndr administrator|mail deliver system|MAILER-DAEMON)");
@@ -325,9 +314,19 @@ constexpr std::size_t kMaxWordingBytes = 8192;
 bool is_dialect_wording(std::string_view text) { return first_dialect(text) < std::size(kDialects); }
 
 std::string_view before_original_message(std::string_view text) {
-  text = text.substr(0, returned_message_start(text));
-  // Some bounces paste the returned headers without a line that says so.
-  return text.substr(0, quoted_header_section(text));
+  // One pass over the lines: the returned message starts at a line that
+  // opens it, or, in bounces that paste its headers without a line that
+  // says so, where they start.
+  QuotedHeaderRun headers;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    if (opens_returned_message(line)) return text.substr(0, pos);
+    if (const std::size_t start = headers.add(line, pos); start != std::string_view::npos) return text.substr(0, start);
+    pos = end + 1;
+  }
+  return text;
 }
 
 TextWording scan_wording(std::string_view text) {

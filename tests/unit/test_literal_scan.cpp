@@ -58,6 +58,16 @@ TEST(LiteralScan, NoSkipPassesOverALiteral) {
   }
 }
 
+TEST(LiteralScan, BytesThatHashAlikeAreStillCompared) {
+  // A window's case is folded by setting bit 0x20 of each byte, which also
+  // merges '@' with '`' and 0x1A with ':': those must not count as found.
+  const LiteralScan scan({"smtp:", "@dom"});
+  EXPECT_EQ(scan.find("SMTP: 550"), 1u << 0);
+  EXPECT_EQ(scan.find("smtp\x1a 550"), 0u);
+  EXPECT_EQ(scan.find("a@DOM"), 1u << 1);
+  EXPECT_EQ(scan.find("a`dom"), 0u);
+}
+
 TEST(LiteralScan, RejectsLiteralsItCannotLookFor) {
   EXPECT_THROW(LiteralScan({"abc"}), std::invalid_argument);
   EXPECT_THROW(LiteralScan(std::vector<std::string_view>(65, "abcd")), std::invalid_argument);

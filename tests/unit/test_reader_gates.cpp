@@ -89,4 +89,19 @@ TEST(ReaderGates, FoldedFieldsAreJoinedAndNamesReadInAnyCase) {
   EXPECT_EQ(r.last_attempt_date, "Mon, 1 Jan 2024 10:00:00 +0000");
 }
 
+TEST(ReaderGates, OnePassFindsWhereTheReturnedMessageStarts) {
+  using clearbounce::dsn::detail::before_original_message;
+  // A line that opens the returned message ends the text, even inside a
+  // run of header fields that is not yet one.
+  const std::string opened = "Sorry.\nReceived: from x\nMessage-Id: <1@x>\n----- Original message -----\nFrom: a@x\n";
+  EXPECT_EQ(before_original_message(opened), "Sorry.\nReceived: from x\nMessage-Id: <1@x>\n");
+  // A run of pasted header fields ends it where the run starts.
+  const std::string pasted = "Sorry.\n\nReceived: from x\nMessage-Id: <1@x>\nSubject: hi\nOriginal message follows\n";
+  EXPECT_EQ(before_original_message(pasted), "Sorry.\n\n");
+  // Neither: the whole text, also without a final line break.
+  EXPECT_EQ(before_original_message("Sorry.\nSubject: hi\nTo: b@x"), "Sorry.\nSubject: hi\nTo: b@x");
+  // The last line, without a line break, may open it.
+  EXPECT_EQ(before_original_message("Sorry.\r\n--- Original message"), "Sorry.\r\n");
+}
+
 }  // namespace
