@@ -1,6 +1,6 @@
 // Which of many literal strings occur in a text: the string matching that
 // RE2's FilteredRE2 leaves to its caller. A text is read once, with one look
-// at a small bitmap per byte, and an index of a thousand atoms is built in
+// at a table per byte, and an index of a thousand atoms is built in
 // microseconds: no automaton to grow in each process.
 #pragma once
 
