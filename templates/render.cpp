@@ -266,6 +266,8 @@ class Writer {
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
   bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
   void quote(const dsn::RecipientReport& r, const Values& values);
+  void fix_steps(const std::vector<Template>& steps, const Values& values);
+  void open_html(std::string_view title);
   void technical(const dsn::RecipientReport& r, bool quoted_above);
   void summary(const std::vector<std::size_t>& rest);
   void paragraph(std::string_view key, const Values& values);
@@ -361,6 +363,25 @@ void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
   html_ += "</pre></blockquote>\n";
 }
 
+// What to do, as a numbered list.
+void Writer::fix_steps(const std::vector<Template>& steps, const Values& values) {
+  paragraph("text.steps", values);
+  html_ += "<ol>\n";
+  int n = 0;
+  for (const auto& step : steps) {
+    text_ += "  ";
+    text_ += std::to_string(++n);
+    text_ += ". ";
+    put_text(text_, &step, values);
+    text_ += '\n';
+    html_ += "<li>";
+    put_html(html_, &step, values);
+    html_ += "</li>\n";
+  }
+  html_ += "</ol>\n";
+  text_ += "\n";
+}
+
 // One recipient explained; true when the server's answer was quoted.
 bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
   const Values values = values_for(r, c);
@@ -390,23 +411,7 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
       if (const auto* last = input_.classifier->find_category(it->second)) who_of = last;
     paragraph("who." + std::string(classifier::to_string(who_of->who_can_fix)), values);
     const auto* steps = entry(category_key("fix"));
-    if (action == "failed" && steps && !steps->empty()) {
-      paragraph("text.steps", values);
-      html_ += "<ol>\n";
-      int n = 0;
-      for (const auto& step : *steps) {
-        text_ += "  ";
-        text_ += std::to_string(++n);
-        text_ += ". ";
-        put_text(text_, &step, values);
-        text_ += '\n';
-        html_ += "<li>";
-        put_html(html_, &step, values);
-        html_ += "</li>\n";
-      }
-      html_ += "</ol>\n";
-      text_ += "\n";
-    }
+    if (action == "failed" && steps && !steps->empty()) fix_steps(*steps, values);
     const Template* forward = first(category_key("forward"));
     if (const auto forward_text = forward ? forward->render(values) : std::string(); !forward_text.empty()) {
       paragraph("text.forward", values);
@@ -517,6 +522,19 @@ std::vector<std::size_t> severity_order(const std::vector<dsn::RecipientReport>&
   return order;
 }
 
+// The HTML document up to its body's content.
+void Writer::open_html(std::string_view title) {
+  // Room for a notice of one recipient or two: the texts then grow without
+  // being copied again and again.
+  text_.reserve(4096);
+  html_.reserve(8192);
+  html_ += "<!DOCTYPE html>\n<html lang=\"";
+  append_escaped_html(html_, locale_);
+  html_ += "\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+  append_escaped_html(html_, title);
+  html_ += "</title>\n</head>\n<body style=\"font-family:sans-serif;line-height:1.45\">\n";
+}
+
 Rendered Writer::run() {
   const auto& recipients = input_.report->recipients;
   const auto& results = *input_.classifications;
@@ -542,15 +560,7 @@ Rendered Writer::run() {
   static constexpr const char* kSubjectKeys[] = {"subject.failed", "subject.delayed", "subject.delivered"};
   out.subject = text(kSubjectKeys[best_rank], frame);
 
-  // Room for a notice of one recipient or two: the texts then grow without
-  // being copied again and again.
-  text_.reserve(4096);
-  html_.reserve(8192);
-  html_ += "<!DOCTYPE html>\n<html lang=\"";
-  append_escaped_html(html_, locale_);
-  html_ += "\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
-  append_escaped_html(html_, out.subject);
-  html_ += "</title>\n</head>\n<body style=\"font-family:sans-serif;line-height:1.45\">\n";
+  open_html(out.subject);
   paragraph("text.greeting", frame);
   // A report from the internet is the other system's claim, not our finding.
   if (input_.remote_report) paragraph("text.remote_notice", frame);
