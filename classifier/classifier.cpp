@@ -4,8 +4,6 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -83,16 +81,8 @@ struct FactRule {
 
 }  // namespace
 
-// A number of its own for each rule set loaded in this process, never
-// given again: what a thread remembers of a text is for one rule set.
-std::uint64_t next_rule_set_serial() {
-  static std::atomic<std::uint64_t> last{0};
-  return ++last;
-}
-
 class RuleSet {
  public:
-  const std::uint64_t serial = next_rule_set_serial();
   std::vector<Category> categories;
   std::unordered_map<std::string, std::size_t> category_index;
   std::vector<WordingRule> rules;
@@ -410,38 +400,6 @@ std::vector<int> matching_patterns(const RuleSet& rs, std::string_view text) {
   return matched;
 }
 
-// A diagnostic as matched: its text for matching, and the patterns that
-// match it, in increasing order.
-struct MatchedDiagnostic {
-  std::uint64_t rules = 0;  // the rule set's serial; 0 while empty
-  std::string raw;
-  std::string text;
-  std::vector<int> matched;
-};
-
-// The diagnostic's text and patterns, remembered by each thread for the
-// last few diagnostics it read: a report naming several recipients mostly
-// gives each the same diagnostic (a fifth of the texts of the shared
-// corpus), which would be read again to the same end. Bounded: a few
-// diagnostics of at most dsn::kMaxExaminedDiagnosticBytes each.
-const MatchedDiagnostic& matched_diagnostic(const RuleSet& rs, std::string_view raw) {
-  constexpr std::size_t kRemembered = 4;
-  thread_local std::array<MatchedDiagnostic, kRemembered> recent;
-  thread_local std::size_t next = 0;
-  for (const MatchedDiagnostic& m : recent)
-    if (m.rules == rs.serial && m.raw == raw) return m;
-  MatchedDiagnostic& m = recent[next];
-  next = (next + 1) % kRemembered;
-  m.rules = 0;  // until it is whole
-  m.raw.assign(raw);
-  m.text = text_for_matching(raw);
-  m.matched.clear();
-  if (!m.text.empty()) rs.patterns.match(m.text, m.matched);
-  std::sort(m.matched.begin(), m.matched.end());
-  m.rules = rs.serial;
-  return m;
-}
-
 // `matched` in increasing order: facts are read in the order the rule file
 // lists them, and the first one found for a name wins.
 void collect_facts(const RuleSet& rs, const std::string& text, const std::vector<int>& matched,
@@ -706,10 +664,10 @@ void apply_gave_up(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d
 Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::BounceReport& report) const {
   const RuleSet& rs = *rules_;
   Classification out;
-  const MatchedDiagnostic& diagnostic =
-      matched_diagnostic(rs, std::string_view(r.diagnostic).substr(0, dsn::kMaxExaminedDiagnosticBytes));
-  const std::string& text = diagnostic.text;
-  const std::vector<int>& matched = diagnostic.matched;
+  const std::string text =
+      text_for_matching(std::string_view(r.diagnostic).substr(0, dsn::kMaxExaminedDiagnosticBytes));
+  std::vector<int> matched = matching_patterns(rs, text);
+  std::sort(matched.begin(), matched.end());
   collect_facts(rs, text, matched, r, report, out.facts);
 
   if (report.kind == dsn::ReportKind::feedback_report) {
