@@ -479,10 +479,17 @@ std::optional<std::string> fresh_boundary(std::string_view original, const std::
   static std::atomic<std::uint64_t> threads_seeded{0};
   thread_local std::mt19937_64 generator(process_seed + 0x9E3779B97F4A7C15ull * ++threads_seeded);
   constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  constexpr std::string_view kPrefix = "=_clearbounce_";
+  constexpr std::size_t kLength = kPrefix.size() + 24;
   for (int attempt = 0; attempt < 16; ++attempt) {
-    std::string boundary = "=_clearbounce_";
-    for (int k = 0; k < 24; ++k) boundary.push_back(kAlphabet[pick(generator)]);
+    std::string boundary(kPrefix);
+    // Six bits a letter, ten letters from each draw; the two values beyond
+    // the alphabet are skipped, so that every letter stays equally likely.
+    while (boundary.size() < kLength) {
+      std::uint64_t bits = generator();
+      for (int k = 0; k < 10 && boundary.size() < kLength; ++k, bits >>= 6)
+        if ((bits & 63) < kAlphabet.size()) boundary.push_back(kAlphabet[bits & 63]);
+    }
     bool clash = original.find(boundary) != std::string_view::npos;
     for (const std::string_view other : enclosing) {
       if (boundary.starts_with(other) || other.starts_with(boundary)) clash = true;
