@@ -173,6 +173,23 @@ TEST(DecodingFastPaths, CommonCharsetLabelsReadAsTheLongWayReadsThem) {
   EXPECT_EQ(to_utf8(text, "us-ascii2"), to_utf8(text, "\"us-ascii2\""));
 }
 
+// An unquoted value is read eight bytes at a time up to the first byte that
+// may end it: every byte value, at every offset within and across words.
+TEST(DecodingFastPaths, UnquotedValuesEndWhereAByteAtATimeReadingEnds) {
+  const std::string ends_token = std::string(";(\" \t\r\n");
+  for (std::size_t length = 1; length < 20; ++length) {  // a value, then the byte
+    for (int c = 0; c < 256; ++c) {
+      const std::string run(length, 'v');
+      const char byte = static_cast<char>(c);
+      const std::string raw = "text/plain; n=" + run + byte + "w; m=1";
+      const bool ends = ends_token.find(byte) != std::string::npos;
+      const std::string want = ends ? run : sanitize_utf8(run + byte + "w");
+      EXPECT_EQ(parse_header_params(raw).param("n"), want) << length << " " << c;
+      EXPECT_EQ(parse_header_params(run + byte + "/x").value.substr(0, length), run) << length << " " << c;
+    }
+  }
+}
+
 // ---------------------------------------------------------------- iconv
 
 // Converts as the decoder did before it skipped bytes the reset decoder
