@@ -2,6 +2,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
+#include <tuple>
 
 #include "dsn/encoding.hpp"
 #include "dsn/fields.hpp"
@@ -218,23 +221,90 @@ std::string bare_address(std::string_view value) {
 
 namespace {
 
-// Whether the command regex of smtp_command_in can match `text`: each of
-// its matches starts with '[', ">>>" or one of the words below, in any
-// case (or in letters that a caseless regex folds to ASCII ones).
-bool may_name_command(std::string_view text) {
-  static const LiteralScan words({"in reply to", "after", "while sending", "did not like our", "smtp:"});
-  return text.find('[') != std::string_view::npos || text.find(">>>") != std::string_view::npos ||
-         words.find(text) != 0 || LiteralScan::has_ascii_case_variant(text);
+// What MTAs write before the command an error answered ("in reply to
+// RCPT TO", ">>> DATA", "[RCPT"): each match of the command regex starts
+// with one of them.
+constexpr std::string_view kCommandOpenings[] = {"in reply to", "after", "while sending", ">>>",
+                                                 "did not like our", "smtp:", "["};
+// What names a server ("host mx.example.net[192.0.2.1]"): each match of
+// the server regex starts with one of them ("\b" before "host").
+constexpr std::string_view kServerOpenings[] = {"host", "connect to", "conversation with", "connection with"};
+
+// What one scan of a diagnostic tells about the regexes below: whether one
+// of their openings occurs, in any case (or in letters that a caseless
+// regex folds to ASCII ones, which the scan does not see).
+struct DiagnosticWords {
+  bool may_name_command = true;  // smtp_command_in
+  bool may_name_server = true;   // server_in
+};
+
+DiagnosticWords scan_diagnostic(std::string_view text) {
+  // The openings long enough for the scanner; the others are looked for one by one.
+  static const auto [words, command_bits, server_bits] = [] {
+    std::vector<std::string_view> literals;
+    std::uint64_t command = 0, server = 0;
+    for (const std::string_view o : kCommandOpenings)
+      if (o.size() >= LiteralScan::kMinLiteralBytes) command |= std::uint64_t{1} << literals.size(), literals.push_back(o);
+    for (const std::string_view o : kServerOpenings) server |= std::uint64_t{1} << literals.size(), literals.push_back(o);
+    return std::tuple(LiteralScan(literals), command, server);
+  }();
+  if (LiteralScan::has_ascii_case_variant(text)) return {};
+  const std::uint64_t found = words.find(text);
+  const bool short_opening = std::any_of(std::begin(kCommandOpenings), std::end(kCommandOpenings), [text](std::string_view o) {
+    return o.size() < LiteralScan::kMinLiteralBytes && text.find(o) != std::string_view::npos;
+  });
+  // Every match of the server regex also holds a '['.
+  return {short_opening || (found & command_bits) != 0,
+          text.find('[') != std::string_view::npos && (found & server_bits) != 0};
+}
+
+// The whole leftmost match of `regex` in `text`, or nothing: its bounds
+// take RE2 two passes of its automata, where its groups would take a third,
+// slower one.
+std::optional<std::string_view> leftmost_match(std::string_view text, const RE2& regex) {
+  re2::StringPiece match;
+  if (!regex.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, &match, 1))
+    return std::nullopt;
+  return std::string_view(match.data(), match.size());
+}
+
+// The command regex: as each MTA family words it.
+const RE2& command_regex() {
+  static const RE2 regex = [] {
+    std::string openings;
+    for (const std::string_view o : kCommandOpenings)
+      openings.append(openings.empty() ? "" : "|").append(RE2::QuoteMeta(re2::StringPiece(o.data(), o.size())));
+    return RE2(
+        "(?i)(?:" + openings +
+        R"()\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
+  }();
+  return regex;
+}
+
+// The command regex's group: its match without the opening and the blanks
+// after it. The openings start with different bytes: one is a prefix of
+// the match. In a text a caseless regex reads with folded letters
+// (LiteralScan::has_ascii_case_variant), RE2 gives the group itself.
+std::string command_in(std::string_view text) {
+  if (LiteralScan::has_ascii_case_variant(text)) {
+    std::string command;
+    return RE2::PartialMatch(text, command_regex(), &command) ? command : std::string();
+  }
+  std::string_view match = leftmost_match(text, command_regex()).value_or(std::string_view());
+  for (const std::string_view o : kCommandOpenings) {
+    if (istarts_with(match, o)) {
+      match.remove_prefix(o.size());
+      break;
+    }
+  }
+  while (!match.empty() && is_pattern_space(match.front())) match.remove_prefix(1);  // RE2's \s
+  return std::string(match);
 }
 
 // The SMTP command an error answered ("RCPT", "DATA", ...), or empty.
-std::string smtp_command_in(std::string_view diagnostic) {
-  // As each MTA family words it.
-  static const RE2 command_re(
-      R"((?i)(?:in reply to|after|while sending|>>>|did not like our|smtp:|\[)\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
-  std::string cmd;
-  if (!may_name_command(diagnostic) || !RE2::PartialMatch(diagnostic, command_re, &cmd))
-    return icontains(diagnostic, "does not like recipient") ? "RCPT" : std::string();
+std::string smtp_command_in(std::string_view diagnostic, const DiagnosticWords& words) {
+  std::string cmd = words.may_name_command ? command_in(diagnostic) : std::string();
+  if (cmd.empty()) return icontains(diagnostic, "does not like recipient") ? "RCPT" : std::string();
   cmd = to_lower(cmd);
   if (cmd.rfind("rcpt", 0) == 0) return "RCPT";
   if (cmd.rfind("mail", 0) == 0) return "MAIL";
@@ -245,13 +315,23 @@ std::string smtp_command_in(std::string_view diagnostic) {
 }
 
 // The server named with its address; false when there is none.
-bool server_in(std::string_view diagnostic, std::string& host, std::string& ip) {
+bool server_in(std::string_view diagnostic, const DiagnosticWords& words, std::string& host, std::string& ip) {
   // "host mx.example.net[192.0.2.1]", "connect to mx.example.net[192.0.2.1]:25",
   // "host mx.example.net [192.0.2.1]": Postfix's and Exim's way to name a server.
   static const RE2 host_re(
       R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
-  // Every way of naming a server that host_re knows has a '['.
-  return diagnostic.find('[') != std::string_view::npos && RE2::PartialMatch(diagnostic, host_re, &host, &ip);
+  const auto match = words.may_name_server ? leftmost_match(diagnostic, host_re) : std::nullopt;
+  if (!match) return false;
+  // The groups, from the match: the address is in its last brackets (it
+  // holds none), the name is the word before them (it holds no blank).
+  const std::size_t open = match->rfind('[');
+  ip = match->substr(open + 1, match->size() - open - 2);
+  std::string_view before = match->substr(0, open);
+  while (!before.empty() && is_pattern_space(before.back())) before.remove_suffix(1);
+  std::size_t start = before.size();
+  while (start > 0 && !is_pattern_space(before[start - 1])) --start;
+  host = before.substr(start);
+  return true;
 }
 
 }  // namespace
@@ -259,10 +339,13 @@ bool server_in(std::string_view diagnostic, std::string& host, std::string& ip) 
 void fill_missing_from(RecipientReport& r, std::string_view text) {
   text = text.substr(0, kMaxExaminedDiagnosticBytes);
   if (r.reply_code.empty()) r.reply_code = first_reply_code(text);
-  if (r.smtp_command.empty()) r.smtp_command = smtp_command_in(text);
-  if (r.remote_mta.empty() || r.remote_ip.empty()) {
+  const bool wants_server = r.remote_mta.empty() || r.remote_ip.empty();
+  if (!r.smtp_command.empty() && !wants_server) return;
+  const DiagnosticWords words = scan_diagnostic(text);
+  if (r.smtp_command.empty()) r.smtp_command = smtp_command_in(text, words);
+  if (wants_server) {
     std::string host, ip;
-    if (server_in(text, host, ip)) {
+    if (server_in(text, words, host, ip)) {
       if (r.remote_mta.empty()) r.remote_mta = std::move(host);
       if (r.remote_ip.empty()) r.remote_ip = std::move(ip);
     }

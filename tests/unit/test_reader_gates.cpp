@@ -104,4 +104,56 @@ TEST(ReaderGates, OnePassFindsWhereTheReturnedMessageStarts) {
   EXPECT_EQ(before_original_message("Sorry.\r\n--- Original message"), "Sorry.\r\n");
 }
 
+// What fill_missing_from finds in `text` for a recipient that lacks all of it.
+clearbounce::dsn::RecipientReport filled_from(const std::string& text) {
+  clearbounce::dsn::RecipientReport r;
+  clearbounce::dsn::detail::fill_missing_from(r, text);
+  return r;
+}
+
+TEST(ReaderGates, CommandIsTakenFromTheWholeMatchAsFromItsGroup) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"550 5.1.1 unknown user (in reply to RCPT TO command)", "RCPT"},
+      {"In reply to\r\n   end of data command", "DATA"},
+      {">>>DATA\n<<< 554 rejected", "DATA"},
+      {"[RCPT_TO] refused", "RCPT"},
+      {"SMTP: mail from refused", "MAIL"},
+      {"host did not like our\n\tRCPT TO:<b@x>", "RCPT"},
+      {"error while sending STARTTLS", "STARTTLS"},
+      {"afterRCPT", "RCPT"},
+      {"after rcptx, then after helo", "HELO"},
+      {"after HELO, and later after RCPT TO", "HELO"},
+      {"after connect", "CONN"},
+      {"after initial connection", "CONN"},
+      {"\xC5\xBFmtp: DATA refused", "DATA"},  // U+017F: the caseless regex reads "smtp:"
+      {"after nothing at all", ""},
+  };
+  for (const auto& [text, command] : cases) EXPECT_EQ(filled_from(text).smtp_command, command) << text;
+}
+
+TEST(ReaderGates, ServerIsTakenFromTheWholeMatchAsFromItsGroups) {
+  // The regex whose groups the shortcut stands in for.
+  static const RE2 host_re(
+      R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
+  const std::string cases[] = {
+      "host mx.example.net[192.0.2.1] said: 550 no",
+      "connect to mx.example.net [2001:db8::1]:25: refused",
+      "Conversation with\r\n  mx.example.net\t[192.0.2.1] timed out",
+      "ghost mx.example.net[192.0.2.1]",
+      "ghost a.example[192.0.2.9] then host b.example[192.0.2.7]",
+      "HOST mx.example.net  [192.0.2.1]",
+      "ho\xC5\xBFt mx.example.net[192.0.2.1]",  // U+017F read as 's'
+      "connection with mx.example.net[not an address]",
+      "host [192.0.2.1]",
+      "[192.0.2.1] with no name",
+  };
+  for (const std::string& text : cases) {
+    std::string host, ip;
+    const bool found = RE2::PartialMatch(text, host_re, &host, &ip);
+    const auto r = filled_from(text);
+    EXPECT_EQ(r.remote_mta, found ? host : "") << text;
+    EXPECT_EQ(r.remote_ip, found ? ip : "") << text;
+  }
+}
+
 }  // namespace
