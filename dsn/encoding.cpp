@@ -99,11 +99,14 @@ void append_sanitized(std::string& out, std::string_view bytes) {
   std::size_t i = 0;
   while ((i = ascii_run_end(bytes, i)) < bytes.size()) {
     std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(bytes, i, &bad);
-    if (len > 0) {
+    // Text in other scripts has its sequences back to back: the next one is
+    // read before the ASCII scan is entered again.
+    std::size_t len = 0;
+    while ((len = utf8_sequence(bytes, i, &bad)) > 0) {
       i += len;
-      continue;
+      if (i == bytes.size() || static_cast<unsigned char>(bytes[i]) < 0x80) break;
     }
+    if (len > 0) continue;
     out.append(bytes.substr(valid_start, i - valid_start));
     out.append(kReplacement);
     i += bad;
@@ -115,10 +118,13 @@ void append_sanitized(std::string& out, std::string_view bytes) {
 bool is_valid_utf8(std::string_view bytes) noexcept {
   std::size_t i = 0;
   while ((i = ascii_run_end(bytes, i)) < bytes.size()) {
-    std::size_t bad = 0;
-    const std::size_t len = utf8_sequence(bytes, i, &bad);
-    if (len == 0) return false;
-    i += len;
+    // As in append_sanitized(): sequences back to back are read in a row.
+    do {
+      std::size_t bad = 0;
+      const std::size_t len = utf8_sequence(bytes, i, &bad);
+      if (len == 0) return false;
+      i += len;
+    } while (i < bytes.size() && static_cast<unsigned char>(bytes[i]) >= 0x80);
   }
   return true;
 }

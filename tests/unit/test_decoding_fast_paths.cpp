@@ -160,6 +160,66 @@ TEST(DecodingFastPaths, ParametersBeforeAndAfterAnRfc2231OneAsIfGathered) {
   EXPECT_EQ(parse_header_params(many).params.size(), 64u);  // the bound on parameters holds on the shortcut too
 }
 
+// ---------------------------------------------------------------- UTF-8
+
+// Unicode's well-formed sequences read a byte at a time; each maximal
+// ill-formed subpart becomes one U+FFFD.
+std::string reference_sanitize(std::string_view s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (b0 < 0x80) {
+      len = 1;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    }
+    std::size_t k = 1;
+    while (len > 1 && k < len && i + k < s.size()) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      const unsigned char min = k == 1 ? lo : static_cast<unsigned char>(0x80);
+      const unsigned char max = k == 1 ? hi : static_cast<unsigned char>(0xBF);
+      if (b < min || b > max) break;
+      ++k;
+    }
+    if (len > 0 && k == len) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += len == 0 ? 1 : k;
+    }
+  }
+  return out;
+}
+
+TEST(DecodingFastPaths, SanitizingReadsSequencesInARowAsOneAtATime) {
+  // Runs of multibyte sequences (read back to back), broken ones, ASCII
+  // stretches long enough to be read in words.
+  static const std::array<std::string_view, 10> kPieces = {
+      "\xE3\x81\x82", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xE3\x81", "\x80", "\xED\xA0\x80",
+      "\xF4\x90\x80\x80", "a", "plain ascii text, more than 32 bytes.", "\xC0\xAF"};
+  std::mt19937 rng(42);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s;
+    const std::size_t pieces = rng() % 16;
+    for (std::size_t k = 0; k < pieces; ++k) s += kPieces[rng() % kPieces.size()];
+    ASSERT_EQ(sanitize_utf8(s), reference_sanitize(s)) << testing::PrintToString(s);
+    ASSERT_EQ(to_utf8(s, "utf-8"), reference_sanitize(s)) << testing::PrintToString(s);
+  }
+}
+
 // ---------------------------------------------------------------- charset labels
 
 // "us-ascii" and "utf-8" as they stand skip the label's normalising; quoted
