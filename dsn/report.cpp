@@ -66,22 +66,66 @@ std::string any_media_type(const std::array<std::string_view, N>&... lists) {
   return out;
 }
 
+// The first line of `text` that is a Content-Type field naming one of
+// `types`: where it starts and where the type ends, or npos twice. What the
+// regex (?im)^content-type:\s*(?:type|...) finds, by a look at each line's
+// start instead of a walk from every byte. The caller lets the regex read
+// text whose letters a caseless regex folds (LiteralScan::has_ascii_case_variant).
+template <std::size_t... N>
+std::pair<std::size_t, std::size_t> content_type_line(std::string_view text, const std::array<std::string_view, N>&... types) {
+  constexpr std::string_view kName = "content-type:";
+  for (std::size_t line = 0; line < text.size();) {
+    if (detail::istarts_with(text.substr(line), kName)) {
+      std::size_t at = line + kName.size();
+      while (at < text.size() && detail::is_pattern_space(text[at])) ++at;  // RE2's \s
+      std::size_t end = std::string_view::npos;
+      const auto try_list = [&](const auto& list) {
+        for (const std::string_view type : list)
+          if (end == std::string_view::npos && detail::istarts_with(text.substr(at), type)) end = at + type.size();
+      };
+      (try_list(types), ...);
+      if (end != std::string_view::npos) return {line, end};
+    }
+    const std::size_t next = text.find('\n', line);
+    if (next == std::string_view::npos) break;
+    line = next + 1;
+  }
+  return {std::string_view::npos, std::string_view::npos};
+}
+
+// Where the Content-Type line of a delivery-status part ends (after its
+// line break), and where the returned message's starts: npos when absent.
+std::pair<std::size_t, std::size_t> loose_report_bounds(std::string_view message) {
+  static const RE2 header_re("(?im)^content-type:\\s*" + any_media_type(media_types::delivery_status) + "[^\\n]*\\n");
+  static const RE2 returned_re("(?im)(^content-type:\\s*" +
+                               any_media_type(media_types::returned_message, media_types::returned_headers) + ")");
+  constexpr auto npos = std::string_view::npos;
+  if (detail::LiteralScan::has_ascii_case_variant(message)) {
+    re2::StringPiece returned, found;
+    const re2::StringPiece input(message.data(), message.size());
+    const std::size_t returned_at = RE2::PartialMatch(message, returned_re, &returned)
+                                        ? static_cast<std::size_t>(returned.data() - message.data()) : npos;
+    const auto before = input.substr(0, returned_at == npos ? input.size() : returned_at);
+    if (!header_re.Match(before, 0, before.size(), RE2::UNANCHORED, &found, 1)) return {npos, returned_at};
+    return {static_cast<std::size_t>(found.data() + found.size() - message.data()), returned_at};
+  }
+  const std::size_t returned_at = content_type_line(message, media_types::returned_message, media_types::returned_headers).first;
+  const auto [header, type_end] = content_type_line(message.substr(0, returned_at), media_types::delivery_status);
+  if (header == npos) return {npos, returned_at};
+  // "[^\n]*\n": the field's line must end in a line break before the returned message.
+  const std::size_t line_end = message.substr(0, returned_at).find('\n', type_end);
+  return {line_end == npos ? npos : line_end + 1, returned_at};
+}
+
 // The fields after a "Content-Type: message/delivery-status" line found in
 // the raw text, up to the next boundary-like line; empty when there is none.
 std::string loose_delivery_status(std::string_view message) {
-  // Most messages have no such line: no regex for them.
+  // Most messages have no such line: no further look for them.
   if (!detail::icontains(message, "delivery-status")) return {};
-  static const RE2 header_re("(?im)^content-type:\\s*" + any_media_type(media_types::delivery_status) + "[^\\n]*\\n");
   // A report inside the returned message is another report.
-  static const RE2 returned_re("(?im)(^content-type:\\s*" +
-                               any_media_type(media_types::returned_message, media_types::returned_headers) + ")");
-  re2::StringPiece returned;
-  if (RE2::PartialMatch(message, returned_re, &returned))
-    message = message.substr(0, static_cast<std::size_t>(returned.data() - message.data()));
-  re2::StringPiece input(message.data(), message.size());
-  re2::StringPiece found;
-  if (!header_re.Match(input, 0, input.size(), RE2::UNANCHORED, &found, 1)) return {};
-  std::string_view rest = message.substr(static_cast<std::size_t>(found.data() + found.size() - message.data()));
+  const auto [fields_start, returned_at] = loose_report_bounds(message);
+  if (fields_start == std::string_view::npos) return {};
+  std::string_view rest = message.substr(0, returned_at).substr(fields_start);
   std::string out;
   for (std::size_t pos = 0; pos < rest.size();) {
     auto end = rest.find('\n', pos);

@@ -156,4 +156,44 @@ TEST(ReaderGates, ServerIsTakenFromTheWholeMatchAsFromItsGroups) {
   }
 }
 
+// A report whose MIME boundary never occurs: its parts are read from the
+// raw text, after the line `content_type`.
+std::string broken_report_with(const std::string& content_type, const std::string& before = "") {
+  return "From: MAILER-DAEMON@mx.example.net\nTo: alice@example.com\nSubject: Delivery Status Notification\n"
+         "Content-Type: multipart/report; report-type=delivery-status; boundary=NEVER\n\n"
+         "--XYZ\nContent-Type: text/plain\n\nDelivery failed.\n\n" +
+         before + "--XYZ\n" + content_type +
+         "\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; carol@example.net\n"
+         "Action: failed\nStatus: 5.1.1\n\n--XYZ--\n";
+}
+
+// Whether the fields were read as a report's (the text's reader would
+// name carol too, as a plain bounce).
+bool names_carol(const std::string& message) {
+  const auto report = analyse(message);
+  return report.kind == clearbounce::dsn::ReportKind::delivery_status && report.recipients.size() == 1 &&
+         report.recipients[0].recipient == "carol@example.net";
+}
+
+TEST(ReaderGates, LooseReportLinesAreFoundAsByTheirRegex) {
+  EXPECT_TRUE(names_carol(broken_report_with("Content-Type: message/delivery-status")));
+  EXPECT_TRUE(names_carol(broken_report_with("CONTENT-TYPE: \t Message/Delivery-Status; x=y")));
+  EXPECT_TRUE(names_carol(broken_report_with("content-type:message/delivery-status")));
+  // U+017F: the caseless regex reads "meſſage" as "message".
+  EXPECT_TRUE(names_carol(broken_report_with("Content-Type: me\xC5\xBF\xC5\xBF" "age/delivery-status")));
+  EXPECT_FALSE(names_carol(broken_report_with(" Content-Type: message/delivery-status")));
+  EXPECT_FALSE(names_carol(broken_report_with("Content-Type: message/delivery-statu")));
+  // A report inside the returned message is another report.
+  EXPECT_FALSE(names_carol(broken_report_with("Content-Type: message/delivery-status",
+                                              "--XYZ\nContent-Type:\tmessage/rfc822\n\nFrom: a@x\n\n")));
+  // The regex ends with the type: a longer name starting so counts.
+  EXPECT_FALSE(names_carol(broken_report_with("Content-Type: message/delivery-status",
+                                              "--XYZ\nContent-Type: text/rfc822-headersX\n\n")));
+  // The field's line must end: a message that stops on it has no report.
+  const std::string cut = "From: MAILER-DAEMON@mx.example.net\nTo: alice@example.com\nSubject: failure\n"
+                          "Content-Type: multipart/report; boundary=NEVER\n\n--XYZ\n"
+                          "Content-Type: message/delivery-status; carol@example.net";
+  EXPECT_FALSE(names_carol(cut));
+}
+
 }  // namespace
