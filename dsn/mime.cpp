@@ -231,9 +231,10 @@ std::size_t next_line(std::string_view s, std::size_t pos) noexcept {
 // Finds the line starts where "--boundary" begins. Horspool's search: the
 // byte under the end of the window says how far the window may move, and
 // mail text seldom holds a boundary's bytes, so it mostly moves by nearly
-// the delimiter's length instead of stopping at every line. Repetitive text
-// can make a Horspool search compare a lot; once its comparisons outgrow the
-// bytes it has passed, it goes on line by line, so the cost stays linear.
+// the delimiter's length instead of stopping at every line. The window is
+// compared only at line starts, and a boundary holds no line break (one
+// that does is refused), so a comparison never reads past the line it
+// starts: the bytes compared never outgrow the body.
 class DelimiterSearch {
  public:
   explicit DelimiterSearch(std::string_view boundary) noexcept : boundary_(boundary), length_(boundary.size() + 2) {
@@ -247,42 +248,25 @@ class DelimiterSearch {
 
   // The first line start at or after `pos` (itself a line start) where
   // "--boundary" begins, or body.size().
-  std::size_t next(std::string_view body, std::size_t pos) noexcept {
+  std::size_t next(std::string_view body, std::size_t pos) const noexcept {
     const std::size_t n = body.size();
     const auto last = static_cast<unsigned char>(boundary_.back());
-    const std::size_t from = pos;
-    while (!line_by_line_ && n - pos >= length_) {
+    while (n - pos >= length_) {
       const auto end_byte = static_cast<unsigned char>(body[pos + length_ - 1]);
-      if (end_byte == last && (pos == 0 || body[pos - 1] == '\n')) {
-        if (starts_delimiter(body, pos)) {
-          passed_ += pos - from;
-          return pos;
-        }
-        compared_ += length_;
-        line_by_line_ = compared_ > passed_ + (pos - from) + 4096;
-      }
+      if (end_byte == last && (pos == 0 || body[pos - 1] == '\n') && starts_delimiter(body, pos)) return pos;
       pos += skip_[end_byte];
     }
-    if (!line_by_line_) return n;
-    // Line by line from here; a window start inside a line goes on at the next.
-    if (pos > from && body[pos - 1] != '\n') pos = next_line(body, pos);
-    for (; pos < n; pos = next_line(body, pos))
-      if (starts_delimiter(body, pos)) return pos;
     return n;
   }
 
  private:
   bool starts_delimiter(std::string_view body, std::size_t pos) const noexcept {
-    return body.size() - pos >= length_ && body[pos] == '-' && body[pos + 1] == '-' &&
-           body.compare(pos + 2, boundary_.size(), boundary_) == 0;
+    return body[pos] == '-' && body[pos + 1] == '-' && body.compare(pos + 2, boundary_.size(), boundary_) == 0;
   }
 
   std::string_view boundary_;
   std::size_t length_;  // of "--boundary"
   std::array<std::uint8_t, 256> skip_;
-  std::size_t compared_ = 0;  // at line starts that were no delimiter, at most
-  std::size_t passed_ = 0;    // bytes the search moved over in earlier calls
-  bool line_by_line_ = false;
 };
 
 // How a stretch of bytes is expected to start.
@@ -531,6 +515,15 @@ class Parser {
       warn(part.media_type() + " without a boundary parameter; body kept as one part");
       return;
     }
+    // RFC 2046 allows no line break in a boundary, and the search relies on
+    // it: a delimiter is then matched within one line, so the bytes compared
+    // at line starts never outgrow the body. A boundary with a line break
+    // (RFC 2231's "%0A") could make every short line compare the whole
+    // boundary again.
+    if (boundary.find_first_of("\r\n") != std::string_view::npos) {
+      warn(part.media_type() + " with a line break in its boundary; body kept as one part");
+      return;
+    }
     // Checked before scanning: each level scans its whole body, so the depth
     // bound is also what keeps deep nesting linear in the input size.
     if (!room_for_depth(depth)) return;
@@ -543,7 +536,7 @@ class Parser {
     bool closed = false;
     std::size_t part_start = 0;
     std::size_t pos = 0;
-    DelimiterSearch search(boundary);
+    const DelimiterSearch search(boundary);
     while ((pos = search.next(body, pos)) < n) {
       bool close = false;
       std::size_t next = 0;

@@ -313,6 +313,28 @@ TEST(HostileMime, SameBoundaryAtEveryLevel) {
   check_part(m->root, input);
 }
 
+// A boundary with line breaks (RFC 2231 lets "%0A" through) matching the
+// start of every short line: each line start would compare the whole
+// boundary again, 200,000 lines times 250 KB. Such a boundary is refused.
+TEST(HostileMime, BoundaryWithLineBreaksIsRefused) {
+  std::string boundary_param;
+  for (int i = 0; i < 50000; ++i) boundary_param += "%0A--x";
+  std::string input = "Content-Type: multipart/mixed; boundary*=us-ascii''x" + boundary_param + "\n\n";
+  for (int i = 0; i < 200000; ++i) input += "--x\n";
+  const auto m = parse_mime(input);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->root.children.empty());
+  EXPECT_TRUE(contains_warning(*m, "line break in its boundary"));
+  check_part(m->root, input);
+}
+
+TEST(MimeBoundary, CarriageReturnInBoundaryIsRefusedToo) {
+  const auto m = parse_mime("Content-Type: multipart/mixed; boundary*=''a%0Db\n\n--a\rb\n\none\n--a\rb--\n");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->root.children.empty());
+  EXPECT_TRUE(contains_warning(*m, "line break in its boundary"));
+}
+
 TEST(HostileMime, HundredThousandParts) {
   std::string input = "Content-Type: multipart/mixed; boundary=p\n\n";
   for (int i = 0; i < 100000; ++i) input += "--p\n\nx\n";
