@@ -79,9 +79,10 @@ TEST(SisimaiCorpus, ReasonAgreementStaysAtItsFloor) {
   // 0.970 before recipients stopped being taken from the returned message:
   // two bounces name their failed recipient only in the message they
   // return, and are now left as they are (tests/unit/test_report_patterns.cpp,
-  // NoRecipientIsTakenFromTheReturnedMessage). The floor guards against
-  // regressions below today's 421 of 435.
-  EXPECT_GE(agreement, 0.9675);
+  // NoRecipientIsTakenFromTheReturnedMessage). The English wording for
+  // giving up after a stated time ("aborted after 5 hours") brought it back
+  // to 422 of 435; the floor is issue 10's 0.97.
+  EXPECT_GE(agreement, 0.97);
 }
 
 TEST(NotBounceCorpus, NothingIsReadAsABounce) {
