@@ -10,6 +10,8 @@
 #include <deque>
 #include <mutex>
 
+#include "dsn/word_bytes.hpp"
+
 namespace clearbounce::classifier {
 
 namespace {
@@ -20,8 +22,8 @@ constexpr std::array<char, 256> kAsciiLower = [] {
   return table;
 }();
 
-constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
-constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
+using dsn::word::kEveryByte;
+using dsn::word::kHighBits;
 
 // Eight ASCII bytes at once, 'A'-'Z' made 'a'-'z': a byte's high bit is set
 // by adding 0x80 - 'A' when it is 'A' or above, and by adding 0x80 - 'Z' - 1
@@ -48,7 +50,7 @@ bool lower_case(std::string_view text, std::string& out) {
     std::uint64_t word;
     if (i + sizeof word <= size) {
       std::memcpy(&word, from + i, sizeof word);
-      if ((word & kHighBits) == 0) {
+      if (dsn::word::non_ascii_bytes(word) == 0) {
         word = lower_ascii_word(word);
         std::memcpy(to + i, &word, sizeof word);
         i += sizeof word;

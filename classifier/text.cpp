@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dsn/word_bytes.hpp"
+
 namespace clearbounce::classifier {
 namespace {
 
@@ -20,23 +22,15 @@ constexpr bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == 
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-constexpr std::uint64_t kEveryByte = 0x0101010101010101ull;
-constexpr std::uint64_t kHighBits = 0x8080808080808080ull;
-
 // Where a reply code may start from `at` on: the first byte '0' to '5', or
-// the end. Eight bytes are looked at at once on little-endian machines: a
-// byte b is '0' to '5' when b ^ '0' is below 6, which the high bit of
-// (x - 6) & ~x says of the first such byte of x (later ones may be marked
-// wrongly by a borrow, never missed, and each is checked again).
+// the end. Eight bytes are looked at at once: a byte b is '0' to '5' when
+// b ^ '0' is below 6.
 std::size_t next_low_digit(std::string_view text, std::size_t at) {
-  if constexpr (std::endian::native == std::endian::little) {
-    for (std::uint64_t word; at + sizeof word <= text.size(); at += sizeof word) {
-      std::memcpy(&word, text.data() + at, sizeof word);
-      const std::uint64_t x = word ^ (kEveryByte * '0');
-      if (const std::uint64_t marks = (x - kEveryByte * 6) & ~x & kHighBits; marks != 0) {
-        at += static_cast<std::size_t>(std::countr_zero(marks)) / 8;
-        break;
-      }
+  for (; at + 8 <= text.size(); at += 8) {
+    const std::uint64_t x = dsn::word::load(text.data() + at) ^ (dsn::word::kEveryByte * '0');
+    if (const std::uint64_t marks = dsn::word::bytes_below(x, 6); marks != 0) {
+      at += dsn::word::first_marked(marks);
+      break;
     }
   }
   while (at < text.size() && !(text[at] >= '0' && text[at] <= '5')) ++at;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "dsn/ascii.hpp"
+#include "dsn/word_bytes.hpp"
 
 namespace clearbounce::dsn {
 namespace {
@@ -72,8 +73,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, std::size_t* consum
   return 0;
 }
 
-constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
-constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
 
 // Index of the first byte at or after `i` that is not ASCII, or s.size().
 // Thirty-two bytes at a time, then eight: mail text is mostly ASCII.
@@ -81,12 +80,10 @@ std::size_t ascii_run_end(std::string_view s, std::size_t i) noexcept {
   for (; i + 32 <= s.size(); i += 32) {
     std::array<std::uint64_t, 4> words;
     std::memcpy(words.data(), s.data() + i, sizeof words);
-    if (((words[0] | words[1] | words[2] | words[3]) & kHighBits) != 0) break;
+    if (word::non_ascii_bytes(words[0] | words[1] | words[2] | words[3]) != 0) break;
   }
   for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    if ((word & kHighBits) != 0) break;
+    if (word::non_ascii_bytes(word::load(s.data() + i)) != 0) break;
   }
   while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
   return i;
@@ -389,14 +386,13 @@ void append_ascii_or_replacement(std::string& out, std::string_view bytes) {
 constexpr bool is_plain_ascii(unsigned char c) noexcept { return c < 0x80 && c != 0x1B && c != 0x0E && c != 0x0F; }
 
 // Index of the first byte at or after `i` that is not is_plain_ascii(), or
-// s.size(). A word whose bytes are all printable or 8-bit is told apart
-// with three operations; only words with a control byte (line ends, mostly)
-// or an 8-bit one are read a byte at a time.
+// s.size(). A word whose bytes are all 0x20 to 0x7F is told apart with a
+// few operations; only words with a control byte (line ends, mostly) or an
+// 8-bit one are read a byte at a time.
 std::size_t plain_ascii_end(std::string_view s, std::size_t i) noexcept {
   for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    if ((((word - 0x20 * kOnes) | word) & kHighBits) == 0) continue;  // 0x20 to 0x7F only
+    const std::uint64_t x = word::load(s.data() + i);
+    if ((word::bytes_below(x, 0x20) | word::non_ascii_bytes(x)) == 0) continue;  // 0x20 to 0x7F only
     for (std::size_t k = 0; k < 8; ++k)
       if (!is_plain_ascii(static_cast<unsigned char>(s[i + k]))) return i + k;
   }
@@ -732,12 +728,10 @@ bool is_ascii(std::string_view s) noexcept {
   std::uint64_t any = 0;
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    any |= word;
+    any |= word::load(s.data() + i);
   }
   for (; i < s.size(); ++i) any |= static_cast<unsigned char>(s[i]);
-  return (any & kHighBits) == 0;
+  return word::non_ascii_bytes(any) == 0;
 }
 
 // What ends an unquoted value or parameter name, looked up rather than
@@ -751,21 +745,16 @@ constexpr auto kEndsToken = [] {
 // The high bit of each byte of `word` up to 0x22 (controls, space, '!',
 // '"'), or ';' or '(': what ends a token and a little more. Exact at the
 // lowest flagged byte, as borrows start only at a flagged one.
-constexpr std::uint64_t maybe_token_end(std::uint64_t word) noexcept {
-  const std::uint64_t semicolons = word ^ (';' * kOnes);
-  const std::uint64_t parens = word ^ ('(' * kOnes);
-  return (((word - 0x23 * kOnes) & ~word) | ((semicolons - kOnes) & ~semicolons) | ((parens - kOnes) & ~parens)) &
-         kHighBits;
+constexpr std::uint64_t maybe_token_end(std::uint64_t x) noexcept {
+  return word::bytes_below(x, 0x23) | word::bytes_equal(x, ';') | word::bytes_equal(x, '(');
 }
 
 // Where the token at s[i] ends. Eight bytes at a time up to the first byte
 // that may end it, then a byte at a time (which also steps over a '!').
 std::size_t token_end(std::string_view s, std::size_t i) noexcept {
   for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    if (const std::uint64_t flagged = maybe_token_end(word); flagged != 0) {
-      i += static_cast<std::size_t>(std::countr_zero(flagged)) / 8;
+    if (const std::uint64_t flagged = maybe_token_end(word::load(s.data() + i)); flagged != 0) {
+      i += word::first_marked(flagged);
       break;
     }
   }

@@ -1,5 +1,6 @@
 #include "dsn/mime.hpp"
 #include "dsn/ascii.hpp"
+#include "dsn/word_bytes.hpp"
 
 #include <algorithm>
 #include <array>
@@ -55,13 +56,7 @@ bool is_blank_or_space(std::string_view s, const Line& line) noexcept {
 // (printable ASCII but ':'). Exact up to the first such byte, the lowest:
 // the borrows and carries that could flag others start only at one.
 constexpr std::uint64_t non_name_bytes(std::uint64_t word) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
-  const std::uint64_t below_33 = (word - 33 * kOnes) & ~word;
-  const std::uint64_t above_126 = (word + kOnes) | word;
-  const std::uint64_t colons = word ^ (':' * kOnes);
-  const std::uint64_t colon_bytes = (colons - kOnes) & ~colons;
-  return (below_33 | above_126 | colon_bytes) & kHighBits;
+  return word::bytes_below(word, 33) | word::bytes_above(word, 126) | word::bytes_equal(word, ':');
 }
 
 // Index of the first byte at or after s[i] and before `end` that is not a
@@ -74,10 +69,8 @@ std::size_t first_non_name_byte(std::string_view s, std::size_t i, std::size_t e
     return table;
   }();
   for (; i + 8 <= end; i += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + i, sizeof word);
-    if (const std::uint64_t stop = non_name_bytes(word); stop != 0)
-      return i + static_cast<std::size_t>(std::countr_zero(stop)) / 8;
+    if (const std::uint64_t stop = non_name_bytes(word::load(s.data() + i)); stop != 0)
+      return i + word::first_marked(stop);
   }
   while (i < end && kNameChar[static_cast<unsigned char>(s[i])]) ++i;
   return i;
@@ -87,19 +80,16 @@ std::size_t first_non_name_byte(std::string_view s, std::size_t i, std::size_t e
 // knows there is no ':'). Eight bytes at a time, with no need to say where
 // the first other byte is: any of them in a word sets a high bit here.
 bool all_name_bytes(std::string_view s, std::size_t from, std::size_t to) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
   std::uint64_t outside = 0;
   for (; from + 8 <= to; from += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, s.data() + from, sizeof word);
-    outside |= (word - 33 * kOnes) | (word + kOnes) | word;
+    const std::uint64_t x = word::load(s.data() + from);
+    outside |= word::bytes_below(x, 33) | word::bytes_above(x, 126);
   }
   for (; from < to; ++from) {
     const auto c = static_cast<unsigned char>(s[from]);
     if (c < 33 || c > 126) return false;
   }
-  return (outside & kHighBits) == 0;
+  return outside == 0;
 }
 
 // The name of a field that starts at s[pos] ends at `end`, and its colon is

@@ -5,6 +5,7 @@
 // byte for byte as the MTA wrote them.
 #include "dsn/rewrite.hpp"
 #include "dsn/ascii.hpp"
+#include "dsn/word_bytes.hpp"
 
 #include <algorithm>
 #include <array>
@@ -318,18 +319,9 @@ bool qp_literal(char c) noexcept { return kQpLiteral[static_cast<unsigned char>(
 // Whether all eight bytes at `p` are printable ASCII or space, none '=':
 // bytes that quoted-printable writes as they are (a tab is left to the byte
 // by byte path). Ordinary text is then read a word at a time, not a byte.
-// The three tests are the classic ones for "some byte is below n", "some
-// byte is above n" and "some byte is zero" within a 64-bit word.
 bool eight_qp_literals(const char* p) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  const std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;
-  const std::uint64_t above_tilde = ((x + kOnes * (127 - 0x7E)) | x) & kHighs;
-  const std::uint64_t equals = x ^ (kOnes * '=');
-  const std::uint64_t has_equals = (equals - kOnes) & ~equals & kHighs;
-  return (below_space | above_tilde | has_equals) == 0;
+  const std::uint64_t x = word::load(p);
+  return (word::bytes_below(x, 0x20) | word::bytes_above(x, 0x7E) | word::bytes_equal(x, '=')) == 0;
 }
 
 

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "dsn/ascii.hpp"
+#include "dsn/word_bytes.hpp"
 
 namespace clearbounce::engine::marker {
 namespace {
@@ -39,17 +40,10 @@ constexpr std::array<unsigned char, 256> kCovered = [] {
 }();
 
 // Whether the MAC covers all eight bytes at `p` (none is ASCII white space
-// or a control character): then they are copied at once. The tests are the
-// classic "some byte is below n" and "some byte is zero" of a 64-bit word.
+// or a control character): then they are copied at once.
 bool eight_covered(const char* p) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  const std::uint64_t up_to_space = (x - kOnes * 0x21) & ~x & kHighs;
-  const std::uint64_t del = x ^ (kOnes * 0x7f);
-  const std::uint64_t has_del = (del - kOnes) & ~del & kHighs;
-  return (up_to_space | has_del) == 0;
+  const std::uint64_t x = dsn::word::load(p);
+  return (dsn::word::bytes_below(x, 0x21) | dsn::word::bytes_equal(x, 0x7f)) == 0;
 }
 
 // Each piece with its length in front, so that no two different lists of
