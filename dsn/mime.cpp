@@ -498,12 +498,14 @@ class Parser {
     parse_part(child, bytes, depth + 1, Mode::body_part, digest);
   }
 
-  void parse_multipart(MimePart& part, std::size_t depth) {
-    // A view into the part's own parameters, which no child's parse moves.
+  // The multipart's boundary, a view into the part's own parameters (which
+  // no child's parse moves); empty, with a warning, when there is none that
+  // can be used.
+  std::string_view usable_boundary(const MimePart& part) {
     const std::string_view boundary = part.content_type.param("boundary");
     if (boundary.empty()) {
       warn(part.media_type() + " without a boundary parameter; body kept as one part");
-      return;
+      return {};
     }
     // RFC 2046 allows no line break in a boundary, and the search relies on
     // it: a delimiter is then matched within one line, so the bytes compared
@@ -512,8 +514,14 @@ class Parser {
     // boundary again.
     if (boundary.find_first_of("\r\n") != std::string_view::npos) {
       warn(part.media_type() + " with a line break in its boundary; body kept as one part");
-      return;
+      return {};
     }
+    return boundary;
+  }
+
+  void parse_multipart(MimePart& part, std::size_t depth) {
+    const std::string_view boundary = usable_boundary(part);
+    if (boundary.empty()) return;
     // Checked before scanning: each level scans its whole body, so the depth
     // bound is also what keeps deep nesting linear in the input size.
     if (!room_for_depth(depth)) return;
