@@ -368,6 +368,60 @@ void complete_from_diagnostic(RecipientReport& r) {
   }
 }
 
+// One of a recipient's own fields other than its addresses, as
+// read_delivery_status() hands them on; a field it starts a recipient for
+// but does not keep (X-Actual-Recipient) sets nothing.
+void set_recipient_field(RecipientReport& r, std::string_view name, std::string_view value) {
+  if (iequals(name, "action")) {
+    r.action = normalised_action(value);
+  } else if (iequals(name, "status")) {
+    for_each_status_code(value, [&](std::size_t, std::string_view code) {
+      if (code[0] == '2' || code[0] == '4' || code[0] == '5') r.status = code;
+      return !r.status.empty();
+    });
+    // "4.0.0 (example.net: host name lookup failure)": some MTAs explain
+    // here and give no Diagnostic-Code.
+    const auto open = value.find('(');
+    const auto close = value.rfind(')');
+    if (r.diagnostic.empty() && open != std::string::npos && close != std::string::npos && close > open)
+      r.diagnostic = value.substr(open + 1, close - open - 1);
+  } else if (iequals(name, "remote-mta")) {
+    auto host = std::string(after_type(value));
+    // "[192.0.2.1]": an address literal names the server too.
+    if (!host.empty() && host.front() == '[' && host.back() == ']') r.remote_ip = host.substr(1, host.size() - 2);
+    r.remote_mta = host;
+  } else if (iequals(name, "diagnostic-code")) {
+    std::string type;
+    auto text_part = after_type(value, &type);
+    if (value.find(';') == std::string::npos) type.clear();
+    r.diagnostic_type = type;
+    r.diagnostic = decode_header_text(text_part);
+  } else if (iequals(name, "last-attempt-date")) {
+    r.last_attempt_date = value;
+  } else if (iequals(name, "will-retry-until")) {
+    r.will_retry_until = value;
+  }
+}
+
+// Of the `added` recipients at the end of `rs`, drops those without any
+// address (not reports of a recipient), names each one's address, and
+// completes the rest from their diagnostics. Returns how many are kept.
+std::size_t finish_recipients(std::vector<RecipientReport>& rs, std::size_t added) {
+  rs.erase(std::remove_if(rs.end() - static_cast<std::ptrdiff_t>(added), rs.end(),
+                          [&](RecipientReport& r) {
+                            // The sender knows the address it used: the
+                            // Original-Recipient, unless it names no domain.
+                            const bool original = has_domain(r.original_recipient) ||
+                                                  (r.final_recipient.empty() && !r.original_recipient.empty());
+                            r.recipient = original ? r.original_recipient : r.final_recipient;
+                            return r.recipient.empty();
+                          }),
+           rs.end());
+  const auto kept = std::min(added, rs.size());
+  for (auto it = rs.end() - static_cast<std::ptrdiff_t>(kept); it != rs.end(); ++it) complete_from_diagnostic(*it);
+  return kept;
+}
+
 std::size_t read_delivery_status(std::string_view text, BounceReport& report, std::size_t max_recipients) {
   const auto fields = fields_of(text);
   std::size_t added = 0;
@@ -412,52 +466,10 @@ std::size_t read_delivery_status(std::string_view text, BounceReport& report, st
       if (!current) {
         if (!start_recipient()) break;
       }
-      if (named("action")) {
-        current->action = normalised_action(value);
-      } else if (named("status")) {
-        for_each_status_code(value, [&](std::size_t, std::string_view code) {
-          if (code[0] == '2' || code[0] == '4' || code[0] == '5') current->status = code;
-          return !current->status.empty();
-        });
-        // "4.0.0 (example.net: host name lookup failure)": some MTAs explain
-        // here and give no Diagnostic-Code.
-        const auto open = value.find('(');
-        const auto close = value.rfind(')');
-        if (current->diagnostic.empty() && open != std::string::npos && close != std::string::npos && close > open)
-          current->diagnostic = value.substr(open + 1, close - open - 1);
-      } else if (named("remote-mta")) {
-        auto host = std::string(after_type(value));
-        // "[192.0.2.1]": an address literal names the server too.
-        if (!host.empty() && host.front() == '[' && host.back() == ']') current->remote_ip = host.substr(1, host.size() - 2);
-        current->remote_mta = host;
-      } else if (named("diagnostic-code")) {
-        std::string type;
-        auto text_part = after_type(value, &type);
-        if (value.find(';') == std::string::npos) type.clear();
-        current->diagnostic_type = type;
-        current->diagnostic = decode_header_text(text_part);
-      } else if (named("last-attempt-date")) {
-        current->last_attempt_date = value;
-      } else if (named("will-retry-until")) {
-        current->will_retry_until = value;
-      }
+      set_recipient_field(*current, n, value);
     }
   }
-  // Recipients without any address are not reports of a recipient.
-  auto& rs = report.recipients;
-  rs.erase(std::remove_if(rs.end() - static_cast<std::ptrdiff_t>(added), rs.end(),
-                          [&](RecipientReport& r) {
-                            // The sender knows the address it used: the
-                            // Original-Recipient, unless it names no domain.
-                            const bool original = has_domain(r.original_recipient) ||
-                                                  (r.final_recipient.empty() && !r.original_recipient.empty());
-                            r.recipient = original ? r.original_recipient : r.final_recipient;
-                            return r.recipient.empty();
-                          }),
-           rs.end());
-  const auto kept = std::min(added, rs.size());
-  for (auto it = rs.end() - static_cast<std::ptrdiff_t>(kept); it != rs.end(); ++it) complete_from_diagnostic(*it);
-  return kept;
+  return finish_recipients(report.recipients, added);
 }
 
 }  // namespace clearbounce::dsn::detail
