@@ -233,93 +233,22 @@ MacContext keyed_hmac(std::string_view secret) {
   return ctx;
 }
 
-using Digest = std::array<unsigned char, EVP_MAX_MD_SIZE>;
-
-// HMAC-SHA-256 with a context keyed now: the way when the keyed pads could
-// not be set up.
-bool hmac_keyed_now(std::string_view secret, std::string_view data, Digest& digest, std::size_t& length) {
-  const MacContext ctx = keyed_hmac(secret);
-  return ctx && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
-         EVP_MAC_final(ctx.get(), digest.data(), &length, digest.size()) == 1;
-}
-
-struct DigestContextFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using DigestContext = std::unique_ptr<EVP_MD_CTX, DigestContextFree>;
-
-constexpr std::size_t kSha256Block = 64;
-
 }  // namespace
 
-// HMAC (RFC 2104) over SHA-256 with the key absorbed once: two SHA-256
-// states that have read the key's inner and outer pad. A MAC then copies
-// each (EVP_MD_CTX_copy_ex reads its source only) and hashes the data and
-// the inner digest: the same bytes as EVP_MAC's HMAC, without the copy,
-// set-up and release of its three digest contexts for every message.
-struct KeyedPads {
-  DigestContext inner;
-  DigestContext outer;
-};
-
-namespace {
-
-// SHA-256 started on `key` XOR `byte` (the key zero-padded to a block).
-DigestContext padded_digest(const std::array<unsigned char, kSha256Block>& key, unsigned char byte) {
-  std::array<unsigned char, kSha256Block> pad{};
-  for (std::size_t i = 0; i < pad.size(); ++i) pad[i] = static_cast<unsigned char>(key[i] ^ byte);
-  DigestContext ctx(EVP_MD_CTX_new());
-  const bool started = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1 &&
-                       EVP_DigestUpdate(ctx.get(), pad.data(), pad.size()) == 1;
-  OPENSSL_cleanse(pad.data(), pad.size());
-  return started ? std::move(ctx) : nullptr;
+Key::Key(std::string secret) : secret_(std::move(secret)) {
+  if (auto ctx = keyed_hmac(secret_)) keyed_ = std::shared_ptr<const EVP_MAC_CTX>(ctx.release(), MacContextFree{});
 }
-
-// The pads of `secret`, or null. A key longer than a block is hashed first
-// (RFC 2104 section 2); keys may have up to 4 KiB.
-std::shared_ptr<const KeyedPads> keyed_pads(std::string_view secret) {
-  std::array<unsigned char, kSha256Block> key{};
-  bool ok = true;
-  if (secret.size() > key.size()) {
-    unsigned int hashed = 0;
-    ok = EVP_Digest(secret.data(), secret.size(), key.data(), &hashed, EVP_sha256(), nullptr) == 1;
-  } else {
-    std::memcpy(key.data(), secret.data(), secret.size());
-  }
-  auto pads = std::make_shared<KeyedPads>();
-  if (ok) pads->inner = padded_digest(key, 0x36);
-  if (ok) pads->outer = padded_digest(key, 0x5c);
-  OPENSSL_cleanse(key.data(), key.size());
-  if (!pads->inner || !pads->outer) return nullptr;
-  return pads;
-}
-
-// HMAC-SHA-256 of `data` from the keyed pads.
-bool hmac_from_pads(const KeyedPads& pads, std::string_view data, Digest& digest, std::size_t& length) {
-  const DigestContext ctx(EVP_MD_CTX_new());
-  Digest inner{};
-  unsigned int inner_length = 0;
-  unsigned int outer_length = 0;
-  const bool done = ctx && EVP_MD_CTX_copy_ex(ctx.get(), pads.inner.get()) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
-                    EVP_DigestFinal_ex(ctx.get(), inner.data(), &inner_length) == 1 &&
-                    EVP_MD_CTX_copy_ex(ctx.get(), pads.outer.get()) == 1 &&
-                    EVP_DigestUpdate(ctx.get(), inner.data(), inner_length) == 1 &&
-                    EVP_DigestFinal_ex(ctx.get(), digest.data(), &outer_length) == 1;
-  length = outer_length;
-  return done;
-}
-
-}  // namespace
-
-Key::Key(std::string secret) : secret_(std::move(secret)), keyed_(keyed_pads(secret_)) {}
 
 std::string Key::mac(std::string_view data) const {
-  Digest digest{};
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   std::size_t length = 0;
-  const bool done = keyed_ ? hmac_from_pads(*keyed_, data, digest, length)
-                           : hmac_keyed_now(secret_, data, digest, length);
-  if (!done) throw std::runtime_error("HMAC-SHA-256 failed");
+  // A copy of the keyed context (EVP_MAC_CTX_dup reads its source only), or
+  // a context keyed now.
+  MacContext ctx = keyed_ ? MacContext(EVP_MAC_CTX_dup(keyed_.get())) : keyed_hmac(secret_);
+  if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), digest.data(), &length, digest.size()) != 1) {
+    throw std::runtime_error("HMAC-SHA-256 failed");
+  }
   std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> text{};
   const int written = EVP_EncodeBlock(text.data(), digest.data(), static_cast<int>(length));
   std::string out(reinterpret_cast<const char*>(text.data()), static_cast<std::size_t>(written));

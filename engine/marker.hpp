@@ -15,6 +15,8 @@
 // another message therefore does not verify.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,8 +28,6 @@
 #include "dsn/rewrite.hpp"
 
 namespace clearbounce::engine::marker {
-
-struct KeyedPads;  // marker.cpp
 
 // The secret behind every MAC. Never printed or logged.
 class Key {
@@ -46,10 +46,10 @@ class Key {
   explicit Key(std::string secret);
   std::string secret_;
   // HMAC-SHA-256 with the secret already absorbed, never changed after
-  // construction: each mac() works on copies. Fetching the algorithm and
+  // construction: each mac() works on a copy. Fetching the algorithm and
   // keying it for every message cost a third of the MAC. Null if OpenSSL
-  // could not set it up; mac() then keys a new context each time.
-  std::shared_ptr<const KeyedPads> keyed_;
+  // could not set it up; mac() then keys a new one each time.
+  std::shared_ptr<const EVP_MAC_CTX> keyed_;
 };
 
 // The value to put into RewriteRequest::x_clearbounce for `fields` (such as
