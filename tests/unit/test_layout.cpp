@@ -187,18 +187,22 @@ TEST(ReportLayout, FindsAMarkerFieldPastTheFieldLimit) {
   clearbounce::dsn::MimeLimits limits;
   limits.max_header_fields = 3;
   const std::string folded = "From: a@example.com\nTo: b@example.org\nSubject: hi\n\tthere\n";
-  const auto marked = parse_mime(folded + "Received: x\nx-clearbounce  : category=x\n\nHello\n", limits);
+  // The parsed message points into its input: each input outlives it.
+  const std::string marked_input = folded + "Received: x\nx-clearbounce  : category=x\n\nHello\n";
+  const auto marked = parse_mime(marked_input, limits);
   ASSERT_TRUE(marked);
   ASSERT_EQ(marked->root.headers.size(), 3u);
   EXPECT_FALSE(marked->root.header("X-Clearbounce"));
   EXPECT_TRUE(layout_of(marked->root).has_marker_field);
 
-  const auto unmarked = parse_mime(folded + "Received: x\nX-Clearbounced: no\n X-Clearbounce: no\n\nHello\n", limits);
+  const std::string unmarked_input = folded + "Received: x\nX-Clearbounced: no\n X-Clearbounce: no\n\nHello\n";
+  const auto unmarked = parse_mime(unmarked_input, limits);
   ASSERT_TRUE(unmarked);
   EXPECT_FALSE(layout_of(unmarked->root).has_marker_field);
 
   // Within the limit the kept field is what tells.
-  const auto kept = parse_mime(folded + "X-Clearbounce: category=x\n\nHello\n", limits);
+  const std::string kept_input = folded + "X-Clearbounce: category=x\n\nHello\n";
+  const auto kept = parse_mime(kept_input, limits);
   ASSERT_TRUE(kept);
   EXPECT_TRUE(layout_of(kept->root).has_marker_field);
 }
