@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "dsn/encoding.hpp"
+#include "tests/unit/every_string.hpp"
 
 namespace {
 
+using clearbounce::test::for_each_string;
 using clearbounce::dsn::decode_quoted_printable;
 using clearbounce::dsn::HeaderValueWithParams;
 using clearbounce::dsn::parse_header_params;
@@ -26,27 +28,6 @@ using clearbounce::dsn::sanitize_utf8;
 using clearbounce::dsn::to_utf8;
 using clearbounce::dsn::detail::parse_header_params_gathered;
 
-// Calls `check` with every string of length 0 to `max_length` over `alphabet`.
-void for_each_string(std::string_view alphabet, std::size_t max_length,
-                     const std::function<void(const std::string&)>& check) {
-  std::vector<std::size_t> digits;
-  std::string s;
-  for (std::size_t length = 0; length <= max_length; ++length) {
-    digits.assign(length, 0);
-    s.assign(length, alphabet[0]);
-    for (;;) {
-      check(s);
-      std::size_t k = 0;
-      while (k < length && ++digits[k] == alphabet.size()) {
-        digits[k] = 0;
-        s[k] = alphabet[0];
-        ++k;
-      }
-      if (k == length) break;
-      s[k] = alphabet[digits[k]];
-    }
-  }
-}
 
 // ---------------------------------------------------------------- quoted-printable
 
