@@ -39,12 +39,6 @@ LiteralScan::LiteralScan(const std::vector<std::string_view>& literals) : shift_
   }
 }
 
-bool LiteralScan::matches_at(std::string_view text, std::size_t start, std::string_view literal) {
-  if (text.size() - start < literal.size()) return false;
-  for (std::size_t k = 0; k < literal.size(); ++k)
-    if (ascii_lower(text[start + k]) != literal[k]) return false;  // literal: lower-cased
-  return true;
-}
 
 std::uint64_t LiteralScan::find(std::string_view text) const {
   std::uint64_t found = 0;
@@ -59,7 +53,7 @@ std::uint64_t LiteralScan::find(std::string_view text) const {
     for (std::uint64_t candidates = by_head_[head_bucket(head_at(text, start))]; candidates != 0;
          candidates &= candidates - 1) {
       const auto i = static_cast<std::size_t>(std::countr_zero(candidates));
-      if (matches_at(text, start, literals_[i])) found |= std::uint64_t{1} << i;
+      if (istarts_with(text.substr(start), literals_[i])) found |= std::uint64_t{1} << i;
     }
     ++end;
   }

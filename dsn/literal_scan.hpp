@@ -34,7 +34,6 @@ class LiteralScan {
 
  private:
   static std::uint32_t head_at(std::string_view text, std::size_t start);
-  static bool matches_at(std::string_view text, std::size_t start, std::string_view literal);
   static std::size_t pair_index(unsigned char first, unsigned char second) { return std::size_t{first} << 8 | second; }
   static std::size_t head_bucket(std::uint32_t head) { return (head * 2654435761u) >> 24; }
 
