@@ -97,6 +97,14 @@ std::size_t first_dialect(std::string_view text) {
   return static_cast<std::size_t>(*std::min_element(matched.begin(), matched.end()));
 }
 
+// The same, for a text that seldom holds a signature (a Subject): the set
+// is first asked only whether one occurs, which it answers without a list
+// to fill and, when one does, where the first match ends.
+std::size_t first_dialect_if_any(std::string_view text) {
+  if (text.empty() || !signatures().Match(text, nullptr)) return std::size(kDialects);
+  return first_dialect(text);
+}
+
 // The wording that readers search a whole text for. Each regex has a gate:
 // literals one of which every match of the regex holds (each list says
 // why), found for all regexes in one pass by scan_wording(). A regex none
@@ -344,7 +352,8 @@ TextWording scan_wording(std::string_view text) {
 
 std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients) {
   // The first family in table order that any of the three names.
-  const std::size_t found = std::min({first_dialect(text), first_dialect(subject), first_dialect(failed_recipients)});
+  const std::size_t found =
+      std::min({first_dialect(text), first_dialect_if_any(subject), first_dialect_if_any(failed_recipients)});
   return found < std::size(kDialects) ? kDialects[found].name : std::string();
 }
 
