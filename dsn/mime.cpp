@@ -76,22 +76,6 @@ std::size_t first_non_name_byte(std::string_view s, std::size_t i, std::size_t e
   return i;
 }
 
-// True when s[from, to) holds printable ASCII only (33 to 126; the caller
-// knows there is no ':'). Eight bytes at a time, with no need to say where
-// the first other byte is: any of them in a word sets a high bit here.
-bool all_name_bytes(std::string_view s, std::size_t from, std::size_t to) noexcept {
-  std::uint64_t outside = 0;
-  for (; from + 8 <= to; from += 8) {
-    const std::uint64_t x = word::load(s.data() + from);
-    outside |= word::bytes_below(x, 33) | word::bytes_above(x, 126);
-  }
-  for (; from < to; ++from) {
-    const auto c = static_cast<unsigned char>(s[from]);
-    if (c < 33 || c > 126) return false;
-  }
-  return outside == 0;
-}
-
 // The name of a field that starts at s[pos] ends at `end`, and its colon is
 // at `colon`: "Name:" or "Name  :" (RFC 5322 ftext, tolerating white space
 // before the colon as obsolete syntax does). No colon (npos): no field. A
@@ -129,23 +113,6 @@ bool is_field_named(std::string_view name, std::string_view lower) noexcept {
   for (; i < name.size(); ++i)
     if (static_cast<char>(name[i] | 0x20) != lower[i]) return false;
   return true;
-}
-
-// field_name_at() for a line whose end is known, by another route: the
-// first colon is found with memchr, and the bytes before it are checked a
-// word at a time (header-name characters, then white space). Every line of
-// every header section that is not folded goes through here.
-FieldName field_name_on(std::string_view s, const Line& line) noexcept {
-  FieldName name;
-  const void* found = std::memchr(s.data() + line.start, ':', line.content_end - line.start);
-  if (found == nullptr) return name;
-  const auto colon = static_cast<std::size_t>(static_cast<const char*>(found) - s.data());
-  std::size_t end = colon;
-  while (end > line.start && is_wsp(s[end - 1])) --end;
-  if (end == line.start || !all_name_bytes(s, line.start, end)) return name;
-  name.end = end;
-  name.colon = colon;
-  return name;
 }
 
 // The length of the name of the field on `line`, 0 if it is not a field.
@@ -377,12 +344,14 @@ class Parser {
         pos = line.next;
         continue;
       }
-      const Line line = line_at(raw, pos);
-      const FieldName name = field_name_on(raw, line);
+      // The name is read up to its colon first, a word at a time: of the
+      // line only the value is then searched for its end.
+      const FieldName name = field_name_at(raw, pos);
       if (name.colon == std::string_view::npos) {
         if (!unindented_continuation(part, raw, pos, in_field, field_kept, value_start)) return;
         continue;
       }
+      const Line line = line_at(raw, name.colon);  // the colon holds no CR: the line's end is found as from its start
       in_field = true;
       field_kept = part.headers.size() < limits_.max_header_fields;
       if (field_kept) {

@@ -191,8 +191,8 @@ TEST(MimeFastPaths, TellsTheContentFieldsAsACaselessComparisonWould) {
 }
 
 // A header line is a field when it starts with header-name characters,
-// then white space, then ':' (the colon is found with memchr and the name
-// checked a word at a time). Every short line over the bytes that matter,
+// then white space, then ':' (the name is read a word at a time up to the
+// first byte that cannot be in it). Every short line over the bytes that matter,
 // between two fields: the parser keeps exactly the fields this rule names.
 TEST(MimeFastPaths, TellsFieldLinesAsTheRuleReadsThem) {
   const auto expected_field = [](const std::string& line) -> std::optional<std::pair<std::string, std::string>> {
