@@ -14,6 +14,7 @@
 
 #include "dsn/fields.hpp"
 #include "dsn/plain.hpp"
+#include "dsn/quoted_header_lines.hpp"
 
 namespace clearbounce::dsn::detail {
 namespace {
@@ -32,35 +33,6 @@ constexpr std::size_t kMaxSharedExplanationBytes = 2048;
 constexpr std::size_t kMaxLineBytes = 1024;
 // A label before a listed recipient ("Recipient address:") is short.
 constexpr std::size_t kMaxLabelBytes = 80;
-
-bool is_header_like_line(std::string_view line) {
-  static constexpr std::string_view kNames[] = {
-      "from:",     "to:",        "subject:", "sent:",         "date:",          "message-id:",
-      "reply-to:", "cc:",        "bcc:",     "return-path:",  "received:",      "in-reply-to:",
-      "references:", "sender:",  "errors-to:", "list-",       "delivered-to:",  "x-original-to:",
-      "resent-",   "disposition-notification-to:", "return-receipt-to:"};
-  // Every name ends in a colon, or ("list-", "resent-") starts one that does.
-  const auto head = line.substr(0, 40);
-  if (head.find(':') == std::string_view::npos) return false;
-  const auto t = trim(head);
-  for (const std::string_view name : kNames)
-    if (istarts_with(t, name)) return true;
-  return false;
-}
-
-// Whether `line` belongs to a header field quoted in the text: it looks like
-// one, or it is an indented continuation of one ("To: a@b,\n  c@d,"). Such
-// lines list the message's addressees, not failures. `in_field` says whether
-// the lines before left a field open, and is updated.
-bool is_quoted_header_line(std::string_view line, bool& in_field) {
-  const bool continuation = !line.empty() && (line[0] == ' ' || line[0] == '\t');
-  const bool header_like = is_header_like_line(line);
-  const bool quoted = header_like || (in_field && continuation);
-  // Only a field at the start of a line is folded; indented "Label: value"
-  // lines are a bounce's own summary.
-  in_field = header_like ? !continuation : in_field && continuation;
-  return quoted;
-}
 
 // Addresses are compared without regard to ASCII case: the lists and the
 // index of them hold views of the text and of the caller's lists, not
@@ -296,6 +268,9 @@ class PlainReader {
   }
 
   std::vector<std::string_view> lines_;
+  // The lines that hold an '@', ascending: only they can name an address,
+  // and most lines of a bounce hold none.
+  std::vector<std::size_t> at_lines_;
   AddressList excluded_;
   AddressList wanted_;
   std::size_t max_recipients_;
@@ -336,6 +311,13 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
     lines_.push_back(line);
     pos = end + 1;
   }
+  // The '@'s are found over the whole text, and each one's line by moving
+  // forward through the lines: both are read once.
+  std::size_t line = 0;
+  for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
+    while (line + 1 < lines_.size() && lines_[line + 1].data() <= text.data() + at) ++line;
+    if (at_lines_.empty() || at_lines_.back() != line) at_lines_.push_back(line);
+  }
 }
 
 // Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
@@ -355,10 +337,17 @@ bool PlainReader::collect(bool line_start_only) {
   recipient_index_.clear();
   // Known recipients are taken wherever they are named; others not from
   // quoted header fields.
+  // Only the lines with an '@' are read; whether a quoted field is open
+  // before one is read back from it (field_open_before).
+  std::size_t last_read = std::string_view::npos;
   bool in_header_field = false;
-  for (std::size_t i = 0; i < lines_.size() && firsts_.size() < max_recipients_; ++i) {
-    if (wanted_.empty() && is_quoted_header_line(lines_[i], in_header_field)) continue;
-    if (lines_[i].find('@') == std::string_view::npos) continue;
+  for (const std::size_t i : at_lines_) {
+    if (firsts_.size() >= max_recipients_) break;
+    if (wanted_.empty()) {
+      in_header_field = field_open_before(lines_, i, last_read, in_header_field);
+      last_read = i;
+      if (is_quoted_header_line(lines_[i], in_header_field)) continue;
+    }
     Line line(lines_[i]);
     scan_addresses(line, [&](const Found& found) {
       if (recipient_index_.count(found.address) || !wanted_here(line, found, line_start_only)) return true;
@@ -378,8 +367,9 @@ void PlainReader::index_mentions() {
   mentioned_on_.assign(firsts_.size(), {});
   // Every section starts after the first recipient's line: the lines up to
   // it are never asked about.
-  for (std::size_t i = firsts_.front().line + 1; i < lines_.size(); ++i) {
-    if (lines_[i].find('@') == std::string_view::npos) continue;
+  const auto after_first = std::upper_bound(at_lines_.begin(), at_lines_.end(), firsts_.front().line);
+  for (auto at_line = after_first; at_line != at_lines_.end(); ++at_line) {
+    const std::size_t i = *at_line;
     const Line line(lines_[i]);
     scan_addresses(line, [&](const Found& found) {
       const auto it = recipient_index_.find(found.address);
