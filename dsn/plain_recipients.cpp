@@ -275,8 +275,16 @@ class PlainReader {
   AddressList wanted_;
   std::size_t max_recipients_;
 
+  // Which recipient `address` is (an index into firsts_), or npos; and
+  // taking in a new one. A few recipients are compared one by one, which
+  // costs less than hashing; past kFewRecipients a hash index answers, so
+  // that a text naming many stays linear.
+  static constexpr std::size_t kFewRecipients = 8;
+  std::size_t recipient_of(std::string_view address) const;
+  void add_recipient(const Mention& first);
+
   std::vector<Mention> firsts_;  // each recipient's first mention, in order
-  std::unordered_map<std::string_view, std::size_t, CaselessHash, CaselessEqual> recipient_index_;  // into firsts_
+  std::unordered_map<std::string_view, std::size_t, CaselessHash, CaselessEqual> recipient_index_;  // into firsts_, past kFewRecipients
   // Where firsts_[r] is named: line and column of its first mention on each
   // line, lines ascending. The column is kept so that no line is searched
   // again for each recipient it names.
@@ -330,6 +338,25 @@ bool PlainReader::wanted_here(Line& line, const Found& found, bool line_start_on
   return !line.is_contact();
 }
 
+std::size_t PlainReader::recipient_of(std::string_view address) const {
+  if (firsts_.size() > kFewRecipients) {
+    const auto it = recipient_index_.find(address);
+    return it == recipient_index_.end() ? std::string_view::npos : it->second;
+  }
+  for (std::size_t r = 0; r < firsts_.size(); ++r)
+    if (iequals(firsts_[r].address, address)) return r;
+  return std::string_view::npos;
+}
+
+void PlainReader::add_recipient(const Mention& first) {
+  firsts_.push_back(first);
+  if (firsts_.size() == kFewRecipients + 1) {
+    for (std::size_t r = 0; r < firsts_.size(); ++r) recipient_index_.emplace(firsts_[r].address, r);
+  } else if (firsts_.size() > kFewRecipients + 1) {
+    recipient_index_.emplace(first.address, firsts_.size() - 1);
+  }
+}
+
 // Fills firsts_ and recipient_index_ with the recipients named; false when
 // there are none.
 bool PlainReader::collect(bool line_start_only) {
@@ -350,10 +377,10 @@ bool PlainReader::collect(bool line_start_only) {
     }
     Line line(lines_[i]);
     scan_addresses(line, [&](const Found& found) {
-      if (recipient_index_.count(found.address) || !wanted_here(line, found, line_start_only)) return true;
-      recipient_index_.emplace(found.address, firsts_.size());
+      if (recipient_of(found.address) != std::string_view::npos || !wanted_here(line, found, line_start_only))
+        return true;
       const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
-      firsts_.push_back({found.address, i, column});
+      add_recipient({found.address, i, column});
       return firsts_.size() < max_recipients_;
     });
   }
@@ -372,13 +399,13 @@ void PlainReader::index_mentions() {
     const std::size_t i = *at_line;
     const Line line(lines_[i]);
     scan_addresses(line, [&](const Found& found) {
-      const auto it = recipient_index_.find(found.address);
-      if (it == recipient_index_.end()) return true;
-      auto& where = mentioned_on_[it->second];
+      const std::size_t r = recipient_of(found.address);
+      if (r == std::string_view::npos) return true;
+      auto& where = mentioned_on_[r];
       const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
       if (where.empty() || where.back().line != i) where.push_back({i, column});
       const bool listed = !listed_.empty() && listed_.back().line == i;
-      if (!listed && line.starts_with_address_at(column)) listed_.push_back({i, it->second});
+      if (!listed && line.starts_with_address_at(column)) listed_.push_back({i, r});
       return true;
     });
   }
