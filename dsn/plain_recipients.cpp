@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <unordered_map>
 
@@ -81,10 +82,16 @@ class AddressList {
 };
 
 // An address at `begin` that follows a sender marker ("MAIL FROM:<a>", "F=<a>").
+// The 24 bytes before the address are lower-cased once, and the markers
+// (lower-case already) searched for in them as they are.
 bool is_sender_mention(std::string_view line, std::size_t begin) {
-  const auto before = line.substr(begin > 24 ? begin - 24 : 0, begin > 24 ? 24 : begin);
+  constexpr std::size_t kWindow = 24;
+  const auto before = line.substr(begin > kWindow ? begin - kWindow : 0, std::min(begin, kWindow));
+  std::array<char, kWindow> lowered;
+  std::transform(before.begin(), before.end(), lowered.begin(), ascii_lower);
+  const std::string_view window(lowered.data(), before.size());
   for (const std::string_view marker : {"mail from", "from:<", "f=[", "f=<", "envelope-from"})
-    if (icontains(before, marker)) return true;
+    if (window.find(marker) != std::string_view::npos) return true;
   return false;
 }
 
@@ -321,6 +328,7 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
   }
   // The '@'s are found over the whole text, and each one's line by moving
   // forward through the lines: both are read once.
+  at_lines_.reserve(16);
   std::size_t line = 0;
   for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
     while (line + 1 < lines_.size() && lines_[line + 1].data() <= text.data() + at) ++line;
