@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <tuple>
 
 namespace clearbounce::classifier {
@@ -134,10 +135,157 @@ std::vector<std::vector<int>> conservative_clauses(const re2::FilteredRE2& filte
   return clauses;
 }
 
-// No character that RE2 reads as an operator or escape: the pattern matches
-// its own bytes and nothing else.
-bool plain_text(std::string_view pattern) {
-  return pattern.find_first_of("\\.^$|?*+()[]{}") == std::string_view::npos;
+// Reads a pattern written with literal characters, groups, alternatives,
+// '?' and small classes of ASCII characters, and lists the strings it
+// matches; gives up (nullopt) at anything else RE2 would read differently
+// or that matches more than kMaxSpellings strings (classes such as \s or
+// '.', repetition, anchors, \b, flags, Unicode escapes).
+class SpellingReader {
+ public:
+  explicit SpellingReader(std::string_view pattern) : pattern_(pattern) {}
+
+  std::optional<std::vector<std::string>> all() {
+    auto out = alternatives();
+    if (!out || at_ != pattern_.size()) return std::nullopt;
+    return out;
+  }
+
+ private:
+  using Strings = std::vector<std::string>;
+
+  bool at(char c) const { return at_ < pattern_.size() && pattern_[at_] == c; }
+
+  // sequence ('|' sequence)*
+  std::optional<Strings> alternatives() {
+    Strings out;
+    for (;;) {
+      const auto one = sequence();
+      if (!one || out.size() + one->size() > kMaxSpellings) return std::nullopt;
+      out.insert(out.end(), one->begin(), one->end());
+      if (!at('|')) return out;
+      ++at_;
+    }
+  }
+
+  // (item '?'?)*, up to the end, a '|' or a ')'
+  std::optional<Strings> sequence() {
+    Strings out{std::string()};
+    while (at_ < pattern_.size() && !at('|') && !at(')')) {
+      auto item = this->item();
+      if (!item) return std::nullopt;
+      if (at('?')) {
+        ++at_;
+        item->emplace_back();
+      }
+      if (at_ < pattern_.size() && std::string_view("?*+{").find(pattern_[at_]) != std::string_view::npos)
+        return std::nullopt;  // repetition, or '??'
+      if (out.size() * item->size() > kMaxSpellings) return std::nullopt;
+      Strings joined;
+      for (const auto& head : out)
+        for (const auto& tail : *item) joined.push_back(head + tail);
+      out = std::move(joined);
+    }
+    return out;
+  }
+
+  std::optional<Strings> item() {
+    const auto c = static_cast<unsigned char>(pattern_[at_]);
+    if (c == '(') {
+      ++at_;
+      if (at('?')) {
+        if (pattern_.substr(at_, 2) != "?:") return std::nullopt;  // flags, named groups
+        at_ += 2;
+      }
+      auto inner = alternatives();
+      if (!inner || !at(')')) return std::nullopt;
+      ++at_;
+      return inner;
+    }
+    if (c == '[') return char_class();
+    if (const auto one = character()) return Strings{*one};
+    return std::nullopt;
+  }
+
+  // One character standing for itself: an ASCII character that is no
+  // operator, an escaped ASCII punctuation mark, or a two-byte UTF-8
+  // character (Latin-1, as the set's patterns are).
+  std::optional<std::string> character() {
+    const auto c = static_cast<unsigned char>(pattern_[at_]);
+    if (c == '\\') {
+      if (at_ + 1 >= pattern_.size() || !is_punctuation(static_cast<unsigned char>(pattern_[at_ + 1])))
+        return std::nullopt;
+      at_ += 2;
+      return std::string(1, pattern_[at_ - 1]);
+    }
+    if (c < 0x80) {
+      if (c < 0x20 || std::string_view(".^$|?*+()[]{}").find(static_cast<char>(c)) != std::string_view::npos)
+        return std::nullopt;
+      return std::string(1, pattern_[at_++]);
+    }
+    if ((c != 0xC2 && c != 0xC3) || at_ + 1 >= pattern_.size() ||
+        (static_cast<unsigned char>(pattern_[at_ + 1]) & 0xC0) != 0x80)
+      return std::nullopt;
+    at_ += 2;
+    return std::string(pattern_.substr(at_ - 2, 2));
+  }
+
+  static bool is_punctuation(unsigned char c) {
+    return c > 0x20 && c < 0x7F && c != '_' && !(c >= '0' && c <= '9') && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+  }
+
+  // [...] of ASCII characters and ranges, not negated.
+  std::optional<Strings> char_class() {
+    ++at_;
+    if (at('^') || at(']')) return std::nullopt;
+    std::string members;
+    while (!at(']')) {
+      if (at_ >= pattern_.size() || at('[')) return std::nullopt;
+      const auto first = class_member();
+      if (!first) return std::nullopt;
+      char last = *first;
+      if (at('-') && at_ + 1 < pattern_.size() && pattern_[at_ + 1] != ']') {
+        ++at_;
+        const auto end = class_member();
+        if (!end || *end < *first) return std::nullopt;
+        last = *end;
+      }
+      for (int m = *first; m <= last; ++m)
+        if (members.find(static_cast<char>(m)) == std::string::npos) members.push_back(static_cast<char>(m));
+      if (members.size() > kMaxSpellings) return std::nullopt;
+    }
+    ++at_;
+    Strings out;
+    for (const char m : members) out.emplace_back(1, m);
+    return out;
+  }
+
+  std::optional<char> class_member() {
+    const auto c = static_cast<unsigned char>(pattern_[at_]);
+    if (c == '\\') {
+      if (at_ + 1 >= pattern_.size() || !is_punctuation(static_cast<unsigned char>(pattern_[at_ + 1])))
+        return std::nullopt;
+      at_ += 2;
+      return pattern_[at_ - 1];
+    }
+    if (c < 0x20 || c >= 0x7F) return std::nullopt;
+    ++at_;
+    return static_cast<char>(c);
+  }
+
+  std::string_view pattern_;
+  std::size_t at_ = 0;
+};
+
+// The spellings as atoms: each once, and none that holds another (a text
+// holding the longer holds the shorter too).
+std::vector<std::string> fewest_spellings(std::vector<std::string> spellings) {
+  std::sort(spellings.begin(), spellings.end(),
+            [](const std::string& a, const std::string& b) { return a.size() != b.size() ? a.size() < b.size() : a < b; });
+  std::vector<std::string> out;
+  for (auto& s : spellings)
+    if (std::none_of(out.begin(), out.end(), [&s](const std::string& kept) { return s.find(kept) != std::string::npos; }))
+      out.push_back(std::move(s));
+  return out;
 }
 
 }  // namespace
@@ -182,9 +330,24 @@ std::unique_ptr<re2::FilteredRE2> checked_pattern(std::string_view pattern, bool
   return filter;
 }
 
+std::optional<std::vector<std::string>> spellings_of(std::string_view pattern) {
+  auto spellings = SpellingReader(pattern).all();
+  if (!spellings || std::any_of(spellings->begin(), spellings->end(),
+                                [](const std::string& s) { return s.size() < static_cast<std::size_t>(kMinAtomBytes); }))
+    return std::nullopt;
+  return fewest_spellings(std::move(*spellings));
+}
+
 FilterPlan plan_of(re2::FilteredRE2& filter, std::size_t max_queries) {
   FilterPlan plan;
   filter.Compile(&plan.atoms);
+  const RE2& regex = filter.GetRE2(0);
+  if (const auto spellings = regex.options().case_sensitive() ? spellings_of(regex.pattern()) : std::nullopt) {
+    plan.atoms = *spellings;
+    for (std::size_t i = 0; i < plan.atoms.size(); ++i) plan.clauses.push_back({static_cast<int>(i)});
+    plan.literal = true;
+    return plan;
+  }
   ClauseSearch search(filter, plan.atoms.size(), max_queries);
   if (passes(filter, {})) {
     plan.clauses.emplace_back();  // no atom needed: tried on every text
@@ -194,9 +357,6 @@ FilterPlan plan_of(re2::FilteredRE2& filter, std::size_t max_queries) {
     plan.clauses = conservative_clauses(filter, plan.atoms.size());
     plan.exact = false;
   }
-  const RE2& regex = filter.GetRE2(0);
-  plan.literal = regex.options().case_sensitive() && plain_text(regex.pattern()) && plan.atoms.size() == 1 &&
-                 plan.atoms[0] == regex.pattern() && plan.clauses == std::vector<std::vector<int>>{{0}};
   return plan;
 }
 

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,13 +60,25 @@ struct FilterPlan {
   // Each a set of indexes into `atoms`. An empty clause: every text is a
   // candidate. No clause at all: none is (the pattern can never match).
   std::vector<std::vector<int>> clauses;
-  // The pattern is plain text without case folding and its one atom: a
-  // text that holds the atom matches, with no need to run the RE2.
+  // The pattern, without case folding, matches a few strings only, and
+  // they are the atoms, a clause each (spellings_of): a text that holds one
+  // matches, with no need to run the RE2.
   bool literal = false;
-  // The clauses are the minimal sets of atoms RE2's filter lets through,
-  // not the conservative stand-in for a plan too costly to work out.
+  // The clauses are the minimal sets of atoms RE2's filter lets through
+  // (or the pattern's spellings, when `literal`), not the conservative
+  // stand-in for a plan too costly to work out.
   bool exact = true;
 };
+
+// The strings a case-sensitive pattern matches, when it is written with
+// characters that stand for themselves, groups, '|', '?' and classes of
+// ASCII characters ("mailbox (is )?(full|over ?quota)", "local[- ]part"),
+// matches at most kMaxSpellings strings and none shorter than
+// kMinAtomBytes: such a pattern matches a text exactly when the text holds
+// one of them. Each once, and none that holds another. nullopt for any
+// other pattern ('.', \s, repetition, anchors, \b, flags, ...).
+inline constexpr std::size_t kMaxSpellings = 64;
+std::optional<std::vector<std::string>> spellings_of(std::string_view pattern);
 
 // A plan is exact (the minimal sets of atoms that RE2's filter lets
 // through) when it is found within this many questions to the filter, and
