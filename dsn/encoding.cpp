@@ -909,10 +909,86 @@ std::vector<std::pair<std::string, std::string>> assemble_params(std::vector<Raw
   return params;
 }
 
+// What the reading of a simple parameter list stops at, by byte: bytes
+// from 0x80 up stop every scan (the list then takes the general reading).
+enum SimpleStop : unsigned char {
+  kEndOfToken = 1,   // ';', '(', '"', white space, line breaks
+  kEndOfName = 2,    // the same, '=' and '*'
+  kEndOfQuoted = 4,  // '"', '\\', line breaks
+};
+constexpr auto kSimpleStops = [] {
+  std::array<unsigned char, 256> table{};
+  for (const char c : {';', '(', '"', ' ', '\t', '\r', '\n'})
+    table[static_cast<unsigned char>(c)] = kEndOfToken | kEndOfName;
+  table[static_cast<unsigned char>('=')] = kEndOfName;
+  table[static_cast<unsigned char>('*')] = kEndOfName;
+  for (const char c : {'"', '\\', '\r', '\n'}) table[static_cast<unsigned char>(c)] |= kEndOfQuoted;
+  for (std::size_t c = 0x80; c < 256; ++c) table[c] = kEndOfToken | kEndOfName | kEndOfQuoted;
+  return table;
+}();
+
+std::size_t simple_scan(std::string_view s, std::size_t i, unsigned char stops) noexcept {
+  while (i < s.size() && (kSimpleStops[static_cast<unsigned char>(s[i])] & stops) == 0) ++i;
+  return i;
+}
+
+std::size_t skip_space(std::string_view s, std::size_t i) noexcept {
+  while (i < s.size() && is_space(s[i])) ++i;
+  return i;
+}
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+// The common list, read in one go: "type/subtype" and "; name=value" or
+// "; name=\"value\"" parameters, ASCII only, with white space and line
+// breaks around its parts. It gives what the general reading gives; false
+// at anything else (comments, escapes, RFC 2231 names, junk, 8-bit bytes,
+// more than kMaxParams parameters), which the general reading then reads.
+bool read_simple_params(std::string_view s, HeaderValueWithParams& result) {
+  std::size_t i = skip_space(s, 0);
+  const std::size_t value_end = simple_scan(s, i, kEndOfToken);
+  if (value_end == i) return false;
+  result.value = lowered(s.substr(i, value_end - i));
+  i = skip_space(s, value_end);
+  while (i < s.size()) {
+    if (s[i] != ';') return false;
+    while (i < s.size() && (s[i] == ';' || is_space(s[i]))) ++i;
+    if (i == s.size()) break;
+    const std::size_t name_end = simple_scan(s, i, kEndOfName);
+    if (name_end == i || name_end == s.size() || s[name_end] != '=') return false;
+    if (result.params.size() == kMaxParams) return false;
+    std::string name = lowered(s.substr(i, name_end - i));
+    i = skip_space(s, name_end + 1);
+    std::string_view value;
+    if (i < s.size() && s[i] == '"') {
+      const std::size_t close = simple_scan(s, i + 1, kEndOfQuoted);
+      if (close == s.size() || s[close] != '"') return false;
+      value = s.substr(i + 1, close - i - 1);
+      i = close + 1;
+    } else {
+      const std::size_t end = simple_scan(s, i, kEndOfToken);
+      value = s.substr(i, end - i);
+      i = end;
+    }
+    if (result.params.empty()) result.params.reserve(4);  // real values carry one to three parameters
+    result.params.emplace_back(std::move(name), std::string(value));
+    i = skip_space(s, i);
+  }
+  return true;
+}
+
 // Plain parameters go straight into the result. Only once an RFC 2231 one
 // turns up (rare), or from the start when `gather` is set, are they gathered
 // as RawParams to be joined and decoded.
 HeaderValueWithParams parse_params(std::string_view s, bool gather) {
+  if (!gather) {
+    HeaderValueWithParams simple;
+    if (read_simple_params(s, simple)) return simple;
+  }
   HeaderValueWithParams result;
   std::size_t i = read_main_value(s, result.value);
   if (i < s.size()) result.params.reserve(4);  // real values carry one to three parameters
