@@ -53,6 +53,8 @@ struct FieldView {
 
 std::vector<FieldView> fields_of(std::string_view text) {
   std::vector<FieldView> fields;
+  // At most one field a line: one allocation, where growing would take several.
+  fields.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto end = text.find('\n', pos);
@@ -109,8 +111,7 @@ std::size_t status_code_at(std::string_view text, std::size_t at) {
 // Each enhanced status code in `text`, in order, until `found` returns true.
 template <typename Found>
 void for_each_status_code(std::string_view text, Found found) {
-  for (std::size_t at = 0; at < text.size(); ++at) {
-    if (!is_digit(text[at])) continue;  // most bytes: no call
+  for (std::size_t at = 0; (at = find_byte_in_range(text, at, '0', '9')) < text.size(); ++at) {
     if (const auto length = status_code_at(text, at); length > 0) {
       if (found(at, text.substr(at, length))) return;
       at += length - 1;
@@ -122,8 +123,8 @@ void for_each_status_code(std::string_view text, Found found) {
 // parenthesis (never inside an IP address or a date), and followed by a
 // space, a hyphen, a colon and a space, or the end.
 std::string first_reply_code(std::string_view text) {
-  for (std::size_t i = 0; i + 3 <= text.size(); ++i) {
-    if (text[i] < '2' || text[i] > '5' || text[i] == '3') continue;
+  for (std::size_t i = 0; (i = find_byte_in_range(text, i, '2', '5')) + 3 <= text.size(); ++i) {
+    if (text[i] == '3') continue;
     if (i > 0 && !is_pattern_space(text[i - 1]) && text[i - 1] != ':' && text[i - 1] != '(') continue;
     if (text[i + 1] < '0' || text[i + 1] > '5' || !is_digit(text[i + 2])) continue;
     const std::size_t after = i + 3;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dsn/ascii.hpp"
+#include "dsn/word_bytes.hpp"
 
 namespace clearbounce::dsn::detail {
 
@@ -58,6 +59,55 @@ std::uint64_t LiteralScan::find(std::string_view text) const {
     ++end;
   }
   return found;
+}
+
+std::size_t find_byte_in_range(std::string_view text, std::size_t from, char low, char high) {
+  const auto in_range = [low, high](char c) { return c >= low && c <= high; };
+  for (; from + sizeof(std::uint64_t) <= text.size(); from += sizeof(std::uint64_t)) {
+    const std::uint64_t x = word::load(text.data() + from);
+    // Bytes above low - 1 and below high + 1, non-ASCII ones left out by
+    // the second; a mark after another may be wrong, so each is checked.
+    for (std::uint64_t marks = word::bytes_above(x, static_cast<std::uint8_t>(low - 1)) &
+                               word::bytes_below(x, static_cast<std::uint8_t>(high + 1));
+         marks != 0; marks &= marks - 1) {
+      const std::size_t at = from + word::first_marked(marks);
+      if (in_range(text[at])) return at;
+    }
+  }
+  while (from < text.size() && !in_range(text[from])) ++from;
+  return std::min(from, text.size());
+}
+
+LiteralSearch::LiteralSearch(std::string_view literal) : literal_(literal) {
+  if (literal.size() < 2 || literal.size() > 255 ||
+      std::any_of(literal.begin(), literal.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    throw std::invalid_argument("LiteralSearch: not a literal it can look for");
+  const std::size_t m = literal.size();
+  shift_.assign(1u << 16, static_cast<std::uint8_t>(m - 1));
+  // The pair at j, j + 1 ends the window when it moves on by m - 2 - j.
+  for (std::size_t j = 0; j + 1 < m; ++j) {
+    const auto distance = static_cast<std::uint8_t>(m - 2 - j);
+    for (const char x : {ascii_lower(literal[j]), ascii_upper(literal[j])})
+      for (const char y : {ascii_lower(literal[j + 1]), ascii_upper(literal[j + 1])}) {
+        auto& shift = shift_[pair_index(static_cast<unsigned char>(x), static_cast<unsigned char>(y))];
+        shift = std::min(shift, distance);
+      }
+  }
+}
+
+bool LiteralSearch::occurs_in(std::string_view text) const {
+  const std::size_t m = literal_.size();
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t end = m - 1; end < text.size();) {  // the window's last byte
+    const std::uint8_t shift = shift_[pair_index(bytes[end - 1], bytes[end])];
+    if (shift != 0) {
+      end += shift;
+    } else {
+      if (iequals(text.substr(end + 1 - m, m), literal_)) return true;
+      ++end;
+    }
+  }
+  return false;
 }
 
 bool LiteralScan::has_ascii_case_variant(std::string_view text) {

@@ -47,4 +47,29 @@ class LiteralScan {
   std::vector<std::uint8_t> shift_;
 };
 
+// The first place at or after `from` whose byte lies in [low, high] (ASCII
+// bytes, low <= high), or text.size(): eight bytes are looked at at once,
+// for scanners that stop only at digits.
+std::size_t find_byte_in_range(std::string_view text, std::size_t from, char low, char high);
+
+// One literal looked for in long texts, ASCII case ignored: what
+// icontains(text, literal) tells, reading a fraction of the text. A window
+// of the literal's length moves on by what its last two bytes allow
+// (Horspool's rule on byte pairs): by the literal's length less one where
+// they occur nowhere in it, which is most places.
+class LiteralSearch {
+ public:
+  // `literal`: ASCII, 2 to 255 bytes. Throws std::invalid_argument otherwise.
+  explicit LiteralSearch(std::string_view literal);
+
+  bool occurs_in(std::string_view text) const;
+
+ private:
+  static std::size_t pair_index(unsigned char first, unsigned char second) { return std::size_t{first} << 8 | second; }
+
+  std::string literal_;
+  // For the two bytes that end a window (any case), how far it may move on.
+  std::vector<std::uint8_t> shift_;
+};
+
 }  // namespace clearbounce::dsn::detail

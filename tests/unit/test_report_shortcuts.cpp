@@ -1,0 +1,115 @@
+// Shortcuts the report readers take (dsn/report.cpp, dsn/dialects.cpp,
+// dsn/delivery_status.cpp): each must give what the plain way gives, on
+// every short string over the bytes that matter and on tricky input.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dsn/fields.hpp"
+#include "dsn/literal_scan.hpp"
+#include "every_string.hpp"
+
+namespace {
+
+using clearbounce::dsn::detail::icontains;
+using clearbounce::dsn::detail::LiteralSearch;
+using clearbounce::test::for_each_string;
+
+}  // namespace
+
+TEST(LiteralSearch, AgreesWithIcontainsOnEveryShortString) {
+  // Needles that overlap themselves, repeat a pair, or are two bytes long:
+  // a wrong shift would pass over an occurrence.
+  for (const std::string needle : {"abab", "aab", "ab", "abcab", "a-b-"}) {
+    const LiteralSearch search(needle);
+    for_each_string("abAB-c", 8, [&](const std::string& text) {
+      ASSERT_EQ(search.occurs_in(text), icontains(text, needle)) << needle << " in " << text;
+    });
+  }
+}
+
+TEST(LiteralSearch, AgreesWithIcontainsAroundTheReportTypeName) {
+  // The name the raw message is searched for, whole, cut, in any case and
+  // with each byte changed, at every offset in fillers made of its bytes.
+  const std::string name = "delivery-status";
+  const LiteralSearch search(name);
+  std::vector<std::string> pieces = {name, "DELIVERY-STATUS", "Delivery-Status", "message/global-delivery-status"};
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    pieces.push_back(name.substr(0, i));
+    pieces.push_back(name.substr(i));
+    for (const char c : {'x', '-', 's', 'y', 'e'}) {
+      std::string changed = name;
+      changed[i] = c;
+      pieces.push_back(changed);
+    }
+  }
+  std::mt19937 random(10);
+  const std::string filler_bytes = "deliverysatu- yy--ss\n";
+  for (const std::string& piece : pieces) {
+    for (std::size_t offset = 0; offset < 20; ++offset) {
+      std::string before, after;
+      for (std::size_t i = 0; i < offset; ++i) before.push_back(filler_bytes[random() % filler_bytes.size()]);
+      for (std::size_t i = 0; i < 7; ++i) after.push_back(filler_bytes[random() % filler_bytes.size()]);
+      for (const std::string& text : {before + piece, piece + after, before + piece + after}) {
+        ASSERT_EQ(search.occurs_in(text), icontains(text, name)) << text;
+      }
+    }
+  }
+}
+
+TEST(LiteralSearch, RejectsWhatItCannotLookFor) {
+  EXPECT_THROW(LiteralSearch("a"), std::invalid_argument);
+  EXPECT_THROW(LiteralSearch(std::string(256, 'a')), std::invalid_argument);
+  EXPECT_THROW(LiteralSearch("caf\xC3\xA9"), std::invalid_argument);
+}
+
+TEST(LiteralSearch, CostIsLinearInTheText) {
+  // 32 MB where every window ends on a pair of the needle's: each is
+  // compared once and moved on by one. A search that went back would take
+  // many seconds.
+  const LiteralSearch search("aaaaaaab");
+  const std::string text(32u << 20, 'a');
+  EXPECT_FALSE(search.occurs_in(text));
+  EXPECT_TRUE(search.occurs_in(text + "b"));
+}
+
+namespace {
+
+// The plain reading find_byte_in_range stands in for.
+std::size_t first_in_range_bytewise(std::string_view text, std::size_t from, char low, char high) {
+  while (from < text.size() && !(text[from] >= low && text[from] <= high)) ++from;
+  return from;
+}
+
+}  // namespace
+
+TEST(FindByteInRange, AgreesWithAByteByByteLookOnEveryShortString) {
+  using clearbounce::dsn::detail::find_byte_in_range;
+  // The bytes next to each end of the ranges, and non-ASCII ones, whose
+  // high bit the eight-at-once tests must not take for a digit's.
+  for_each_string("/05:9\xB0\xFF", 7, [](const std::string& text) {
+    for (std::size_t from = 0; from <= text.size(); ++from) {
+      ASSERT_EQ(find_byte_in_range(text, from, '0', '9'), first_in_range_bytewise(text, from, '0', '9')) << text;
+      ASSERT_EQ(find_byte_in_range(text, from, '2', '5'), first_in_range_bytewise(text, from, '2', '5')) << text;
+    }
+  });
+}
+
+TEST(FindByteInRange, AgreesOnLongerTextsWhereMarksFollowEachOther) {
+  // Past eight bytes the look is a word at a time: a borrow from one byte
+  // may mark the next wrongly, so texts with many marks in a row.
+  using clearbounce::dsn::detail::find_byte_in_range;
+  std::mt19937 random(5);
+  const std::string bytes = "/0123456789:;\x7F\x80\xC3 a";
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(1 + random() % 40, ' ');
+    for (char& c : text) c = bytes[random() % bytes.size()];
+    for (std::size_t from = 0; from <= text.size(); from += 1 + random() % 5) {
+      ASSERT_EQ(find_byte_in_range(text, from, '0', '9'), first_in_range_bytewise(text, from, '0', '9')) << text;
+      ASSERT_EQ(find_byte_in_range(text, from, '2', '5'), first_in_range_bytewise(text, from, '2', '5')) << text;
+      ASSERT_EQ(find_byte_in_range(text, from, ':', ':'), first_in_range_bytewise(text, from, ':', ':')) << text;
+    }
+  }
+}
