@@ -121,7 +121,8 @@ std::pair<std::size_t, std::size_t> loose_report_bounds(std::string_view message
 // the raw text, up to the next boundary-like line; empty when there is none.
 std::string loose_delivery_status(std::string_view message) {
   // Most messages have no such line: no further look for them.
-  if (!detail::icontains(message, "delivery-status")) return {};
+  static const detail::LiteralSearch type_name("delivery-status");
+  if (!type_name.occurs_in(message)) return {};
   // A report inside the returned message is another report.
   const auto [fields_start, returned_at] = loose_report_bounds(message);
   if (fields_start == std::string_view::npos) return {};
@@ -307,8 +308,8 @@ class LineOwners {
     for (std::size_t r = 0; r < found.size(); ++r) {
       for_each_line(found[r].text, [&](std::string_view line) {
         if (line.empty()) return true;
-        auto& owners = owners_[line];
-        if (owners.empty() || owners.back() != r) owners.push_back(r);
+        const auto [it, first] = owners_.try_emplace(line, Owner{r});
+        if (!first && it->second.recipient != r) it->second.shared = true;
         return true;
       });
     }
@@ -316,11 +317,16 @@ class LineOwners {
   // True when `line` belongs to no recipient's explanation but `r`'s.
   bool only_of(std::string_view line, std::size_t r) const {
     const auto it = owners_.find(line);
-    return it == owners_.end() || (it->second.size() == 1 && it->second.front() == r);
+    return it == owners_.end() || (!it->second.shared && it->second.recipient == r);
   }
 
  private:
-  std::unordered_map<std::string_view, std::vector<std::size_t>> owners_;
+  // What only_of() asks of a line's owners: the first, and whether there are others.
+  struct Owner {
+    std::size_t recipient;
+    bool shared = false;
+  };
+  std::unordered_map<std::string_view, Owner> owners_;
 };
 
 // The lines of `text` that do not belong to another recipient's explanation:
@@ -410,26 +416,41 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
   }
 }
 
+// Addresses compared as detail::iequals compares them, hashed alike.
+struct CaselessHash {
+  std::size_t operator()(std::string_view s) const noexcept {
+    std::size_t hash = 14695981039346656037ull;  // FNV-1a
+    for (const char c : s) hash = (hash ^ static_cast<unsigned char>(detail::ascii_lower(c))) * 1099511628211ull;
+    return hash;
+  }
+};
+struct CaselessEqual {
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return detail::iequals(a, b); }
+};
+
 // Fills in what the report's fields left out from the human-readable text.
 void enrich_from_text(std::string_view text, BounceReport& report) {
   if (text.empty()) return;
   std::vector<std::string> known;
+  known.reserve(report.recipients.size());
   for (const auto& r : report.recipients) {
     known.push_back(r.recipient);
     if (!r.final_recipient.empty() && !detail::iequals(r.final_recipient, r.recipient))
       known.push_back(r.final_recipient);
   }
   const auto found = detail::find_plain_recipients(text, {}, known, known.size());
-  std::unordered_map<std::string, const detail::PlainRecipient*> by_address;
-  for (const auto& pr : found) by_address.emplace(to_lower(pr.address), &pr);
+  // Views of the found addresses: found outlives the map.
+  std::unordered_map<std::string_view, const detail::PlainRecipient*, CaselessHash, CaselessEqual> by_address;
+  by_address.reserve(found.size());
+  for (const auto& pr : found) by_address.emplace(pr.address, &pr);
   const bool single = report.recipients.size() == 1;
   const bool few = report.recipients.size() <= kMaxRecipientsWithContext;
   const std::optional<LineOwners> owners = few && !single ? std::optional<LineOwners>(found) : std::nullopt;
   for (auto& r : report.recipients) {
     if (r.context.empty() && single) r.context = bounded_context(text);
     else if (r.context.empty() && few) r.context = context_for(text, *owners, index_of(found, r.recipient, r.final_recipient));
-    auto it = by_address.find(to_lower(r.recipient));
-    if (it == by_address.end() && !r.final_recipient.empty()) it = by_address.find(to_lower(r.final_recipient));
+    auto it = by_address.find(r.recipient);
+    if (it == by_address.end() && !r.final_recipient.empty()) it = by_address.find(r.final_recipient);
     if (it == by_address.end()) continue;
     if (r.diagnostic.size() < 8) {
       r.diagnostic = std::string(detail::trim(it->second->text));
@@ -449,9 +470,10 @@ struct Message {
   const MimePart& root;
   const ReportLayout& parts;  // where the message's parts are
   std::string full_text;  // the human-readable text, decoded
+  std::string without_banners;  // what `text` views when banners were cut out
   // The same, up to where the returned message is quoted, without the
   // banners gateways append: the only text that may explain a recipient.
-  std::string text;
+  std::string_view text;
   const AnalyseLimits& limits;
   std::size_t quote_start = 0;  // where the returned message starts in full_text
   std::string_view subject;     // decoded, once for all readers
@@ -629,13 +651,15 @@ BounceReport analyse(const ReportLayout& layout, std::string_view message, const
     report.error = "the message is larger than the analysis limit";
     return report;
   }
-  Message m{message, *layout.root, layout, human_text(layout), {}, limits};
+  Message m{message, *layout.root, layout, human_text(layout), {}, {}, limits};
   const auto before_quote = detail::before_original_message(m.full_text);
   m.quote_start = before_quote.size();
   // One pass tells which wording the readers look for can occur; a text
   // that lost a banner is scanned again.
   const auto quote_wording = detail::scan_wording(before_quote);
-  m.text = detail::without_banners(before_quote, quote_wording);
+  // A text with no banner's words is used where it is, not copied.
+  if (quote_wording.may_have_banner) m.without_banners = detail::without_banners(before_quote, quote_wording);
+  m.text = quote_wording.may_have_banner ? std::string_view(m.without_banners) : before_quote;
   m.wording = m.text.size() == before_quote.size() ? quote_wording : detail::scan_wording(m.text);
   report.subject = m.root.header_text("Subject");
   m.subject = report.subject;
