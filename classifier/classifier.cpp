@@ -443,13 +443,13 @@ bool discounted(const std::vector<std::size_t>& banners, std::size_t category) {
   return std::find(banners.begin(), banners.end(), category) != banners.end();
 }
 
-// The rules whose patterns are among `matched` (facts are not rules).
-std::vector<std::size_t> matched_rules(const RuleSet& rs, const std::vector<int>& matched) {
-  std::vector<std::size_t> out;
+// Calls `with_rule` with the rule of each pattern among `matched` (facts
+// are not rules), without a list of them to allocate.
+template <typename WithRule>
+void for_each_matched_rule(const RuleSet& rs, const std::vector<int>& matched, WithRule with_rule) {
   for (const int pattern : matched)
     if (static_cast<std::size_t>(pattern) < rs.pattern_rule.size())
-      out.push_back(rs.pattern_rule[static_cast<std::size_t>(pattern)]);
-  return out;
+      with_rule(rs.pattern_rule[static_cast<std::size_t>(pattern)]);
 }
 
 // The rule that decides for a text whose patterns `matched`: specific
@@ -458,22 +458,22 @@ WordingMatch best_rule(const RuleSet& rs, const std::vector<int>& matched, const
                        const dsn::BounceReport& report, std::string_view evidence) {
   WordingMatch out;
   out.evidence = evidence;
-  const auto rules = matched_rules(rs, matched);
   std::vector<std::size_t> banners;  // categories a footer or banner in this text speaks of
-  for (const auto index : rules)
+  for_each_matched_rule(rs, matched, [&](std::size_t index) {
     if (const auto& rule = rs.rules[index]; rule.banner) banners.push_back(rule.category);
+  });
   const std::size_t none = rs.rules.size();
   std::size_t best = none, best_weak = none, best_not_expired = none;
-  for (const auto index : rules) {
+  for_each_matched_rule(rs, matched, [&](std::size_t index) {
     const WordingRule& rule = rs.rules[index];
-    if (rule.banner || discounted(banners, rule.category) || !applies(rule, r, report)) continue;
+    if (rule.banner || discounted(banners, rule.category) || !applies(rule, r, report)) return;
     if (rule.weak) {
       best_weak = std::min(best_weak, index);
-      continue;
+      return;
     }
     best = std::min(best, index);
     if (rule.category != rs.expired_category) best_not_expired = std::min(best_not_expired, index);
-  }
+  });
   if (best == none) {
     if (best_weak != none) out.rule = &rs.rules[best_weak];
     return out;
@@ -569,7 +569,10 @@ Decision from_wording(const WordingMatch& m, const Codes& codes, const dsn::Reci
   Decision d;
   d.category = m.rule->category;
   d.reason = m.rule->reason;
-  d.decided_by = "wording in " + std::string(m.evidence) + ", " + m.rule->source;
+  // One allocation, not one for each piece joined.
+  constexpr std::string_view kWordingIn = "wording in ", kComma = ", ";
+  d.decided_by.reserve(kWordingIn.size() + m.evidence.size() + kComma.size() + m.rule->source.size());
+  d.decided_by.append(kWordingIn).append(m.evidence).append(kComma).append(m.rule->source);
   d.expired_cause = m.expired_cause;
   // Where a category has two reasons and the wording did not pick one,
   // the status code does.
