@@ -53,8 +53,10 @@ struct FieldView {
 
 std::vector<FieldView> fields_of(std::string_view text) {
   std::vector<FieldView> fields;
-  // At most one field a line: one allocation, where growing would take several.
-  fields.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  // Room for a report's usual lines (about 30 bytes each) at once, where
+  // growing would allocate several times; a longer text grows past it.
+  constexpr std::size_t kUsualLineBytes = 32, kMaxReserved = 1024;
+  fields.reserve(std::min(text.size() / kUsualLineBytes + 4, kMaxReserved));
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto end = text.find('\n', pos);
