@@ -22,8 +22,12 @@ inline bool is_header_like_line(std::string_view line) {
   const auto head = line.substr(0, 40);
   if (head.find(':') == std::string_view::npos) return false;
   const auto t = trim(head);
+  if (t.empty()) return false;
+  // The names are lower-case: only those that start with the line's first
+  // letter need comparing.
+  const char first = ascii_lower(t[0]);
   for (const std::string_view name : kNames)
-    if (istarts_with(t, name)) return true;
+    if (name[0] == first && istarts_with(t, name)) return true;
   return false;
 }
 

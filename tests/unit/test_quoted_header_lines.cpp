@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <random>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,7 @@
 namespace {
 
 using clearbounce::dsn::detail::field_open_before;
+using clearbounce::dsn::detail::is_header_like_line;
 using clearbounce::dsn::detail::is_quoted_header_line;
 
 // Fields, indented fields, continuations, text, indented text, blank and
@@ -74,6 +76,49 @@ TEST(QuotedHeaderLines, BackwardReadingAgreesWithTheForwardOneOnEverySequence) {
     }
   }
   EXPECT_EQ(sequences, 597870u);  // 9 + 9^2 + ... + 9^6: every sequence was read
+}
+
+// The field names a quoted header line starts with, compared the plain way:
+// the line's first 40 bytes hold a colon, and, trimmed and lower-cased,
+// start with one of the names.
+bool reference_header_like(std::string_view line) {
+  static const std::array<std::string_view, 21> kNames = {
+      "from:",     "to:",          "subject:", "sent:",     "date:",         "message-id:",    "reply-to:",
+      "cc:",       "bcc:",         "return-path:", "received:", "in-reply-to:", "references:",   "sender:",
+      "errors-to:", "list-",       "delivered-to:", "x-original-to:", "resent-", "disposition-notification-to:",
+      "return-receipt-to:"};
+  std::string head(line.substr(0, 40));
+  if (head.find(':') == std::string::npos) return false;
+  const auto first = head.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return false;
+  head.erase(0, first);
+  for (char& c : head) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  for (const std::string_view name : kNames)
+    if (std::string_view(head).starts_with(name)) return true;
+  return false;
+}
+
+TEST(QuotedHeaderLines, FieldNamesAreToldAsAPlainComparisonTellsThem) {
+  // Every name, in random cases, after random blanks, cut short, with its
+  // first byte changed, and followed by a colon near the 40th byte.
+  const std::vector<std::string> names = {
+      "From:", "To:", "Subject:", "Sent:", "Date:", "Message-ID:", "Reply-To:", "Cc:", "Bcc:", "Return-Path:",
+      "Received:", "In-Reply-To:", "References:", "Sender:", "Errors-To:", "List-Id:", "Delivered-To:",
+      "X-Original-To:", "Resent-From:", "Disposition-Notification-To:", "Return-Receipt-To:", "Tx:", "Data:"};
+  std::mt19937 rng(7);
+  std::size_t header_like = 0;
+  for (int round = 0; round < 200000; ++round) {
+    std::string name = names[rng() % names.size()];
+    for (char& c : name)
+      if (rng() % 2 == 0) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    if (rng() % 8 == 0) name = name.substr(0, rng() % name.size());
+    if (rng() % 8 == 0 && !name.empty()) name[0] = static_cast<char>("@[`{ -:xz"[rng() % 9]);
+    const std::string line = std::string(rng() % 4, " \t"[rng() % 2]) + name + std::string(rng() % 40, 'x') +
+                             (rng() % 2 == 0 ? ":" : "") + " a@example.com";
+    ASSERT_EQ(is_header_like_line(line), reference_header_like(line)) << line;
+    header_like += reference_header_like(line) ? 1 : 0;
+  }
+  EXPECT_GT(header_like, 50000u);  // the names themselves were among them
 }
 
 // Linear: a million indented lines, each asked about from the one before.
