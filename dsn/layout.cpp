@@ -62,10 +62,17 @@ class LayoutWalk {
  public:
   explicit LayoutWalk(ReportLayout& layout) : layout_(layout) {}
 
-  void visit(const MimePart& part) {
+  // The multiparts above the part visited, innermost first, as a chain of
+  // the walk's own stack frames: the walk itself allocates nothing.
+  struct Enclosing {
+    const MimePart& part;
+    const Enclosing* outer;
+  };
+
+  void visit(const MimePart& part, const Enclosing* enclosing = nullptr) {
     const std::string_view type = part.media_type();
     if (part.is_multipart()) {
-      visit_multipart(part);
+      visit_multipart(part, enclosing);
     } else if (is_one_of(type, media_types::delivery_status)) {
       layout_.delivery_status.push_back(&part);
     } else if (type == media_types::feedback) {
@@ -78,14 +85,14 @@ class LayoutWalk {
   }
 
  private:
-  void visit_multipart(const MimePart& part) {
+  void visit_multipart(const MimePart& part, const Enclosing* enclosing) {
     if (!layout_.report && part.media_type() == media_types::report) {
       layout_.report = &part;
-      layout_.report_ancestors = enclosing_;
+      for (const Enclosing* e = enclosing; e != nullptr; e = e->outer) layout_.report_ancestors.push_back(&e->part);
+      std::reverse(layout_.report_ancestors.begin(), layout_.report_ancestors.end());  // outermost first
     }
-    enclosing_.push_back(&part);
-    for (const MimePart& child : part.children) visit(child);
-    enclosing_.pop_back();
+    const Enclosing here{part, enclosing};
+    for (const MimePart& child : part.children) visit(child, &here);
   }
 
   // The first plain text wins; HTML only stands in when there is none.
@@ -102,7 +109,6 @@ class LayoutWalk {
   }
 
   ReportLayout& layout_;
-  std::vector<const MimePart*> enclosing_;  // the multiparts above the part visited
 };
 
 // Crude but safe: drop the markup, keep the words; the end of a tag, or a
