@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 
 #include "dsn/fields.hpp"
@@ -64,11 +65,13 @@ bool caseless_less(std::string_view a, std::string_view b) {
 }
 
 // The caller's lists of addresses (known recipients, excluded senders): a
-// handful as a rule, so a sorted vector, built with one allocation, where a
-// lookup compares a few bytes of a few entries (no hashing, no node per entry).
+// handful as a rule, so a sorted vector (the reader's, see ReaderLists),
+// where a lookup compares a few bytes of a few entries (no hashing, no node
+// per entry).
 class AddressList {
  public:
-  explicit AddressList(const std::vector<std::string>& addresses) : sorted_(addresses.begin(), addresses.end()) {
+  AddressList(const std::vector<std::string>& addresses, std::vector<std::string_view>& sorted) : sorted_(sorted) {
+    sorted_.assign(addresses.begin(), addresses.end());
     std::sort(sorted_.begin(), sorted_.end(), caseless_less);
   }
   bool contains(std::string_view address) const {
@@ -78,7 +81,7 @@ class AddressList {
   void clear() { sorted_.clear(); }
 
  private:
-  std::vector<std::string_view> sorted_;
+  std::vector<std::string_view>& sorted_;
 };
 
 // An address at `begin` that follows a sender marker ("MAIL FROM:<a>", "F=<a>").
@@ -245,6 +248,83 @@ void append_bounded(std::string& out, std::string_view line, std::size_t limit, 
   out.push_back('\n');
 }
 
+// A recipient's first mention: the address (in the text), its line, and
+// where it starts in that line.
+struct Mention {
+  std::string_view address;
+  std::size_t line;
+  std::size_t column;
+};
+// A line that names a recipient, and where in it.
+struct Place {
+  std::size_t line;
+  std::size_t column;
+};
+// A line that lists a recipient at its start.
+struct Listed {
+  std::size_t line;
+  std::size_t recipient;
+};
+
+// The reader's working lists. Each thread keeps one set from text to text,
+// so that reading a text allocates none of them once warm; a reader that
+// starts while another reads on the same thread gets a set of its own. A
+// list that grew past kMaxKeptEntries is freed when the reading ends, so
+// that what a thread keeps stays small however large a text was.
+struct ReaderLists {
+  static constexpr std::size_t kMaxKeptEntries = 4096;
+
+  std::vector<std::string_view> lines;
+  std::vector<std::size_t> at_lines;
+  std::vector<std::string_view> excluded;
+  std::vector<std::string_view> wanted;
+  std::vector<Mention> firsts;
+  std::vector<std::vector<Place>> mentioned_on;  // entries past firsts.size() are spare
+  std::vector<Listed> listed;
+  bool in_use = false;
+
+  // Empties every list, keeping what it holds room for only below the bound.
+  void release() {
+    const auto empty = [](auto& list) {
+      if (list.capacity() > kMaxKeptEntries) {
+        std::remove_reference_t<decltype(list)>().swap(list);
+      } else {
+        list.clear();
+      }
+    };
+    empty(lines);
+    empty(at_lines);
+    empty(excluded);
+    empty(wanted);
+    empty(firsts);
+    empty(listed);
+    if (mentioned_on.size() > kMaxKeptEntries) mentioned_on = {};
+    for (auto& places : mentioned_on) empty(places);
+  }
+};
+
+// The thread's ReaderLists for one reading, or a set of its own when the
+// thread's are taken.
+class ListsLease {
+ public:
+  ListsLease() {
+    thread_local ReaderLists thread_lists;
+    lists_ = thread_lists.in_use ? &own_.emplace() : &thread_lists;
+    lists_->in_use = true;
+  }
+  ~ListsLease() {
+    lists_->release();
+    lists_->in_use = false;
+  }
+  ListsLease(const ListsLease&) = delete;
+  ListsLease& operator=(const ListsLease&) = delete;
+  ReaderLists& lists() { return *lists_; }
+
+ private:
+  std::optional<ReaderLists> own_;
+  ReaderLists* lists_ = nullptr;
+};
+
 class PlainReader {
  public:
   PlainReader(std::string_view text, const std::vector<std::string>& exclude, const std::vector<std::string>& known,
@@ -252,11 +332,6 @@ class PlainReader {
   std::vector<PlainRecipient> read();
 
  private:
-  struct Mention {
-    std::string_view address;  // in the text
-    std::size_t line;
-    std::size_t column;  // where the address starts in its line
-  };
   bool collect(bool line_start_only);
   bool wanted_here(Line& line, const Found& found, bool line_start_only) const;
   void index_mentions();
@@ -274,10 +349,11 @@ class PlainReader {
     return static_cast<std::size_t>(last.data() + last.size() - lines_[first].data()) + 1;
   }
 
-  std::vector<std::string_view> lines_;
+  ListsLease lease_;  // first: the lists below are its
+  std::vector<std::string_view>& lines_;
   // The lines that hold an '@', ascending: only they can name an address,
   // and most lines of a bounce hold none.
-  std::vector<std::size_t> at_lines_;
+  std::vector<std::size_t>& at_lines_;
   AddressList excluded_;
   AddressList wanted_;
   std::size_t max_recipients_;
@@ -290,22 +366,14 @@ class PlainReader {
   std::size_t recipient_of(std::string_view address) const;
   void add_recipient(const Mention& first);
 
-  std::vector<Mention> firsts_;  // each recipient's first mention, in order
+  std::vector<Mention>& firsts_;  // each recipient's first mention, in order
   std::unordered_map<std::string_view, std::size_t, CaselessHash, CaselessEqual> recipient_index_;  // into firsts_, past kFewRecipients
   // Where firsts_[r] is named: line and column of its first mention on each
   // line, lines ascending. The column is kept so that no line is searched
   // again for each recipient it names.
-  struct Place {
-    std::size_t line;
-    std::size_t column;
-  };
-  std::vector<std::vector<Place>> mentioned_on_;
+  std::vector<std::vector<Place>>& mentioned_on_;
   // The lines that list a recipient at their start, lines ascending.
-  struct Listed {
-    std::size_t line;
-    std::size_t recipient;
-  };
-  std::vector<Listed> listed_;
+  std::vector<Listed>& listed_;
   std::size_t text_limit_ = kMaxRecipientTextBytes;  // per recipient, set once the recipients are known
   std::optional<std::string> shared_;
   bool shared_before_list_ = false;
@@ -313,7 +381,14 @@ class PlainReader {
 
 PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& exclude,
                          const std::vector<std::string>& known, std::size_t max_recipients)
-    : excluded_(exclude), wanted_(known), max_recipients_(max_recipients) {
+    : lines_(lease_.lists().lines),
+      at_lines_(lease_.lists().at_lines),
+      excluded_(exclude, lease_.lists().excluded),
+      wanted_(known, lease_.lists().wanted),
+      max_recipients_(max_recipients),
+      firsts_(lease_.lists().firsts),
+      mentioned_on_(lease_.lists().mentioned_on),
+      listed_(lease_.lists().listed) {
   // A text without an '@' names nobody.
   if (text.find('@') == std::string_view::npos) return;
   // Bounce lines are seldom shorter than this: one allocation mostly suffices.
@@ -328,7 +403,6 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
   }
   // The '@'s are found over the whole text, and each one's line by moving
   // forward through the lines: both are read once.
-  at_lines_.reserve(16);
   std::size_t line = 0;
   for (std::size_t at = text.find('@'); at != std::string_view::npos; at = text.find('@', at + 1)) {
     while (line + 1 < lines_.size() && lines_[line + 1].data() <= text.data() + at) ++line;
@@ -399,7 +473,10 @@ bool PlainReader::collect(bool line_start_only) {
 // recipient again further down, and a list repeated in a second language
 // lists them again at the start of a line.
 void PlainReader::index_mentions() {
-  mentioned_on_.assign(firsts_.size(), {});
+  // The thread's lists keep their entries' room: only the first
+  // firsts_.size() are used, emptied first.
+  if (mentioned_on_.size() < firsts_.size()) mentioned_on_.resize(firsts_.size());
+  for (std::size_t r = 0; r < firsts_.size(); ++r) mentioned_on_[r].clear();
   // Every section starts after the first recipient's line: the lines up to
   // it are never asked about.
   const auto after_first = std::upper_bound(at_lines_.begin(), at_lines_.end(), firsts_.front().line);
