@@ -2,6 +2,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <optional>
 #include <tuple>
@@ -9,6 +10,7 @@
 #include "dsn/encoding.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/literal_scan.hpp"
+#include "dsn/smtp_mentions.hpp"
 
 namespace clearbounce::dsn::detail {
 
@@ -224,89 +226,62 @@ std::string bare_address(std::string_view value) {
 
 namespace {
 
-// What MTAs write before the command an error answered ("in reply to
-// RCPT TO", ">>> DATA", "[RCPT"): each match of the command regex starts
-// with one of them.
-constexpr std::string_view kCommandOpenings[] = {"in reply to", "after", "while sending", ">>>",
-                                                 "did not like our", "smtp:", "["};
-// What names a server ("host mx.example.net[192.0.2.1]"): each match of
-// the server regex starts with one of them ("\b" before "host").
-constexpr std::string_view kServerOpenings[] = {"host", "connect to", "conversation with", "connection with"};
-
 // What one scan of a diagnostic tells about the regexes below: whether one
 // of their openings occurs, in any case (or in letters that a caseless
 // regex folds to ASCII ones, which the scan does not see).
 struct DiagnosticWords {
-  bool may_name_command = true;  // smtp_command_in
-  bool may_name_server = true;   // server_in
+  std::uint32_t command_openings = ~std::uint32_t{0};  // bit i: kCommandOpenings[i] may occur
+  bool may_name_server = true;                         // server_in
+  // The text holds U+017F or U+212A, which a caseless regex reads as 's'
+  // and 'k': only the regexes read it as they do.
+  bool folded = true;
+  bool may_name_command() const { return command_openings != 0; }  // smtp_command_in
 };
 
 DiagnosticWords scan_diagnostic(std::string_view text) {
   // The openings long enough for the scanner; the others are looked for one by one.
-  static const auto [words, command_bits, server_bits] = [] {
+  static const auto [words, bit_of, server_bits] = [] {
     std::vector<std::string_view> literals;
-    std::uint64_t command = 0, server = 0;
-    for (const std::string_view o : kCommandOpenings)
-      if (o.size() >= LiteralScan::kMinLiteralBytes) command |= std::uint64_t{1} << literals.size(), literals.push_back(o);
+    std::array<std::size_t, std::size(kCommandOpenings)> bit{};  // the scanner's bit of each opening, or npos
+    std::uint64_t server = 0;
+    for (std::size_t i = 0; i < bit.size(); ++i) {
+      const bool scanned = kCommandOpenings[i].size() >= LiteralScan::kMinLiteralBytes;
+      bit[i] = scanned ? literals.size() : std::string_view::npos;
+      if (scanned) literals.push_back(kCommandOpenings[i]);
+    }
     for (const std::string_view o : kServerOpenings) server |= std::uint64_t{1} << literals.size(), literals.push_back(o);
-    return std::tuple(LiteralScan(literals), command, server);
+    return std::tuple(LiteralScan(literals), bit, server);
   }();
   if (LiteralScan::has_ascii_case_variant(text)) return {};
   const std::uint64_t found = words.find(text);
-  const bool short_opening = std::any_of(std::begin(kCommandOpenings), std::end(kCommandOpenings), [text](std::string_view o) {
-    return o.size() < LiteralScan::kMinLiteralBytes && text.find(o) != std::string_view::npos;
-  });
+  DiagnosticWords result;
+  result.command_openings = 0;
+  for (std::size_t i = 0; i < bit_of.size(); ++i) {
+    // The short openings have no letters: no case to ignore.
+    const bool occurs = bit_of[i] != std::string_view::npos ? (found >> bit_of[i] & 1) != 0
+                                                            : text.find(kCommandOpenings[i]) != std::string_view::npos;
+    if (occurs) result.command_openings |= std::uint32_t{1} << i;
+  }
   // Every match of the server regex also holds a '['.
-  return {short_opening || (found & command_bits) != 0,
-          text.find('[') != std::string_view::npos && (found & server_bits) != 0};
+  result.may_name_server = text.find('[') != std::string_view::npos && (found & server_bits) != 0;
+  result.folded = false;
+  return result;
 }
 
-// The whole leftmost match of `regex` in `text`, or nothing: its bounds
-// take RE2 two passes of its automata, where its groups would take a third,
-// slower one.
-std::optional<std::string_view> leftmost_match(std::string_view text, const RE2& regex) {
-  re2::StringPiece match;
-  if (!regex.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, &match, 1))
-    return std::nullopt;
-  return std::string_view(match.data(), match.size());
-}
-
-// The command regex: as each MTA family words it.
-const RE2& command_regex() {
-  static const RE2 regex = [] {
-    std::string openings;
-    for (const std::string_view o : kCommandOpenings)
-      openings.append(openings.empty() ? "" : "|").append(RE2::QuoteMeta(re2::StringPiece(o.data(), o.size())));
-    return RE2(
-        "(?i)(?:" + openings +
-        R"()\s*(end of data|final data|rcpt[ _]to|mail[ _]from|rcpt|mail|data|helo|ehlo|starttls|auth|message body|initial connection|connect)\b)");
-  }();
-  return regex;
-}
-
-// The command regex's group: its match without the opening and the blanks
-// after it. The openings start with different bytes: one is a prefix of
-// the match. In a text a caseless regex reads with folded letters
-// (LiteralScan::has_ascii_case_variant), RE2 gives the group itself.
-std::string command_in(std::string_view text) {
-  if (LiteralScan::has_ascii_case_variant(text)) {
+// The command an error answered, as written: the command regex's group,
+// which the scanner finds where the regex reads the text as it does.
+std::string command_in(std::string_view text, const DiagnosticWords& words) {
+  if (words.folded) {
+    static const RE2 regex(command_pattern());
     std::string command;
-    return RE2::PartialMatch(text, command_regex(), &command) ? command : std::string();
+    return RE2::PartialMatch(text, regex, &command) ? command : std::string();
   }
-  std::string_view match = leftmost_match(text, command_regex()).value_or(std::string_view());
-  for (const std::string_view o : kCommandOpenings) {
-    if (istarts_with(match, o)) {
-      match.remove_prefix(o.size());
-      break;
-    }
-  }
-  while (!match.empty() && is_pattern_space(match.front())) match.remove_prefix(1);  // RE2's \s
-  return std::string(match);
+  return std::string(command_mention(text, words.command_openings).value_or(std::string_view()));
 }
 
 // The SMTP command an error answered ("RCPT", "DATA", ...), or empty.
 std::string smtp_command_in(std::string_view diagnostic, const DiagnosticWords& words) {
-  std::string cmd = words.may_name_command ? command_in(diagnostic) : std::string();
+  std::string cmd = words.may_name_command() ? command_in(diagnostic, words) : std::string();
   if (cmd.empty()) return icontains(diagnostic, "does not like recipient") ? "RCPT" : std::string();
   cmd = to_lower(cmd);
   if (cmd.rfind("rcpt", 0) == 0) return "RCPT";
@@ -321,19 +296,15 @@ std::string smtp_command_in(std::string_view diagnostic, const DiagnosticWords& 
 bool server_in(std::string_view diagnostic, const DiagnosticWords& words, std::string& host, std::string& ip) {
   // "host mx.example.net[192.0.2.1]", "connect to mx.example.net[192.0.2.1]:25",
   // "host mx.example.net [192.0.2.1]": Postfix's and Exim's way to name a server.
-  static const RE2 host_re(
-      R"((?i)(?:\bhost|connect to|conversation with|connection with)\s+([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])\s*\[([0-9A-Fa-f.:]+)\])");
-  const auto match = words.may_name_server ? leftmost_match(diagnostic, host_re) : std::nullopt;
-  if (!match) return false;
-  // The groups, from the match: the address is in its last brackets (it
-  // holds none), the name is the word before them (it holds no blank).
-  const std::size_t open = match->rfind('[');
-  ip = match->substr(open + 1, match->size() - open - 2);
-  std::string_view before = match->substr(0, open);
-  while (!before.empty() && is_pattern_space(before.back())) before.remove_suffix(1);
-  std::size_t start = before.size();
-  while (start > 0 && !is_pattern_space(before[start - 1])) --start;
-  host = before.substr(start);
+  if (!words.may_name_server) return false;
+  if (words.folded) {
+    static const RE2 regex(re2::StringPiece(kServerPattern.data(), kServerPattern.size()));
+    return RE2::PartialMatch(diagnostic, regex, &host, &ip);
+  }
+  const auto mention = server_mention(diagnostic);
+  if (!mention) return false;
+  host = mention->host;
+  ip = mention->ip;
   return true;
 }
 

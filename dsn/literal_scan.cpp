@@ -83,7 +83,7 @@ LiteralSearch::LiteralSearch(std::string_view literal) : literal_(literal) {
       std::any_of(literal.begin(), literal.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
     throw std::invalid_argument("LiteralSearch: not a literal it can look for");
   const std::size_t m = literal.size();
-  shift_.assign(1u << 16, static_cast<std::uint8_t>(m - 1));
+  shift_.fill(static_cast<std::uint8_t>(m - 1));
   // The pair at j, j + 1 ends the window when it moves on by m - 2 - j.
   for (std::size_t j = 0; j + 1 < m; ++j) {
     const auto distance = static_cast<std::uint8_t>(m - 2 - j);
@@ -95,19 +95,19 @@ LiteralSearch::LiteralSearch(std::string_view literal) : literal_(literal) {
   }
 }
 
-bool LiteralSearch::occurs_in(std::string_view text) const {
+std::size_t LiteralSearch::find(std::string_view text, std::size_t from) const {
   const std::size_t m = literal_.size();
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  for (std::size_t end = m - 1; end < text.size();) {  // the window's last byte
+  for (std::size_t end = from + m - 1; end < text.size();) {  // the window's last byte
     const std::uint8_t shift = shift_[pair_index(bytes[end - 1], bytes[end])];
     if (shift != 0) {
       end += shift;
     } else {
-      if (iequals(text.substr(end + 1 - m, m), literal_)) return true;
+      if (iequals(text.substr(end + 1 - m, m), literal_)) return end + 1 - m;
       ++end;
     }
   }
-  return false;
+  return std::string_view::npos;
 }
 
 bool LiteralScan::has_ascii_case_variant(std::string_view text) {

@@ -62,14 +62,22 @@ class LiteralSearch {
   // `literal`: ASCII, 2 to 255 bytes. Throws std::invalid_argument otherwise.
   explicit LiteralSearch(std::string_view literal);
 
-  bool occurs_in(std::string_view text) const;
+  bool occurs_in(std::string_view text) const { return find(text) != std::string_view::npos; }
+  // Where the literal first occurs at or after `from`, or npos.
+  std::size_t find(std::string_view text, std::size_t from = 0) const;
+  std::size_t size() const { return literal_.size(); }
 
  private:
-  static std::size_t pair_index(unsigned char first, unsigned char second) { return std::size_t{first} << 8 | second; }
+  // Pairs of bytes share a slot of the table by their bytes with bit 0x20
+  // set (which takes away ASCII letters' case): slots hold the least shift
+  // of their pairs, which is safe for each.
+  static std::size_t pair_index(unsigned char first, unsigned char second) {
+    return ((std::size_t{first} | 0x20) << 6 ^ (std::size_t{second} | 0x20)) & 0xFFF;
+  }
 
   std::string literal_;
   // For the two bytes that end a window (any case), how far it may move on.
-  std::vector<std::uint8_t> shift_;
+  std::array<std::uint8_t, 0x1000> shift_;
 };
 
 }  // namespace clearbounce::dsn::detail

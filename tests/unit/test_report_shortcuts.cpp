@@ -2,13 +2,16 @@
 // dsn/delivery_status.cpp): each must give what the plain way gives, on
 // every short string over the bytes that matter and on tricky input.
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "dsn/fields.hpp"
 #include "dsn/literal_scan.hpp"
+#include "dsn/smtp_mentions.hpp"
 #include "every_string.hpp"
 
 namespace {
@@ -112,4 +115,79 @@ TEST(FindByteInRange, AgreesOnLongerTextsWhereMarksFollowEachOther) {
       ASSERT_EQ(find_byte_in_range(text, from, ':', ':'), first_in_range_bytewise(text, from, ':', ':')) << text;
     }
   }
+}
+
+namespace {
+
+// Calls `check` with every sequence of up to `max_tokens` of `tokens`, joined.
+void for_each_joining(const std::vector<std::string>& tokens, std::size_t max_tokens,
+                      const std::function<void(const std::string&)>& check) {
+  std::string alphabet;
+  for (std::size_t i = 0; i < tokens.size(); ++i) alphabet.push_back(static_cast<char>('A' + i));
+  for_each_string(alphabet, max_tokens, [&](const std::string& indices) {
+    std::string text;
+    for (const char i : indices) text += tokens[static_cast<std::size_t>(i - 'A')];
+    check(text);
+  });
+}
+
+std::string command_by_regex(const std::string& text) {
+  static const RE2 regex(clearbounce::dsn::detail::command_pattern());
+  std::string command;
+  return RE2::PartialMatch(text, regex, &command) ? command : "<none>";
+}
+
+std::string command_by_scanner(const std::string& text) {
+  const auto found = clearbounce::dsn::detail::command_mention(text);
+  return found ? std::string(*found) : "<none>";
+}
+
+std::string server_by_regex(const std::string& text) {
+  using clearbounce::dsn::detail::kServerPattern;
+  static const RE2 regex(re2::StringPiece(kServerPattern.data(), kServerPattern.size()));
+  std::string host, ip;
+  return RE2::PartialMatch(text, regex, &host, &ip) ? host + " " + ip : "<none>";
+}
+
+std::string server_by_scanner(const std::string& text) {
+  const auto found = clearbounce::dsn::detail::server_mention(text);
+  return found ? std::string(found->host) + " " + std::string(found->ip) : "<none>";
+}
+
+}  // namespace
+
+TEST(SmtpMentions, CommandScannerAgreesWithItsRegex) {
+  // Openings, commands that are prefixes of others, word ends and blanks.
+  const std::vector<std::string> tokens = {"in reply to", "AFTER", ">>>", "[", "smtp:", " ",  "\n", "rcpt",
+                                           " to",         "_to",   "data", "x", "connect", "ion", "-",  "mail"};
+  for_each_joining(tokens, 4, [](const std::string& text) {
+    ASSERT_EQ(command_by_scanner(text), command_by_regex(text)) << text;
+  });
+  for (const std::string text : {"did not like our   HELO", "while sending\r\n\tMessage body", "after end of data.",
+                                  "Did Not Like Our ehlo_", "after final data,after initial connection",
+                                  "in reply to RCPT_TO", ">>> STARTTLS1 >>> AUTH"}) {
+    EXPECT_EQ(command_by_scanner(text), command_by_regex(text)) << text;
+  }
+}
+
+TEST(SmtpMentions, ServerScannerAgreesWithItsRegex) {
+  const std::vector<std::string> tokens = {"host", "Connect to", "connection with", "g", " ",  "\n", "mx",
+                                           ".",    "-",          "[",               "]", "1", "f:", "conversation with"};
+  for_each_joining(tokens, 5, [](const std::string& text) {
+    ASSERT_EQ(server_by_scanner(text), server_by_regex(text)) << text;
+  });
+  for (const std::string text : {"host mx.example.net[192.0.2.1] said", "ghost mx.example.net[192.0.2.1]",
+                                 "connect to mx.example.net [2001:db8::1]:25", "host a[1] host bb[2]",
+                                 "host mx.[1] host mx-2.example [1.2]", "_host mx[1]", "HOST\tmx\n[ab]"}) {
+    EXPECT_EQ(server_by_scanner(text), server_by_regex(text)) << text;
+  }
+}
+
+TEST(SmtpMentions, ScannersCostIsLinearInTheText) {
+  // Openings and brackets over and over, none completing a match: a
+  // scanner that read on from each one again would take many seconds.
+  std::string text;
+  for (int i = 0; i < 200000; ++i) text += "host a [ after \n>>> [1";
+  EXPECT_FALSE(clearbounce::dsn::detail::command_mention(text));
+  EXPECT_FALSE(clearbounce::dsn::detail::server_mention(text));
 }
