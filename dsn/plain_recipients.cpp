@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <optional>
 #include <type_traits>
 #include <unordered_map>
@@ -393,13 +394,14 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
   if (text.find('@') == std::string_view::npos) return;
   // Bounce lines are seldom shorter than this: one allocation mostly suffices.
   lines_.reserve(text.size() / 32 + 1);
-  for (std::size_t pos = 0; pos <= text.size();) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    auto line = text.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines_.push_back(line);
-    pos = end + 1;
+  const char* const text_end = text.data() + text.size();
+  for (const char* start = text.data();;) {
+    const auto* newline = static_cast<const char*>(std::memchr(start, '\n', static_cast<std::size_t>(text_end - start)));
+    const char* const end = newline != nullptr ? newline : text_end;
+    const std::size_t length = static_cast<std::size_t>(end - start);
+    lines_.emplace_back(start, length > 0 && end[-1] == '\r' ? length - 1 : length);
+    if (newline == nullptr) break;  // the last line, empty after a final line break
+    start = newline + 1;
   }
   // The '@'s are found over the whole text, and each one's line by moving
   // forward through the lines: both are read once.
