@@ -35,8 +35,9 @@ TEST(PlainRecipientIndex, ARecipientNamedAgainIsTheSameOneWhateverTheirNumber) {
       EXPECT_EQ(r.address, "r" + std::to_string(k) + "@example.net") << count;
       EXPECT_NE(r.text.find("no such user r" + std::to_string(k) + " here"), std::string::npos) << count << " " << k;
       const int other = k == count ? 1 : k + 1;
-      if (other != k)
+      if (other != k) {
         EXPECT_EQ(r.text.find("no such user r" + std::to_string(other) + " here"), std::string::npos) << count;
+      }
     }
   }
 }
