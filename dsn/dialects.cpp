@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -178,11 +179,15 @@ constexpr std::string_view kReturnedMessageOpenings[] = {
     "included is a copy",
 };
 
-// The letters the openings start with: most lines are ruled out by their first.
-constexpr std::array<bool, 256> kOpeningInitials = [] {
-  std::array<bool, 256> initials{};
-  for (const std::string_view opening : kReturnedMessageOpenings) initials[static_cast<unsigned char>(opening[0])] = true;
-  return initials;
+// For each letter, the openings that start with it (bit i for
+// kReturnedMessageOpenings[i]): most lines are ruled out by their first
+// letter, and the others are compared with those openings only.
+constexpr std::array<std::uint16_t, 256> kOpeningsByInitial = [] {
+  static_assert(std::size(kReturnedMessageOpenings) <= 16);
+  std::array<std::uint16_t, 256> by_initial{};
+  for (std::size_t i = 0; i < std::size(kReturnedMessageOpenings); ++i)
+    by_initial[static_cast<unsigned char>(kReturnedMessageOpenings[i][0])] |= static_cast<std::uint16_t>(1u << i);
+  return by_initial;
 }();
 
 // Whether `line` opens the returned message: "Content-Type: message/rfc822"
@@ -200,9 +205,11 @@ bool opens_returned_message(std::string_view line) {
     while (i < line.size() && is_wsp(line[i])) ++i;
   }
   const std::string_view rest = line.substr(i);
-  if (rest.empty() || !kOpeningInitials[static_cast<unsigned char>(ascii_lower(rest[0]))]) return false;
-  return std::any_of(std::begin(kReturnedMessageOpenings), std::end(kReturnedMessageOpenings),
-                     [rest](std::string_view opening) { return istarts_with(rest, opening); });
+  if (rest.empty()) return false;
+  for (unsigned openings = kOpeningsByInitial[static_cast<unsigned char>(ascii_lower(rest[0]))]; openings != 0;
+       openings &= openings - 1)
+    if (istarts_with(rest, kReturnedMessageOpenings[std::countr_zero(openings)])) return true;
+  return false;
 }
 
 // A run of at least this many header fields in the human text is the

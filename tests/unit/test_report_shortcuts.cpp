@@ -11,6 +11,7 @@
 
 #include "dsn/fields.hpp"
 #include "dsn/literal_scan.hpp"
+#include "dsn/plain.hpp"
 #include "dsn/smtp_mentions.hpp"
 #include "every_string.hpp"
 
@@ -190,4 +191,56 @@ TEST(SmtpMentions, ScannersCostIsLinearInTheText) {
   for (int i = 0; i < 200000; ++i) text += "host a [ after \n>>> [1";
   EXPECT_FALSE(clearbounce::dsn::detail::command_mention(text));
   EXPECT_FALSE(clearbounce::dsn::detail::server_mention(text));
+}
+
+namespace {
+
+// The openings of the returned message, and the plain reading of a line
+// that before_original_message's look at a line's first letter stands in for.
+const std::vector<std::string> kOpenings = {
+    "original message",          "below this line is a copy",       "this is a copy of the message",
+    "the header of the original message", "returned message",       "original mail as follows",
+    "unsent message follows",    "message headers follow",          "headers of the original message",
+    "original message follows",  "a copy of the original message",  "the original message headers",
+    "included is a copy"};
+
+bool opens_by_reference(std::string_view line) {
+  using clearbounce::dsn::detail::istarts_with;
+  if (istarts_with(line, "content-type: message/rfc822")) return true;
+  std::size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (i < line.size() && (line[i] == '-' || line[i] == '=' || line[i] == '*')) {
+    const std::size_t start = i;
+    while (i < line.size() && line[i] == line[start]) ++i;
+    if (i - start < 2) return false;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  }
+  for (const std::string& opening : kOpenings)
+    if (istarts_with(line.substr(i), opening)) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(ReturnedMessageOpenings, EachLineIsReadAsByComparingEveryOpening) {
+  using clearbounce::dsn::detail::before_original_message;
+  std::vector<std::string> lines = {"", "o", "the", "a copy", "Message", "-- ", "** Original Message", "-original message"};
+  for (const std::string& opening : kOpenings) {
+    std::string upper = opening;
+    for (char& c : upper) c = clearbounce::dsn::detail::ascii_upper(c);
+    for (const std::string& form : {opening, upper, "---- " + opening, "\t== " + upper, "*" + opening,
+                                    opening.substr(0, opening.size() - 1), opening + " below", "x" + opening}) {
+      lines.push_back(form);
+      for (std::size_t i = 0; i < form.size(); i += 3) {
+        std::string changed = form;
+        changed[i] = changed[i] == 'e' ? 'a' : 'e';
+        lines.push_back(changed);
+      }
+    }
+  }
+  for (const std::string& line : lines) {
+    const std::string text = "Hello.\n" + line + "\nmore text\n";
+    const std::size_t expected = opens_by_reference(line) ? 7 : text.size();
+    EXPECT_EQ(before_original_message(text).size(), expected) << line;
+  }
 }
