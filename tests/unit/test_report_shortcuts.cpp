@@ -244,3 +244,16 @@ TEST(ReturnedMessageOpenings, EachLineIsReadAsByComparingEveryOpening) {
     EXPECT_EQ(before_original_message(text).size(), expected) << line;
   }
 }
+
+TEST(SmtpMentions, TextWithLettersACaselessRegexFoldsStillReachesTheRegexes) {
+  // "ho\u017Ft" is "host" to the caseless server regex, "\u212Aelvin" holds a
+  // 'k' for it: the scanners do not read those, the regexes must.
+  clearbounce::dsn::RecipientReport r;
+  clearbounce::dsn::detail::fill_missing_from(r, "ho\xC5\xBFt mx.example.net[192.0.2.1] said: 550 no");
+  EXPECT_EQ(r.remote_mta, "mx.example.net");
+  EXPECT_EQ(r.remote_ip, "192.0.2.1");
+  EXPECT_EQ(r.reply_code, "550");
+  clearbounce::dsn::RecipientReport s;
+  clearbounce::dsn::detail::fill_missing_from(s, "\xE2\x84\xAA 550 rejected (in reply to RCPT TO command)");
+  EXPECT_EQ(s.smtp_command, "RCPT");
+}
