@@ -8,6 +8,7 @@
 CLEARBOUNCE_DEPS=(
   cmake make g++ pkg-config
   libre2-dev libtomlplusplus-dev libfmt-dev libmilter-dev libc-ares-dev libssl-dev libsystemd-dev miltertest
+  dnsmasq-base
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3
