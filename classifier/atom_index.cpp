@@ -7,45 +7,54 @@ namespace clearbounce::classifier {
 namespace {
 
 constexpr std::size_t kWord = 8;
+constexpr std::size_t kTwelve = 12;
 
 }  // namespace
 
 AtomIndex::AtomIndex(std::vector<std::string> atoms)
     : atoms_(std::move(atoms)), lead_kinds_(std::size_t{1} << kLeadsLog, 0) {
-  std::vector<std::size_t> fours, eights;
+  std::vector<std::size_t> fours, eights, twelves;
   for (std::size_t i = 0; i < atoms_.size(); ++i) {
     const std::string_view atom = atoms_[i];
     if (atom.size() < kLead) {
       short_.push_back(static_cast<int>(i));
       continue;
     }
-    const std::uint8_t kind = atom.size() == kLead  ? kThreeByteLead
-                              : atom.size() < kWord ? kFourByteLead
-                                                    : kEightByteLead;
+    const std::uint8_t kind = atom.size() == kLead     ? kThreeByteLead
+                              : atom.size() < kWord    ? kFourByteLead
+                              : atom.size() < kTwelve ? kEightByteLead
+                                                       : kTwelveByteLead;
     lead_kinds_[lead_hash(head_word(atom))] |= kind;
     if (kind == kThreeByteLead) {
       threes_heads_.push_back(head_of(atom));
       threes_tails_.push_back(tail_of(atom, static_cast<int>(i)));
     } else {
-      (kind == kFourByteLead ? fours : eights).push_back(i);
+      (kind == kFourByteLead ? fours : kind == kEightByteLead ? eights : twelves).push_back(i);
     }
   }
   by_four_.key = kFirstFour;
   by_four_.file(atoms_, fours);
   by_eight_.key = kAllEight;
   by_eight_.file(atoms_, eights);
+  by_twelve_.key = kAllEight;
+  by_twelve_.twelve = true;
+  by_twelve_.file(atoms_, twelves);
+}
+
+std::size_t AtomIndex::Buckets::bucket_of_atom(std::string_view atom) const {
+  return twelve ? twelve_bucket_of(head_word(atom), head_word(atom.substr(kWord))) : bucket_of(head_word(atom), key);
 }
 
 // A counting sort by bucket.
 void AtomIndex::Buckets::file(const std::vector<std::string>& atoms, const std::vector<std::size_t>& numbers) {
   start.assign((std::size_t{1} << kBucketsLog) + 1, 0);
-  for (const std::size_t i : numbers) ++start[bucket_of(head_word(atoms[i]), key) + 1];
+  for (const std::size_t i : numbers) ++start[bucket_of_atom(atoms[i]) + 1];
   for (std::size_t b = 0; b + 1 < start.size(); ++b) start[b + 1] += start[b];
   heads.resize(start.back());
   tails.resize(start.back());
   std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
   for (const std::size_t i : numbers) {
-    const std::uint32_t k = next[bucket_of(head_word(atoms[i]), key)]++;
+    const std::uint32_t k = next[bucket_of_atom(atoms[i])]++;
     heads[k] = head_of(atoms[i]);
     tails[k] = tail_of(atoms[i], static_cast<int>(i));
   }
@@ -91,6 +100,7 @@ void AtomIndex::scan_places(const char* text, std::size_t size, std::vector<int>
   const std::uint8_t* const lead_kinds = lead_kinds_.data();
   const std::uint32_t* const four_start = by_four_.start.data();
   const std::uint32_t* const eight_start = by_eight_.start.data();
+  const std::uint32_t* const twelve_start = by_twelve_.start.data();
   const auto look = [&](std::uint64_t word, std::size_t at) {
     const std::uint8_t kinds = lead_kinds[lead_hash(word)];
     if (kinds == 0) return;
@@ -98,6 +108,10 @@ void AtomIndex::scan_places(const char* text, std::size_t size, std::vector<int>
     if (kinds & kEightByteLead)
       if (const std::size_t b = bucket_of(word, kAllEight); eight_start[b] != eight_start[b + 1])
         check_bucket(by_eight_, b, word, text + at, size - at, found);
+    if ((kinds & kTwelveByteLead) && size - at >= kTwelve)
+      if (const std::size_t b = twelve_bucket_of(word, second_word(text + at, size - at));
+          twelve_start[b] != twelve_start[b + 1])
+        check_bucket(by_twelve_, b, word, text + at, size - at, found);
     if (kinds & kFourByteLead)
       if (const std::size_t b = bucket_of(word, kFirstFour); four_start[b] != four_start[b + 1])
         check_bucket(by_four_, b, word, text + at, size - at, found);

@@ -32,12 +32,14 @@ class AtomIndex {
   // bytes, which most places of a text miss: `lead_kinds_` says for each
   // hash which atoms start so. Those of three bytes are few (`threes_`);
   // those of four to seven are filed by their first four bytes
-  // (`by_four_`), longer ones by their first eight (`by_eight_`): dozens of
-  // atoms start with "not " or "mess", few share eight bytes.
+  // (`by_four_`), those of eight to eleven by their first eight
+  // (`by_eight_`), longer ones by their first twelve (`by_twelve_`): dozens
+  // of atoms start with "not " or "mess", and dozens with "message " or
+  // "mailbox " (a pattern's spellings), few share twelve bytes.
   static constexpr std::size_t kLead = 3;
   static constexpr int kLeadsLog = 16;    // 64 KB: a few hundred leads set, 0.6% of places pass by chance
   static constexpr int kBucketsLog = 14;  // some hundreds of buckets used in each table
-  static constexpr std::uint8_t kThreeByteLead = 1, kFourByteLead = 2, kEightByteLead = 4;
+  static constexpr std::uint8_t kThreeByteLead = 1, kFourByteLead = 2, kEightByteLead = 4, kTwelveByteLead = 8;
   // The first three and four bytes of a word read from memory, on either
   // kind of machine (atoms' heads are read the same way as the text).
   static constexpr bool kLittle = std::endian::native == std::endian::little;
@@ -49,6 +51,10 @@ class AtomIndex {
   }
   static constexpr std::size_t bucket_of(std::uint64_t word, std::uint64_t key) {
     return ((word & key) * 0xC2B2AE3D27D4EB4Full) >> (64 - kBucketsLog);
+  }
+  // By twelve bytes: the first eight (`word`) and the next four (of `second`).
+  static constexpr std::size_t twelve_bucket_of(std::uint64_t word, std::uint64_t second) {
+    return (((word * 0xC2B2AE3D27D4EB4Full) ^ (second & kFirstFour)) * 0x9E3779B97F4A7C15ull) >> (64 - kBucketsLog);
   }
   // The eight bytes at `at`.
   static std::uint64_t word_at(const char* at) {
@@ -89,11 +95,13 @@ class AtomIndex {
   // Atoms filed by the hash of some of their first bytes (`key`):
   // heads[start[b] .. start[b + 1]) and their tails are bucket b.
   struct Buckets {
-    std::uint64_t key = 0;
+    std::uint64_t key = 0;  // ~0 with `twelve`: filed by twelve_bucket_of()
+    bool twelve = false;
     std::vector<Head> heads;
     std::vector<Tail> tails;
     std::vector<std::uint32_t> start;  // (1 << kBucketsLog) + 1 offsets
     void file(const std::vector<std::string>& atoms, const std::vector<std::size_t>& numbers);
+    std::size_t bucket_of_atom(std::string_view atom) const;
   };
   void scan_places(const char* text, std::size_t size, std::vector<int>& found) const;
   static void check_bucket(const Buckets& buckets, std::size_t bucket, std::uint64_t word, const char* at,
@@ -103,7 +111,8 @@ class AtomIndex {
   std::vector<std::string> atoms_;
   std::vector<std::uint8_t> lead_kinds_;  // k...ByteLead bits for each lead hash
   Buckets by_four_;                       // atoms of four to seven bytes
-  Buckets by_eight_;                      // atoms of eight bytes or more
+  Buckets by_eight_;                      // atoms of eight to eleven bytes
+  Buckets by_twelve_;                     // atoms of twelve bytes or more
   std::vector<Head> threes_heads_;        // atoms of three bytes
   std::vector<Tail> threes_tails_;
   std::vector<int> short_;                // atoms of fewer than kLead bytes
