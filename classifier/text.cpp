@@ -7,6 +7,10 @@
 
 #include "dsn/word_bytes.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace clearbounce::classifier {
 namespace {
 
@@ -90,12 +94,45 @@ constexpr std::array<bool, 256> kOrdinary = [] {
 }();
 bool is_ordinary(unsigned char c) { return kOrdinary[c]; }
 
+#if defined(__SSE2__)
+// The bytes of `b` that are not ordinary, or may not be: white space (and,
+// to be safe, the other control bytes), '<', '>' (0x3C and 0x3E, equal but
+// for bit 1) and '@'.
+__m128i maybe_special(__m128i b) {
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x20)), b);
+  const __m128i arrow = _mm_cmpeq_epi8(_mm_or_si128(b, _mm_set1_epi8(0x02)), _mm_set1_epi8('>'));
+  return _mm_or_si128(_mm_or_si128(control, arrow), _mm_cmpeq_epi8(b, _mm_set1_epi8('@')));
+}
+
+// How many of the sixteen bytes at `at` (seventeen must be there) surely go
+// on a plain run: up to the first that maybe_special(), unless it is a
+// space before a byte that is not.
+std::size_t plain_bytes_at(std::string_view in, std::size_t at) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
+  const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at + 1));
+  const __m128i spaces = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(' '));
+  const __m128i enders = _mm_or_si128(_mm_andnot_si128(spaces, maybe_special(bytes)),
+                                      _mm_and_si128(spaces, maybe_special(next)));
+  const auto marks = static_cast<unsigned>(_mm_movemask_epi8(enders));
+  return marks == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(marks));
+}
+#endif
+
 // The end of the run of bytes from `start` that text_for_matching() copies
 // as they are: ordinary bytes, and single spaces between them (which it
-// would keep as they are as well).
+// would keep as they are as well). Where the machine has SSE2, sixteen
+// bytes past the first are looked at at once; a byte that may end the run
+// is then looked at alone.
 std::size_t end_of_plain_run(std::string_view in, std::size_t start) {
   std::size_t run = start;
   while (run < in.size()) {
+#if defined(__SSE2__)
+    if (run > start && run + 17 <= in.size()) {
+      const std::size_t plain = plain_bytes_at(in, run);
+      run += plain;
+      if (plain == 16) continue;
+    }
+#endif
     const auto c = static_cast<unsigned char>(in[run]);
     if (is_ordinary(c) ||
         (c == ' ' && run > start && run + 1 < in.size() && is_ordinary(static_cast<unsigned char>(in[run + 1])))) {
