@@ -1,0 +1,390 @@
+#include "diagnose/diagnoser.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "diagnose/dns.hpp"
+#include "diagnose/smtp_probe.hpp"
+
+namespace clearbounce::diagnose {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Where one asker waits for its finding.
+struct Waiter {
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::optional<Finding> finding;
+};
+
+void deliver(Waiter& waiter, const Finding& finding) {
+  {
+    std::lock_guard lock(waiter.mutex);
+    waiter.finding = finding;
+  }
+  waiter.ready.notify_all();
+}
+
+std::string key_of(const Question& q) {
+  return std::string(q.look == Question::Look::domain ? "domain " : "server ") + q.domain + " " + q.remote_host;
+}
+
+Finding nothing(std::string summary) {
+  Finding finding;
+  finding.summary = std::move(summary);
+  return finding;
+}
+
+}  // namespace
+
+// One question being worked on, by the loop thread only.
+struct Job {
+  enum class Stage { mx, domain_addresses, host_addresses, waiting_to_probe, probing, done };
+  Question question;
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  Clock::time_point give_up;
+  Stage stage = Stage::mx;
+  int open_lookups = 0;
+  DnsAnswer mx, a, aaaa;
+  std::string host;
+  std::optional<ProbeTarget> target;
+  std::unique_ptr<SmtpProbe> probe;
+  Finding finding;
+};
+
+struct Diagnoser::Loop {
+  DiagnoseSettings settings;
+  AddressPolicy policy;
+  std::unique_ptr<DnsClient> dns;
+  std::shared_ptr<const TlsContext> tls;
+  int wake[2] = {-1, -1};
+  std::thread thread;
+
+  mutable std::mutex mutex;  // guards what follows
+  bool stopping = false;
+  std::vector<std::pair<Question, std::shared_ptr<Waiter>>> incoming;
+  std::map<std::string, std::pair<Finding, Clock::time_point>> cache;
+  DiagnoseCounters counters;
+
+  // The loop thread's own.
+  std::map<std::uint64_t, std::unique_ptr<Job>> jobs;
+  std::map<std::string, std::uint64_t> job_of_key;
+  std::uint64_t next_job = 1;
+
+  ~Loop() {
+    dns.reset();  // while the jobs its callbacks look up still exist
+    for (int fd : wake)
+      if (fd >= 0) ::close(fd);
+  }
+
+  void run();
+  void take_incoming();
+  void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
+  void advance(std::uint64_t id);
+  void after_mx(Job& job);
+  void look_up_host(std::uint64_t id, const std::string& host);
+  void look_up_addresses(std::uint64_t id, const std::string& name);
+  void after_host_addresses(Job& job);
+  void start_probes();
+  void finish(std::uint64_t id);
+  std::vector<pollfd> poll_set(std::vector<std::uint64_t>& probe_owners) const;
+  milliseconds wait_time() const;
+};
+
+void Diagnoser::Loop::run() {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) break;
+    }
+    take_incoming();
+    start_probes();
+    std::vector<std::uint64_t> owners;
+    auto fds = poll_set(owners);
+    ::poll(fds.data(), fds.size(), static_cast<int>(wait_time().count()));
+    if ((fds[0].revents & POLLIN) != 0) {
+      char drained[64];
+      while (::read(wake[0], drained, sizeof drained) > 0) {
+      }
+    }
+    const std::size_t dns_count = fds.size() - 1 - owners.size();
+    dns->process(std::vector<pollfd>(fds.begin() + 1, fds.begin() + 1 + static_cast<long>(dns_count)));
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+      const auto found = jobs.find(owners[i]);
+      if (found == jobs.end() || !found->second->probe) continue;
+      found->second->probe->on_ready(fds[1 + dns_count + i].revents);
+      advance(owners[i]);
+    }
+    start_probes();  // for the jobs whose addresses just came
+    const auto now = Clock::now();
+    std::vector<std::uint64_t> expired;
+    for (const auto& [id, job] : jobs)
+      if (now >= job->give_up) expired.push_back(id);
+    // Past its bound a look has shown nothing: a server may pause before
+    // its greeting for longer than we wait, and that is no failure of its.
+    for (auto id : expired) {
+      auto& job = *jobs.at(id);
+      if (job.probe) job.probe->give_up();
+      job.finding = nothing(job.question.domain + ": no answer before the deadline");
+      finish(id);
+    }
+  }
+  for (auto& [id, job] : jobs)
+    for (auto& waiter : job->waiters) deliver(*waiter, nothing("the diagnosis service stopped"));
+  jobs.clear();
+  job_of_key.clear();
+  dns->cancel_all();  // their callbacks find no job
+}
+
+std::vector<pollfd> Diagnoser::Loop::poll_set(std::vector<std::uint64_t>& probe_owners) const {
+  std::vector<pollfd> fds = {pollfd{wake[0], POLLIN, 0}};
+  for (const auto& p : dns->sockets()) fds.push_back(p);
+  for (const auto& [id, job] : jobs) {
+    if (job->stage != Job::Stage::probing || !job->probe || job->probe->done()) continue;
+    fds.push_back(job->probe->want());
+    probe_owners.push_back(id);
+  }
+  return fds;
+}
+
+milliseconds Diagnoser::Loop::wait_time() const {
+  auto wait = dns->wait_at_most(milliseconds(1000));
+  const auto now = Clock::now();
+  for (const auto& [id, job] : jobs)
+    wait = std::min(wait, std::chrono::duration_cast<milliseconds>(job->give_up - now) + milliseconds(1));
+  return std::max(wait, milliseconds(0));
+}
+
+void Diagnoser::Loop::take_incoming() {
+  std::vector<std::pair<Question, std::shared_ptr<Waiter>>> taken;
+  {
+    std::lock_guard lock(mutex);
+    taken.swap(incoming);
+  }
+  for (auto& [question, waiter] : taken) {
+    const std::string key = key_of(question);
+    if (const auto running = job_of_key.find(key); running != job_of_key.end()) {
+      jobs.at(running->second)->waiters.push_back(waiter);
+      std::lock_guard lock(mutex);
+      ++counters.cache_hits;
+      continue;
+    }
+    const auto id = next_job++;
+    auto job = std::make_unique<Job>();
+    job->question = question;
+    job->waiters.push_back(waiter);
+    job->give_up = Clock::now() + settings.deadline;
+    jobs.emplace(id, std::move(job));
+    job_of_key.emplace(key, id);
+    look_up(id, question.domain, RecordType::mx, &Job::mx);
+  }
+}
+
+void Diagnoser::Loop::look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into) {
+  ++jobs.at(id)->open_lookups;
+  {
+    std::lock_guard lock(mutex);
+    ++counters.lookups;
+  }
+  dns->query(name, type, [this, id, into](const DnsAnswer& answer) {
+    const auto found = jobs.find(id);
+    if (found == jobs.end()) return;  // finished meanwhile (its deadline passed)
+    (*found->second).*into = answer;
+    if (--found->second->open_lookups == 0) advance(id);
+  });
+}
+
+void Diagnoser::Loop::advance(std::uint64_t id) {
+  const auto found = jobs.find(id);
+  if (found == jobs.end()) return;
+  Job& job = *found->second;
+  switch (job.stage) {
+    case Job::Stage::mx: after_mx(job); break;
+    case Job::Stage::domain_addresses:
+      job.finding = from_domain_lookup(job.question.domain, job.mx, &job.a, &job.aaaa);
+      if (job.finding.learned() || job.question.look == Question::Look::domain) {
+        job.stage = Job::Stage::done;
+      } else if (!job.question.remote_host.empty() && job.question.remote_host != job.question.domain) {
+        look_up_host(id, job.question.remote_host);
+      } else {
+        job.host = job.question.domain;
+        after_host_addresses(job);  // the domain's own addresses are its mail host's
+      }
+      break;
+    case Job::Stage::host_addresses: after_host_addresses(job); break;
+    case Job::Stage::probing:
+      if (job.probe->done()) {
+        job.finding = from_probe(*job.target, job.probe->result(), std::time(nullptr));
+        job.stage = Job::Stage::done;
+      }
+      break;
+    default: break;
+  }
+  if (job.stage == Job::Stage::done) finish(id);
+}
+
+void Diagnoser::Loop::after_mx(Job& job) {
+  const auto id = job_of_key.at(key_of(job.question));
+  if (job.mx.outcome == DnsOutcome::no_records) {  // no MX: the domain's own addresses (RFC 5321 5.1)
+    job.stage = Job::Stage::domain_addresses;
+    look_up_addresses(id, job.question.domain);
+    return;
+  }
+  job.finding = from_domain_lookup(job.question.domain, job.mx, nullptr, nullptr);
+  if (job.finding.learned() || job.question.look == Question::Look::domain || job.mx.outcome != DnsOutcome::answered) {
+    job.stage = Job::Stage::done;
+    return;
+  }
+  if (job.mx.mx.empty()) {
+    job.stage = Job::Stage::done;
+    return;
+  }
+  look_up_host(id, job.question.remote_host.empty() ? job.mx.mx.front().host : job.question.remote_host);
+}
+
+void Diagnoser::Loop::look_up_host(std::uint64_t id, const std::string& host) {
+  Job& job = *jobs.at(id);
+  job.host = host;
+  job.stage = Job::Stage::host_addresses;
+  look_up_addresses(id, host);
+}
+
+// A and AAAA together. The job is held open until both are sent: c-ares
+// may answer one at once (a name it refuses), and the job must not end
+// between the two.
+void Diagnoser::Loop::look_up_addresses(std::uint64_t id, const std::string& name) {
+  Job& job = *jobs.at(id);
+  job.a = job.aaaa = DnsAnswer{};
+  ++job.open_lookups;
+  look_up(id, name, RecordType::a, &Job::a);
+  look_up(id, name, RecordType::aaaa, &Job::aaaa);
+  if (--job.open_lookups == 0) advance(id);
+}
+
+// The first address of the host that the policy lets us reach, IPv4 first.
+void Diagnoser::Loop::after_host_addresses(Job& job) {
+  job.stage = Job::Stage::done;
+  std::vector<IpAddress> addresses = job.a.addresses;
+  addresses.insert(addresses.end(), job.aaaa.addresses.begin(), job.aaaa.addresses.end());
+  if (addresses.empty()) {
+    job.finding = nothing(job.host + ": no address (" + std::string(to_string(job.a.outcome)) + ")");
+    return;
+  }
+  for (const auto& address : addresses) {
+    if (const auto refusal = policy.refusal(address); !refusal.empty()) {
+      job.finding = nothing(job.host + "[" + address.to_string() + "]: not probed, " + std::string(refusal));
+      std::lock_guard lock(mutex);
+      ++counters.refused_by_policy;
+      continue;
+    }
+    job.target = ProbeTarget{address, settings.smtp_port, job.host, {}};
+    job.stage = Job::Stage::waiting_to_probe;
+    return;
+  }
+}
+
+void Diagnoser::Loop::start_probes() {
+  std::size_t running = 0;
+  for (const auto& [id, job] : jobs) running += job->stage == Job::Stage::probing ? 1 : 0;
+  std::vector<std::uint64_t> started;
+  for (auto& [id, job] : jobs) {
+    if (running >= settings.max_concurrent_probes) break;
+    if (job->stage != Job::Stage::waiting_to_probe) continue;
+    job->probe = std::make_unique<SmtpProbe>(*job->target, settings.helo_name, tls);
+    job->stage = Job::Stage::probing;
+    job->probe->start();
+    ++running;
+    started.push_back(id);
+    std::lock_guard lock(mutex);
+    ++counters.probes;
+  }
+  for (auto id : started) advance(id);  // a probe may end at once (connection refused)
+}
+
+void Diagnoser::Loop::finish(std::uint64_t id) {
+  const auto found = jobs.find(id);
+  if (found == jobs.end()) return;
+  Job& job = *found->second;
+  {
+    std::lock_guard lock(mutex);
+    cache[key_of(job.question)] = {job.finding, Clock::now() + settings.cache_ttl};
+    if (job.finding.learned()) counters.refined += job.waiters.size();
+  }
+  for (auto& waiter : job.waiters) deliver(*waiter, job.finding);
+  job_of_key.erase(key_of(job.question));
+  jobs.erase(found);
+}
+
+std::unique_ptr<Diagnoser> Diagnoser::start(const DiagnoseSettings& settings, std::string& error) {
+  auto loop = std::make_unique<Loop>();
+  loop->settings = settings;
+  auto policy = AddressPolicy::make(settings.allow_networks, error);
+  if (!policy) return nullptr;
+  loop->policy = std::move(*policy);
+  DnsClient::Options dns_options;
+  dns_options.servers = settings.resolvers;
+  loop->dns = DnsClient::make(dns_options, error);
+  if (!loop->dns) return nullptr;
+  loop->tls = TlsContext::make(settings.ca_file, error);
+  if (!loop->tls) return nullptr;
+  if (::pipe2(loop->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+    error = "diagnose: no pipe for the loop thread";
+    return nullptr;
+  }
+  Loop* running = loop.get();
+  loop->thread = std::thread([running] { running->run(); });
+  return std::unique_ptr<Diagnoser>(new Diagnoser(std::move(loop)));
+}
+
+Diagnoser::Diagnoser(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
+
+Diagnoser::~Diagnoser() {
+  {
+    std::lock_guard lock(loop_->mutex);
+    loop_->stopping = true;
+  }
+  (void)!::write(loop_->wake[1], "s", 1);
+  loop_->thread.join();
+  for (auto& [question, waiter] : loop_->incoming) deliver(*waiter, nothing("the diagnosis service stopped"));
+}
+
+Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline) {
+  auto waiter = std::make_shared<Waiter>();
+  {
+    std::lock_guard lock(loop_->mutex);
+    ++loop_->counters.questions;
+    const auto cached = loop_->cache.find(key_of(question));
+    if (cached != loop_->cache.end() && cached->second.second > Clock::now()) {
+      ++loop_->counters.cache_hits;
+      if (cached->second.first.learned()) ++loop_->counters.refined;
+      return cached->second.first;
+    }
+    loop_->incoming.emplace_back(question, waiter);
+  }
+  (void)!::write(loop_->wake[1], "q", 1);
+  std::unique_lock lock(waiter->mutex);
+  if (!waiter->ready.wait_until(lock, deadline, [&] { return waiter->finding.has_value(); })) {
+    std::lock_guard counting(loop_->mutex);
+    ++loop_->counters.timed_out;
+    return nothing(question.domain + ": no answer before the deadline");
+  }
+  return *waiter->finding;
+}
+
+DiagnoseCounters Diagnoser::counters() const {
+  std::lock_guard lock(loop_->mutex);
+  return loop_->counters;
+}
+
+}  // namespace clearbounce::diagnose

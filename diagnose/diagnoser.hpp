@@ -1,0 +1,69 @@
+// The diagnosis service: questions from any thread, answered by one event
+// loop thread that runs the DNS lookups and SMTP probes (non-blocking), with
+// a cache per destination, a limit on concurrent probes and a deadline per
+// question. A question's asker waits at most until its deadline and then
+// goes on with "nothing learned"; the loop finishes the work in the
+// background within its own bound, and the cache keeps the result for the
+// next report to that destination.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diagnose/findings.hpp"
+
+namespace clearbounce::diagnose {
+
+struct DiagnoseSettings {
+  std::chrono::milliseconds deadline{5000};    // diagnose.timeout_ms: per report
+  std::chrono::seconds cache_ttl{600};         // diagnose.cache_seconds: findings, and "nothing learned"
+  std::size_t max_concurrent_probes = 8;       // diagnose.max_probes
+  std::string helo_name = "localhost";         // diagnose.helo_name: what probes say in EHLO
+  std::string ca_file;                         // diagnose.ca_file: empty = the system's trust store
+  std::vector<std::string> resolvers;          // diagnose.resolvers: empty = /etc/resolv.conf
+  std::vector<std::string> allow_networks;     // diagnose.allow_networks
+  std::uint16_t smtp_port = 25;                // the port probed (tests use others)
+};
+
+// What is open about one failed recipient.
+struct Question {
+  enum class Look { domain, server };  // the domain's DNS only, or also its mail server
+  Look look = Look::server;
+  std::string domain;       // the recipient's domain
+  std::string remote_host;  // the server the report names; empty: the domain's first MX
+};
+
+struct DiagnoseCounters {
+  std::uint64_t questions = 0;
+  std::uint64_t cache_hits = 0;        // answered from the cache, or joined a look under way
+  std::uint64_t lookups = 0;           // DNS queries sent
+  std::uint64_t probes = 0;            // SMTP connections made
+  std::uint64_t refined = 0;           // questions answered with a category
+  std::uint64_t timed_out = 0;         // askers that gave up at their deadline
+  std::uint64_t refused_by_policy = 0; // addresses not probed (AddressPolicy)
+};
+
+class Diagnoser {
+ public:
+  // Null, with the reason in `error`, when the settings are wrong (a
+  // network or resolver that does not parse, an unreadable CA file) or the
+  // loop thread cannot start.
+  static std::unique_ptr<Diagnoser> start(const DiagnoseSettings& settings, std::string& error);
+  ~Diagnoser();  // stops the loop; open questions end with nothing learned
+  Diagnoser(const Diagnoser&) = delete;
+  Diagnoser& operator=(const Diagnoser&) = delete;
+
+  // Thread-safe. Waits until the finding or `deadline`, whichever is first.
+  Finding diagnose(const Question& question, std::chrono::steady_clock::time_point deadline);
+  DiagnoseCounters counters() const;
+
+ private:
+  struct Loop;
+  explicit Diagnoser(std::unique_ptr<Loop> loop);
+  std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace clearbounce::diagnose
