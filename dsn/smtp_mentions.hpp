@@ -118,16 +118,15 @@ struct ServerMention {
 };
 
 inline std::optional<ServerMention> server_mention(std::string_view text) {
-  using namespace mentions;
   for (std::size_t open = text.find('['); open != std::string_view::npos; open = text.find('[', open + 1)) {
     std::size_t close = open + 1;
-    while (close < text.size() && is_address_byte(text[close])) ++close;
+    while (close < text.size() && mentions::is_address_byte(text[close])) ++close;
     if (close == open + 1 || close == text.size() || text[close] != ']') continue;
     // Backwards: \s*, the name (its run of name bytes, which \s+ precedes), \s+, an opening.
     std::size_t name_end = open;
     while (name_end > 0 && is_pattern_space(text[name_end - 1])) --name_end;
     std::size_t name_start = name_end;
-    while (name_start > 0 && is_host_byte(text[name_start - 1])) --name_start;
+    while (name_start > 0 && mentions::is_host_byte(text[name_start - 1])) --name_start;
     if (name_end - name_start < 2 || !is_ascii_alnum(text[name_start]) || !is_ascii_alnum(text[name_end - 1])) continue;
     std::size_t opening_end = name_start;
     while (opening_end > 0 && is_pattern_space(text[opening_end - 1])) --opening_end;
@@ -136,7 +135,7 @@ inline std::optional<ServerMention> server_mention(std::string_view text) {
     for (const std::string_view opening : kServerOpenings) {
       if (before.size() < opening.size() || !iequals(before.substr(before.size() - opening.size()), opening)) continue;
       const std::size_t opening_start = before.size() - opening.size();
-      if (opening == kServerOpenings[0] && opening_start > 0 && is_word_byte(text[opening_start - 1])) break;  // \bhost
+      if (opening == kServerOpenings[0] && opening_start > 0 && mentions::is_word_byte(text[opening_start - 1])) break;  // \bhost
       return ServerMention{text.substr(name_start, name_end - name_start), text.substr(open + 1, close - open - 1)};
     }
   }
