@@ -113,8 +113,10 @@ TEST(QuotedHeaderLines, FieldNamesAreToldAsAPlainComparisonTellsThem) {
       if (rng() % 2 == 0) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
     if (rng() % 8 == 0) name = name.substr(0, rng() % name.size());
     if (rng() % 8 == 0 && !name.empty()) name[0] = static_cast<char>("@[`{ -:xz"[rng() % 9]);
-    const std::string line = std::string(rng() % 4, " \t"[rng() % 2]) + name + std::string(rng() % 40, 'x') +
-                             (rng() % 2 == 0 ? ":" : "") + " a@example.com";
+    std::string line(rng() % 4, " \t"[rng() % 2]);
+    line += name;
+    line.append(rng() % 40, 'x');
+    line += rng() % 2 == 0 ? ": a@example.com" : " a@example.com";
     ASSERT_EQ(is_header_like_line(line), reference_header_like(line)) << line;
     header_like += reference_header_like(line) ? 1 : 0;
   }
