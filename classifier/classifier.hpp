@@ -31,6 +31,11 @@ struct Category {
   // The category this failure becomes when reported with a 4.x.x status
   // (a "not found" that the server itself calls temporary), if any.
   std::optional<std::size_t> when_temporary;
+  // Whether the report leaves the cause open, and what a diagnosis of our
+  // own may look at (diagnose/): the recipient's domain in the DNS, or also
+  // its mail server. `diagnose = "domain" | "server"` in the rule file.
+  enum class OpenCause { none, domain, server };
+  OpenCause open_cause = OpenCause::none;
 };
 
 struct Classification {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <map>
 
+#include "dsn/ascii.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/layout.hpp"
 #include "dsn/mime.hpp"
@@ -161,6 +163,56 @@ bool Engine::classify_all(const dsn::BounceReport& report, const Budget& budget,
   return true;
 }
 
+namespace {
+
+// The family of a category: "tls", "network", "domain" (with "dns"), ...
+std::string_view family_of(std::string_view id) {
+  const std::string_view family = id.substr(0, id.find('.'));
+  return family == "dns" ? "domain" : family;
+}
+
+// Whether what a diagnosis found may stand in for what the report said. It
+// refines within the same kind of failure (a certificate "not verified"
+// that has expired; a name "not found, try again" whose domain does not
+// exist), and names the cause of a delivery that expired. It does not
+// replace a cause the report stated with another seen later: a server that
+// failed the certificate check then and refuses connections now did both.
+bool refines(const classifier::Category& reported, std::string_view found) {
+  return reported.id == "delivery.expired" || family_of(reported.id) == family_of(found);
+}
+
+}  // namespace
+
+// Asks the diagnosis about each failed recipient whose cause the report
+// leaves open, once per domain and server (the diagnosis caches too, but
+// a report to many recipients of one domain needs one answer).
+void Engine::diagnose_open_causes(const dsn::BounceReport& report, const Options& options,
+                                  std::vector<classifier::Classification>& results) const {
+  using OpenCause = classifier::Category::OpenCause;
+  std::map<std::string, diagnose::Finding> asked;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto& result = results[i];
+    if (result.category == nullptr || result.category->open_cause == OpenCause::none) continue;
+    const std::string& recipient = report.recipients[i].recipient;
+    diagnose::Question question;
+    question.look = result.category->open_cause == OpenCause::domain ? diagnose::Question::Look::domain
+                                                                      : diagnose::Question::Look::server;
+    question.domain = dsn::detail::to_lower(std::string_view(recipient).substr(recipient.rfind('@') + 1));
+    if (const auto host = result.facts.find("remote_host"); host != result.facts.end())
+      question.remote_host = dsn::detail::to_lower(host->second);
+    const std::string key = question.domain + " " + question.remote_host;
+    auto known = asked.find(key);
+    if (known == asked.end()) known = asked.emplace(key, options.diagnose(question)).first;
+    const diagnose::Finding& finding = known->second;
+    const classifier::Category* found = classifier_->find_category(finding.category);
+    if (!finding.learned() || found == nullptr || !refines(*result.category, finding.category)) continue;
+    result.category = found;
+    result.reason = found->reason;
+    result.decided_by = "diagnosis: " + finding.summary;
+    for (const auto& [name, value] : finding.facts) result.facts[name] = value;
+  }
+}
+
 std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,
                                const Options& options) const {
   if (!options.locale.empty()) {
@@ -228,6 +280,7 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
 
   std::vector<classifier::Classification> results;
   if (!classify_all(report, budget, results)) return unchanged(budget.reason("while classifying"));
+  if (options.diagnose && !options.remote_report) diagnose_open_causes(report, options, results);
 
   Outcome out;
   auto rendered = render_notice(layout, report, results, options, out);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "classifier/classifier.hpp"
 #include "config/config.hpp"
+#include "diagnose/diagnoser.hpp"
 #include "dsn/layout.hpp"
 #include "dsn/rewrite.hpp"
 #include "engine/marker.hpp"
@@ -36,6 +38,12 @@ struct Options {
   // engine also stops after config.time_limit_ms of CPU time; whichever comes first
   // ends the run and the message passes unchanged.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // A look of our own at a failed recipient whose cause the report leaves
+  // open (a category with `diagnose` in the rule set): the milter sets it
+  // for reports its own MTA wrote, the CLI with --diagnose, never for a
+  // report from the internet. Empty: no diagnosis. What it learns replaces
+  // the category only within the same kind of failure (refined_by()).
+  std::function<diagnose::Finding(const diagnose::Question&)> diagnose;
 };
 
 struct Outcome {
@@ -76,6 +84,8 @@ class Engine {
   Outcome process_or_throw(std::string_view message, const Options& options) const;
   bool classify_all(const dsn::BounceReport& report, const Budget& budget,
                     std::vector<classifier::Classification>& results) const;
+  void diagnose_open_causes(const dsn::BounceReport& report, const Options& options,
+                            std::vector<classifier::Classification>& results) const;
   templates::Rendered render_notice(const dsn::ReportLayout& layout, const dsn::BounceReport& report,
                                     const std::vector<classifier::Classification>& results, const Options& options,
                                     Outcome& out) const;

@@ -131,7 +131,9 @@ const std::vector<std::string_view>& known_placeholders() {
       "recipient",  "recipient_domain", "subject",       "remote_host",  "remote_ip",
       "blocklist",  "size_limit",       "retry_until",   "last_error",   "reporting_mta",
       "organization", "support",        "count",         "number",       "cause",
-      "causes"};
+      "causes",
+      // What a diagnosis of our own found (diagnose/).
+      "certificate_expired_on", "certificate_valid_from", "certificate_names", "expected_name", "checked_at"};
   return names;
 }
 

@@ -263,6 +263,7 @@ class Writer {
 
   std::string number(std::size_t n) const;
   void add_facts(const classifier::Classification& c, Values& v) const;
+  void add_diagnosis_facts(const classifier::Classification& c, Values& v) const;
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
   bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
   void quote(const dsn::RecipientReport& r, const Values& values);
@@ -310,9 +311,35 @@ void Writer::add_facts(const classifier::Classification& c, Values& v) const {
   // Most reports name no deadline: no date to look for in an empty text.
   if (const auto retry_until = fact("retry_until"); !retry_until.empty() && names)
     if (const auto date = parse_rfc5322_date(retry_until)) v["retry_until"] = format_date(*date, *names);
+  add_diagnosis_facts(c, v);
   if (const auto id = fact("last_error_category"); !id.empty())
     v["last_error"] = text("category." + std::string(id) + ".label", {});
   for (auto it = v.begin(); it != v.end();) it = it->second.empty() ? v.erase(it) : std::next(it);
+}
+
+// What a diagnosis of our own found (diagnose/findings.hpp). The names
+// come from the remote server's certificate: only host names (a leading
+// "*." allowed) go into a sentence; the dates are ours, localized.
+void Writer::add_diagnosis_facts(const classifier::Classification& c, Values& v) const {
+  const auto fact = [&](const char* name) -> std::string_view {
+    const auto it = c.facts.find(name);
+    return it == c.facts.end() ? std::string_view() : std::string_view(it->second);
+  };
+  if (fact("checked_at").empty()) return;  // no diagnosis ran
+  if (const auto* names = catalogues_.dates(locale_))
+    for (const char* date : {"certificate_expired_on", "certificate_valid_from", "checked_at"})
+      if (const auto parsed = parse_rfc5322_date(fact(date))) v[date] = format_date(*parsed, *names);
+  if (is_host_name(fact("expected_name"), true)) v["expected_name"] = std::string(fact("expected_name"));
+  std::string shown;
+  std::string_view list = fact("certificate_names");
+  while (!list.empty()) {
+    const auto comma = list.find(", ");
+    std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 2);
+    const std::string_view bare = name.substr(0, 2) == "*." ? name.substr(2) : name;
+    if (is_host_name(bare, false)) shown += (shown.empty() ? "" : ", ") + std::string(name);
+  }
+  v["certificate_names"] = shown;
 }
 
 Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const {
