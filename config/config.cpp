@@ -7,12 +7,15 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 #include <fstream>
 #include <span>
 #include <sstream>
+
+#include "diagnose/address_policy.hpp"
 
 namespace clearbounce::config {
 namespace {
@@ -355,6 +358,86 @@ bool set_log_level(const toml::node& node, std::string_view path, Config& config
                             "\" is not a log level (error, warning, notice, info or debug)");
 }
 
+// ---- [diagnose] ----------------------------------------------------------------
+
+bool set_diagnose_enabled(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
+  }
+  config.diagnose.enabled = value->get();
+  return true;
+}
+
+template <unsigned Config::Diagnose::*Member, long long Least, long long Most>
+bool set_diagnose_number(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_integer();
+  if (value == nullptr || value->get() < Least || value->get() > Most) {
+    return ctx.fail(node, std::string(path) + " must be an integer from " + std::to_string(Least) + " to " +
+                              std::to_string(Most));
+  }
+  config.diagnose.*Member = static_cast<unsigned>(value->get());
+  return true;
+}
+
+template <std::string Config::Diagnose::*Member>
+bool set_diagnose_string(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  config.diagnose.*Member = value->get();
+  return true;
+}
+
+// An EHLO name: a host name, or empty for the MTA's own.
+bool set_helo_name(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  if (!value->get().empty() && !valid_domain(value->get())) {
+    return ctx.fail(node, std::string(path) + ": \"" + value->get() + "\" is not a host name");
+  }
+  config.diagnose.helo_name = value->get();
+  return true;
+}
+
+// "192.0.2.53", "[2001:db8::53]:5353" or "127.0.0.1:5353" (resolvers), or
+// an address with an optional /prefix (networks).
+bool valid_resolver(std::string_view text) {
+  std::string_view host = text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty() && (rest.front() != ':' || rest.size() < 2 || rest.size() > 6)) return false;
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    host = text.substr(0, text.find(':'));
+  }
+  return diagnose::IpAddress::parse(host).has_value();
+}
+
+template <std::vector<std::string> Config::Diagnose::*Member, bool Networks>
+bool set_diagnose_list(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* array = node.as_array();
+  const char* example = Networks ? "[\"127.0.0.0/8\", \"fd00::/8\"]" : "[\"127.0.0.1:53\"]";
+  if (array == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be an array such as " + example + ", not " +
+                              std::string(type_name(node)));
+  }
+  std::vector<std::string> entries;
+  for (const auto& element : *array) {
+    const auto* entry = expect_string(element, std::string(path) + " (each entry)", ctx);
+    if (entry == nullptr) return false;
+    const bool valid = Networks ? diagnose::Network::parse(entry->get()).has_value() : valid_resolver(entry->get());
+    if (!valid) {
+      return ctx.fail(element, std::string(path) + ": \"" + entry->get() + "\" is not " +
+                                   (Networks ? "an address or address/prefix" : "an address or address:port"));
+    }
+    entries.push_back(entry->get());
+  }
+  config.diagnose.*Member = std::move(entries);
+  return true;
+}
+
 // ---- the schema ---------------------------------------------------------------
 
 struct Key {
@@ -407,6 +490,17 @@ constexpr Key kMilterKeys[] = {
     {"stats_interval_seconds", set_seconds<&Config::Milter::stats_interval_seconds, true>},
 };
 
+constexpr Key kDiagnoseKeys[] = {
+    {"enabled", set_diagnose_enabled},
+    {"timeout_ms", set_diagnose_number<&Config::Diagnose::timeout_ms, 100, 60000>},
+    {"cache_seconds", set_diagnose_number<&Config::Diagnose::cache_seconds, 0, 86400>},
+    {"max_probes", set_diagnose_number<&Config::Diagnose::max_probes, 1, 256>},
+    {"helo_name", set_helo_name},
+    {"ca_file", set_diagnose_string<&Config::Diagnose::ca_file>},
+    {"resolvers", set_diagnose_list<&Config::Diagnose::resolvers, false>},
+    {"allow_networks", set_diagnose_list<&Config::Diagnose::allow_networks, true>},
+};
+
 constexpr Section kSections[] = {
     {"locale", kLocaleKeys},
     {"organization", kOrganizationKeys},
@@ -416,6 +510,7 @@ constexpr Section kSections[] = {
     {"marker", kMarkerKeys},
     {"backscatter", kBackscatterKeys},
     {"milter", kMilterKeys},
+    {"diagnose", kDiagnoseKeys},
 };
 
 template <typename Entries>

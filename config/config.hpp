@@ -60,6 +60,21 @@ struct Config {
     unsigned stats_interval_seconds = 3600;  // milter.stats_interval_seconds: counters to the log; 0: only on SIGUSR2
   };
   Milter milter;
+
+  // [diagnose] a look of our own (DNS, the receiving server's STARTTLS and
+  // certificate) when one of our own MTA's reports leaves the cause open;
+  // never for reports that arrive over SMTP (diagnose/README.md).
+  struct Diagnose {
+    bool enabled = false;                     // diagnose.enabled
+    unsigned timeout_ms = 5000;               // diagnose.timeout_ms: per report, 100 to 60000
+    unsigned cache_seconds = 600;             // diagnose.cache_seconds: per destination, findings and none alike
+    unsigned max_probes = 8;                  // diagnose.max_probes: SMTP probes at once
+    std::string helo_name;                    // diagnose.helo_name: EHLO name; empty: the MTA's own ({j}), else the host's
+    std::string ca_file;                      // diagnose.ca_file: PEM trust anchors; empty: the system's
+    std::vector<std::string> resolvers;       // diagnose.resolvers: "address" or "address:port"; empty: resolv.conf
+    std::vector<std::string> allow_networks;  // diagnose.allow_networks: private networks that may be probed
+  };
+  Diagnose diagnose;
 };
 
 // Loads a configuration file. On error returns nullopt and sets `error` to

@@ -226,6 +226,49 @@ TEST(Config, ShippedExampleConfigLoadsToTheDefaults) {
   EXPECT_EQ(config->marker_key_file, defaults.marker_key_file);
   EXPECT_EQ(config->backscatter_hostnames, defaults.backscatter_hostnames);
   EXPECT_EQ(config->backscatter_domains, defaults.backscatter_domains);
+  EXPECT_EQ(config->diagnose.enabled, defaults.diagnose.enabled);
+  EXPECT_EQ(config->diagnose.timeout_ms, defaults.diagnose.timeout_ms);
+  EXPECT_EQ(config->diagnose.allow_networks, defaults.diagnose.allow_networks);
+}
+
+TEST(Config, TheDiagnoseTableIsRead) {
+  std::string error;
+  const auto config = load_text(R"(
+[diagnose]
+enabled = true
+timeout_ms = 2500
+cache_seconds = 0
+max_probes = 2
+helo_name = "mx1.example.com"
+ca_file = "/etc/ssl/certs/ca-certificates.crt"
+resolvers = ["127.0.0.1:5353", "[::1]:53", "192.0.2.53", "2001:db8::53"]
+allow_networks = ["127.0.0.0/8", "fd00::/8", "192.168.1.10"]
+)",
+                                "d.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  const auto& d = config->diagnose;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.timeout_ms, 2500u);
+  EXPECT_EQ(d.cache_seconds, 0u);
+  EXPECT_EQ(d.max_probes, 2u);
+  EXPECT_EQ(d.helo_name, "mx1.example.com");
+  EXPECT_EQ(d.ca_file, "/etc/ssl/certs/ca-certificates.crt");
+  EXPECT_EQ(d.resolvers.size(), 4u);
+  EXPECT_EQ(d.allow_networks, (std::vector<std::string>{"127.0.0.0/8", "fd00::/8", "192.168.1.10"}));
+  const Config defaults;
+  EXPECT_FALSE(defaults.diagnose.enabled);  // the README says why
+}
+
+TEST(Config, TheDiagnoseTableRefusesWhatWouldNotWork) {
+  EXPECT_NE(error_of("[diagnose]\nenabled = \"yes\"\n").find("diagnose.enabled"), std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\ntimeout_ms = 50\n").find("100 to 60000"), std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\nmax_probes = 0\n").find("diagnose.max_probes"), std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\nhelo_name = \"not a name\"\n").find("not a host name"), std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\nresolvers = [\"ns1.example.com\"]\n").find("\"ns1.example.com\""),
+            std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\nallow_networks = [\"10.0.0.0/33\"]\n").find("test.toml:2"), std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\nprobe_everything = true\n").find("unknown key diagnose.probe_everything"),
+            std::string::npos);
 }
 
 // Every key of the shipped example, with its comment marker removed, is a
@@ -245,7 +288,9 @@ TEST(Config, ShippedExampleDocumentsEveryKey) {
   ASSERT_TRUE(config.has_value()) << error;
   for (const std::string_view key : {"default =", "domains", "name =", "support =", "directory =", "file =",
                                      "max_message_bytes =",
-                                     "key_file =", "hostnames =", "domains ="}) {
+                                     "key_file =", "hostnames =", "domains =", "enabled =", "timeout_ms =",
+                                     "cache_seconds =", "max_probes =", "helo_name =", "ca_file =",
+                                     "resolvers =", "allow_networks ="}) {
     EXPECT_NE(uncommented.find(key), std::string::npos) << key;
   }
   EXPECT_FALSE(config->domain_locales.empty());  // the example shows the map's shape
