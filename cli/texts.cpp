@@ -1,7 +1,9 @@
 // clearbounce rewrite | preview | lint: the commands that write and check texts.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "cli/input.hpp"
 #include "config/config.hpp"
 #include "dsn/report.hpp"
+#include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
 #include "templates/locale.hpp"
 #include "templates/render.hpp"
@@ -60,14 +63,17 @@ bool write_all(std::string_view data) {
 int run_rewrite(std::span<const std::string_view> args) {
   std::string config_path, locale, file;
   bool remote = false;
+  bool diagnosis = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto a = args[i];
     if (a == "--help" || a == "-h") {
       std::fputs(
-          "Usage: clearbounce rewrite [--locale TAG] [-c CONFIG] [--remote] FILE|-\n"
+          "Usage: clearbounce rewrite [--locale TAG] [-c CONFIG] [--remote] [--diagnose] FILE|-\n"
           "Prints the message as the milter would pass it on: rewritten, or unchanged\n"
           "with the reason on standard error. --remote treats the report as one that\n"
-          "arrived from the internet.\n",
+          "arrived from the internet. --diagnose looks at the DNS and the recipient's\n"
+          "mail server where the report leaves the cause open, as the milter does for\n"
+          "its own MTA's reports with diagnose.enabled ([diagnose] settings apply).\n",
           stdout);
       return kExitOk;
     }
@@ -77,6 +83,8 @@ int run_rewrite(std::span<const std::string_view> args) {
       if (!take_value(args, i, config_path)) return kExitUsage;
     } else if (a == "--remote") {
       remote = true;
+    } else if (a == "--diagnose") {
+      diagnosis = true;
     } else if (file.empty() && (a == "-" || !a.starts_with('-'))) {
       file = std::string(a);
     } else {
@@ -104,6 +112,16 @@ int run_rewrite(std::span<const std::string_view> args) {
   engine::Options options;
   options.locale = locale;
   options.remote_report = remote;
+  std::unique_ptr<diagnose::Diagnoser> diagnoser;
+  if (diagnosis) {
+    diagnoser = engine::start_diagnosis(engine->config(), "", error);
+    if (!diagnoser) {
+      std::fprintf(stderr, "clearbounce rewrite: --diagnose: %s\n", error.c_str());
+      return kExitFailure;
+    }
+    options.diagnose = engine::ask(*diagnoser, std::chrono::steady_clock::now() +
+                                                   std::chrono::milliseconds(engine->config().diagnose.timeout_ms));
+  }
   const auto outcome = engine->process(message, options);
   if (!outcome.rewritten) {
     std::fprintf(stderr, "clearbounce rewrite: %s: unchanged: %s\n", file.c_str(), outcome.reason.c_str());

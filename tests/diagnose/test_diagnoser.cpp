@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -13,6 +15,9 @@
 #include <vector>
 
 #include "diagnose/diagnoser.hpp"
+#include "dsn/encoding.hpp"
+#include "engine/diagnosis.hpp"
+#include "engine/engine.hpp"
 #include "tests/diagnose/dns_server.hpp"
 #include "tests/diagnose/test_tls.hpp"
 
@@ -149,6 +154,42 @@ TEST_F(DiagnoserTest, TheDeadlineHoldsWhenTheDnsServerStaysSilent) {
   EXPECT_FALSE(finding.learned());
   EXPECT_EQ(d->counters().timed_out, 1u);
   EXPECT_EQ(peer_->connections(), 0);
+}
+
+// The whole way: our own report of a certificate "not verified", the engine
+// asking the service, the notice naming the expired certificate and its date.
+TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDate) {
+  auto d = start(settings(peer_->port()));
+  ASSERT_NE(d, nullptr);
+  std::vector<std::string> errors;
+  const auto engine = clearbounce::engine::Engine::load({}, errors);
+  ASSERT_NE(engine, nullptr);
+  const std::string report =
+      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
+      "Subject: Delayed Mail (still being retried)\r\nTo: alice@example.com\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
+      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n\r\n"
+      "Final-Recipient: rfc822; carol@expired.test\r\nAction: delayed\r\nStatus: 4.7.5\r\n"
+      "Diagnostic-Code: X-Postfix; Server certificate not verified\r\n\r\n"
+      "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n\r\n--B--\r\n";
+  clearbounce::engine::Options options;
+  options.locale = "en";
+  options.diagnose = clearbounce::engine::ask(*d, std::chrono::steady_clock::now() + 5s);
+  const auto outcome = engine->process(report, options);
+  ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+  EXPECT_EQ(outcome.categories, (std::vector<std::string>{"tls.certificate_expired"}));
+  const std::string text = clearbounce::dsn::decode_quoted_printable(outcome.result.body);
+  const std::time_t expired_at = std::time(nullptr) - 2 * 86400;
+  std::tm day{};
+  gmtime_r(&expired_at, &day);
+  std::array<char, 32> month{};
+  std::strftime(month.data(), month.size(), "%B %Y", &day);  // English, as the "en" notice writes it
+  const std::string date = " " + std::to_string(day.tm_mday) + " " + month.data();  // "Wednesday, 2 December 2026"
+  const auto said = text.find("has expired (on ");
+  ASSERT_NE(said, std::string::npos) << text;
+  EXPECT_EQ(text.find(date, said), text.find(',', said) + 1) << text;
+  EXPECT_EQ(peer_->connections(), 1);
 }
 
 TEST(DiagnoserSetup, RefusesSettingsThatDoNotParse) {

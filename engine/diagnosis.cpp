@@ -1,0 +1,33 @@
+#include "engine/diagnosis.hpp"
+
+#include <unistd.h>
+
+#include <array>
+
+namespace clearbounce::engine {
+
+std::unique_ptr<diagnose::Diagnoser> start_diagnosis(const config::Config& config, std::string_view mta_name,
+                                                     std::string& error) {
+  const auto& d = config.diagnose;
+  diagnose::DiagnoseSettings settings;
+  settings.deadline = std::chrono::milliseconds(d.timeout_ms);
+  settings.cache_ttl = std::chrono::seconds(d.cache_seconds);
+  settings.max_concurrent_probes = d.max_probes;
+  settings.ca_file = d.ca_file;
+  settings.resolvers = d.resolvers;
+  settings.allow_networks = d.allow_networks;
+  settings.helo_name = d.helo_name.empty() ? std::string(mta_name) : d.helo_name;
+  if (settings.helo_name.empty()) {
+    std::array<char, 256> host{};
+    if (::gethostname(host.data(), host.size() - 1) == 0 && host[0] != '\0') settings.helo_name = host.data();
+  }
+  if (settings.helo_name.empty()) settings.helo_name = "localhost";
+  return diagnose::Diagnoser::start(settings, error);
+}
+
+std::function<diagnose::Finding(const diagnose::Question&)> ask(diagnose::Diagnoser& diagnoser,
+                                                                 std::chrono::steady_clock::time_point deadline) {
+  return [&diagnoser, deadline](const diagnose::Question& question) { return diagnoser.diagnose(question, deadline); };
+}
+
+}  // namespace clearbounce::engine
