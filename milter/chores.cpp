@@ -28,7 +28,15 @@ void run_chore(const char* what, Chore&& chore) noexcept {
 }  // namespace
 
 void log_stats(Daemon& daemon) {
-  const std::string line = daemon.stats().summary();
+  std::string line = daemon.stats().summary();
+  if (const auto diagnoser = daemon.diagnoser()) {
+    const auto c = diagnoser->counters();
+    line += " diagnose_questions=" + std::to_string(c.questions) + " diagnose_cache_hits=" +
+            std::to_string(c.cache_hits) + " diagnose_lookups=" + std::to_string(c.lookups) +
+            " diagnose_probes=" + std::to_string(c.probes) + " diagnose_refined=" + std::to_string(c.refined) +
+            " diagnose_timed_out=" + std::to_string(c.timed_out) +
+            " diagnose_refused_by_policy=" + std::to_string(c.refused_by_policy);
+  }
   log(LOG_INFO, "%s", line.c_str());
   notify_systemd("STATUS=" + line);
 }

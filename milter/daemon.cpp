@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "config/config.hpp"
+#include "engine/diagnosis.hpp"
 #include "milter/log.hpp"
 
 namespace clearbounce::milter {
@@ -39,14 +40,27 @@ std::shared_ptr<const engine::Engine> Daemon::engine() const {
   return engine_;
 }
 
+std::shared_ptr<diagnose::Diagnoser> Daemon::diagnoser() const {
+  std::lock_guard lock(engine_mutex_);
+  return diagnoser_;
+}
+
 void Daemon::set_engine(std::shared_ptr<const engine::Engine> engine) {
+  std::shared_ptr<diagnose::Diagnoser> diagnoser;
+  if (engine && engine->config().diagnose.enabled) {
+    std::string error;
+    diagnoser = engine::start_diagnosis(engine->config(), "", error);
+    if (!diagnoser) log(LOG_ERR, "diagnose: %s; reports go without a diagnosis", error.c_str());
+  }
   std::shared_ptr<const engine::Engine> old;
+  std::shared_ptr<diagnose::Diagnoser> old_diagnoser;
   {
     std::lock_guard lock(engine_mutex_);
     old = std::exchange(engine_, std::move(engine));
+    old_diagnoser = std::exchange(diagnoser_, std::move(diagnoser));
   }
-  // `old` is released here, outside the lock; sessions still holding it
-  // finish their message with it.
+  // `old` and `old_diagnoser` are released here, outside the lock;
+  // sessions still holding them finish their message with them.
 }
 
 namespace {

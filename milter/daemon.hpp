@@ -43,6 +43,10 @@ class Daemon final : public SessionHost {
   Daemon& operator=(const Daemon&) = delete;
 
   std::shared_ptr<const engine::Engine> engine() const override;
+  std::shared_ptr<diagnose::Diagnoser> diagnoser() const override;
+  // Puts the engine in use, with the diagnosis service its configuration
+  // asks for (started here; when it cannot start, logged, and reports go
+  // without it).
   void set_engine(std::shared_ptr<const engine::Engine> engine);
 
   // SIGUSR1: reads the configuration file again and swaps the engine in;
@@ -70,6 +74,7 @@ class Daemon final : public SessionHost {
  private:
   mutable std::mutex engine_mutex_;
   std::shared_ptr<const engine::Engine> engine_;
+  std::shared_ptr<diagnose::Diagnoser> diagnoser_;
   std::mutex reload_mutex_;  // one reload at a time
 
   mutable std::mutex transactions_mutex_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "engine/diagnosis.hpp"
 #include "milter/log.hpp"
 #include "milter/message.hpp"
 
@@ -43,6 +44,7 @@ std::string Session::queue_id() const {
 
 void Session::end_transaction() noexcept {
   engine_.reset();
+  diagnoser_.reset();
   // Give the memory of a large message back rather than keep it per
   // connection; before its bytes are released, which may hand it back to
   // the system.
@@ -98,6 +100,7 @@ sfsistat Session::envfrom(const char* sender) {
   in_transaction_ = true;
   remote_ = remote;
   engine_ = std::move(engine);
+  if (local) diagnoser_ = host_.diagnoser();  // never for a report from the internet
   queue_id_ = queue_id();
   return SMFIS_CONTINUE;
 }
@@ -170,6 +173,10 @@ sfsistat Session::end_of_message() {
   // milter.timeout_seconds is documented to match): past it nobody needs
   // the result, so the engine stops and the CPU is free for other messages.
   options.deadline = started + std::chrono::seconds(engine_->config().milter.timeout_seconds);
+  if (diagnoser_ && !remote_) {
+    const auto diagnosis_deadline = started + std::chrono::milliseconds(engine_->config().diagnose.timeout_ms);
+    options.diagnose = engine::ask(*diagnoser_, std::min(diagnosis_deadline, options.deadline));
+  }
   const engine::Outcome outcome = engine_->process(message_, options);
   const auto elapsed = std::chrono::steady_clock::now() - started;
   stats.record_latency(elapsed);

@@ -56,6 +56,7 @@ class Session {
   bool in_transaction_ = false;
   bool remote_ = false;          // MAIL FROM:<> over SMTP, not the MTA's own bounce
   std::shared_ptr<const engine::Engine> engine_;  // one configuration per message
+  std::shared_ptr<diagnose::Diagnoser> diagnoser_;  // with it; null: no diagnosis
   std::string message_;          // header section rebuilt, then "\r\n", then the body
   std::vector<std::string> header_names_;  // lower-case, in order
   std::string content_type_;     // raw value of the first Content-Type

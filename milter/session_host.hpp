@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "diagnose/diagnoser.hpp"
 #include "engine/engine.hpp"
 #include "milter/stats.hpp"
 
@@ -20,6 +21,10 @@ class SessionHost {
   // configuration even when a reload happens meanwhile. Null before the
   // first configuration is in place.
   virtual std::shared_ptr<const engine::Engine> engine() const = 0;
+
+  // The diagnosis service for our own MTA's reports (diagnose.enabled),
+  // taken with the engine; null when it is off.
+  virtual std::shared_ptr<diagnose::Diagnoser> diagnoser() const { return nullptr; }
 
   virtual Stats& stats() = 0;
 
