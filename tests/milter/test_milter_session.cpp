@@ -137,6 +137,34 @@ TEST_F(MilterSession, RewritesALocalBounceThroughTheMta) {
   EXPECT_EQ(open_transactions(daemon), 0u);
 }
 
+// diagnose.enabled: our own MTA's report whose cause is open is put to the
+// diagnosis (here its name server refuses at once, so nothing is learned);
+// the same report arriving over SMTP never is.
+TEST_F(MilterSession, OnlyOurOwnReportsAreDiagnosed) {
+  Config with_diagnosis = config;
+  with_diagnosis.diagnose.enabled = true;
+  with_diagnosis.diagnose.resolvers = {"127.0.0.1:9"};  // the discard port: nothing answers
+  with_diagnosis.diagnose.timeout_ms = 500;
+  use(with_diagnosis);
+  const auto diagnoser = daemon.diagnoser();
+  ASSERT_NE(diagnoser, nullptr);
+  const std::string sample = "../../packaging/samples/postfix-certificate-delayed.eml";
+  {
+    Session session(mta, daemon, true, true);
+    ASSERT_EQ(send_up_to_eom(session, "<>", sample), SMFIS_CONTINUE);  // over SMTP
+    EXPECT_EQ(session.end_of_message(), SMFIS_ACCEPT);
+  }
+  EXPECT_EQ(diagnoser->counters().questions, 0u);
+  EXPECT_EQ(daemon.stats().rewritten, 1u);
+  {
+    Session session(mta, daemon, true, true);
+    ASSERT_EQ(send_up_to_eom(session, "", sample), SMFIS_CONTINUE);  // the MTA's own
+    EXPECT_EQ(session.end_of_message(), SMFIS_ACCEPT);
+  }
+  EXPECT_EQ(diagnoser->counters().questions, 1u);
+  EXPECT_EQ(daemon.stats().rewritten, 2u);  // nothing learned: rewritten as without it
+}
+
 TEST_F(MilterSession, WithoutLeadingSpaceTheMtaAddsTheBlank) {
   Session session(mta, daemon, false, true);
   ASSERT_EQ(send_up_to_eom(session, "<>", "dsn-mailbox-full.eml"), SMFIS_CONTINUE);
