@@ -69,7 +69,7 @@ struct Config {
     unsigned timeout_ms = 5000;               // diagnose.timeout_ms: per report, 100 to 60000
     unsigned cache_seconds = 600;             // diagnose.cache_seconds: per destination, findings and none alike
     unsigned max_probes = 8;                  // diagnose.max_probes: SMTP probes at once
-    std::string helo_name;                    // diagnose.helo_name: EHLO name; empty: the MTA's own ({j}), else the host's
+    std::string helo_name;                    // diagnose.helo_name: EHLO name; empty: the host's name
     std::string ca_file;                      // diagnose.ca_file: PEM trust anchors; empty: the system's
     std::vector<std::string> resolvers;       // diagnose.resolvers: "address" or "address:port"; empty: resolv.conf
     std::vector<std::string> allow_networks;  // diagnose.allow_networks: private networks that may be probed
