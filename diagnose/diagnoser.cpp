@@ -21,6 +21,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+constexpr std::size_t kMaxCached = 4096;  // destinations remembered
+
 // Where one asker waits for its finding.
 struct Waiter {
   std::mutex mutex;
@@ -73,6 +75,7 @@ struct Diagnoser::Loop {
 
   mutable std::mutex mutex;  // guards what follows
   bool stopping = false;
+  std::string failure;  // why the loop thread ended early (an exception); questions then get nothing
   std::vector<std::pair<Question, std::shared_ptr<Waiter>>> incoming;
   std::map<std::string, std::pair<Finding, Clock::time_point>> cache;
   DiagnoseCounters counters;
@@ -89,6 +92,7 @@ struct Diagnoser::Loop {
   }
 
   void run();
+  void run_or_fail() noexcept;
   void take_incoming();
   void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
   void advance(std::uint64_t id);
@@ -312,12 +316,39 @@ void Diagnoser::Loop::start_probes() {
   for (auto id : started) advance(id);  // a probe may end at once (connection refused)
 }
 
+// The loop thread. An exception (out of memory, a bug) ends the service,
+// not the program: the waiting questions and every later one get
+// "nothing learned" with the reason, and reports go without a diagnosis.
+void Diagnoser::Loop::run_or_fail() noexcept {
+  try {
+    run();
+  } catch (const std::exception& e) {
+    std::vector<std::shared_ptr<Waiter>> waiting;
+    for (auto& [id, job] : jobs) waiting.insert(waiting.end(), job->waiters.begin(), job->waiters.end());
+    {
+      std::lock_guard lock(mutex);
+      failure = e.what();
+      for (auto& [question, waiter] : incoming) waiting.push_back(waiter);
+      incoming.clear();
+    }
+    // Outside the lock: an asker takes its waiter's lock before this one.
+    for (auto& waiter : waiting) deliver(*waiter, nothing(std::string("the diagnosis stopped: ") + e.what()));
+  }
+}
+
 void Diagnoser::Loop::finish(std::uint64_t id) {
   const auto found = jobs.find(id);
   if (found == jobs.end()) return;
   Job& job = *found->second;
   {
     std::lock_guard lock(mutex);
+    // Bounded: past kMaxCached entries the expired ones go, and if that is
+    // not enough, all of them (a flood of distinct domains).
+    if (cache.size() >= kMaxCached) {
+      const auto now = Clock::now();
+      std::erase_if(cache, [&](const auto& entry) { return entry.second.second <= now; });
+      if (cache.size() >= kMaxCached) cache.clear();
+    }
     cache[key_of(job.question)] = {job.finding, Clock::now() + settings.cache_ttl};
     if (job.finding.learned()) counters.refined += job.waiters.size();
   }
@@ -343,7 +374,7 @@ std::unique_ptr<Diagnoser> Diagnoser::start(const DiagnoseSettings& settings, st
     return nullptr;
   }
   Loop* running = loop.get();
-  loop->thread = std::thread([running] { running->run(); });
+  loop->thread = std::thread([running] { running->run_or_fail(); });
   return std::unique_ptr<Diagnoser>(new Diagnoser(std::move(loop)));
 }
 
@@ -364,6 +395,7 @@ Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline
   {
     std::lock_guard lock(loop_->mutex);
     ++loop_->counters.questions;
+    if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
     const auto cached = loop_->cache.find(key_of(question));
     if (cached != loop_->cache.end() && cached->second.second > Clock::now()) {
       ++loop_->counters.cache_hits;
@@ -373,13 +405,13 @@ Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline
     loop_->incoming.emplace_back(question, waiter);
   }
   (void)!::write(loop_->wake[1], "q", 1);
-  std::unique_lock lock(waiter->mutex);
-  if (!waiter->ready.wait_until(lock, deadline, [&] { return waiter->finding.has_value(); })) {
-    std::lock_guard counting(loop_->mutex);
-    ++loop_->counters.timed_out;
-    return nothing(question.domain + ": no answer before the deadline");
+  {
+    std::unique_lock lock(waiter->mutex);
+    if (waiter->ready.wait_until(lock, deadline, [&] { return waiter->finding.has_value(); })) return *waiter->finding;
   }
-  return *waiter->finding;
+  std::lock_guard counting(loop_->mutex);
+  ++loop_->counters.timed_out;
+  return nothing(question.domain + ": no answer before the deadline");
 }
 
 DiagnoseCounters Diagnoser::counters() const {
