@@ -499,6 +499,7 @@ constexpr Key kDiagnoseKeys[] = {
     {"ca_file", set_diagnose_string<&Config::Diagnose::ca_file>},
     {"resolvers", set_diagnose_list<&Config::Diagnose::resolvers, false>},
     {"allow_networks", set_diagnose_list<&Config::Diagnose::allow_networks, true>},
+    {"postfix_directory", set_diagnose_string<&Config::Diagnose::postfix_directory>},
 };
 
 constexpr Section kSections[] = {

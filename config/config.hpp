@@ -73,6 +73,7 @@ struct Config {
     std::string ca_file;                      // diagnose.ca_file: PEM trust anchors; empty: the system's
     std::vector<std::string> resolvers;       // diagnose.resolvers: "address" or "address:port"; empty: resolv.conf
     std::vector<std::string> allow_networks;  // diagnose.allow_networks: private networks that may be probed
+    std::string postfix_directory = "/etc/postfix";  // diagnose.postfix_directory: its routes; "": none
   };
   Diagnose diagnose;
 };

@@ -52,7 +52,7 @@ Finding nothing(std::string summary) {
 
 // One question being worked on, by the loop thread only.
 struct Job {
-  enum class Stage { mx, domain_addresses, host_addresses, waiting_to_probe, probing, done };
+  enum class Stage { mx, relay_mx, domain_addresses, host_addresses, waiting_to_probe, probing, done };
   Question question;
   std::vector<std::shared_ptr<Waiter>> waiters;
   Clock::time_point give_up;
@@ -60,6 +60,7 @@ struct Job {
   int open_lookups = 0;
   DnsAnswer mx, a, aaaa;
   std::string host;
+  std::uint16_t port = 25;
   std::optional<ProbeTarget> target;
   std::unique_ptr<SmtpProbe> probe;
   Finding finding;
@@ -98,6 +99,8 @@ struct Diagnoser::Loop {
   void advance(std::uint64_t id);
   void after_mx(Job& job);
   void look_up_host(std::uint64_t id, const std::string& host);
+  void start_job(std::uint64_t id);
+  void advance_to_probe(std::uint64_t id);
   void look_up_addresses(std::uint64_t id, const std::string& name);
   void after_host_addresses(Job& job);
   void start_probes();
@@ -189,10 +192,47 @@ void Diagnoser::Loop::take_incoming() {
     job->question = question;
     job->waiters.push_back(waiter);
     job->give_up = Clock::now() + settings.deadline;
+    job->port = settings.smtp_port;
     jobs.emplace(id, std::move(job));
     job_of_key.emplace(key, id);
-    look_up(id, question.domain, RecordType::mx, &Job::mx);
+    start_job(id);
   }
+}
+
+// Where the MTA sent the mail: a route of its own (transport_maps,
+// relayhost) for a server look, else the domain's MX.
+void Diagnoser::Loop::start_job(std::uint64_t id) {
+  Job& job = *jobs.at(id);
+  if (settings.routes && job.question.look == Question::Look::server) {
+    bool nothing_to_probe = false;
+    const auto hop = settings.routes->route(job.question.domain, nothing_to_probe);
+    if (nothing_to_probe) {
+      job.finding = nothing(job.question.domain + ": the MTA does not deliver it over SMTP");
+      job.stage = Job::Stage::done;
+      return finish(id);
+    }
+    if (hop && !(hop->mx_lookup && hop->host == job.question.domain)) {
+      job.port = hop->port;
+      if (hop->mx_lookup) {
+        job.host = hop->host;
+        job.stage = Job::Stage::relay_mx;
+        return look_up(id, hop->host, RecordType::mx, &Job::mx);
+      }
+      if (const auto address = IpAddress::parse(hop->host)) {  // [192.0.2.7]: no lookup
+        job.host.clear();
+        job.a.addresses = {*address};
+        return advance_to_probe(id);
+      }
+      return look_up_host(id, hop->host);
+    }
+  }
+  look_up(id, job.question.domain, RecordType::mx, &Job::mx);
+}
+
+void Diagnoser::Loop::advance_to_probe(std::uint64_t id) {
+  Job& job = *jobs.at(id);
+  job.stage = Job::Stage::host_addresses;
+  advance(id);
 }
 
 void Diagnoser::Loop::look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into) {
@@ -215,6 +255,11 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
   Job& job = *found->second;
   switch (job.stage) {
     case Job::Stage::mx: after_mx(job); break;
+    case Job::Stage::relay_mx:  // a relay named by the route: its first MX, else itself
+      look_up_host(id, job.mx.outcome == DnsOutcome::answered && !job.mx.mx.empty() && !job.mx.null_mx()
+                           ? job.mx.mx.front().host
+                           : job.host);
+      break;
     case Job::Stage::domain_addresses:
       job.finding = from_domain_lookup(job.question.domain, job.mx, &job.a, &job.aaaa);
       if (job.finding.learned() || job.question.look == Question::Look::domain) {
@@ -292,7 +337,7 @@ void Diagnoser::Loop::after_host_addresses(Job& job) {
       ++counters.refused_by_policy;
       continue;
     }
-    job.target = ProbeTarget{address, settings.smtp_port, job.host, {}};
+    job.target = ProbeTarget{address, job.port, job.host, {}};
     job.stage = Job::Stage::waiting_to_probe;
     return;
   }

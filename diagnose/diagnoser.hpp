@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "diagnose/findings.hpp"
+#include "diagnose/postfix_routes.hpp"
 
 namespace clearbounce::diagnose {
 
@@ -25,7 +26,11 @@ struct DiagnoseSettings {
   std::string ca_file;                         // diagnose.ca_file: empty = the system's trust store
   std::vector<std::string> resolvers;          // diagnose.resolvers: empty = /etc/resolv.conf
   std::vector<std::string> allow_networks;     // diagnose.allow_networks
-  std::uint16_t smtp_port = 25;                // the port probed (tests use others)
+  std::uint16_t smtp_port = 25;                // the port probed when no route names one
+  // Where the MTA sends each domain (transport_maps, relayhost); null: to
+  // the domain's MX. A routed domain's own DNS is not looked at: the MTA
+  // did not use it either.
+  std::shared_ptr<const PostfixRoutes> routes;
 };
 
 // What is open about one failed recipient.

@@ -22,6 +22,12 @@ std::unique_ptr<diagnose::Diagnoser> start_diagnosis(const config::Config& confi
     if (::gethostname(host.data(), host.size() - 1) == 0 && host[0] != '\0') settings.helo_name = host.data();
   }
   if (settings.helo_name.empty()) settings.helo_name = "localhost";
+  // Postfix's routes where there is a Postfix; a Sendmail host has none.
+  if (!d.postfix_directory.empty() && ::access((d.postfix_directory + "/main.cf").c_str(), R_OK) == 0) {
+    auto routes = diagnose::PostfixRoutes::read(d.postfix_directory, error);
+    if (!routes) return nullptr;
+    settings.routes = std::make_shared<const diagnose::PostfixRoutes>(std::move(*routes));
+  }
   return diagnose::Diagnoser::start(settings, error);
 }
 

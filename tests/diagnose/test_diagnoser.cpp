@@ -9,10 +9,13 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "diagnose/diagnoser.hpp"
 #include "dsn/encoding.hpp"
@@ -190,6 +193,33 @@ TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDat
   ASSERT_NE(said, std::string::npos) << text;
   EXPECT_EQ(text.find(date, said), text.find(',', said) + 1) << text;
   EXPECT_EQ(peer_->connections(), 1);
+}
+
+// The server the MTA really used: a transport_maps entry sends a domain to
+// [127.0.0.1]:port. The route is followed (not the default port, and not
+// the domain's own DNS, which the MTA did not use: internal.test is in no
+// zone, and no "domain not found" is claimed).
+TEST_F(DiagnoserTest, FollowsThePostfixRouteOfTheDomain) {
+  if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
+  const auto postfix = directory_ / "postfix";
+  std::filesystem::create_directories(postfix);
+  std::ofstream(postfix / "main.cf") << "myhostname = mail.example.test\ntransport_maps = texthash:"
+                                     << (postfix / "transport").string() << "\n";
+  std::ofstream(postfix / "master.cf") << "";
+  std::ofstream(postfix / "transport") << "internal.test smtp:[127.0.0.1]:" << peer_->port() << "\n";
+  for (const char* name : {"main.cf", "master.cf", "transport"})  // Postfix waits for files written just now
+    std::filesystem::last_write_time(postfix / name, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  std::string error;
+  auto routes = clearbounce::diagnose::PostfixRoutes::read(postfix.string(), error);
+  ASSERT_TRUE(routes.has_value()) << error;
+  auto s = settings(clearbounce::testing::closed_port());
+  s.routes = std::make_shared<const clearbounce::diagnose::PostfixRoutes>(*routes);
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  const auto finding = ask(*d, "internal.test");
+  EXPECT_EQ(finding.category, "tls.certificate_expired") << finding.summary;
+  EXPECT_EQ(peer_->connections(), 1);
+  EXPECT_EQ(mx_queries("internal.test"), 0);
 }
 
 TEST(DiagnoserSetup, RefusesSettingsThatDoNotParse) {

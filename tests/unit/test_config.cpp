@@ -243,6 +243,7 @@ helo_name = "mx1.example.com"
 ca_file = "/etc/ssl/certs/ca-certificates.crt"
 resolvers = ["127.0.0.1:5353", "[::1]:53", "192.0.2.53", "2001:db8::53"]
 allow_networks = ["127.0.0.0/8", "fd00::/8", "192.168.1.10"]
+postfix_directory = "/etc/postfix-out"
 )",
                                 "d.toml", error);
   ASSERT_TRUE(config.has_value()) << error;
@@ -255,6 +256,7 @@ allow_networks = ["127.0.0.0/8", "fd00::/8", "192.168.1.10"]
   EXPECT_EQ(d.ca_file, "/etc/ssl/certs/ca-certificates.crt");
   EXPECT_EQ(d.resolvers.size(), 4u);
   EXPECT_EQ(d.allow_networks, (std::vector<std::string>{"127.0.0.0/8", "fd00::/8", "192.168.1.10"}));
+  EXPECT_EQ(d.postfix_directory, "/etc/postfix-out");
   const Config defaults;
   EXPECT_FALSE(defaults.diagnose.enabled);  // the README says why
 }
@@ -290,7 +292,7 @@ TEST(Config, ShippedExampleDocumentsEveryKey) {
                                      "max_message_bytes =",
                                      "key_file =", "hostnames =", "domains =", "enabled =", "timeout_ms =",
                                      "cache_seconds =", "max_probes =", "helo_name =", "ca_file =",
-                                     "resolvers =", "allow_networks ="}) {
+                                     "resolvers =", "allow_networks =", "postfix_directory ="}) {
     EXPECT_NE(uncommented.find(key), std::string::npos) << key;
   }
   EXPECT_FALSE(config->domain_locales.empty());  // the example shows the map's shape
