@@ -218,12 +218,7 @@ void Diagnoser::Loop::start_job(std::uint64_t id) {
         job.stage = Job::Stage::relay_mx;
         return look_up(id, hop->host, RecordType::mx, &Job::mx);
       }
-      if (const auto address = IpAddress::parse(hop->host)) {  // [192.0.2.7]: no lookup
-        job.host.clear();
-        job.a.addresses = {*address};
-        return advance_to_probe(id);
-      }
-      return look_up_host(id, hop->host);
+      return look_up_host(id, hop->host);  // [192.0.2.7] is taken as it is
     }
   }
   look_up(id, job.question.domain, RecordType::mx, &Job::mx);
@@ -302,8 +297,18 @@ void Diagnoser::Loop::after_mx(Job& job) {
   look_up_host(id, job.question.remote_host.empty() ? job.mx.mx.front().host : job.question.remote_host);
 }
 
+// A host name's addresses; an address ("192.0.2.7", "[192.0.2.7]", as
+// reports write remote hosts) is taken as it is.
 void Diagnoser::Loop::look_up_host(std::uint64_t id, const std::string& host) {
   Job& job = *jobs.at(id);
+  std::string_view bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (const auto address = IpAddress::parse(bare)) {
+    job.host.clear();  // no name to ask the certificate for
+    job.a = job.aaaa = DnsAnswer{};
+    job.a.addresses = {*address};
+    return advance_to_probe(id);
+  }
   job.host = host;
   job.stage = Job::Stage::host_addresses;
   look_up_addresses(id, host);

@@ -139,6 +139,19 @@ TEST_F(DiagnoserTest, ABurstOfReportsToOneDomainMakesOneLookAndOneProbe) {
   EXPECT_EQ(counters.cache_hits, 199u);
 }
 
+// Reports name the server as "[192.0.2.7]" too: an address is probed as it
+// is, not looked up as a name.
+TEST_F(DiagnoserTest, ProbesAnAddressTheReportNames) {
+  auto d = start(settings(peer_->port()));
+  ASSERT_NE(d, nullptr);
+  const auto finding =
+      d->diagnose(Question{Question::Look::server, "expired.test", "[127.0.0.1]"}, std::chrono::steady_clock::now() + 10s);
+  EXPECT_EQ(finding.category, "tls.certificate_expired") << finding.summary;
+  EXPECT_EQ(finding.facts.count("remote_host"), 0u);
+  EXPECT_EQ(finding.facts.at("remote_ip"), "127.0.0.1");
+  EXPECT_EQ(peer_->connections(), 1);
+}
+
 TEST_F(DiagnoserTest, TellsARefusedConnection) {
   auto d = start(settings(clearbounce::testing::closed_port()));
   ASSERT_NE(d, nullptr);
