@@ -95,6 +95,7 @@ struct Diagnoser::Loop {
   void run();
   void run_or_fail() noexcept;
   void take_incoming();
+  std::optional<Finding> cached_finding(const std::string& key);  // counts a hit
   void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
   void advance(std::uint64_t id);
   void after_mx(Job& job);
@@ -187,6 +188,12 @@ void Diagnoser::Loop::take_incoming() {
       ++counters.cache_hits;
       continue;
     }
+    // Asked while a look for the same destination was finishing: its
+    // finding is in the cache now.
+    if (const auto cached = cached_finding(key)) {
+      deliver(*waiter, *cached);
+      continue;
+    }
     const auto id = next_job++;
     auto job = std::make_unique<Job>();
     job->question = question;
@@ -228,6 +235,15 @@ void Diagnoser::Loop::advance_to_probe(std::uint64_t id) {
   Job& job = *jobs.at(id);
   job.stage = Job::Stage::host_addresses;
   advance(id);
+}
+
+std::optional<Finding> Diagnoser::Loop::cached_finding(const std::string& key) {
+  std::lock_guard lock(mutex);
+  const auto cached = cache.find(key);
+  if (cached == cache.end() || cached->second.second <= Clock::now()) return std::nullopt;
+  ++counters.cache_hits;
+  if (cached->second.first.learned()) ++counters.refined;
+  return cached->second.first;
 }
 
 void Diagnoser::Loop::look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into) {
@@ -446,12 +462,11 @@ Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline
     std::lock_guard lock(loop_->mutex);
     ++loop_->counters.questions;
     if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
-    const auto cached = loop_->cache.find(key_of(question));
-    if (cached != loop_->cache.end() && cached->second.second > Clock::now()) {
-      ++loop_->counters.cache_hits;
-      if (cached->second.first.learned()) ++loop_->counters.refined;
-      return cached->second.first;
-    }
+  }
+  if (auto cached = loop_->cached_finding(key_of(question))) return std::move(*cached);
+  {
+    std::lock_guard lock(loop_->mutex);
+    if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
     loop_->incoming.emplace_back(question, waiter);
   }
   (void)!::write(loop_->wake[1], "q", 1);
