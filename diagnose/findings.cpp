@@ -28,13 +28,14 @@ std::string joined_names(const std::vector<std::string>& names) {
 // often one whose name no longer matches; the date says more.
 std::string certificate_category(const std::vector<int>& errors) {
   if (has(errors, {X509_V_ERR_CERT_HAS_EXPIRED})) return "tls.certificate_expired";
+  if (has(errors, {X509_V_ERR_CERT_NOT_YET_VALID})) return "tls.certificate_not_yet_valid";
   if (has(errors, {X509_V_ERR_HOSTNAME_MISMATCH})) return "tls.certificate_name_mismatch";
   if (has(errors, {X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
                    X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
                    X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_CERT_UNTRUSTED}))
     return "tls.certificate_untrusted";
-  // Not yet valid, revoked, a bad signature, ...: the generic category,
-  // whose text claims nothing more; the facts still carry the dates.
+  // Revoked, a bad signature, ...: the generic category, whose text claims
+  // nothing more; the facts still carry the dates.
   return "tls.certificate_not_verified";
 }
 

@@ -646,6 +646,7 @@ TEST_F(ClassifierTest, EveryTaxonomyCategoryExists) {
       {"network.connection_lost", {W::nobody}, {"networkerror"}},
       {"tls.certificate_not_verified", {W::recipient_admin}, {"failedstarttls", "securityerror"}},
       {"tls.certificate_expired", {W::recipient_admin}, {"failedstarttls"}},
+      {"tls.certificate_not_yet_valid", {W::recipient_admin}, {"failedstarttls"}},
       {"tls.certificate_name_mismatch", {W::recipient_admin}, {"failedstarttls"}},
       {"tls.certificate_untrusted", {W::recipient_admin}, {"failedstarttls"}},
       {"tls.handshake_failed", {W::recipient_admin}, {"failedstarttls"}},

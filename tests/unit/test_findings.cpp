@@ -90,8 +90,9 @@ TEST(Findings, EachCertificateProblemHasItsCategory) {
   EXPECT_EQ(category({X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN}), "tls.certificate_untrusted");
   // Several at once: the date is the most useful to the reader.
   EXPECT_EQ(category({X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_CERT_HAS_EXPIRED}), "tls.certificate_expired");
-  // Not yet valid has no text of its own yet: the generic one, which claims nothing more.
-  EXPECT_EQ(category({X509_V_ERR_CERT_NOT_YET_VALID}), "tls.certificate_not_verified");
+  EXPECT_EQ(category({X509_V_ERR_CERT_NOT_YET_VALID}), "tls.certificate_not_yet_valid");
+  // Anything else (revoked, a bad signature): the generic one, which claims nothing more.
+  EXPECT_EQ(category({X509_V_ERR_CERT_REVOKED}), "tls.certificate_not_verified");
   EXPECT_EQ(category({}), "tls.certificate_not_verified");
 }
 
@@ -138,7 +139,8 @@ TEST(Findings, EveryCategoryGivenIsInTheRuleSet) {
   for (const char* id : {"domain.not_found", "domain.no_mail_server", "dns.temporary_failure",
                          "network.connection_refused", "network.connect_timeout", "network.greeting_timeout",
                          "tls.not_offered", "tls.handshake_failed", "tls.certificate_expired",
-                         "tls.certificate_name_mismatch", "tls.certificate_untrusted", "tls.certificate_not_verified"})
+                         "tls.certificate_name_mismatch", "tls.certificate_untrusted", "tls.certificate_not_verified",
+                         "tls.certificate_not_yet_valid"})
     EXPECT_NE(classifier->find_category(id), nullptr) << id;
 }
 
