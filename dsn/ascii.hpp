@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,21 @@ inline bool icontains(std::string_view text, std::string_view needle) noexcept {
     if (iequals(text.substr(pos, m), needle)) return true;
   return false;
 }
+
+// For unordered containers keyed by text compared without regard to ASCII
+// case (addresses): equal as iequals() says, hashed alike. FNV-1a over the
+// bytes with bit 0x20 set, which folds ASCII case (and merges a few
+// punctuation pairs, harmless in a hash) without a test.
+struct CaselessHash {
+  std::size_t operator()(std::string_view s) const noexcept {
+    std::size_t hash = 14695981039346656037u;
+    for (const char c : s) hash = (hash ^ (static_cast<unsigned char>(c) | 0x20u)) * 1099511628211u;
+    return hash;
+  }
+};
+struct CaselessEqual {
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return iequals(a, b); }
+};
 
 // Without leading and trailing spaces, tabs and line breaks.
 constexpr std::string_view trim(std::string_view s) noexcept {

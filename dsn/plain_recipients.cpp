@@ -37,21 +37,9 @@ constexpr std::size_t kMaxLineBytes = 1024;
 // A label before a listed recipient ("Recipient address:") is short.
 constexpr std::size_t kMaxLabelBytes = 80;
 
-// Addresses are compared without regard to ASCII case: the lists and the
-// index of them hold views of the text and of the caller's lists, not
-// lower-cased copies.
-struct CaselessHash {
-  std::size_t operator()(std::string_view s) const noexcept {
-    // FNV-1a over the bytes with bit 0x20 set: that folds ASCII case (and
-    // merges a few punctuation pairs, harmless in a hash) without a test.
-    std::size_t hash = 14695981039346656037u;
-    for (const char c : s) hash = (hash ^ (static_cast<unsigned char>(c) | 0x20u)) * 1099511628211u;
-    return hash;
-  }
-};
-struct CaselessEqual {
-  bool operator()(std::string_view a, std::string_view b) const noexcept { return iequals(a, b); }
-};
+// Addresses are compared without regard to ASCII case (CaselessHash and
+// CaselessEqual, dsn/ascii.hpp): the lists and the index of them hold views
+// of the text and of the caller's lists, not lower-cased copies.
 
 // Orders by length first: most addresses looked up then differ from an
 // entry without a byte being read.

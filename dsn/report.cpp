@@ -416,18 +416,6 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
   }
 }
 
-// Addresses compared as detail::iequals compares them, hashed alike.
-struct CaselessHash {
-  std::size_t operator()(std::string_view s) const noexcept {
-    std::size_t hash = 14695981039346656037ull;  // FNV-1a
-    for (const char c : s) hash = (hash ^ static_cast<unsigned char>(detail::ascii_lower(c))) * 1099511628211ull;
-    return hash;
-  }
-};
-struct CaselessEqual {
-  bool operator()(std::string_view a, std::string_view b) const noexcept { return detail::iequals(a, b); }
-};
-
 // Fills in what the report's fields left out from the human-readable text.
 void enrich_from_text(std::string_view text, BounceReport& report) {
   if (text.empty()) return;
@@ -440,7 +428,8 @@ void enrich_from_text(std::string_view text, BounceReport& report) {
   }
   const auto found = detail::find_plain_recipients(text, {}, known, known.size());
   // Views of the found addresses: found outlives the map.
-  std::unordered_map<std::string_view, const detail::PlainRecipient*, CaselessHash, CaselessEqual> by_address;
+  std::unordered_map<std::string_view, const detail::PlainRecipient*, detail::CaselessHash, detail::CaselessEqual>
+      by_address;
   by_address.reserve(found.size());
   for (const auto& pr : found) by_address.emplace(pr.address, &pr);
   const bool single = report.recipients.size() == 1;
