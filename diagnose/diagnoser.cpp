@@ -98,7 +98,7 @@ struct Diagnoser::Loop {
   std::optional<Finding> cached_finding(const std::string& key);  // counts a hit
   void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
   void advance(std::uint64_t id);
-  void after_mx(Job& job);
+  void after_mx(std::uint64_t id, Job& job);
   void look_up_host(std::uint64_t id, const std::string& host);
   void start_job(std::uint64_t id);
   void advance_to_probe(std::uint64_t id);
@@ -265,7 +265,7 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
   if (found == jobs.end()) return;
   Job& job = *found->second;
   switch (job.stage) {
-    case Job::Stage::mx: after_mx(job); break;
+    case Job::Stage::mx: after_mx(id, job); break;
     case Job::Stage::relay_mx:  // a relay named by the route: its first MX, else itself
       look_up_host(id, job.mx.outcome == DnsOutcome::answered && !job.mx.mx.empty() && !job.mx.null_mx()
                            ? job.mx.mx.front().host
@@ -294,19 +294,15 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
   if (job.stage == Job::Stage::done) finish(id);
 }
 
-void Diagnoser::Loop::after_mx(Job& job) {
-  const auto id = job_of_key.at(key_of(job.question));
+void Diagnoser::Loop::after_mx(std::uint64_t id, Job& job) {
   if (job.mx.outcome == DnsOutcome::no_records) {  // no MX: the domain's own addresses (RFC 5321 5.1)
     job.stage = Job::Stage::domain_addresses;
     look_up_addresses(id, job.question.domain);
     return;
   }
   job.finding = from_domain_lookup(job.question.domain, job.mx, nullptr, nullptr);
-  if (job.finding.learned() || job.question.look == Question::Look::domain || job.mx.outcome != DnsOutcome::answered) {
-    job.stage = Job::Stage::done;
-    return;
-  }
-  if (job.mx.mx.empty()) {
+  if (job.finding.learned() || job.question.look == Question::Look::domain ||
+      job.mx.outcome != DnsOutcome::answered || job.mx.mx.empty()) {
     job.stage = Job::Stage::done;
     return;
   }

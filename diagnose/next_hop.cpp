@@ -25,14 +25,7 @@ std::optional<std::uint16_t> port_of(std::string_view text) {
   return static_cast<std::uint16_t>(value);
 }
 
-bool plausible_host(std::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  if (IpAddress::parse(host)) return true;
-  for (char c : host)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-      return false;
-  return host.front() != '.' && host.front() != '-';
-}
+bool plausible_host(std::string_view host) { return IpAddress::parse(host) || is_plain_domain(host); }
 
 // "host", "host:port", "[host]", "[host]:port", "[ipv6]:port"; an IPv6
 // address is always bracketed (or written "ipv6:..." inside them).
@@ -68,6 +61,14 @@ std::string_view trimmed(std::string_view text) {
 }
 
 }  // namespace
+
+bool is_plain_domain(std::string_view name) {
+  if (name.empty() || name.size() > 253 || name.front() == '.' || name.front() == '-') return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+      return false;
+  return true;
+}
 
 std::optional<NextHop> transport_next_hop(std::string_view value, std::string_view domain) {
   value = trimmed(value);

@@ -26,6 +26,11 @@ struct NextHop {
 // means the domain itself.
 std::optional<NextHop> transport_next_hop(std::string_view value, std::string_view domain);
 
+// A host or domain name as Postfix's tables and tools take it: letters,
+// digits, '-' and '.', at most 253 bytes, starting with neither '.' nor '-'
+// (nothing a tool could take for an option).
+bool is_plain_domain(std::string_view name);
+
 // A relayhost value ("[mail.isp.example]", "[mail.isp.example]:submission",
 // "smtp.isp.example:587"); null when it is empty or does not parse.
 std::optional<NextHop> relayhost_next_hop(std::string_view value);

@@ -47,16 +47,6 @@ std::vector<std::string> maps_of(std::string_view value) {
   return maps;
 }
 
-// A domain as a table key: letters, digits, '-' and '.', nothing a tool
-// could take for an option or a pattern of its own.
-bool plain_domain(std::string_view domain) {
-  if (domain.empty() || domain.size() > 253 || domain.front() == '-' || domain.front() == '.') return false;
-  for (char c : domain)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-      return false;
-  return true;
-}
-
 }  // namespace
 
 std::optional<std::string> run_program(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
@@ -136,7 +126,7 @@ std::optional<std::string> PostfixRoutes::transport_entry(std::string_view domai
 
 std::optional<NextHop> PostfixRoutes::route(std::string_view domain, bool& nothing_to_probe) const {
   nothing_to_probe = false;
-  if (!plain_domain(domain)) {
+  if (!is_plain_domain(domain)) {  // a table key, never an option to a tool
     nothing_to_probe = true;
     return std::nullopt;
   }

@@ -312,13 +312,13 @@ void SmtpProbe::finish(ProbeOutcome outcome) {
 // is (EHLO) and now leaves; after a TLS handshake, inside TLS.
 void SmtpProbe::close_politely() {
   if (socket_ < 0) return;
-  const bool spoke = step_ == Step::ehlo || step_ == Step::starttls || step_ == Step::handshake ||
-                     (step_ == Step::greeting && result_.reply.code != 0);
+  // Mid-handshake nothing can be said: neither TLS nor plain text is the line's.
+  const bool spoke = step_ == Step::ehlo || step_ == Step::starttls || (step_ == Step::greeting && result_.reply.code != 0);
   constexpr std::string_view kQuit = "QUIT\r\n";
   if (tls_ && tls_->ssl != nullptr && SSL_is_init_finished(tls_->ssl)) {
     SSL_write(tls_->ssl, kQuit.data(), static_cast<int>(kQuit.size()));
     SSL_shutdown(tls_->ssl);
-  } else if (spoke && step_ != Step::handshake) {
+  } else if (spoke) {
     (void)::send(socket_, kQuit.data(), kQuit.size(), MSG_NOSIGNAL);
   }
   tls_.reset();

@@ -42,7 +42,7 @@ struct Options {
   // open (a category with `diagnose` in the rule set): the milter sets it
   // for reports its own MTA wrote, the CLI with --diagnose, never for a
   // report from the internet. Empty: no diagnosis. What it learns replaces
-  // the category only within the same kind of failure (refined_by()).
+  // the category only within the same kind of failure (refines() in engine.cpp).
   std::function<diagnose::Finding(const diagnose::Question&)> diagnose;
 };
 

@@ -169,6 +169,12 @@ bool is_host_name(std::string_view name, bool server_name) {
   return labels >= 2 && (letters || last.substr(0, 4) == "xn--");
 }
 
+// One fact of a classification, or an empty view when it was not found.
+std::string_view fact_of(const classifier::Classification& c, const char* name) {
+  const auto it = c.facts.find(name);
+  return it == c.facts.end() ? std::string_view() : std::string_view(it->second);
+}
+
 // An IPv4 or IPv6 address ("IPv6:" prefix of an address literal allowed),
 // written canonically; "" when the text is no address.
 std::string ip_address(std::string_view text) {
@@ -297,10 +303,7 @@ std::string Writer::number(std::size_t n) const {
 // in a report from the internet any of them can hold any text, and a value
 // that is left out drops its {? ?} group rather than speak in our name.
 void Writer::add_facts(const classifier::Classification& c, Values& v) const {
-  const auto fact = [&](const char* name) -> std::string_view {
-    const auto it = c.facts.find(name);
-    return it == c.facts.end() ? std::string_view() : std::string_view(it->second);
-  };
+  const auto fact = [&](const char* name) { return fact_of(c, name); };
   if (is_host_name(fact("remote_host"), true)) v["remote_host"] = std::string(fact("remote_host"));
   v["remote_ip"] = ip_address(fact("remote_ip"));
   if (is_host_name(fact("blocklist"), false)) v["blocklist"] = std::string(fact("blocklist"));
@@ -321,10 +324,7 @@ void Writer::add_facts(const classifier::Classification& c, Values& v) const {
 // come from the remote server's certificate: only host names (a leading
 // "*." allowed) go into a sentence; the dates are ours, localized.
 void Writer::add_diagnosis_facts(const classifier::Classification& c, Values& v) const {
-  const auto fact = [&](const char* name) -> std::string_view {
-    const auto it = c.facts.find(name);
-    return it == c.facts.end() ? std::string_view() : std::string_view(it->second);
-  };
+  const auto fact = [&](const char* name) { return fact_of(c, name); };
   if (fact("checked_at").empty()) return;  // no diagnosis ran
   if (const auto* names = catalogues_.dates(locale_))
     for (const char* date : {"certificate_expired_on", "certificate_valid_from", "checked_at"})
