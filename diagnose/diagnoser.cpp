@@ -463,6 +463,12 @@ Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline
   {
     std::lock_guard lock(loop_->mutex);
     if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
+    // Past the deadline (a report's later questions share its deadline) no
+    // look starts that nobody would wait for.
+    if (Clock::now() >= deadline) {
+      ++loop_->counters.timed_out;
+      return nothing(question.domain + ": no answer before the deadline");
+    }
     loop_->incoming.emplace_back(question, waiter);
   }
   (void)!::write(loop_->wake[1], "q", 1);

@@ -235,6 +235,21 @@ TEST_F(DiagnoserTest, FollowsThePostfixRouteOfTheDomain) {
   EXPECT_EQ(mx_queries("internal.test"), 0);
 }
 
+// A question asked after its deadline (a report's later recipients share
+// the first one's) starts no look.
+TEST_F(DiagnoserTest, AQuestionPastItsDeadlineStartsNoLook) {
+  auto d = start(settings(peer_->port()));
+  ASSERT_NE(d, nullptr);
+  const auto finding =
+      d->diagnose(Question{Question::Look::server, "expired.test", ""}, std::chrono::steady_clock::now() - 1ms);
+  EXPECT_FALSE(finding.learned());
+  EXPECT_EQ(d->counters().timed_out, 1u);
+  EXPECT_EQ(d->counters().lookups, 0u);
+  std::this_thread::sleep_for(100ms);  // a look started anyway would have asked by now
+  EXPECT_EQ(mx_queries("expired.test"), 0);
+  EXPECT_EQ(peer_->connections(), 0);
+}
+
 TEST(DiagnoserSetup, RefusesSettingsThatDoNotParse) {
   std::string error;
   DiagnoseSettings bad;
