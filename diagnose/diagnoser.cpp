@@ -48,12 +48,24 @@ Finding nothing(std::string summary) {
   return finding;
 }
 
+using Route = PostfixRoutes::Route;
+
+// A question on its way to the loop thread, with the MTA's route for its
+// domain, found in the asker's thread: postmap may take a while, and the
+// loop thread serves everybody's lookups.
+struct Asked {
+  Question question;
+  std::shared_ptr<Waiter> waiter;
+  Route route;
+};
+
 }  // namespace
 
 // One question being worked on, by the loop thread only.
 struct Job {
   enum class Stage { mx, relay_mx, domain_addresses, host_addresses, waiting_to_probe, probing, done };
   Question question;
+  Route route;  // the MTA's own next hop; Kind::mx without Postfix's tables
   std::vector<std::shared_ptr<Waiter>> waiters;
   Clock::time_point give_up;
   Stage stage = Stage::mx;
@@ -77,7 +89,7 @@ struct Diagnoser::Loop {
   mutable std::mutex mutex;  // guards what follows
   bool stopping = false;
   std::string failure;  // why the loop thread ended early (an exception); questions then get nothing
-  std::vector<std::pair<Question, std::shared_ptr<Waiter>>> incoming;
+  std::vector<Asked> incoming;
   std::map<std::string, std::pair<Finding, Clock::time_point>> cache;
   DiagnoseCounters counters;
 
@@ -96,6 +108,7 @@ struct Diagnoser::Loop {
   void run_or_fail() noexcept;
   void take_incoming();
   std::optional<Finding> cached_finding(const std::string& key);  // counts a hit
+  Finding ask(const Question& question, Clock::time_point deadline);
   void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
   void advance(std::uint64_t id);
   void after_mx(std::uint64_t id, Job& job);
@@ -175,12 +188,12 @@ milliseconds Diagnoser::Loop::wait_time() const {
 }
 
 void Diagnoser::Loop::take_incoming() {
-  std::vector<std::pair<Question, std::shared_ptr<Waiter>>> taken;
+  std::vector<Asked> taken;
   {
     std::lock_guard lock(mutex);
     taken.swap(incoming);
   }
-  for (auto& [question, waiter] : taken) {
+  for (auto& [question, waiter, route] : taken) {
     const std::string key = key_of(question);
     if (const auto running = job_of_key.find(key); running != job_of_key.end()) {
       jobs.at(running->second)->waiters.push_back(waiter);
@@ -197,6 +210,7 @@ void Diagnoser::Loop::take_incoming() {
     const auto id = next_job++;
     auto job = std::make_unique<Job>();
     job->question = question;
+    job->route = route;
     job->waiters.push_back(waiter);
     job->give_up = Clock::now() + settings.deadline;
     job->port = settings.smtp_port;
@@ -210,15 +224,14 @@ void Diagnoser::Loop::take_incoming() {
 // relayhost) for a server look, else the domain's MX.
 void Diagnoser::Loop::start_job(std::uint64_t id) {
   Job& job = *jobs.at(id);
-  if (settings.routes && job.question.look == Question::Look::server) {
-    bool nothing_to_probe = false;
-    const auto hop = settings.routes->route(job.question.domain, nothing_to_probe);
-    if (nothing_to_probe) {
-      job.finding = nothing(job.question.domain + ": the MTA does not deliver it over SMTP");
-      job.stage = Job::Stage::done;
-      return finish(id);
-    }
-    if (hop && !(hop->mx_lookup && hop->host == job.question.domain)) {
+  if (job.route.kind == Route::Kind::not_smtp) {
+    job.finding = nothing(job.question.domain + ": the MTA does not deliver it over SMTP");
+    job.stage = Job::Stage::done;
+    return finish(id);
+  }
+  if (job.route.kind == Route::Kind::next_hop) {
+    const NextHop* hop = &job.route.hop;
+    if (!(hop->mx_lookup && hop->host == job.question.domain)) {
       job.port = hop->port;
       if (hop->mx_lookup) {
         job.host = hop->host;
@@ -242,7 +255,6 @@ std::optional<Finding> Diagnoser::Loop::cached_finding(const std::string& key) {
   const auto cached = cache.find(key);
   if (cached == cache.end() || cached->second.second <= Clock::now()) return std::nullopt;
   ++counters.cache_hits;
-  if (cached->second.first.learned()) ++counters.refined;
   return cached->second.first;
 }
 
@@ -272,7 +284,7 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
                            : job.host);
       break;
     case Job::Stage::domain_addresses:
-      job.finding = from_domain_lookup(job.question.domain, job.mx, &job.a, &job.aaaa);
+      job.finding = from_domain_lookup(job.question.domain, job.mx, &job.a, &job.aaaa, std::time(nullptr));
       if (job.finding.learned() || job.question.look == Question::Look::domain) {
         job.stage = Job::Stage::done;
       } else if (!job.question.remote_host.empty() && job.question.remote_host != job.question.domain) {
@@ -300,7 +312,7 @@ void Diagnoser::Loop::after_mx(std::uint64_t id, Job& job) {
     look_up_addresses(id, job.question.domain);
     return;
   }
-  job.finding = from_domain_lookup(job.question.domain, job.mx, nullptr, nullptr);
+  job.finding = from_domain_lookup(job.question.domain, job.mx, nullptr, nullptr, std::time(nullptr));
   if (job.finding.learned() || job.question.look == Question::Look::domain ||
       job.mx.outcome != DnsOutcome::answered || job.mx.mx.empty()) {
     job.stage = Job::Stage::done;
@@ -390,7 +402,7 @@ void Diagnoser::Loop::run_or_fail() noexcept {
     {
       std::lock_guard lock(mutex);
       failure = e.what();
-      for (auto& [question, waiter] : incoming) waiting.push_back(waiter);
+      for (auto& asked : incoming) waiting.push_back(asked.waiter);
       incoming.clear();
     }
     // Outside the lock: an asker takes its waiter's lock before this one.
@@ -412,7 +424,6 @@ void Diagnoser::Loop::finish(std::uint64_t id) {
       if (cache.size() >= kMaxCached) cache.clear();
     }
     cache[key_of(job.question)] = {job.finding, Clock::now() + settings.cache_ttl};
-    if (job.finding.learned()) counters.refined += job.waiters.size();
   }
   for (auto& waiter : job.waiters) deliver(*waiter, job.finding);
   job_of_key.erase(key_of(job.question));
@@ -449,35 +460,53 @@ Diagnoser::~Diagnoser() {
   }
   (void)!::write(loop_->wake[1], "s", 1);
   loop_->thread.join();
-  for (auto& [question, waiter] : loop_->incoming) deliver(*waiter, nothing("the diagnosis service stopped"));
+  for (auto& asked : loop_->incoming) deliver(*asked.waiter, nothing("the diagnosis service stopped"));
 }
 
 Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline) {
-  auto waiter = std::make_shared<Waiter>();
   {
     std::lock_guard lock(loop_->mutex);
     ++loop_->counters.questions;
     if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
   }
-  if (auto cached = loop_->cached_finding(key_of(question))) return std::move(*cached);
-  {
+  auto found = loop_->cached_finding(key_of(question));
+  if (!found) found = loop_->ask(question, deadline);
+  if (found->learned()) {
     std::lock_guard lock(loop_->mutex);
-    if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
+    ++loop_->counters.refined;
+  }
+  return std::move(*found);
+}
+
+// A question the cache did not answer, in the asker's thread: the MTA's
+// route for it, then the loop's look, waited for until `deadline`.
+Finding Diagnoser::Loop::ask(const Question& question, Clock::time_point deadline) {
+  Route route;
+  if (settings.routes && question.look == Question::Look::server) {
+    route = settings.routes->route(question.domain, deadline);
+    // Probing the MX instead could look at a server the MTA never used.
+    if (route.kind == Route::Kind::unknown)
+      return nothing(question.domain + ": the MTA's route is unknown, nothing probed (" + route.why_unknown + ")");
+  }
+  auto waiter = std::make_shared<Waiter>();
+  {
+    std::lock_guard lock(mutex);
+    if (!failure.empty()) return nothing("the diagnosis stopped: " + failure);
     // Past the deadline (a report's later questions share its deadline) no
     // look starts that nobody would wait for.
     if (Clock::now() >= deadline) {
-      ++loop_->counters.timed_out;
+      ++counters.timed_out;
       return nothing(question.domain + ": no answer before the deadline");
     }
-    loop_->incoming.emplace_back(question, waiter);
+    incoming.push_back(Asked{question, waiter, std::move(route)});
   }
-  (void)!::write(loop_->wake[1], "q", 1);
+  (void)!::write(wake[1], "q", 1);
   {
     std::unique_lock lock(waiter->mutex);
     if (waiter->ready.wait_until(lock, deadline, [&] { return waiter->finding.has_value(); })) return *waiter->finding;
   }
-  std::lock_guard counting(loop_->mutex);
-  ++loop_->counters.timed_out;
+  std::lock_guard counting(mutex);
+  ++counters.timed_out;
   return nothing(question.domain + ": no answer before the deadline");
 }
 

@@ -55,9 +55,11 @@ std::string rfc5322_utc(std::int64_t seconds) {
   return text.data();
 }
 
-Finding from_domain_lookup(const std::string& domain, const DnsAnswer& mx, const DnsAnswer* a, const DnsAnswer* aaaa) {
+Finding from_domain_lookup(const std::string& domain, const DnsAnswer& mx, const DnsAnswer* a, const DnsAnswer* aaaa,
+                           std::int64_t checked_at) {
   Finding finding;
   finding.facts["recipient_domain"] = domain;
+  finding.facts["checked_at"] = rfc5322_utc(checked_at);
   const auto no_address = [](const DnsAnswer* answer) {
     return answer != nullptr &&
            (answer->outcome == DnsOutcome::no_records || answer->outcome == DnsOutcome::no_such_name);

@@ -27,9 +27,10 @@ struct Finding {
 };
 
 // The recipient's domain, from its MX lookup and (when it has no MX) the
-// A and AAAA lookups of the domain itself (RFC 5321 5.1: the implicit MX).
+// A and AAAA lookups of the domain itself (RFC 5321 5.1: the implicit MX);
+// `checked_at`: when (seconds since the epoch).
 Finding from_domain_lookup(const std::string& domain, const DnsAnswer& mx, const DnsAnswer* a,
-                           const DnsAnswer* aaaa);
+                           const DnsAnswer* aaaa, std::int64_t checked_at);
 
 // A probe of one of its mail servers; `checked_at`: when (seconds since
 // the epoch).

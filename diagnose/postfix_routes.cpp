@@ -20,6 +20,11 @@ constexpr std::chrono::milliseconds kToolLimit{2000};
 constexpr std::chrono::milliseconds kPostconfLimit{10000};
 constexpr std::size_t kMaxOutputBytes = 64 * 1024;
 constexpr std::size_t kMaxRemembered = 4096;
+// Postfix reads a changed table at once; a route known for longer than
+// this is asked again.
+constexpr std::chrono::minutes kRememberFor{5};
+
+using Clock = std::chrono::steady_clock;
 
 // The lines postconf -h prints, one value each.
 std::vector<std::string> lines_of(const std::string& text) {
@@ -49,13 +54,50 @@ std::vector<std::string> maps_of(std::string_view value) {
 
 }  // namespace
 
-std::optional<std::string> run_program(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
+namespace {
+
+// Reads both pipes until the program closes them, `give_up` passes or it
+// writes too much. True when both ended by themselves.
+bool read_both(int out, int err, ProgramRun& run, std::chrono::steady_clock::time_point give_up) {
+  std::array<pollfd, 2> fds = {pollfd{out, POLLIN, 0}, pollfd{err, POLLIN, 0}};
+  std::array<std::string*, 2> into = {&run.output, &run.errors};
+  int open = 2;
+  while (open > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || ::poll(fds.data(), fds.size(), static_cast<int>(left.count())) <= 0) return false;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      std::array<char, 4096> buffer{};
+      const auto got = ::read(fds[i].fd, buffer.data(), buffer.size());
+      if (got < 0) return false;
+      if (got == 0) {
+        fds[i].fd = -1;  // poll skips it
+        --open;
+        continue;
+      }
+      into[i]->append(buffer.data(), static_cast<std::size_t>(got));
+      if (into[i]->size() > kMaxOutputBytes) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ProgramRun run_program(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
+  ProgramRun run;
   int out[2];
-  if (argv.empty() || ::pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
+  int err[2];
+  if (argv.empty() || ::pipe2(out, O_CLOEXEC) != 0) return run;
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return run;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
   std::vector<std::string> args = argv;
   std::vector<char*> pointers;
   for (auto& a : args) pointers.push_back(a.data());
@@ -64,42 +106,28 @@ std::optional<std::string> run_program(const std::vector<std::string>& argv, std
   const int spawned = ::posix_spawn(&pid, args[0].c_str(), &actions, nullptr, pointers.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
-  if (spawned != 0) {
-    ::close(out[0]);
-    return std::nullopt;
-  }
-  std::string output;
-  bool complete = false;
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
-    pollfd readable{out[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&readable, 1, static_cast<int>(left.count())) <= 0) break;
-    std::array<char, 4096> buffer{};
-    const auto got = ::read(out[0], buffer.data(), buffer.size());
-    if (got <= 0) {
-      complete = got == 0;
-      break;
-    }
-    output.append(buffer.data(), static_cast<std::size_t>(got));
-    if (output.size() > kMaxOutputBytes) break;
-  }
+  ::close(err[1]);
+  const bool complete = spawned == 0 && read_both(out[0], err[0], run, std::chrono::steady_clock::now() + limit);
   ::close(out[0]);
+  ::close(err[0]);
+  if (spawned != 0) return run;
   if (!complete) ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  if (!complete || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-  return output;
+  run.finished = complete && WIFEXITED(status);
+  if (run.finished) run.exit_status = WEXITSTATUS(status);
+  return run;
 }
 
 std::optional<PostfixRoutes> PostfixRoutes::read(const std::string& config_directory, std::string& error) {
   const auto values =
       run_program({"/usr/sbin/postconf", "-c", config_directory, "-h", "relayhost", "transport_maps"}, kPostconfLimit);
-  if (!values) {
-    error = "postconf -c " + config_directory + " could not read relayhost and transport_maps";
+  if (!values.finished || values.exit_status != 0) {
+    error = "postconf -c " + config_directory + " could not read relayhost and transport_maps" +
+            (values.errors.empty() ? "" : ": " + lines_of(values.errors).front());
     return std::nullopt;
   }
-  const auto lines = lines_of(*values);
+  const auto lines = lines_of(values.output);
   PostfixRoutes routes;
   routes.config_directory_ = config_directory;
   if (!lines.empty()) routes.relayhost_ = relayhost_next_hop(lines[0]);
@@ -111,44 +139,64 @@ PostfixRoutes::PostfixRoutes(const PostfixRoutes& other)
     : config_directory_(other.config_directory_), transport_maps_(other.transport_maps_), relayhost_(other.relayhost_) {}
 
 // The first entry that answers, in Postfix's order: the domain, each
-// parent as ".parent", then "*"; each key in every map, in order.
-std::optional<std::string> PostfixRoutes::transport_entry(std::string_view domain) const {
+// parent as ".parent", then "*"; each key in every map, in order. postmap
+// exits with 1 both when a key is not there and on a fatal error; only the
+// latter says why on its standard error.
+std::optional<std::string> PostfixRoutes::transport_entry(std::string_view domain, Clock::time_point deadline,
+                                                          std::string& failure) const {
   std::vector<std::string> keys = {std::string(domain)};
   for (auto dot = domain.find('.', 1); dot != std::string_view::npos; dot = domain.find('.', dot + 1))
     keys.emplace_back(domain.substr(dot));
   keys.emplace_back("*");
   for (const auto& key : keys)
-    for (const auto& map : transport_maps_)
-      if (auto value = run_program({"/usr/sbin/postmap", "-c", config_directory_, "-q", key, map}, kToolLimit))
-        return lines_of(*value).empty() ? std::string() : lines_of(*value).front();
+    for (const auto& map : transport_maps_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        failure = "no time left for postmap -q " + key + " " + map;
+        return std::nullopt;
+      }
+      const auto run =
+          run_program({"/usr/sbin/postmap", "-c", config_directory_, "-q", key, map}, std::min(left, kToolLimit));
+      if (run.finished && run.exit_status == 0) return lines_of(run.output).empty() ? "" : lines_of(run.output).front();
+      if (!run.finished || run.exit_status != 1 || run.errors.find("fatal:") != std::string::npos) {
+        failure = "postmap -q " + key + " " + map + ": " +
+                  (!run.finished          ? std::string("no answer in time")
+                   : run.errors.empty() ? "exit status " + std::to_string(run.exit_status)
+                                        : lines_of(run.errors).front());
+        return std::nullopt;
+      }
+    }
   return std::nullopt;
 }
 
-std::optional<NextHop> PostfixRoutes::route(std::string_view domain, bool& nothing_to_probe) const {
-  nothing_to_probe = false;
+PostfixRoutes::Route PostfixRoutes::route(std::string_view domain, Clock::time_point deadline) const {
+  Route found;
   if (!is_plain_domain(domain)) {  // a table key, never an option to a tool
-    nothing_to_probe = true;
-    return std::nullopt;
+    found.kind = Route::Kind::not_smtp;
+    return found;
   }
   {
     std::lock_guard lock(mutex_);
-    if (const auto known = remembered_.find(domain); known != remembered_.end()) {
-      nothing_to_probe = known->second.nothing_to_probe;
-      return known->second.hop;
-    }
+    if (const auto known = remembered_.find(domain); known != remembered_.end() && known->second.second > Clock::now())
+      return known->second.first;
   }
-  Route found;
-  if (const auto entry = transport_entry(domain)) {
-    found.hop = transport_next_hop(*entry, domain);
-    found.nothing_to_probe = !found.hop.has_value();
-  } else {
-    found.hop = relayhost_;
+  std::string failure;
+  if (const auto entry = transport_entry(domain, deadline, failure)) {
+    const auto hop = transport_next_hop(*entry, domain);
+    found.kind = hop ? Route::Kind::next_hop : Route::Kind::not_smtp;
+    if (hop) found.hop = *hop;
+  } else if (!failure.empty()) {
+    found.kind = Route::Kind::unknown;
+    found.why_unknown = failure;
+    return found;
+  } else if (relayhost_) {
+    found.kind = Route::Kind::next_hop;
+    found.hop = *relayhost_;
   }
   std::lock_guard lock(mutex_);
   if (remembered_.size() >= kMaxRemembered) remembered_.clear();
-  remembered_.emplace(std::string(domain), found);
-  nothing_to_probe = found.nothing_to_probe;
-  return found.hop;
+  remembered_.insert_or_assign(std::string(domain), std::pair{found, Clock::now() + kRememberFor});
+  return found;
 }
 
 }  // namespace clearbounce::diagnose

@@ -24,33 +24,45 @@ class PostfixRoutes {
   // cannot be run or fails.
   static std::optional<PostfixRoutes> read(const std::string& config_directory, std::string& error);
 
-  // Where mail for `domain` goes: a next hop from transport_maps or
-  // relayhost, or nullopt for the domain's MX. `nothing_to_probe` is set
-  // when the transport does not speak SMTP (error:, local:, lmtp:, ...).
-  // Runs postmap -q, at most once per domain (remembered).
-  std::optional<NextHop> route(std::string_view domain, bool& nothing_to_probe) const;
+  // Where mail for `domain` goes. Runs postmap -q, each run bounded by
+  // `deadline`; an answer is remembered for a few minutes (the admin may
+  // change the tables), a failure is not.
+  struct Route {
+    enum class Kind {
+      mx,         // no entry and no relayhost: the domain's MX
+      next_hop,   // a transport_maps entry or relayhost: `hop`
+      not_smtp,   // the transport does not speak SMTP (error:, local:, lmtp:, ...)
+      unknown,    // a table could not be read in time: nothing may be probed
+    };
+    Kind kind = Kind::mx;
+    NextHop hop;
+    std::string why_unknown;
+  };
+  Route route(std::string_view domain, std::chrono::steady_clock::time_point deadline) const;
 
   PostfixRoutes(const PostfixRoutes& other);
   PostfixRoutes& operator=(const PostfixRoutes&) = delete;
 
  private:
   PostfixRoutes() = default;
-  std::optional<std::string> transport_entry(std::string_view domain) const;
+  // The entry's value; nullopt: no entry. A failed lookup sets `failure`.
+  std::optional<std::string> transport_entry(std::string_view domain, std::chrono::steady_clock::time_point deadline,
+                                             std::string& failure) const;
 
   std::string config_directory_;
   std::vector<std::string> transport_maps_;
   std::optional<NextHop> relayhost_;
-  struct Route {
-    std::optional<NextHop> hop;
-    bool nothing_to_probe = false;
-  };
   mutable std::mutex mutex_;
-  mutable std::map<std::string, Route, std::less<>> remembered_;
+  mutable std::map<std::string, std::pair<Route, std::chrono::steady_clock::time_point>, std::less<>> remembered_;
 };
 
-// Runs a program (no shell) and returns what it wrote to standard output,
-// or nullopt when it could not run, failed, or took longer than `limit`.
-// Exposed for the tests.
-std::optional<std::string> run_program(const std::vector<std::string>& argv, std::chrono::milliseconds limit);
+// How a program run (no shell) ended, and what it wrote.
+struct ProgramRun {
+  bool finished = false;  // it exited by itself within the limit
+  int exit_status = -1;   // when finished
+  std::string output;     // standard output
+  std::string errors;     // standard error
+};
+ProgramRun run_program(const std::vector<std::string>& argv, std::chrono::milliseconds limit);
 
 }  // namespace clearbounce::diagnose

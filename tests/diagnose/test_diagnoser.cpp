@@ -76,6 +76,26 @@ class DiagnoserTest : public ::testing::Test {
     return d.diagnose(Question{look, domain, ""}, std::chrono::steady_clock::now() + 10s);
   }
 
+  // Postfix's routes from a main.cf whose transport_maps is
+  // "<type>:<directory>/transport", the table holding `transport`.
+  std::shared_ptr<const clearbounce::diagnose::PostfixRoutes> postfix_routes(const std::string& type,
+                                                                             const std::string& transport) const {
+    const auto postfix = directory_ / "postfix";
+    std::filesystem::create_directories(postfix);
+    std::ofstream(postfix / "main.cf") << "myhostname = mail.example.test\ntransport_maps = " << type << ":"
+                                       << (postfix / "transport").string() << "\n";
+    std::ofstream(postfix / "master.cf") << "";
+    std::ofstream(postfix / "transport") << transport;
+    for (const char* name : {"main.cf", "master.cf", "transport"})  // Postfix waits for files written just now
+      std::filesystem::last_write_time(postfix / name,
+                                       std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+    std::string error;
+    auto routes = clearbounce::diagnose::PostfixRoutes::read(postfix.string(), error);
+    EXPECT_TRUE(routes.has_value()) << error;
+    if (!routes) return nullptr;
+    return std::make_shared<const clearbounce::diagnose::PostfixRoutes>(std::move(*routes));
+  }
+
   long mx_queries(const std::string& name) const {
     const auto q = dns_->queries();
     return std::count(q.begin(), q.end(), "query[MX] " + name);
@@ -214,25 +234,32 @@ TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDat
 // zone, and no "domain not found" is claimed).
 TEST_F(DiagnoserTest, FollowsThePostfixRouteOfTheDomain) {
   if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
-  const auto postfix = directory_ / "postfix";
-  std::filesystem::create_directories(postfix);
-  std::ofstream(postfix / "main.cf") << "myhostname = mail.example.test\ntransport_maps = texthash:"
-                                     << (postfix / "transport").string() << "\n";
-  std::ofstream(postfix / "master.cf") << "";
-  std::ofstream(postfix / "transport") << "internal.test smtp:[127.0.0.1]:" << peer_->port() << "\n";
-  for (const char* name : {"main.cf", "master.cf", "transport"})  // Postfix waits for files written just now
-    std::filesystem::last_write_time(postfix / name, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
-  std::string error;
-  auto routes = clearbounce::diagnose::PostfixRoutes::read(postfix.string(), error);
-  ASSERT_TRUE(routes.has_value()) << error;
   auto s = settings(clearbounce::testing::closed_port());
-  s.routes = std::make_shared<const clearbounce::diagnose::PostfixRoutes>(*routes);
+  s.routes = postfix_routes("texthash", "internal.test smtp:[127.0.0.1]:" + std::to_string(peer_->port()) + "\n");
+  ASSERT_NE(s.routes, nullptr);
   auto d = start(s);
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "internal.test");
   EXPECT_EQ(finding.category, "tls.certificate_expired") << finding.summary;
   EXPECT_EQ(peer_->connections(), 1);
   EXPECT_EQ(mx_queries("internal.test"), 0);
+}
+
+// A transport table Postfix cannot read leaves the route unknown: the
+// domain's MX is not probed in its place, since the MTA may have sent the
+// mail elsewhere. (expired.test's MX is the expired peer.)
+TEST_F(DiagnoserTest, AnUnreadableRouteProbesNothing) {
+  if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
+  auto s = settings(peer_->port());
+  s.routes = postfix_routes("hash", "");  // no transport.db was made
+  ASSERT_NE(s.routes, nullptr);
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  const auto finding = ask(*d, "expired.test");
+  EXPECT_FALSE(finding.learned());
+  EXPECT_NE(finding.summary.find("route is unknown"), std::string::npos) << finding.summary;
+  EXPECT_EQ(mx_queries("expired.test"), 0);
+  EXPECT_EQ(peer_->connections(), 0);
 }
 
 // A question asked after its deadline (a report's later recipients share

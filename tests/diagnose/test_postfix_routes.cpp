@@ -12,6 +12,9 @@
 namespace {
 
 using clearbounce::diagnose::PostfixRoutes;
+using Kind = PostfixRoutes::Route::Kind;
+
+std::chrono::steady_clock::time_point soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(10); }
 
 class PostfixRoutesTest : public ::testing::Test {
  protected:
@@ -50,35 +53,48 @@ TEST_F(PostfixRoutesTest, TransportEntriesThenRelayhostThenTheMx) {
                         "example.info error:5.1.2 no mail for this domain\n"
                         "lmtp.example lmtp:unix:private/dovecot-lmtp\n");
   ASSERT_TRUE(r.has_value());
-  bool none = false;
-  auto hop = r->route("example.org", none);
-  ASSERT_TRUE(hop.has_value());
-  EXPECT_EQ(hop->host, "mx.internal.example");
-  EXPECT_EQ(hop->port, 2525);
-  EXPECT_FALSE(hop->mx_lookup);
-  hop = r->route("sub.example.com", none);  // ".example.com" covers its subdomains
-  ASSERT_TRUE(hop.has_value());
-  EXPECT_EQ(hop->host, "gateway.example.com");
-  EXPECT_TRUE(hop->mx_lookup);
-  hop = r->route("example.net", none);  // no entry: relayhost
-  ASSERT_TRUE(hop.has_value());
-  EXPECT_EQ(hop->host, "relay.example.net");
-  EXPECT_EQ(hop->port, 587);
-  EXPECT_FALSE(none);
-  EXPECT_FALSE(r->route("example.info", none).has_value());
-  EXPECT_TRUE(none);  // error: nothing to probe
-  EXPECT_FALSE(r->route("lmtp.example", none).has_value());
-  EXPECT_TRUE(none);
-  EXPECT_FALSE(r->route("-q", none).has_value());  // never an option to a tool
-  EXPECT_TRUE(none);
+  auto hop = r->route("example.org", soon());
+  ASSERT_EQ(hop.kind, Kind::next_hop);
+  EXPECT_EQ(hop.hop.host, "mx.internal.example");
+  EXPECT_EQ(hop.hop.port, 2525);
+  EXPECT_FALSE(hop.hop.mx_lookup);
+  hop = r->route("sub.example.com", soon());  // ".example.com" covers its subdomains
+  ASSERT_EQ(hop.kind, Kind::next_hop);
+  EXPECT_EQ(hop.hop.host, "gateway.example.com");
+  EXPECT_TRUE(hop.hop.mx_lookup);
+  hop = r->route("example.net", soon());  // no entry: relayhost
+  ASSERT_EQ(hop.kind, Kind::next_hop);
+  EXPECT_EQ(hop.hop.host, "relay.example.net");
+  EXPECT_EQ(hop.hop.port, 587);
+  EXPECT_EQ(r->route("example.info", soon()).kind, Kind::not_smtp);  // error: nothing to probe
+  EXPECT_EQ(r->route("lmtp.example", soon()).kind, Kind::not_smtp);
+  EXPECT_EQ(r->route("-q", soon()).kind, Kind::not_smtp);  // never an option to a tool
 }
 
 TEST_F(PostfixRoutesTest, WithoutEitherTheDomainsMx) {
   const auto r = routes("", "");
   ASSERT_TRUE(r.has_value());
-  bool none = true;
-  EXPECT_FALSE(r->route("example.org", none).has_value());
-  EXPECT_FALSE(none);
+  EXPECT_EQ(r->route("example.org", soon()).kind, Kind::mx);
+}
+
+// postmap exits with 1 for a key that is not there and for a table it
+// cannot read: the second must not read as "no entry", or the MX would be
+// probed where Postfix sends the mail elsewhere.
+TEST_F(PostfixRoutesTest, ATableThatCannotBeReadLeavesTheRouteUnknown) {
+  const auto r = routes("relayhost = [relay.example.net]\ntransport_maps = hash:" +
+                            (directory_ / "never-made").string() + "\n",
+                        "");
+  ASSERT_TRUE(r.has_value());
+  const auto route = r->route("example.org", soon());
+  EXPECT_EQ(route.kind, Kind::unknown);
+  EXPECT_NE(route.why_unknown.find("never-made"), std::string::npos) << route.why_unknown;
+}
+
+TEST_F(PostfixRoutesTest, NoLookupRunsPastTheDeadline) {
+  const auto r = routes("transport_maps = " + table() + "\n", "example.org smtp:[mx.internal.example]\n");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->route("example.org", std::chrono::steady_clock::now()).kind, Kind::unknown);
+  EXPECT_EQ(r->route("example.org", soon()).kind, Kind::next_hop);  // the failure was not remembered
 }
 
 TEST_F(PostfixRoutesTest, AMissingConfigurationIsAnError) {

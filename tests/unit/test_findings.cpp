@@ -44,18 +44,19 @@ ProbeResult probe(ProbeOutcome outcome, std::vector<int> errors = {}) {
 }
 
 TEST(Findings, TheDomainLookupNamesWhatTheDnsSaid) {
-  EXPECT_EQ(diagnose::from_domain_lookup("nx.example", answer(DnsOutcome::no_such_name), nullptr, nullptr).category,
+  EXPECT_EQ(diagnose::from_domain_lookup("nx.example", answer(DnsOutcome::no_such_name), nullptr, nullptr, kCheckedAt).category,
             "domain.not_found");
-  EXPECT_EQ(diagnose::from_domain_lookup("null.example", answer(DnsOutcome::answered, {{0, ""}}), nullptr, nullptr)
+  EXPECT_EQ(diagnose::from_domain_lookup("null.example", answer(DnsOutcome::answered, {{0, ""}}), nullptr, nullptr, kCheckedAt)
                 .category,
             "domain.no_mail_server");
   const auto none = answer(DnsOutcome::no_records);
   const auto nx = answer(DnsOutcome::no_such_name);
-  EXPECT_EQ(diagnose::from_domain_lookup("bare.example", none, &none, &nx).category, "domain.no_mail_server");
-  EXPECT_EQ(diagnose::from_domain_lookup("lame.example", answer(DnsOutcome::server_failure), nullptr, nullptr).category,
+  EXPECT_EQ(diagnose::from_domain_lookup("bare.example", none, &none, &nx, kCheckedAt).category, "domain.no_mail_server");
+  EXPECT_EQ(diagnose::from_domain_lookup("lame.example", answer(DnsOutcome::server_failure), nullptr, nullptr, kCheckedAt).category,
             "dns.temporary_failure");
-  const auto finding = diagnose::from_domain_lookup("nx.example", nx, nullptr, nullptr);
+  const auto finding = diagnose::from_domain_lookup("nx.example", nx, nullptr, nullptr, kCheckedAt);
   EXPECT_EQ(finding.facts.at("recipient_domain"), "nx.example");
+  EXPECT_EQ(finding.facts.at("checked_at"), diagnose::rfc5322_utc(kCheckedAt));  // the technical section says when
   EXPECT_NE(finding.summary.find("NXDOMAIN"), std::string::npos);
 }
 
@@ -73,7 +74,7 @@ TEST(Findings, TheDomainLookupSaysNothingWhenItShowsNothing) {
            {answer(DnsOutcome::refused), nullptr},                         // our resolver's problem
            {answer(DnsOutcome::timed_out), nullptr},
            {answer(DnsOutcome::failed), nullptr}}) {
-    const auto finding = diagnose::from_domain_lookup("example.org", mx, a, &none);
+    const auto finding = diagnose::from_domain_lookup("example.org", mx, a, &none, kCheckedAt);
     EXPECT_FALSE(finding.learned()) << finding.category << " " << finding.summary;
   }
 }
