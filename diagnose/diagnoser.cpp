@@ -45,6 +45,7 @@ std::string key_of(const Question& q) {
 Finding nothing(std::string summary) {
   Finding finding;
   finding.summary = std::move(summary);
+  finding.checked_at = std::time(nullptr);
   return finding;
 }
 

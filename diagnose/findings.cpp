@@ -60,6 +60,7 @@ Finding from_domain_lookup(const std::string& domain, const DnsAnswer& mx, const
   Finding finding;
   finding.facts["recipient_domain"] = domain;
   finding.facts["checked_at"] = rfc5322_utc(checked_at);
+  finding.checked_at = checked_at;
   const auto no_address = [](const DnsAnswer* answer) {
     return answer != nullptr &&
            (answer->outcome == DnsOutcome::no_records || answer->outcome == DnsOutcome::no_such_name);
@@ -96,6 +97,7 @@ Finding from_probe(const ProbeTarget& target, const ProbeResult& result, std::in
   if (!target.host.empty()) finding.facts["remote_host"] = target.host;
   finding.facts["remote_ip"] = target.address.to_string();
   finding.facts["checked_at"] = rfc5322_utc(checked_at);
+  finding.checked_at = checked_at;
   finding.summary = where(target) + ": " + std::string(to_string(result.outcome));
   switch (result.outcome) {
     case ProbeOutcome::refused: finding.category = "network.connection_refused"; break;

@@ -22,6 +22,7 @@ struct Finding {
   // Dates are RFC 5322 date-times in UTC, which the renderer localizes.
   std::map<std::string, std::string> facts;
   std::string summary;  // one line for the log: what was checked, what it showed
+  std::int64_t checked_at = 0;  // when (seconds since the epoch); 0: nothing was looked at
 
   bool learned() const { return !category.empty(); }
 };

@@ -204,6 +204,10 @@ void Engine::diagnose_open_causes(const dsn::BounceReport& report, const Options
     auto known = asked.find(key);
     if (known == asked.end()) known = asked.emplace(key, options.diagnose(question)).first;
     const diagnose::Finding& finding = known->second;
+    // What was looked at and when, for the notice's technical section,
+    // whether or not it changed the cause.
+    if (finding.checked_at != 0)
+      result.facts["diagnosis"] = finding.summary + " (" + diagnose::rfc5322_utc(finding.checked_at) + ")";
     const classifier::Category* found = classifier_->find_category(finding.category);
     if (!finding.learned() || found == nullptr || !refines(*result.category, finding.category)) continue;
     result.category = found;

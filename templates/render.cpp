@@ -275,7 +275,7 @@ class Writer {
   void quote(const dsn::RecipientReport& r, const Values& values);
   void fix_steps(const std::vector<Template>& steps, const Values& values);
   void open_html(std::string_view title);
-  void technical(const dsn::RecipientReport& r, bool quoted_above);
+  void technical(const dsn::RecipientReport& r, const classifier::Classification& c, bool quoted_above);
   void summary(const std::vector<std::size_t>& rest);
   void paragraph(std::string_view key, const Values& values);
 
@@ -456,7 +456,7 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
   return explained && !r.diagnostic.empty();
 }
 
-void Writer::technical(const dsn::RecipientReport& r, bool quoted_above) {
+void Writer::technical(const dsn::RecipientReport& r, const classifier::Classification& c, bool quoted_above) {
   const Values none;
   const Template* separator = first("text.technical_separator");
   const auto row = [&](std::string_view label_key, std::string_view value, std::size_t max_bytes) {
@@ -491,6 +491,7 @@ void Writer::technical(const dsn::RecipientReport& r, bool quoted_above) {
   row("text.technical_server", server, kMaxValueBytes);
   row("text.technical_reported_by", input_.report->reporting_mta, kMaxValueBytes);
   row("text.technical_arrival", input_.report->arrival_date, kMaxValueBytes);
+  row("text.technical_checked", fact_of(c, "diagnosis"), kMaxValueBytes);  // our own look (diagnose/)
   text_ += "\n";
   html_ += "</table>\n";
 }
@@ -607,7 +608,7 @@ Rendered Writer::run() {
   html_ += "<h2 style=\"font-size:1em\">";
   put_html(html_, first("text.technical"), frame);
   html_ += "</h2>\n";
-  for (std::size_t n = 0; n < order.size(); ++n) technical(recipients[order[n]], quoted[n]);
+  for (std::size_t n = 0; n < order.size(); ++n) technical(recipients[order[n]], results[order[n]], quoted[n]);
   if (!rest.empty()) paragraph("text.technical_more", {{"number", number(rest.size())}});
   paragraph("text.original_attached", frame);
   html_ += "</body>\n</html>\n";

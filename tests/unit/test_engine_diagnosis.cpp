@@ -84,6 +84,25 @@ TEST_F(EngineDiagnosis, AnOpenCertificateFailureBecomesTheCauseFoundWithItsDate)
   EXPECT_NE(text.find("1 October 2026"), std::string::npos) << text;
 }
 
+// The technical section says what we looked at and when, in the words of
+// the finding's summary, whether or not the look changed the cause.
+TEST_F(EngineDiagnosis, TheTechnicalSectionSaysWhatWasCheckedAndWhen) {
+  Finding verified;
+  verified.summary = "mx.example.org[192.0.2.25]:25: verified";
+  verified.checked_at = 1796378400;  // Fri, 04 Dec 2026 10:00:00 +0000
+  auto found = expired_certificate();
+  found.checked_at = verified.checked_at;
+  for (const auto& finding : {found, verified}) {
+    const auto outcome = engine_->process(report({{"carol@example.org", "Server certificate not verified"}}, "4.7.5"),
+                                          with([&](const Question&) { return finding; }));
+    ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+    const std::string text = text_of(outcome);
+    const auto technical = text.find("Checked by us: ");
+    ASSERT_NE(technical, std::string::npos) << text;
+    EXPECT_EQ(text.find(finding.summary + " (Fri, 04 Dec 2026 10:00:00 +0000)"), technical + 15) << text;
+  }
+}
+
 TEST_F(EngineDiagnosis, NothingLearnedLeavesTheReportAsItWas) {
   const auto outcome = engine_->process(report({{"carol@example.org", "Server certificate not verified"}}, "4.7.5"),
                                         with([](const Question&) { return Finding{}; }));
