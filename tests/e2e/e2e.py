@@ -15,6 +15,12 @@ Scenarios (one ctest test each):
                      over SMTP with swaks (its message passed through this
                      Postfix: no backscatter notice), and a report about a
                      message that never did (backscatter: notice, forged=yes).
+  postfix-diagnose   the milter in non_smtpd_milters with [diagnose] on: it
+                     probes the peer Postfix used (the instance's own
+                     transport_maps) and the DSN names the exact cause
+                     (expired on <date>, ...); the same milter in
+                     smtpd_milters gets forged reports over SMTP and probes
+                     nothing (the peers' connection logs).
   postfix-faults     milter not running, stopped (too slow) and killed in the
                      middle of a transaction: Postfix delivers the original DSN
                      (default_action = accept); nothing lost or duplicated.
@@ -30,6 +36,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -115,6 +122,9 @@ def make_cases(certs):
         Case("tls-wrong-name", "starttls", certs["wrong-name"],
              {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
              logged="hostname mismatch"),
+        Case("tls-not-yet-valid", "starttls", certs["not-yet-valid"],
+             {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="certificate not yet valid"),
         Case("tls-not-offered", "no-starttls", [],
              {a: "tls.not_offered" for a in temporary}, tls="encrypt"),
         Case("rate-limited", "rate-limit",
@@ -125,8 +135,9 @@ def make_cases(certs):
 
 
 def make_certificates(directory):
-    """A test CA and three server certificates that fail verification: expired,
-    self-signed and issued for another name. Returns {kind: [cert, key]}."""
+    """A test CA and four server certificates that fail verification: expired
+    (a month ago), not yet valid (from a month ahead), self-signed and issued
+    for another name. Returns {kind: [cert, key]} and {"ca": path}."""
     os.makedirs(directory, exist_ok=True)
 
     def openssl(*args):
@@ -140,22 +151,36 @@ def make_certificates(directory):
     openssl("req", "-x509", *key_args, "-keyout", "ca.key", "-out", "ca.crt",
             "-subj", "/CN=clearbounce e2e test CA", "-days", "2",
             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    # `openssl x509 -days` counts from now; `openssl ca` takes any start and
+    # end date (OpenSSL 3.0 has no -not_before), with a minimal CA setup.
+    with open(os.path.join(directory, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = test_ca\n[test_ca]\ndatabase = index.txt\nnew_certs_dir = .\n"
+                "certificate = ca.crt\nprivate_key = ca.key\nserial = ca.srl\ndefault_md = sha256\n"
+                "policy = any_name\nunique_subject = no\n[any_name]\ncommonName = supplied\n")
+    open(os.path.join(directory, "index.txt"), "w").close()
+    with open(os.path.join(directory, "ca.srl"), "w") as f:
+        f.write("1000\n")
 
-    def signed(name, cn, days):
+    def asn1_time(days_from_now):
+        moment = time.gmtime(time.time() + days_from_now * 86400)
+        return time.strftime("%Y%m%d%H%M%SZ", moment)
+
+    def signed(name, cn, start_days, end_days):
         with open(os.path.join(directory, f"{name}.ext"), "w") as f:
             f.write(f"subjectAltName=DNS:{cn}\nbasicConstraints=CA:FALSE\n")
         openssl("req", *key_args, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}")
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-out", f"{name}.crt", "-days", str(days), "-extfile", f"{name}.ext")
+        openssl("ca", "-batch", "-config", "ca.cnf", "-notext", "-in", f"{name}.csr", "-out", f"{name}.crt",
+                "-startdate", asn1_time(start_days), "-enddate", asn1_time(end_days), "-extfile", f"{name}.ext")
 
-    signed("expired", "mx.tls.test", -1)  # notAfter a day before notBefore: expired
-    signed("wrong-name", "mx.elsewhere.test", 2)
+    signed("expired", "mx.tls.test", -90, -30)
+    signed("not-yet-valid", "mx.tls.test", 30, 120)
+    signed("wrong-name", "mx.elsewhere.test", -1, 2)
     openssl("req", "-x509", *key_args, "-keyout", "self-signed.key", "-out", "self-signed.crt",
             "-subj", "/CN=mx.tls.test", "-days", "2", "-addext", "subjectAltName=DNS:mx.tls.test")
 
     # Each must fail for its own reason; otherwise the case tests nothing.
-    for name, reason in (("expired", "certificate has expired"), ("self-signed", "self-signed certificate"),
-                         ("wrong-name", None)):
+    for name, reason in (("expired", "certificate has expired"), ("not-yet-valid", "certificate is not yet valid"),
+                         ("self-signed", "self-signed certificate"), ("wrong-name", None)):
         result = subprocess.run(["openssl", "verify", "-CAfile", "ca.crt", *(["-verify_hostname", "mx.tls.test"]
                                                                               if reason is None else []),
                                  f"{name}.crt"], cwd=directory, stdout=subprocess.PIPE,
@@ -163,8 +188,17 @@ def make_certificates(directory):
         wanted = reason or "hostname mismatch"
         if result.returncode == 0 or wanted not in result.stdout:
             raise Failure(f"test certificate {name} does not fail with '{wanted}':\n{result.stdout}")
+    kinds = ("expired", "not-yet-valid", "self-signed", "wrong-name")
     return {name: [os.path.join(directory, f"{name}.crt"), os.path.join(directory, f"{name}.key")]
-            for name in ("expired", "self-signed", "wrong-name")} | {"ca": os.path.join(directory, "ca.crt")}
+            for name in kinds} | {"ca": os.path.join(directory, "ca.crt")}
+
+
+def certificate_dates(path):
+    """(notBefore, notAfter) of a PEM certificate, as UTC struct_time."""
+    out = subprocess.run(["openssl", "x509", "-noout", "-startdate", "-enddate", "-in", path],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    fields = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return tuple(time.strptime(fields[k].strip(), "%b %d %H:%M:%S %Y GMT") for k in ("notBefore", "notAfter"))
 
 
 def start_peers(cases, net):
@@ -336,7 +370,7 @@ def save(directory, collected):
 class Milter:
     """clearbounce-milter run in the foreground with a config of our own."""
 
-    def __init__(self, binary, directory, dry_run, kind="unix"):
+    def __init__(self, binary, directory, dry_run, kind="unix", extra_config=""):
         self.binary = binary
         self.directory = directory
         self.dry_run = dry_run
@@ -360,6 +394,7 @@ class Milter:
             f.write('group = "postfix"\n')
             f.write(f"dry_run = {'true' if dry_run else 'false'}\n")
             f.write('log_level = "debug"\n')
+            f.write(extra_config)
         self.process = None
 
     @property
@@ -752,6 +787,229 @@ def scenario_postfix_smtpd(args, work, checks):
                      "smtpd: the ordinary message passes unchanged")
 
 
+DIAGNOSED = {
+    # What the milter's own look at each peer finds, for the causes Postfix's
+    # DSN leaves open ("Server certificate not verified"; a refused
+    # connection, looked at again). The rest keep their categories.
+    "tls-expired": "tls.certificate_expired",
+    "tls-not-yet-valid": "tls.certificate_not_yet_valid",
+    "tls-self-signed": "tls.certificate_untrusted",
+    # Postfix checked the name its TLS policy names (match=mx.tls.test); the
+    # diagnosis does not read smtp_tls_policy_maps yet, so its probe of the
+    # bare address has no name to check, and it must claim nothing: the DSN
+    # keeps "not verified". With the policy's names this becomes
+    # "tls.certificate_name_mismatch" (check_diagnosed_texts then wants both
+    # names in the text).
+    "tls-wrong-name": "tls.certificate_not_verified",
+    "tls-not-offered": "tls.not_offered",
+    "refused": "network.connection_refused",
+}
+DIAGNOSIS_TIMEOUT_MS = 2500  # below the instances' milter_content_timeout (5 s)
+HELO_NAME = "probe.origin.test"
+MILTER_USER = "nobody"  # the milter drops root; Postfix's tables must be readable by it
+
+
+def diagnose_config(instance, certs, network):
+    """The milter's [diagnose] table for probing this instance's peers: the
+    routes from its own main.cf, the test CA (Postfix's smtp_tls_CAfile),
+    loopback allowed."""
+    return (f'user = "{MILTER_USER}"\n'
+            "[diagnose]\n"
+            "enabled = true\n"
+            f"timeout_ms = {DIAGNOSIS_TIMEOUT_MS}\n"
+            f'helo_name = "{HELO_NAME}"\n'
+            f'ca_file = "{certs["ca"]}"\n'
+            f'allow_networks = ["{network}"]\n'
+            f'postfix_directory = "{instance.etc}"\n')
+
+
+def localized_date(moment, locale):
+    """A UTC struct_time the way the locale's catalogue writes dates (its
+    [dates] pattern; templates/dates.cpp), to find in a notice."""
+    import tomllib
+    with open(os.path.join(HERE, "..", "..", "templates", "locales", f"{locale}.toml"), "rb") as f:
+        names = tomllib.load(f)["dates"]
+    values = {
+        "weekday": names["weekdays"][moment.tm_wday], "day": str(moment.tm_mday), "day2": f"{moment.tm_mday:02}",
+        "month": names["months"][moment.tm_mon - 1], "month_number": str(moment.tm_mon),
+        "year": str(moment.tm_year), "hour": f"{moment.tm_hour:02}", "minute": f"{moment.tm_min:02}",
+        "hour12": str(moment.tm_hour % 12 or 12), "ampm": names["am"] if moment.tm_hour < 12 else names["pm"],
+        "utc_offset": "",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), names["datetime"])
+
+
+def flat(text):
+    """A notice's text with every run of white space made one space (the text
+    is wrapped)."""
+    return " ".join(text.split())
+
+
+def check_routes_readable(checks, instance, cases):
+    """The milter, as MILTER_USER, reads Postfix's routes with postconf and
+    postmap -c <the instance's etc>: they must answer for that user."""
+    account = pwd.getpwnam(MILTER_USER)
+
+    def as_milter_user(*argv):
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30,
+                              user=account.pw_uid, group=account.pw_gid, extra_groups=[])
+    maps = as_milter_user("/usr/sbin/postconf", "-c", instance.etc, "-h", "transport_maps")
+    checks.check(maps.returncode == 0 and maps.stdout.strip() == f"texthash:{instance.etc}/transport",
+                 f"postconf -c {instance.etc} answers for user {MILTER_USER}", maps.stdout)
+    case = cases[0]
+    entry = as_milter_user("/usr/sbin/postmap", "-c", instance.etc, "-q", case.domain, maps.stdout.strip())
+    checks.check(entry.returncode == 0 and entry.stdout.strip() == f"smtp:{case.nexthop}",
+                 f"postmap -q {case.domain} answers for user {MILTER_USER}: smtp:{case.nexthop}", entry.stdout)
+
+
+def check_diagnosed_texts(checks, collected, cases, certs):
+    """The facts the probes found, in the rewritten notices' words."""
+    by_name = {case.name: case for case in cases}
+    not_before = certificate_dates(certs["not-yet-valid"][0])[0]
+    not_after = certificate_dates(certs["expired"][0])[1]
+    for name, moment, what in (("tls-expired", not_after, "the expiry date"),
+                               ("tls-not-yet-valid", not_before, "the date it becomes valid")):
+        case = by_name[name]
+        for action in case.expect:
+            text = flat(dsn_parts.notice_text(collected.get((name, action)) or b""))
+            date = localized_date(moment, case.locale)
+            checks.check(date in text, f"diagnose: {name} ({action}): the notice ({case.locale}) gives {what}: "
+                         f"{date}", text[:900])
+    for action in by_name["tls-wrong-name"].expect:
+        if DIAGNOSED["tls-wrong-name"] != "tls.certificate_name_mismatch":
+            break
+        text = flat(dsn_parts.notice_text(collected.get(("tls-wrong-name", action)) or b""))
+        checks.check("mx.elsewhere.test" in text and "mx.tls.test" in text,
+                     f"diagnose: tls-wrong-name ({action}): the notice names the certificate's name "
+                     "(mx.elsewhere.test) and the one expected (mx.tls.test)", text[:900])
+
+
+def forged_report(raw, domain, other):
+    """One of Postfix's DSNs made into a report about `other` (a domain whose
+    peer nobody has looked at yet), as anyone could send it over SMTP."""
+    head, body = dsn_parts.split_head(as_written(raw))
+    kept, dropping = [], False
+    for line in head.splitlines(keepends=True):  # X-Clearbounce and its continuation lines go
+        dropping = line.lower().startswith(b"x-clearbounce:") or (dropping and line[:1] in (b" ", b"\t"))
+        if not dropping:
+            kept.append(line)
+    return (b"".join(kept) + body).replace(domain.encode(), other.encode())
+
+
+def scenario_postfix_diagnose(args, work, checks):
+    """The milter in non_smtpd_milters with [diagnose] on: for Postfix's own
+    DSNs whose cause is open it probes the very peer Postfix used (from the
+    instance's transport_maps) and the notice names the cause and its facts.
+    The same milter in smtpd_milters: a report received over SMTP makes no
+    probe, even for a domain routed to a failing peer."""
+    need_milter(args)
+    if not shutil.which("swaks"):
+        raise Skip("swaks is not installed (./scripts/test.sh installs it)")
+    certs = make_certificates(os.path.join(work, "certs"))
+    cases = make_cases(certs)
+    for case in cases:
+        for action in case.expect:
+            case.expect[action] = DIAGNOSED.get(case.name, case.expect[action])
+    by_name = {case.name: case for case in cases}
+    by_name["tls-expired"].language = "de"  # a localized date
+    # Only named in a forged report: nothing may ever connect to it.
+    untouched = Case("tls-forged", "starttls", certs["expired"], {}, tls="secure match=mx.tls.test")
+    network = 6
+    peers = start_peers(cases + [untouched], net=network)
+    rounds = {}
+    try:
+        for name, dry_run in (("dry-run", True), ("rewrite", False)):
+            instance = new_instance(work, f"postfix-{name}", cases + [untouched], certs)
+            milter = Milter(args.milter, os.path.join(work, f"milter-{name}"), dry_run,
+                            kind="unix" if not dry_run else "inet",
+                            extra_config=diagnose_config(instance, certs, f"127.0.{network}.0/24"))
+            os.chown(milter.directory, pwd.getpwnam(MILTER_USER).pw_uid, -1)  # its socket, removed at exit
+            instance.main_extra.update({"internal_mail_filter_classes": "bounce",
+                                        "non_smtpd_milters": milter.postfix_milters})
+            if not dry_run:
+                instance.main_extra["smtpd_milters"] = milter.postfix_milters
+            instance.write_config()  # the milter reads its routes (postconf) when it starts
+            milter.start()
+            rounds[name] = (milter, instance, Checks(args.scenario, buffered=True))
+            instance.start()
+        check_routes_readable(checks, rounds["rewrite"][1], cases)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            futures = {name: pool.submit(run_cases_round, instance, cases, sub, name)
+                       for name, (milter, instance, sub) in rounds.items()}
+            collected = {name: future.result() for name, future in futures.items()}
+        for name, (milter, instance, sub) in rounds.items():
+            checks.merge(sub)
+
+        # Forged reports over SMTP, the peers still up: one about the peer
+        # nobody looked at, one about a peer whose finding is in the cache.
+        milter, instance, _ = rounds["rewrite"]
+        before = {case.name: case.peer.connections for case in cases + [untouched] if case.peer}
+        forged_at = time.time()
+        sent = {}
+        source = collected["dry-run"].get(("tls-expired", "failed"))
+        if not checks.check(source is not None, "a tls-expired DSN to forge reports from"):
+            return
+        for target in (untouched, by_name["tls-expired"]):
+            sent[target.name] = forged_report(source, "tls-expired.test", target.domain)
+            path = os.path.join(work, f"forged-{target.name}.eml")
+            with open(path, "wb") as f:
+                f.write(sent[target.name])
+            swaks(instance, "<>", "carol@origin.test", path)
+        received = wait_for_messages(instance, "carol", len(sent))
+        time.sleep(1)  # a probe, were one started, would have connected by now
+        after = {case.name: case.peer.connections for case in cases + [untouched] if case.peer}
+        checks.check(milter.process.poll() is None and rounds["dry-run"][0].process.poll() is None,
+                     "both milters are still running", f"{milter.state()}:\n{milter.log_text()[-1000:]}")
+    finally:
+        for milter, instance, _ in rounds.values():
+            instance.stop()
+            milter.stop()
+        for peer in peers:
+            peer.close()
+
+    late = [(case.name, t, client) for case in cases + [untouched] if case.peer
+            for t, client in case.peer.connection_log if t >= forged_at]
+    checks.check(after == before and not late,
+                 "forged reports over SMTP: no peer got a connection after them",
+                 f"connections after the forged reports: {late}")
+    checks.check(untouched.peer.connections == 0, "forged reports over SMTP: tls-forged's peer was never connected to",
+                 f"{untouched.peer.connections} connections")
+    got = {}
+    for _, raw in received:
+        fields = dsn_parts.report_fields(raw)
+        got[final_recipient(raw).rpartition("@")[2].removesuffix(".test") if fields else "?"] = raw
+    for name, forged in sent.items():
+        raw = got.get(name)
+        what = f"forged report about {name} over SMTP"
+        if checks.check(raw is not None, f"{what}: delivered", f"carol got {sorted(got)}"):
+            header = dsn_parts.clearbounce_header(raw) or {}
+            checks.check(header.get("category") == "tls.certificate_not_verified",
+                         f"{what}: X-Clearbounce shows no diagnosis (category=tls.certificate_not_verified)",
+                         f"got {header}")
+            mine, theirs = dsn_parts.machine_parts(raw), dsn_parts.machine_parts(forged)
+            checks.check(mine == theirs and bool(mine), f"{what}: report parts byte-identical to the bytes sent",
+                         first_difference(mine, theirs))
+
+    for name in ("dry-run", "rewrite"):
+        save(os.path.join(work, f"dsn-{name}"), collected[name])
+        stats = re.findall(r"stats: .*", rounds[name][0].log_text())
+        counters = dict(re.findall(r"(diagnose_\w+)=(\d+)", stats[-1])) if stats else {}
+        checks.check(int(counters.get("diagnose_probes", 0)) > 0 and int(counters.get("diagnose_refined", 0)) > 0,
+                     f"{name}: the milter's stats line counts probes and refined reports",
+                     f"{stats[-1] if stats else 'no stats line'}")
+        if counters:
+            log(f"        {name}: " + " ".join(f"{k}={v}" for k, v in counters.items()))
+    for case in cases:
+        for action in case.expect:
+            dry = collected["dry-run"].get((case.name, action))
+            real = collected["rewrite"].get((case.name, action))
+            if dry:
+                check_milter_dsn(checks, "dry-run", case, action, dry, None, True)
+            if real:
+                check_milter_dsn(checks, "rewrite", case, action, real, dry, False)
+    check_diagnosed_texts(checks, collected["rewrite"], cases, certs)
+
+
 class MilterProxy:
     """A TCP relay between Postfix and the milter that understands milter
     packets enough to stop at one command: it can hold the end-of-message
@@ -1101,6 +1359,7 @@ SCENARIOS = {
     "postfix-bounce": scenario_postfix_bounce,
     "postfix-smtpd": scenario_postfix_smtpd,
     "postfix-faults": scenario_postfix_faults,
+    "postfix-diagnose": scenario_postfix_diagnose,
     "sendmail": scenario_sendmail,
 }
 
@@ -1113,7 +1372,6 @@ def preflight(args):
     os.environ["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin:" + os.environ.get("PATH", "")
     for user in ("postfix", "nobody"):
         try:
-            import pwd
             pwd.getpwnam(user)
         except KeyError:
             raise Skip(f"no user {user}")

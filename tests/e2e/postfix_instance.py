@@ -79,6 +79,7 @@ class PostfixInstance:
         self.main_extra = dict(main_extra or {})
         self.mailboxes = list(mailboxes)
         self.ca_file = ca_file
+        self.configured = False
         self.started = False
 
     # -- configuration -------------------------------------------------------
@@ -155,6 +156,7 @@ class PostfixInstance:
                 f.write(f"{key} = {value}\n")
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(smtpd_listen=f"127.0.0.1:{self.smtpd_port}"))
+        self.configured = True
 
     # -- commands ------------------------------------------------------------
 
@@ -168,7 +170,10 @@ class PostfixInstance:
         return result.stdout
 
     def start(self):
-        self.write_config()
+        """Starts Postfix, with the configuration written now unless
+        write_config() already did (for a milter that reads it first)."""
+        if not self.configured:
+            self.write_config()
         self.run("postfix", "check")
         self.run("postfix", "start")
         self.started = True

@@ -14,6 +14,9 @@ Each peer listens on one loopback address and port and behaves as told:
                       sender, recipients, data as received); RCPT TO a listed
                       domain gets that REPLY instead
 
+Every peer counts the connections it accepts and logs when and from where
+(peer.connections, peer.connection_log): the diagnosis tests assert on them.
+
 Used in-process by e2e.py (start_peer) or on its own for manual tests:
 
   smtp_peer.py 127.0.0.12:2525 reject-rcpt "550 5.1.1 User unknown"
@@ -23,6 +26,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 
 HOSTNAME_SUFFIX = ".peer.test"
 
@@ -35,6 +39,7 @@ class Peer:
         self.args = list(args)
         self.name = name or f"mx-{behaviour}{HOSTNAME_SUFFIX}"
         self.connections = 0
+        self.connection_log = []  # (time.time(), client address) of every connection accepted
         self.messages = 0
         self.stored = []  # (envelope sender, [recipients], data bytes) for "sink"
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -64,11 +69,12 @@ class Peer:
     def _serve(self):
         while not self._stop.is_set():
             try:
-                conn, _ = self._sock.accept()
+                conn, client = self._sock.accept()
             except OSError:
                 return
             with self._lock:
                 self.connections += 1
+                self.connection_log.append((time.time(), client[0]))
                 self._open.add(conn)
             threading.Thread(target=self._session, args=(conn,), daemon=True).start()
 
