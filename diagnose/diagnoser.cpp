@@ -39,6 +39,7 @@ void deliver(Waiter& waiter, const Finding& finding) {
 }
 
 std::string key_of(const Question& q) {
+  if (q.look == Question::Look::blocklists) return "blocklists " + q.our_address;  // one look per address of ours
   return std::string(q.look == Question::Look::domain ? "domain " : "server ") + q.domain + " " + q.remote_host;
 }
 
@@ -64,7 +65,7 @@ struct Asked {
 
 // One question being worked on, by the loop thread only.
 struct Job {
-  enum class Stage { mx, relay_mx, domain_addresses, host_addresses, waiting_to_probe, probing, done };
+  enum class Stage { mx, relay_mx, domain_addresses, host_addresses, waiting_to_probe, probing, blocklists, done };
   Question question;
   Route route;  // the MTA's own next hop; Kind::mx without Postfix's tables
   std::vector<std::shared_ptr<Waiter>> waiters;
@@ -76,6 +77,7 @@ struct Job {
   std::uint16_t port = 25;
   std::optional<ProbeTarget> target;
   std::unique_ptr<SmtpProbe> probe;
+  std::vector<DnsAnswer> blocklist_answers;  // Look::blocklists: one per settings.blocklists
   Finding finding;
 };
 
@@ -115,6 +117,8 @@ struct Diagnoser::Loop {
   void after_mx(std::uint64_t id, Job& job);
   void look_up_host(std::uint64_t id, const std::string& host);
   void start_job(std::uint64_t id);
+  Question with_our_address(Question question) const;
+  void start_blocklist_look(std::uint64_t id);
   void advance_to_probe(std::uint64_t id);
   void look_up_addresses(std::uint64_t id, const std::string& name);
   void after_host_addresses(Job& job);
@@ -225,6 +229,7 @@ void Diagnoser::Loop::take_incoming() {
 // relayhost) for a server look, else the domain's MX.
 void Diagnoser::Loop::start_job(std::uint64_t id) {
   Job& job = *jobs.at(id);
+  if (job.question.look == Question::Look::blocklists) return start_blocklist_look(id);
   if (job.route.kind == Route::Kind::not_smtp) {
     job.finding = nothing(job.question.domain + ": the MTA does not deliver it over SMTP");
     job.stage = Job::Stage::done;
@@ -296,6 +301,11 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
       }
       break;
     case Job::Stage::host_addresses: after_host_addresses(job); break;
+    case Job::Stage::blocklists:
+      job.finding = from_blocklist_answers(*IpAddress::parse(job.question.our_address), settings.blocklists,
+                                           job.blocklist_answers, std::time(nullptr));
+      job.stage = Job::Stage::done;
+      break;
     case Job::Stage::probing:
       if (job.probe->done()) {
         job.finding = from_probe(*job.target, job.probe->result(), std::time(nullptr));
@@ -305,6 +315,48 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
     default: break;
   }
   if (job.stage == Job::Stage::done) finish(id);
+}
+
+// Which address of ours a block-list question is about (blocklists.hpp):
+// found in the asker's thread, so that the cache holds one look per address.
+Question Diagnoser::Loop::with_our_address(Question question) const {
+  if (question.look != Question::Look::blocklists) return question;
+  const auto chosen = choose_sending_address(settings.sending_addresses, question.client_ip, question.remote_ip,
+                                             policy, source_address_toward);
+  question.our_address = chosen ? chosen->to_string() : "";
+  return question;
+}
+
+// One A query per configured list, all at once (a list that does not hold
+// IPv6 addresses is not asked about one); the finding when the last answers.
+void Diagnoser::Loop::start_blocklist_look(std::uint64_t id) {
+  Job& job = *jobs.at(id);
+  const auto address = IpAddress::parse(job.question.our_address);
+  if (!settings.check_blocklists || settings.blocklists.empty() || !address) {
+    job.finding = nothing(address ? "block lists: not checked (diagnose.check_blocklists)"
+                                  : "block lists: no public address of ours to look up");
+    job.stage = Job::Stage::done;
+    return finish(id);
+  }
+  job.stage = Job::Stage::blocklists;
+  job.blocklist_answers.assign(settings.blocklists.size(), DnsAnswer{});
+  ++job.open_lookups;  // held open until every query is sent: c-ares may answer one at once
+  for (std::size_t i = 0; i < settings.blocklists.size(); ++i) {
+    const Blocklist& list = settings.blocklists[i];
+    if (!address->is_v4() && !list.ipv6) continue;
+    ++job.open_lookups;
+    {
+      std::lock_guard lock(mutex);
+      ++counters.lookups;
+    }
+    dns->query(query_name(*address, list.zone), RecordType::a, [this, id, i](const DnsAnswer& answer) {
+      const auto found = jobs.find(id);
+      if (found == jobs.end()) return;  // finished meanwhile (its deadline passed)
+      found->second->blocklist_answers[i] = answer;
+      if (--found->second->open_lookups == 0) advance(id);
+    });
+  }
+  if (--job.open_lookups == 0) advance(id);
 }
 
 void Diagnoser::Loop::after_mx(std::uint64_t id, Job& job) {
@@ -464,7 +516,8 @@ Diagnoser::~Diagnoser() {
   for (auto& asked : loop_->incoming) deliver(*asked.waiter, nothing("the diagnosis service stopped"));
 }
 
-Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline) {
+Finding Diagnoser::diagnose(const Question& asked, Clock::time_point deadline) {
+  const Question question = loop_->with_our_address(asked);
   {
     std::lock_guard lock(loop_->mutex);
     ++loop_->counters.questions;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "diagnose/blocklists.hpp"
 #include "diagnose/findings.hpp"
 #include "diagnose/postfix_routes.hpp"
 
@@ -31,14 +32,28 @@ struct DiagnoseSettings {
   // the domain's MX. A routed domain's own DNS is not looked at: the MTA
   // did not use it either.
   std::shared_ptr<const PostfixRoutes> routes;
+  // The block-list check (diagnose.check_blocklists): the lists asked
+  // (diagnose.blocklist_zones with their names and pages) and the
+  // addresses we send from (diagnose.sending_addresses), if stated.
+  bool check_blocklists = true;
+  std::vector<Blocklist> blocklists;
+  std::vector<IpAddress> sending_addresses;
 };
 
 // What is open about one failed recipient.
 struct Question {
-  enum class Look { domain, server };  // the domain's DNS only, or also its mail server
+  // The domain's DNS only, or also its mail server; or the block lists
+  // that may hold our own sending address (blocklists.hpp).
+  enum class Look { domain, server, blocklists };
   Look look = Look::server;
   std::string domain;       // the recipient's domain
   std::string remote_host;  // the server the report names; empty: the domain's first MX
+  // Look::blocklists: the address the remote server says we came from
+  // ("client [192.0.2.1]", its words), and the remote server's address as
+  // reported; they only choose our address (choose_sending_address).
+  std::string client_ip{};
+  std::string remote_ip{};
+  std::string our_address{};  // filled in by the service: the address it chose from these
 };
 
 struct DiagnoseCounters {
