@@ -160,8 +160,15 @@ void load_categories(std::string_view source, const toml::table& root, RuleSet& 
     c.severity = static_cast<int>((*t)["severity"].value_or(int64_t{0}));
     c.expires_when_final = (*t)["expires_when_final"].value_or(false);
     if (const auto look = (*t)["diagnose"].value<std::string>()) {
-      if (*look != "domain" && *look != "server") fail(source, *t, "diagnose must be \"domain\" or \"server\"");
-      c.open_cause = *look == "domain" ? Category::OpenCause::domain : Category::OpenCause::server;
+      if (*look == "domain") {
+        c.open_cause = Category::OpenCause::domain;
+      } else if (*look == "server") {
+        c.open_cause = Category::OpenCause::server;
+      } else if (*look == "blocklists") {
+        c.open_cause = Category::OpenCause::blocklists;
+      } else {
+        fail(source, *t, "diagnose must be \"domain\", \"server\" or \"blocklists\"");
+      }
     }
     if (rs.category_index.count(c.id)) fail(source, *t, "category '" + c.id + "' defined twice");
     rs.category_index.emplace(c.id, rs.categories.size());

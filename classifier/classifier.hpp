@@ -33,8 +33,10 @@ struct Category {
   std::optional<std::size_t> when_temporary;
   // Whether the report leaves the cause open, and what a diagnosis of our
   // own may look at (diagnose/): the recipient's domain in the DNS, or also
-  // its mail server. `diagnose = "domain" | "server"` in the rule file.
-  enum class OpenCause { none, domain, server };
+  // its mail server; or, for a block list's refusal, which of the block
+  // lists hold our own sending address. `diagnose = "domain" | "server" |
+  // "blocklists"` in the rule file.
+  enum class OpenCause { none, domain, server, blocklists };
   OpenCause open_cause = OpenCause::none;
 };
 

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "diagnose/address_policy.hpp"
+#include "diagnose/domain_suggestions.hpp"
 
 namespace clearbounce::config {
 namespace {
@@ -399,6 +400,28 @@ bool set_helo_name(const toml::node& node, std::string_view path, Config& config
   return true;
 }
 
+bool set_suggest_domains(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
+  }
+  config.diagnose.suggest_domains = value->get();
+  return true;
+}
+
+// A file of well-known mail domains, read and checked now: a line that is
+// no domain is a configuration error with its file and line, not a
+// suggestion that silently never comes.
+bool set_domains_file(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = expect_string(node, path, ctx);
+  if (value == nullptr) return false;
+  std::string error;
+  if (!value->get().empty() && !diagnose::MailDomains().add_file(value->get(), error))
+    return ctx.fail(node, std::string(path) + ": " + error);
+  config.diagnose.domains_file = value->get();
+  return true;
+}
+
 // "192.0.2.53", "[2001:db8::53]:5353" or "127.0.0.1:5353" (resolvers), or
 // an address with an optional /prefix (networks).
 bool valid_resolver(std::string_view text) {
@@ -433,6 +456,50 @@ bool set_diagnose_list(const toml::node& node, std::string_view path, Config& co
                                    (Networks ? "an address or address/prefix" : "an address or address:port"));
     }
     entries.push_back(entry->get());
+  }
+  config.diagnose.*Member = std::move(entries);
+  return true;
+}
+
+bool set_check_blocklists(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
+  }
+  config.diagnose.check_blocklists = value->get();
+  return true;
+}
+
+// Why an entry cannot be a block-list zone, or "".
+std::string zone_problem(std::string_view zone) {
+  return valid_domain(zone) && zone.find('.') != std::string_view::npos ? "" : "is not a DNS zone";
+}
+
+// Why an entry cannot be one of our sending addresses, or "": a block list
+// never lists a private or local address, and we never ask about one.
+std::string sending_address_problem(std::string_view text) {
+  const auto address = diagnose::IpAddress::parse(text);
+  if (!address) return "is not an IP address";
+  std::string error;
+  const auto strict = diagnose::AddressPolicy::make({}, error);
+  const auto refusal = strict->refusal(*address);
+  return refusal.empty() ? "" : "is " + std::string(refusal) + ": give the public address our mail leaves from";
+}
+
+template <std::vector<std::string> Config::Diagnose::*Member, std::string (*Problem)(std::string_view)>
+bool set_diagnose_entries(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* array = node.as_array();
+  if (array == nullptr)
+    return ctx.fail(node, std::string(path) + " must be an array of strings, not " + std::string(type_name(node)));
+  std::vector<std::string> entries;
+  for (const auto& element : *array) {
+    const auto* entry = expect_string(element, std::string(path) + " (each entry)", ctx);
+    if (entry == nullptr) return false;
+    std::string value = entry->get();
+    for (char& c : value) c = ascii_lower(c);
+    if (const auto problem = Problem(value); !problem.empty())
+      return ctx.fail(element, std::string(path) + ": \"" + entry->get() + "\" " + problem);
+    entries.push_back(std::move(value));
   }
   config.diagnose.*Member = std::move(entries);
   return true;
@@ -499,7 +566,13 @@ constexpr Key kDiagnoseKeys[] = {
     {"ca_file", set_diagnose_string<&Config::Diagnose::ca_file>},
     {"resolvers", set_diagnose_list<&Config::Diagnose::resolvers, false>},
     {"allow_networks", set_diagnose_list<&Config::Diagnose::allow_networks, true>},
+    {"suggest_domains", set_suggest_domains},
+    {"domains_file", set_domains_file},
     {"postfix_directory", set_diagnose_string<&Config::Diagnose::postfix_directory>},
+    {"check_blocklists", set_check_blocklists},
+    {"blocklist_zones", set_diagnose_entries<&Config::Diagnose::blocklist_zones, zone_problem>},
+    {"sending_addresses", set_diagnose_entries<&Config::Diagnose::sending_addresses, sending_address_problem>},
+    {"blocklists_file", set_diagnose_string<&Config::Diagnose::blocklists_file>},
 };
 
 constexpr Section kSections[] = {

@@ -73,7 +73,17 @@ struct Config {
     std::string ca_file;                      // diagnose.ca_file: PEM trust anchors; empty: the system's
     std::vector<std::string> resolvers;       // diagnose.resolvers: "address" or "address:port"; empty: resolv.conf
     std::vector<std::string> allow_networks;  // diagnose.allow_networks: private networks that may be probed
+    bool suggest_domains = true;              // diagnose.suggest_domains: "Did you mean bob@gmail.com?"
+    std::string domains_file;                 // diagnose.domains_file: more well-known mail domains, one a line
     std::string postfix_directory = "/etc/postfix";  // diagnose.postfix_directory: its routes; "": none
+    // The block-list check (diagnose/blocklists.hpp), part of the diagnosis.
+    bool check_blocklists = true;  // diagnose.check_blocklists: its off switch
+    // diagnose.blocklist_zones: lists that answer any resolver for free at
+    // a mail server's volume, without registration (README, "Diagnosis").
+    std::vector<std::string> blocklist_zones = {"zen.spamhaus.org", "bl.spamcop.net", "psbl.surriel.com",
+                                                "bl.mailspike.net"};
+    std::vector<std::string> sending_addresses;  // diagnose.sending_addresses: public addresses we send from
+    std::string blocklists_file;                 // diagnose.blocklists_file: zones, names, pages of one's own
   };
   Diagnose diagnose;
 };

@@ -22,6 +22,14 @@ std::unique_ptr<diagnose::Diagnoser> start_diagnosis(const config::Config& confi
     if (::gethostname(host.data(), host.size() - 1) == 0 && host[0] != '\0') settings.helo_name = host.data();
   }
   if (settings.helo_name.empty()) settings.helo_name = "localhost";
+  settings.check_blocklists = d.check_blocklists;
+  if (d.check_blocklists) {
+    auto lists = diagnose::configured_blocklists(d.blocklist_zones, d.blocklists_file, error);
+    if (!lists) return nullptr;
+    settings.blocklists = std::move(*lists);
+  }
+  for (const auto& address : d.sending_addresses)  // checked by the configuration's loader
+    if (const auto parsed = diagnose::IpAddress::parse(address)) settings.sending_addresses.push_back(*parsed);
   // Postfix's routes where there is a Postfix; a Sendmail host has none.
   if (!d.postfix_directory.empty() && ::access((d.postfix_directory + "/main.cf").c_str(), R_OK) == 0) {
     auto routes = diagnose::PostfixRoutes::read(d.postfix_directory, error);

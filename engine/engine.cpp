@@ -181,6 +181,28 @@ bool refines(const classifier::Category& reported, std::string_view found) {
   return reported.id == "delivery.expired" || family_of(reported.id) == family_of(found);
 }
 
+// What to ask about one failed recipient: its domain (and mail server), or
+// for a block list's refusal, which lists hold our own address: the report's
+// addresses (the remote server's words) only help to choose it.
+diagnose::Question question_for(const classifier::Classification& result, std::string_view recipient) {
+  using OpenCause = classifier::Category::OpenCause;
+  using Look = diagnose::Question::Look;
+  const auto fact = [&](const char* name) {
+    const auto found = result.facts.find(name);
+    return found == result.facts.end() ? std::string() : dsn::detail::to_lower(found->second);
+  };
+  diagnose::Question question;
+  const auto cause = result.category->open_cause;
+  question.look = cause == OpenCause::domain ? Look::domain : cause == OpenCause::blocklists ? Look::blocklists : Look::server;
+  question.domain = dsn::detail::to_lower(recipient.substr(recipient.rfind('@') + 1));
+  question.remote_host = fact("remote_host");
+  if (question.look == Look::blocklists) {
+    question.client_ip = fact("client_ip");
+    question.remote_ip = fact("remote_ip");
+  }
+  return question;
+}
+
 }  // namespace
 
 // Asks the diagnosis about each failed recipient whose cause the report
@@ -193,14 +215,10 @@ void Engine::diagnose_open_causes(const dsn::BounceReport& report, const Options
   for (std::size_t i = 0; i < results.size(); ++i) {
     auto& result = results[i];
     if (result.category == nullptr || result.category->open_cause == OpenCause::none) continue;
-    const std::string& recipient = report.recipients[i].recipient;
-    diagnose::Question question;
-    question.look = result.category->open_cause == OpenCause::domain ? diagnose::Question::Look::domain
-                                                                      : diagnose::Question::Look::server;
-    question.domain = dsn::detail::to_lower(std::string_view(recipient).substr(recipient.rfind('@') + 1));
-    if (const auto host = result.facts.find("remote_host"); host != result.facts.end())
-      question.remote_host = dsn::detail::to_lower(host->second);
-    const std::string key = question.domain + " " + question.remote_host;
+    const auto question = question_for(result, report.recipients[i].recipient);
+    std::string key = question.domain + " " + question.remote_host;
+    if (question.look == diagnose::Question::Look::blocklists)
+      key = "blocklists " + question.client_ip + " " + question.remote_ip;
     auto known = asked.find(key);
     if (known == asked.end()) known = asked.emplace(key, options.diagnose(question)).first;
     const diagnose::Finding& finding = known->second;
