@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -271,6 +272,39 @@ TEST(Config, TheDiagnoseTableRefusesWhatWouldNotWork) {
   EXPECT_NE(error_of("[diagnose]\nallow_networks = [\"10.0.0.0/33\"]\n").find("test.toml:2"), std::string::npos);
   EXPECT_NE(error_of("[diagnose]\nprobe_everything = true\n").find("unknown key diagnose.probe_everything"),
             std::string::npos);
+}
+
+// The typo suggestions: on by default with the built-in list; a file of
+// more domains is read when the configuration loads, and a line in it that
+// is no domain (or a file that cannot be read) is an error naming both.
+TEST(Config, TheDomainSuggestionKeys) {
+  std::string error;
+  const Config defaults;
+  EXPECT_TRUE(defaults.diagnose.suggest_domains);
+  EXPECT_EQ(defaults.diagnose.domains_file, "");
+  const std::string path = ::testing::TempDir() + "clearbounce-config-domains.txt";
+  std::ofstream(path) << "# partners\nmail.partner.example\n";
+  const auto config =
+      load_text("[diagnose]\nsuggest_domains = false\ndomains_file = \"" + path + "\"\n", "d.toml", error);
+  ASSERT_TRUE(config.has_value()) << error;
+  EXPECT_FALSE(config->diagnose.suggest_domains);
+  EXPECT_EQ(config->diagnose.domains_file, path);
+
+  EXPECT_NE(error_of("[diagnose]\nsuggest_domains = 1\n").find("test.toml:2: diagnose.suggest_domains must be true or false"),
+            std::string::npos);
+  EXPECT_NE(error_of("[diagnose]\ndomains_file = \"/nonexistent/domains.txt\"\n")
+                .find("test.toml:2: diagnose.domains_file: /nonexistent/domains.txt: cannot be read"),
+            std::string::npos);
+  std::ofstream(path) << "mail.partner.example\n\nmail partner\n";
+  EXPECT_NE(error_of("[diagnose]\ndomains_file = \"" + path + "\"\n")
+                .find("test.toml:2: diagnose.domains_file: " + path + ":3: \"mail partner\" is not a mail domain"),
+            std::string::npos);
+  std::remove(path.c_str());
+
+  std::ifstream in(std::string(CLEARBOUNCE_SOURCE_DIR) + "/config/clearbounce.toml");
+  const std::string shipped((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(shipped.find("\n#suggest_domains = true\n"), std::string::npos);
+  EXPECT_NE(shipped.find("\n#domains_file = \"\"\n"), std::string::npos);
 }
 
 // Every key of the shipped example, with its comment marker removed, is a
