@@ -3,12 +3,15 @@
 # Debian 12 machine:
 #
 #   ./scripts/demo.sh            installs the build dependencies, builds the
-#                                Debian package and installs it, starts the
-#                                milter, then a private Postfix sends mail to
-#                                three failing servers on loopback addresses
-#                                (unknown user, bad certificate, mailbox full)
-#                                and each bounce is printed before and after
-#                                clearbounce, side by side
+#                                Debian package and installs it, then a
+#                                private Postfix sends mail to three failing
+#                                servers on loopback addresses (unknown user,
+#                                expired certificate, mailbox full), the
+#                                milter is started with the demo's own
+#                                configuration (the package's, plus the
+#                                diagnosis for those servers), and each bounce
+#                                is printed before and after clearbounce, side
+#                                by side
 #   ./scripts/demo.sh --samples  only builds the clearbounce command and runs
 #                                `clearbounce classify` on the sample bounces
 #                                in packaging/samples/ (a table, then JSON)
@@ -16,9 +19,13 @@
 #                                the milter, the package, the Debian packages
 #                                it installed, its files in /var/tmp
 #
-# The demo's files (Postfix instances, certificates, bounces, its record of
-# what it installed) are in /var/tmp/clearbounce-demo (DEMO_DIR). The
-# system's own Postfix configuration, if any, is not touched.
+# The demo's files (Postfix instances, certificates, bounces, the milter's
+# configuration, its record of what it installed) are in
+# /var/tmp/clearbounce-demo (DEMO_DIR). The system's own Postfix
+# configuration, if any, is not touched, nor is the package's
+# /etc/clearbounce/clearbounce.toml (its diagnosis stays off).
+# (`demo.sh --start-milter` is the step postfix_demo.py runs once its
+# Postfix instances are up: the milter reads their routes when it starts.)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +33,11 @@ build_dir=${BUILD_DIR:-$root/build}
 work=${DEMO_DIR:-/var/tmp/clearbounce-demo}
 state=$work/state                      # what the demo installed, for --cleanup
 socket=/var/spool/postfix/clearbounce/clearbounce.sock   # the package's default
-config=/etc/clearbounce/clearbounce.toml
+config=$work/clearbounce.toml          # the demo's: see write_demo_config
+package_config=/etc/clearbounce/clearbounce.toml
+# With systemd, the unit runs the daemon with the demo's configuration
+# through this drop-in (removed by --cleanup).
+dropin=/run/systemd/system/clearbounce.service.d/demo.conf
 # shellcheck source=scripts/deps.sh
 source "$root/scripts/deps.sh"
 
@@ -98,6 +109,74 @@ stop_milter_without_systemd() {
   fi
 }
 
+# The package's settings (socket, marker key) and the diagnosis, on for the
+# demo's failing servers: their loopback network, the test CA that signed
+# their certificates (Postfix's smtp_tls_CAfile too), and the routes of the
+# Postfix instance that uses the milter (postfix_demo.py: postfix-after),
+# so that the milter looks at the very server that Postfix used. The
+# package's own configuration keeps the diagnosis off (README: Diagnosis).
+write_demo_config() {
+  cat >"$config" <<EOF
+# clearbounce-milter's configuration for ./scripts/demo.sh; every key not
+# here keeps its default (see $package_config).
+[milter]
+socket = "unix:$socket"
+
+[marker]
+key_file = "/etc/clearbounce/marker.key"
+
+[diagnose]
+enabled = true
+timeout_ms = 3000
+helo_name = "mail.origin.test"
+ca_file = "$work/certs/ca.crt"
+allow_networks = ["127.0.77.0/24"]
+postfix_directory = "$work/postfix-after/etc"
+EOF
+  chmod 0644 "$config"
+}
+
+# The unit with the demo's configuration. Its PrivateTmp= hides /var/tmp,
+# so the demo's directory (configuration, certificates, Postfix's routes)
+# is shown to it, read-only.
+write_dropin() {
+  mkdir -p "$(dirname "$dropin")"
+  cat >"$dropin" <<EOF
+# ./scripts/demo.sh: the demo's configuration; ./scripts/demo.sh --cleanup removes this file.
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/sbin/clearbounce-milter -n -c $config
+ExecStart=
+ExecStart=/usr/sbin/clearbounce-milter -f -c $config
+BindReadOnlyPaths=$work
+EOF
+  systemctl daemon-reload
+}
+
+# Run by postfix_demo.py once its Postfix instances are up.
+start_milter() {
+  need_root
+  say "Starting clearbounce-milter with the demo's configuration ($config)"
+  write_demo_config
+  sed 's/^/    /' "$config"
+  if systemd_runs; then
+    write_dropin
+    systemctl restart clearbounce.service
+    systemctl --no-pager status clearbounce.service | head -n 5 || true
+  else
+    echo "systemd does not run here: starting the daemon as its unit would (log: $work/milter.log)"
+    start_milter_without_systemd
+  fi
+  for _ in $(seq 75); do [[ -S $socket ]] && break; sleep 0.2; done
+  if [[ ! -S $socket ]]; then
+    echo "clearbounce-milter did not open $socket" >&2
+    if systemd_runs; then journalctl -u clearbounce.service -n 20 --no-pager >&2; else tail -n 20 "$work/milter.log" >&2; fi
+    exit 1
+  fi
+  ls -l "$socket"
+  echo
+}
+
 demo() {
   need_root
   mkdir -p "$state"
@@ -123,32 +202,18 @@ demo() {
   fi
   DEBIAN_FRONTEND=noninteractive dpkg -i "$deb"
   dpkg-query -W -f='${Package} ${Version}: ${binary:Summary}\n' clearbounce
-  echo "Configuration: $config (socket $socket)"
-
-  say "Starting clearbounce-milter"
-  if systemd_runs; then
-    systemctl restart clearbounce.service
-    systemctl --no-pager status clearbounce.service | head -n 5 || true
-  else
-    echo "systemd does not run here: starting the daemon as its unit would (log: $work/milter.log)"
-    start_milter_without_systemd
-  fi
-  for _ in $(seq 75); do [[ -S $socket ]] && break; sleep 0.2; done
-  if [[ ! -S $socket ]]; then
-    echo "clearbounce-milter did not open $socket" >&2
-    if systemd_runs; then journalctl -u clearbounce.service -n 20 --no-pager >&2; else tail -n 20 "$work/milter.log" >&2; fi
-    exit 1
-  fi
-  ls -l "$socket"
+  echo "The package's configuration: $package_config (socket $socket)"
 
   say "A private Postfix sends mail to three failing servers, once alone and once with the milter"
-  python3 "$root/packaging/demo/postfix_demo.py" --work "$work" --socket "$socket"
+  python3 "$root/packaging/demo/postfix_demo.py" --work "$work" --socket "$socket" \
+    --start-milter "$root/scripts/demo.sh --start-milter"
 
   cat <<EOF
 
-The milter keeps running: systemctl status clearbounce (with systemd),
-man clearbounce-milter, and /usr/share/doc/clearbounce/examples/ for your own
-Postfix or Sendmail. Remove everything the demo installed and started:
+The milter keeps running with the demo's configuration ($config):
+systemctl status clearbounce (with systemd), man clearbounce-milter, and
+/usr/share/doc/clearbounce/examples/ for your own Postfix or Sendmail.
+Remove everything the demo installed and started:
 
     ./scripts/demo.sh --cleanup
 EOF
@@ -165,6 +230,15 @@ cleanup() {
     fi
   done
   stop_milter_without_systemd
+  if [[ -f $dropin ]]; then
+    rm -f "$dropin"
+    rmdir --ignore-fail-on-non-empty "$(dirname "$dropin")"
+    if systemd_runs; then
+      systemctl daemon-reload
+      # A package the demo did not install goes back to its own configuration.
+      [[ -f $state/installed-clearbounce ]] || systemctl try-restart clearbounce.service || true
+    fi
+  fi
 
   if [[ -f $state/installed-clearbounce ]]; then
     say "Purging the clearbounce package"
@@ -188,6 +262,7 @@ cleanup() {
 
 case "${1:-}" in
   "") demo ;;
+  --start-milter) start_milter ;;
   --samples) samples ;;
   --cleanup) cleanup ;;
   -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
