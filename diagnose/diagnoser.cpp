@@ -81,6 +81,15 @@ struct Job {
   Finding finding;
 };
 
+// A certificate finding stands only where the MTA checks certificates the
+// way the probe does (Postfix's verify and secure levels). At dane or
+// fingerprint it checks something else, and at may or encrypt nothing: a
+// certificate our trust store rejects was then no cause of the failure.
+Finding as_the_mta_checks(const Job& job, Finding finding) {
+  if (!finding.category.starts_with("tls.certificate") || checks_certificate_names(job.route.tls.level)) return finding;
+  return nothing(finding.summary + "; not a cause at the MTA's TLS level " + std::string(to_string(job.route.tls.level)));
+}
+
 struct Diagnoser::Loop {
   DiagnoseSettings settings;
   AddressPolicy policy;
@@ -308,7 +317,7 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
       break;
     case Job::Stage::probing:
       if (job.probe->done()) {
-        job.finding = from_probe(*job.target, job.probe->result(), std::time(nullptr));
+        job.finding = as_the_mta_checks(job, from_probe(*job.target, job.probe->result(), std::time(nullptr)));
         job.stage = Job::Stage::done;
       }
       break;
@@ -419,7 +428,11 @@ void Diagnoser::Loop::after_host_addresses(Job& job) {
       ++counters.refused_by_policy;
       continue;
     }
-    job.target = ProbeTarget{address, job.port, job.host, {}};
+    // The names the MTA's TLS policy asks the certificate for (none
+    // without Postfix's settings: then the host's own).
+    const std::string& next_hop = job.route.kind == Route::Kind::next_hop ? job.route.hop.host : job.question.domain;
+    job.target = ProbeTarget{address, job.port, job.host,
+                             certificate_names_wanted(job.route.tls, job.route.certificate_match, job.host, next_hop)};
     job.stage = Job::Stage::waiting_to_probe;
     return;
   }

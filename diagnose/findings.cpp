@@ -118,7 +118,10 @@ Finding from_probe(const ProbeTarget& target, const ProbeResult& result, std::in
         finding.facts["certificate_names"] = joined_names(cert->names.empty() ? std::vector{cert->subject} : cert->names);
         finding.facts["certificate_issuer"] = cert->issuer;
       }
-      if (!target.host.empty()) finding.facts["expected_name"] = target.host;
+      // The name asked for: the host's, or the first the MTA's policy names
+      // (".example.org" reads as example.org's subdomains: shown bare).
+      const std::string& expected = target.names.empty() ? target.host : target.names.front();
+      if (!expected.empty()) finding.facts["expected_name"] = expected.substr(expected.starts_with('.') ? 1 : 0);
       std::string problems;
       for (int error : result.tls.verify_errors)
         problems += (problems.empty() ? "" : "; ") + std::string(X509_verify_cert_error_string(error));

@@ -51,6 +51,7 @@ std::optional<NextHop> parse_destination(std::string_view text) {
     hop.port = *port;
   }
   if (!plausible_host(hop.host)) return std::nullopt;
+  hop.destination = std::string(text);
   return hop;
 }
 

@@ -17,6 +17,7 @@ struct NextHop {
   std::string host;         // a host or domain name, or an address (without brackets)
   std::uint16_t port = 25;
   bool mx_lookup = true;    // "host" is a domain whose MX records are looked up; "[host]": no MX lookup
+  std::string destination;  // as written ("[mail.example.net]:587"): the key of smtp_tls_policy_maps
 };
 
 // A transport_maps value ("smtp:[mail.example.net]:587", "relay:example.net",

@@ -82,6 +82,14 @@ bool read_both(int out, int err, ProgramRun& run, std::chrono::steady_clock::tim
   return true;
 }
 
+// The keys Postfix looks a domain up with: itself, then each parent as
+// ".parent" (transport(5), and smtp_tls_policy_maps for a domain).
+std::vector<std::string> domain_and_parents(std::string_view domain) {
+  std::vector<std::string> keys = {std::string(domain)};
+  for (auto dot = domain.find('.', 1); dot != std::string_view::npos; dot = domain.find('.', dot + 1))
+    keys.emplace_back(domain.substr(dot));
+  return keys;
+}
 }  // namespace
 
 ProgramRun run_program(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
@@ -120,36 +128,46 @@ ProgramRun run_program(const std::vector<std::string>& argv, std::chrono::millis
 }
 
 std::optional<PostfixRoutes> PostfixRoutes::read(const std::string& config_directory, std::string& error) {
-  const auto values =
-      run_program({"/usr/sbin/postconf", "-c", config_directory, "-h", "relayhost", "transport_maps"}, kPostconfLimit);
-  if (!values.finished || values.exit_status != 0) {
-    error = "postconf -c " + config_directory + " could not read relayhost and transport_maps" +
+  // postconf -h prints the values in the order asked for, one a line.
+  const auto values = run_program({"/usr/sbin/postconf", "-c", config_directory, "-h", "relayhost", "transport_maps",
+                                   "smtp_tls_security_level", "smtp_tls_policy_maps", "smtp_tls_verify_cert_match",
+                                   "smtp_tls_secure_cert_match"},
+                                  kPostconfLimit);
+  auto lines = lines_of(values.output);
+  if (!values.finished || values.exit_status != 0 || lines.size() != 6) {
+    error = "postconf -c " + config_directory + " could not read relayhost, transport_maps and the TLS settings" +
             (values.errors.empty() ? "" : ": " + lines_of(values.errors).front());
     return std::nullopt;
   }
-  const auto lines = lines_of(values.output);
   PostfixRoutes routes;
   routes.config_directory_ = config_directory;
-  if (!lines.empty()) routes.relayhost_ = relayhost_next_hop(lines[0]);
-  if (lines.size() > 1) routes.transport_maps_ = maps_of(lines[1]);
+  routes.relayhost_ = relayhost_next_hop(lines[0]);
+  routes.transport_maps_ = maps_of(lines[1]);
+  // Postfix's own default level is none: no certificate is checked.
+  routes.default_tls_.level = lines[2].empty() ? TlsLevel::none : tls_level_named(lines[2]).value_or(TlsLevel::none);
+  routes.tls_policy_maps_ = maps_of(lines[3]);
+  routes.verify_cert_match_ = split_list(lines[4]);
+  routes.secure_cert_match_ = split_list(lines[5]);
   return routes;
 }
 
 PostfixRoutes::PostfixRoutes(const PostfixRoutes& other)
-    : config_directory_(other.config_directory_), transport_maps_(other.transport_maps_), relayhost_(other.relayhost_) {}
+    : config_directory_(other.config_directory_),
+      transport_maps_(other.transport_maps_),
+      relayhost_(other.relayhost_),
+      default_tls_(other.default_tls_),
+      tls_policy_maps_(other.tls_policy_maps_),
+      verify_cert_match_(other.verify_cert_match_),
+      secure_cert_match_(other.secure_cert_match_) {}
 
-// The first entry that answers, in Postfix's order: the domain, each
-// parent as ".parent", then "*"; each key in every map, in order. postmap
+// The first entry that answers, each key in every map, in order. postmap
 // exits with 1 both when a key is not there and on a fatal error; only the
 // latter says why on its standard error.
-std::optional<std::string> PostfixRoutes::transport_entry(std::string_view domain, Clock::time_point deadline,
-                                                          std::string& failure) const {
-  std::vector<std::string> keys = {std::string(domain)};
-  for (auto dot = domain.find('.', 1); dot != std::string_view::npos; dot = domain.find('.', dot + 1))
-    keys.emplace_back(domain.substr(dot));
-  keys.emplace_back("*");
+std::optional<std::string> PostfixRoutes::first_entry(const std::vector<std::string>& keys,
+                                                      const std::vector<std::string>& maps, Clock::time_point deadline,
+                                                      std::string& failure) const {
   for (const auto& key : keys)
-    for (const auto& map : transport_maps_) {
+    for (const auto& map : maps) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) {
         failure = "no time left for postmap -q " + key + " " + map;
@@ -169,6 +187,29 @@ std::optional<std::string> PostfixRoutes::transport_entry(std::string_view domai
   return std::nullopt;
 }
 
+
+bool PostfixRoutes::find_tls_policy(std::string_view next_hop, Route& route, Clock::time_point deadline) const {
+  route.tls = default_tls_;
+  // A route's "[host]:port" or "host:port" is looked up as written, a
+  // domain with its parents (Postfix's smtp_tls_policy.c does the same).
+  const auto keys = is_plain_domain(next_hop) ? domain_and_parents(next_hop) : std::vector{std::string(next_hop)};
+  std::string failure;
+  if (const auto entry = first_entry(keys, tls_policy_maps_, deadline, failure)) {
+    const auto policy = parse_tls_policy(*entry);
+    if (!policy) failure = "smtp_tls_policy_maps: " + std::string(next_hop) + " has a policy that does not parse";
+    if (policy) route.tls = *policy;
+  }
+  if (!failure.empty()) {
+    route.kind = Route::Kind::unknown;
+    route.why_unknown = failure;
+    return false;
+  }
+  route.certificate_match = !route.tls.match.empty()                ? route.tls.match
+                            : route.tls.level == TlsLevel::secure ? secure_cert_match_
+                                                                  : verify_cert_match_;
+  return true;
+}
+
 PostfixRoutes::Route PostfixRoutes::route(std::string_view domain, Clock::time_point deadline) const {
   Route found;
   if (!is_plain_domain(domain)) {  // a table key, never an option to a tool
@@ -181,7 +222,9 @@ PostfixRoutes::Route PostfixRoutes::route(std::string_view domain, Clock::time_p
       return known->second.first;
   }
   std::string failure;
-  if (const auto entry = transport_entry(domain, deadline, failure)) {
+  auto keys = domain_and_parents(domain);
+  keys.emplace_back("*");
+  if (const auto entry = first_entry(keys, transport_maps_, deadline, failure)) {
     const auto hop = transport_next_hop(*entry, domain);
     found.kind = hop ? Route::Kind::next_hop : Route::Kind::not_smtp;
     if (hop) found.hop = *hop;
@@ -193,6 +236,10 @@ PostfixRoutes::Route PostfixRoutes::route(std::string_view domain, Clock::time_p
     found.kind = Route::Kind::next_hop;
     found.hop = *relayhost_;
   }
+  if (found.kind != Route::Kind::not_smtp &&
+      !find_tls_policy(found.kind == Route::Kind::next_hop ? std::string_view(found.hop.destination) : domain, found,
+                       deadline))
+    return found;
   std::lock_guard lock(mutex_);
   if (remembered_.size() >= kMaxRemembered) remembered_.clear();
   remembered_.insert_or_assign(std::string(domain), std::pair{found, Clock::now() + kRememberFor});

@@ -1,8 +1,10 @@
 // The next hop Postfix uses for a domain, found the way Postfix finds it:
 // the transport_maps entry for the domain or one of its parents
 // (".example.com"), then "*", then relayhost; without any of them, the
-// domain's own MX. The values come from Postfix's own tools (postconf -h,
-// postmap -q), so every table type Postfix reads works.
+// domain's own MX. With it, the TLS policy for that next hop
+// (smtp_tls_policy_maps, else smtp_tls_security_level). The values come
+// from Postfix's own tools (postconf -h, postmap -q), so every table type
+// Postfix reads works.
 #pragma once
 
 #include <chrono>
@@ -14,14 +16,15 @@
 #include <vector>
 
 #include "diagnose/next_hop.hpp"
+#include "diagnose/tls_policy.hpp"
 
 namespace clearbounce::diagnose {
 
 class PostfixRoutes {
  public:
-  // Reads relayhost and transport_maps of the Postfix whose main.cf is in
-  // `config_directory` (postconf -c). Null, with `error`, when postconf
-  // cannot be run or fails.
+  // Reads relayhost, transport_maps and the TLS settings of the Postfix
+  // whose main.cf is in `config_directory` (postconf -c). Null, with
+  // `error`, when postconf cannot be run or fails.
   static std::optional<PostfixRoutes> read(const std::string& config_directory, std::string& error);
 
   // Where mail for `domain` goes. Runs postmap -q, each run bounded by
@@ -36,6 +39,8 @@ class PostfixRoutes {
     };
     Kind kind = Kind::mx;
     NextHop hop;
+    TlsPolicy tls;
+    std::vector<std::string> certificate_match;  // tls.match, else the level's default
     std::string why_unknown;
   };
   Route route(std::string_view domain, std::chrono::steady_clock::time_point deadline) const;
@@ -45,13 +50,22 @@ class PostfixRoutes {
 
  private:
   PostfixRoutes() = default;
-  // The entry's value; nullopt: no entry. A failed lookup sets `failure`.
-  std::optional<std::string> transport_entry(std::string_view domain, std::chrono::steady_clock::time_point deadline,
-                                             std::string& failure) const;
+  // The first value any of `keys` has in any of `maps`, in that order;
+  // nullopt: none. A failed lookup sets `failure`.
+  std::optional<std::string> first_entry(const std::vector<std::string>& keys, const std::vector<std::string>& maps,
+                                         std::chrono::steady_clock::time_point deadline, std::string& failure) const;
+  // The TLS policy for mail to `next_hop` (a domain, or a route's
+  // destination as written); false, with route.why_unknown, when a table
+  // could not be read or holds a policy that does not parse.
+  bool find_tls_policy(std::string_view next_hop, Route& route, std::chrono::steady_clock::time_point deadline) const;
 
   std::string config_directory_;
   std::vector<std::string> transport_maps_;
   std::optional<NextHop> relayhost_;
+  TlsPolicy default_tls_;                       // smtp_tls_security_level
+  std::vector<std::string> tls_policy_maps_;    // smtp_tls_policy_maps
+  std::vector<std::string> verify_cert_match_;  // smtp_tls_verify_cert_match
+  std::vector<std::string> secure_cert_match_;  // smtp_tls_secure_cert_match
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::pair<Route, std::chrono::steady_clock::time_point>, std::less<>> remembered_;
 };

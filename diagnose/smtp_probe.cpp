@@ -268,13 +268,14 @@ void SmtpProbe::handshake() {
     tls_ = std::make_unique<Tls>();
     tls_->ssl = SSL_new(as_context(tls_context_->native()));
     const bool named = !target_.host.empty();  // a probe of a bare address sends no SNI
+    const std::vector<std::string> wanted = target_.names.empty() && named ? std::vector{target_.host} : target_.names;
     if (tls_->ssl == nullptr || SSL_set_fd(tls_->ssl, socket_) != 1 ||
         (named && SSL_set_tlsext_host_name(tls_->ssl, target_.host.c_str()) != 1) ||
-        (named && SSL_set1_host(tls_->ssl, target_.host.c_str()) != 1)) {
+        (!wanted.empty() && SSL_set1_host(tls_->ssl, wanted.front().c_str()) != 1)) {
       result_.tls.failure = openssl_failure();
       return finish(ProbeOutcome::handshake_failed);
     }
-    for (const auto& name : target_.names) SSL_add1_host(tls_->ssl, name.c_str());
+    for (std::size_t i = 1; i < wanted.size(); ++i) SSL_add1_host(tls_->ssl, wanted[i].c_str());
     SSL_set_ex_data(tls_->ssl, facts_index(), &result_.tls);
     SSL_set_connect_state(tls_->ssl);
   }

@@ -69,7 +69,9 @@ struct ProbeTarget {
   IpAddress address;
   std::uint16_t port = 25;
   std::string host;                // the MX host: SNI, and the name the certificate must hold
-  std::vector<std::string> names;  // further names the certificate may hold instead
+  // The names the certificate must hold instead, any one of them (Postfix's
+  // match=; ".example.org": any subdomain); empty: `host`.
+  std::vector<std::string> names;
 };
 
 // The TLS settings every probe shares: the trust store (the system's, or

@@ -77,16 +77,21 @@ class DiagnoserTest : public ::testing::Test {
   }
 
   // Postfix's routes from a main.cf whose transport_maps is
-  // "<type>:<directory>/transport", the table holding `transport`.
+  // "<type>:<directory>/transport", the table holding `transport`, and
+  // whose smtp_tls_policy_maps holds `tls_policy`.
   std::shared_ptr<const clearbounce::diagnose::PostfixRoutes> postfix_routes(const std::string& type,
-                                                                             const std::string& transport) const {
+                                                                             const std::string& transport,
+                                                                             const std::string& tls_policy = "") const {
     const auto postfix = directory_ / "postfix";
     std::filesystem::create_directories(postfix);
     std::ofstream(postfix / "main.cf") << "myhostname = mail.example.test\ntransport_maps = " << type << ":"
-                                       << (postfix / "transport").string() << "\n";
+                                       << (postfix / "transport").string() << "\nsmtp_tls_security_level = verify\n"
+                                       << "smtp_tls_policy_maps = texthash:" << (postfix / "tls_policy").string()
+                                       << "\n";
     std::ofstream(postfix / "master.cf") << "";
     std::ofstream(postfix / "transport") << transport;
-    for (const char* name : {"main.cf", "master.cf", "transport"})  // Postfix waits for files written just now
+    std::ofstream(postfix / "tls_policy") << tls_policy;
+    for (const char* name : {"main.cf", "master.cf", "transport", "tls_policy"})  // Postfix waits for files written just now
       std::filesystem::last_write_time(postfix / name,
                                        std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
     std::string error;
@@ -243,6 +248,30 @@ TEST_F(DiagnoserTest, FollowsThePostfixRouteOfTheDomain) {
   EXPECT_EQ(finding.category, "tls.certificate_expired") << finding.summary;
   EXPECT_EQ(peer_->connections(), 1);
   EXPECT_EQ(mx_queries("internal.test"), 0);
+}
+
+// The certificate is judged by the MTA's TLS policy for the route: the
+// names its match= asks for (here none of the certificate's), and not at
+// all where it checks none (encrypt: an expired certificate was no cause).
+TEST_F(DiagnoserTest, TheCertificateIsJudgedByTheMtasTlsPolicy) {
+  if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
+  SmtpPeer valid(SmtpPeer::Settings{SmtpPeer::Behaviour::starttls, pki_->issue("valid", {"mx.valid.test"}), false, ""});
+  const std::string named = "[127.0.0.1]:" + std::to_string(valid.port());
+  const std::string loose = "[127.0.0.1]:" + std::to_string(peer_->port());
+  auto s = settings(clearbounce::testing::closed_port());
+  s.routes = postfix_routes("texthash", "named.test smtp:" + named + "\nloose.test smtp:" + loose + "\n",
+                            named + " secure match=mail.named.test\n" + loose + " encrypt\n");
+  ASSERT_NE(s.routes, nullptr);
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  const auto mismatch = ask(*d, "named.test");
+  EXPECT_EQ(mismatch.category, "tls.certificate_name_mismatch") << mismatch.summary;
+  EXPECT_EQ(mismatch.facts.count("expected_name") ? mismatch.facts.at("expected_name") : "", "mail.named.test");
+  const auto unchecked = ask(*d, "loose.test");
+  EXPECT_FALSE(unchecked.learned()) << unchecked.category;
+  EXPECT_NE(unchecked.summary.find("TLS level encrypt"), std::string::npos) << unchecked.summary;
+  EXPECT_EQ(valid.connections(), 1);
+  EXPECT_EQ(peer_->connections(), 1);
 }
 
 // A transport table Postfix cannot read leaves the route unknown: the

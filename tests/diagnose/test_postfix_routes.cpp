@@ -97,6 +97,32 @@ TEST_F(PostfixRoutesTest, NoLookupRunsPastTheDeadline) {
   EXPECT_EQ(r->route("example.org", soon()).kind, Kind::next_hop);  // the failure was not remembered
 }
 
+// The TLS policy of the next hop, looked up as Postfix does: a domain with
+// its parents, a route's "[host]:port" as written; else the default level.
+TEST_F(PostfixRoutesTest, TheTlsPolicyOfTheNextHop) {
+  std::ofstream(directory_ / "tls_policy") << ".example.com secure\n"
+                                              "[mx.internal.example]:2525 verify match=mx.internal.example:.internal\n"
+                                              "broken.example strict\n";
+  std::filesystem::last_write_time(directory_ / "tls_policy",
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+  const auto r = routes("smtp_tls_security_level = may\ntransport_maps = " + table() +
+                            "\nsmtp_tls_policy_maps = texthash:" + (directory_ / "tls_policy").string() + "\n",
+                        "example.org smtp:[mx.internal.example]:2525\n");
+  ASSERT_TRUE(r.has_value());
+  const auto sub = r->route("mail.example.com", soon());  // the MX, with ".example.com"'s policy
+  ASSERT_EQ(sub.kind, Kind::mx);
+  EXPECT_EQ(sub.tls.level, clearbounce::diagnose::TlsLevel::secure);
+  EXPECT_EQ(sub.certificate_match, (std::vector<std::string>{"nexthop", "dot-nexthop"}));  // Postfix's default
+  const auto routed = r->route("example.org", soon());
+  ASSERT_EQ(routed.kind, Kind::next_hop);
+  EXPECT_EQ(routed.tls.level, clearbounce::diagnose::TlsLevel::verify);
+  EXPECT_EQ(routed.certificate_match, (std::vector<std::string>{"mx.internal.example", ".internal"}));
+  EXPECT_EQ(r->route("example.net", soon()).tls.level, clearbounce::diagnose::TlsLevel::may);  // the default
+  const auto broken = r->route("broken.example", soon());  // Postfix would defer: nothing to compare with
+  EXPECT_EQ(broken.kind, Kind::unknown);
+  EXPECT_NE(broken.why_unknown.find("does not parse"), std::string::npos) << broken.why_unknown;
+}
+
 TEST_F(PostfixRoutesTest, AMissingConfigurationIsAnError) {
   std::string error;
   EXPECT_FALSE(PostfixRoutes::read((directory_ / "nowhere").string(), error).has_value());
