@@ -58,7 +58,24 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, std::vector<s
   }
   auto engine = std::unique_ptr<Engine>(new Engine(config, std::move(rules), std::move(catalogues)));
   engine->key_ = std::move(key);
+  if (!engine->load_blocklists(errors)) return nullptr;
   return engine;
+}
+
+// The block lists a notice may name. Read whether or not the diagnosis is
+// on (`clearbounce rewrite --diagnose` turns it on for one run), so that a
+// mistake in diagnose.blocklists_file shows when the configuration is checked.
+bool Engine::load_blocklists(std::vector<std::string>& errors) {
+  if (!config_.diagnose.check_blocklists) return true;
+  std::string error;
+  const auto lists =
+      diagnose::configured_blocklists(config_.diagnose.blocklist_zones, config_.diagnose.blocklists_file, error);
+  if (!lists) {
+    errors.push_back(error);
+    return false;
+  }
+  for (const auto& list : *lists) blocklists_.push_back({list.name, list.removal_page});
+  return true;
 }
 
 // The single fail-open point of the core: whatever goes wrong below (an
@@ -216,6 +233,7 @@ void Engine::diagnose_open_causes(const dsn::BounceReport& report, const Options
     auto& result = results[i];
     if (result.category == nullptr || result.category->open_cause == OpenCause::none) continue;
     const auto question = question_for(result, report.recipients[i].recipient);
+    if (question.look == diagnose::Question::Look::blocklists && !config_.diagnose.check_blocklists) continue;
     std::string key = question.domain + " " + question.remote_host;
     if (question.look == diagnose::Question::Look::blocklists)
       key = "blocklists " + question.client_ip + " " + question.remote_ip;
@@ -267,6 +285,7 @@ templates::Rendered Engine::render_notice(const dsn::ReportLayout& layout, const
   input.support = config_.support;
   input.remote_report = options.remote_report;
   input.detailed_recipients = config_.detailed_recipients;
+  input.blocklists = &blocklists_;
   out.forged_sender = options.remote_report && sent_elsewhere(returned_headers, options);
   input.forged_sender = out.forged_sender;
   auto rendered = templates::render(input, out.locale, *catalogues_);

@@ -18,6 +18,7 @@
 #include "dsn/rewrite.hpp"
 #include "engine/marker.hpp"
 #include "templates/catalogue.hpp"
+#include "templates/render.hpp"
 
 namespace clearbounce::templates {
 struct Rendered;
@@ -81,6 +82,7 @@ class Engine {
  private:
   Engine(config::Config config, std::unique_ptr<classifier::Classifier> classifier,
          std::unique_ptr<templates::CatalogueSet> catalogues);
+  bool load_blocklists(std::vector<std::string>& errors);
   Outcome process_or_throw(std::string_view message, const Options& options) const;
   bool classify_all(const dsn::BounceReport& report, const Budget& budget,
                     std::vector<classifier::Classification>& results) const;
@@ -99,6 +101,9 @@ class Engine {
   std::optional<marker::Key> key_;  // marker.key_file; empty: the process's own random key
   std::unique_ptr<classifier::Classifier> classifier_;
   std::unique_ptr<templates::CatalogueSet> catalogues_;
+  // The configured block lists' names and removal pages, the only ones a
+  // notice names (diagnose.check_blocklists, blocklist_zones, blocklists_file).
+  std::vector<templates::NamedBlocklist> blocklists_;
 };
 
 }  // namespace clearbounce::engine

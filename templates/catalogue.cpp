@@ -133,7 +133,8 @@ const std::vector<std::string_view>& known_placeholders() {
       "organization", "support",        "count",         "number",       "cause",
       "causes",
       // What a diagnosis of our own found (diagnose/).
-      "certificate_expired_on", "certificate_valid_from", "certificate_names", "expected_name", "checked_at"};
+      "certificate_expired_on", "certificate_valid_from", "certificate_names", "expected_name", "checked_at",
+      "blocklists_listed", "blocklist_removal", "listed_address"};
   return names;
 }
 

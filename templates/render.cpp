@@ -320,6 +320,38 @@ void Writer::add_facts(const classifier::Classification& c, Values& v) const {
   for (auto it = v.begin(); it != v.end();) it = it->second.empty() ? v.erase(it) : std::next(it);
 }
 
+// The pieces of a list fact, as diagnose/blocklists.cpp joins them.
+std::vector<std::string_view> pieces(std::string_view list, std::string_view separator) {
+  std::vector<std::string_view> out;
+  while (!list.empty()) {
+    const auto at = list.find(separator);
+    out.push_back(list.substr(0, at));
+    list = at == std::string_view::npos ? std::string_view() : list.substr(at + separator.size());
+  }
+  return out;
+}
+
+// The block lists a diagnosis found our address on, with their removal
+// pages: each name and page must be one of the configured lists' (our own
+// data file's), so no other text and no URL from elsewhere reaches a notice.
+void add_blocklist_facts(const classifier::Classification& c, const std::vector<NamedBlocklist>* known, Values& v) {
+  const auto names = pieces(fact_of(c, "blocklists_listed"), ", ");
+  const auto pages = pieces(fact_of(c, "blocklist_removal"), " ");
+  if (known == nullptr || names.size() != pages.size()) return;
+  std::string listed, removal;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const bool ours = std::any_of(known->begin(), known->end(), [&](const NamedBlocklist& list) {
+      return list.name == names[i] && list.removal_page == pages[i];
+    });
+    if (!ours) continue;
+    listed += (listed.empty() ? "" : ", ") + std::string(names[i]);
+    removal += (removal.empty() ? "" : ", ") + std::string(names[i]) + " <" + std::string(pages[i]) + ">";
+  }
+  v["blocklists_listed"] = listed;
+  v["blocklist_removal"] = removal;
+  v["listed_address"] = ip_address(fact_of(c, "listed_address"));
+}
+
 // What a diagnosis of our own found (diagnose/findings.hpp). The names
 // come from the remote server's certificate: only host names (a leading
 // "*." allowed) go into a sentence; the dates are ours, localized.
@@ -340,6 +372,7 @@ void Writer::add_diagnosis_facts(const classifier::Classification& c, Values& v)
     if (is_host_name(bare, false)) shown += (shown.empty() ? "" : ", ") + std::string(name);
   }
   v["certificate_names"] = shown;
+  add_blocklist_facts(c, input_.blocklists, v);
 }
 
 Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const {

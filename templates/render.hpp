@@ -12,6 +12,13 @@
 
 namespace clearbounce::templates {
 
+// A block list a notice may name: one of diagnose.blocklist_zones, with the
+// name and removal page of our own block-list data.
+struct NamedBlocklist {
+  std::string name;
+  std::string removal_page;
+};
+
 struct RenderInput {
   const dsn::BounceReport* report = nullptr;
   // One per report->recipients, same order.
@@ -30,6 +37,9 @@ struct RenderInput {
   // rewrite.detailed_recipients); the others are counted by cause. This is
   // what bounds the size of the result (see render.cpp).
   std::size_t detailed_recipients = 20;
+  // The configured block lists: a diagnosis's list names and removal pages
+  // are shown only when they are one of these.
+  const std::vector<NamedBlocklist>* blocklists = nullptr;
 };
 
 struct Rendered {
