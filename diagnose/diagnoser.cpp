@@ -73,6 +73,7 @@ struct Job {
   Stage stage = Stage::mx;
   int open_lookups = 0;
   DnsAnswer mx, a, aaaa;
+  DnsAnswer tlsa;  // the host's, at the MTA's DANE levels
   std::string host;
   std::uint16_t port = 25;
   std::optional<ProbeTarget> target;
@@ -81,12 +82,27 @@ struct Job {
   Finding finding;
 };
 
+// The TLSA records DANE uses (RFC 7672 3.1): validated by DNSSEC, of the
+// usages DANE-TA(2) and DANE-EE(3); none else, and the MTA's dane level
+// then checks no certificate at all.
+std::vector<TlsaRecord> usable_tlsa(const DnsAnswer& answer) {
+  std::vector<TlsaRecord> usable;
+  if (answer.outcome != DnsOutcome::answered || !answer.authenticated) return usable;
+  for (const auto& r : answer.tlsa)
+    if ((r.usage == 2 || r.usage == 3) && r.selector <= 1 && r.matching_type <= 2) usable.push_back(r);
+  return usable;
+}
+
 // A certificate finding stands only where the MTA checks certificates the
-// way the probe does (Postfix's verify and secure levels). At dane or
-// fingerprint it checks something else, and at may or encrypt nothing: a
-// certificate our trust store rejects was then no cause of the failure.
+// way the probe did: against the trust store and names (Postfix's verify
+// and secure levels), or against the TLSA records (dane, when the host has
+// usable ones). At fingerprint it checks something else, and at may,
+// encrypt or dane without TLSA nothing: a certificate problem was then no
+// cause of the failure.
 Finding as_the_mta_checks(const Job& job, Finding finding) {
-  if (!finding.category.starts_with("tls.certificate") || checks_certificate_names(job.route.tls.level)) return finding;
+  const bool certificate = finding.category.starts_with("tls.certificate") || finding.category == "tls.dane_mismatch";
+  const bool by_tlsa = job.target && !job.target->tlsa.empty();
+  if (!certificate || by_tlsa || checks_certificate_names(job.route.tls.level)) return finding;
   return nothing(finding.summary + "; not a cause at the MTA's TLS level " + std::string(to_string(job.route.tls.level)));
 }
 
@@ -397,7 +413,12 @@ void Diagnoser::Loop::look_up_host(std::uint64_t id, const std::string& host) {
   }
   job.host = host;
   job.stage = Job::Stage::host_addresses;
+  job.tlsa = DnsAnswer{};
+  ++job.open_lookups;  // held until every lookup is sent
+  if (job.route.tls.level == TlsLevel::dane || job.route.tls.level == TlsLevel::dane_only)
+    look_up(id, "_" + std::to_string(job.port) + "._tcp." + host, RecordType::tlsa, &Job::tlsa);
   look_up_addresses(id, host);
+  if (--job.open_lookups == 0) advance(id);
 }
 
 // A and AAAA together. The job is held open until both are sent: c-ares
@@ -432,7 +453,8 @@ void Diagnoser::Loop::after_host_addresses(Job& job) {
     // without Postfix's settings: then the host's own).
     const std::string& next_hop = job.route.kind == Route::Kind::next_hop ? job.route.hop.host : job.question.domain;
     job.target = ProbeTarget{address, job.port, job.host,
-                             certificate_names_wanted(job.route.tls, job.route.certificate_match, job.host, next_hop)};
+                             certificate_names_wanted(job.route.tls, job.route.certificate_match, job.host, next_hop),
+                             usable_tlsa(job.tlsa)};
     job.stage = Job::Stage::waiting_to_probe;
     return;
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 
 namespace clearbounce::diagnose {
 
@@ -23,6 +24,7 @@ struct DnsClient::Pending {
   DnsClient* client;
   RecordType type;
   Callback done;
+  bool sent_as_is;  // by ares_send(): the answer's RCODE is ours to read
 };
 
 namespace {
@@ -166,7 +168,22 @@ std::string_view to_string(DnsOutcome outcome) {
   return "failed";
 }
 
-DnsAnswer parse_answer(RecordType type, const unsigned char* message, int length) {
+namespace {
+
+// What an answer's RCODE says, for a query sent with ares_send(), which
+// (unlike ares_query()) hands every answer over as a success.
+std::optional<DnsOutcome> failure_in(const unsigned char* message, int length) {
+  if (length < HFIXEDSZ) return DnsOutcome::failed;
+  switch (message[3] & 0x0F) {
+    case 0: return std::nullopt;  // NOERROR: the records, or none
+    case 2: return DnsOutcome::server_failure;
+    case 3: return DnsOutcome::no_such_name;
+    case 5: return DnsOutcome::refused;
+    default: return DnsOutcome::failed;
+  }
+}
+
+DnsAnswer parse_records(RecordType type, const unsigned char* message, int length) {
   switch (type) {
     case RecordType::mx: return parse_mx(message, length);
     case RecordType::a:
@@ -175,6 +192,14 @@ DnsAnswer parse_answer(RecordType type, const unsigned char* message, int length
     case RecordType::tlsa: return parse_tlsa(message, length);
   }
   return DnsAnswer{};
+}
+
+}  // namespace
+
+DnsAnswer parse_answer(RecordType type, const unsigned char* message, int length) {
+  DnsAnswer answer = parse_records(type, message, length);
+  answer.authenticated = length >= HFIXEDSZ && (message[3] & 0x20) != 0;  // AD
+  return answer;
 }
 
 std::unique_ptr<DnsClient> DnsClient::make(const Options& options, std::string& error) {
@@ -214,18 +239,34 @@ void DnsClient::on_answer(void* arg, int status, int, unsigned char* message, in
   std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
   --pending->client->pending_;
   DnsAnswer answer;
-  if (status == ARES_SUCCESS) {
-    answer = parse_answer(pending->type, message, length);
-  } else {
+  const auto failure = status == ARES_SUCCESS && pending->sent_as_is ? failure_in(message, length) : std::nullopt;
+  if (status != ARES_SUCCESS) {
     answer.outcome = outcome_of(status);
+  } else if (failure) {
+    answer.outcome = *failure;
+  } else {
+    answer = parse_answer(pending->type, message, length);
   }
   pending->done(answer);
 }
 
 void DnsClient::query(std::string_view name, RecordType type, Callback done) {
-  auto pending = std::make_unique<Pending>(Pending{this, type, std::move(done)});
+  auto pending = std::make_unique<Pending>(Pending{this, type, std::move(done), false});
   ++pending_;
   const std::string terminated(name);
+  if (type == RecordType::tlsa) {
+    // c-ares sets no AD bit in its queries: the query is made here.
+    unsigned char* message = nullptr;
+    int length = 0;
+    if (ares_create_query(terminated.c_str(), ns_c_in, static_cast<int>(type), 0, 1, &message, &length, 0) ==
+        ARES_SUCCESS) {
+      message[3] |= 0x20;  // AD
+      pending->sent_as_is = true;
+      ares_send(channel_->handle, message, length, &DnsClient::on_answer, pending.release());
+      ares_free_string(message);
+      return;
+    }
+  }
   ares_query(channel_->handle, terminated.c_str(), ns_c_in, static_cast<int>(type), &DnsClient::on_answer,
              pending.release());  // owned by the channel until on_answer
 }

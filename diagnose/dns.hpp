@@ -53,6 +53,10 @@ struct DnsAnswer {
   std::vector<IpAddress> addresses;  // RecordType::a, RecordType::aaaa
   std::vector<std::string> texts;    // RecordType::txt, one string per record
   std::vector<TlsaRecord> tlsa;      // RecordType::tlsa
+  // The resolver says it validated the answer with DNSSEC (the AD bit):
+  // asked for TLSA lookups, which DANE uses only when validated. As with
+  // Postfix, the resolver is trusted to say so (a local validating one).
+  bool authenticated = false;
 
   // RFC 7505: one MX record, preference 0, exchange "." (the domain says it
   // takes no mail).
@@ -80,7 +84,8 @@ class DnsClient {
   DnsClient& operator=(const DnsClient&) = delete;
 
   // Starts a lookup; `done` is called exactly once, from process(),
-  // cancel_all() or the destructor (then with timed_out).
+  // cancel_all() or the destructor (then with timed_out). A TLSA query asks
+  // the resolver whether it validated the answer (RFC 6840 5.7: the AD bit).
   void query(std::string_view name, RecordType type, Callback done);
 
   // The event loop's side: the sockets to wait on, how long to wait at

@@ -27,6 +27,9 @@ std::string joined_names(const std::vector<std::string>& names) {
 // one its reader can act on most directly. An expired certificate is also
 // often one whose name no longer matches; the date says more.
 std::string certificate_category(const std::vector<int>& errors) {
+  // With DANE the TLSA records decide; a certificate they do not match is
+  // that, whatever else is wrong with it.
+  if (has(errors, {X509_V_ERR_DANE_NO_MATCH})) return "tls.dane_mismatch";
   if (has(errors, {X509_V_ERR_CERT_HAS_EXPIRED})) return "tls.certificate_expired";
   if (has(errors, {X509_V_ERR_CERT_NOT_YET_VALID})) return "tls.certificate_not_yet_valid";
   if (has(errors, {X509_V_ERR_HOSTNAME_MISMATCH})) return "tls.certificate_name_mismatch";

@@ -133,6 +133,11 @@ std::shared_ptr<const TlsContext> TlsContext::make(const std::string& ca_file, s
     return nullptr;
   }
   SSL_CTX_set_verify(context, SSL_VERIFY_NONE, note_verify_error);
+  if (SSL_CTX_dane_enable(context) <= 0) {  // for the probes whose target has TLSA records
+    error = "OpenSSL: no DANE support: " + openssl_failure();
+    SSL_CTX_free(context);
+    return nullptr;
+  }
   return std::shared_ptr<const TlsContext>(new TlsContext(context));
 }
 
@@ -270,8 +275,8 @@ void SmtpProbe::handshake() {
     const bool named = !target_.host.empty();  // a probe of a bare address sends no SNI
     const std::vector<std::string> wanted = target_.names.empty() && named ? std::vector{target_.host} : target_.names;
     if (tls_->ssl == nullptr || SSL_set_fd(tls_->ssl, socket_) != 1 ||
-        (named && SSL_set_tlsext_host_name(tls_->ssl, target_.host.c_str()) != 1) ||
-        (!wanted.empty() && SSL_set1_host(tls_->ssl, wanted.front().c_str()) != 1)) {
+        (named && SSL_set_tlsext_host_name(tls_->ssl, target_.host.c_str()) != 1) || !use_tlsa_records() ||
+        (!wanted.empty() && SSL_add1_host(tls_->ssl, wanted.front().c_str()) != 1)) {
       result_.tls.failure = openssl_failure();
       return finish(ProbeOutcome::handshake_failed);
     }
@@ -294,6 +299,20 @@ void SmtpProbe::handshake() {
   if (X509* leaf = SSL_get0_peer_certificate(tls_->ssl)) result_.tls.certificate = facts_of(leaf);
   const bool verified = SSL_get_verify_result(tls_->ssl) == X509_V_OK && result_.tls.certificate.has_value();
   finish(verified ? ProbeOutcome::verified : ProbeOutcome::certificate_not_verified);
+}
+
+// With TLSA records the certificate is checked against them (RFC 7672), as
+// Postfix's dane level does: a DANE-EE record's match stands for the
+// certificate whatever its names and dates, a DANE-TA record's is a trust
+// anchor for the chain. False when OpenSSL refuses the set-up.
+bool SmtpProbe::use_tlsa_records() {
+  if (target_.tlsa.empty()) return true;
+  if (SSL_dane_enable(tls_->ssl, target_.host.c_str()) <= 0) return false;
+  SSL_dane_set_flags(tls_->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  int usable = 0;
+  for (const auto& r : target_.tlsa)
+    usable += SSL_dane_tlsa_add(tls_->ssl, r.usage, r.selector, r.matching_type, r.data.data(), r.data.size()) > 0;
+  return usable > 0;
 }
 
 void SmtpProbe::give_up() {

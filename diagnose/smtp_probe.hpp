@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "diagnose/address_policy.hpp"
+#include "diagnose/dns.hpp"
 #include "diagnose/smtp_reply.hpp"
 
 namespace clearbounce::diagnose {
@@ -72,6 +73,9 @@ struct ProbeTarget {
   // The names the certificate must hold instead, any one of them (Postfix's
   // match=; ".example.org": any subdomain); empty: `host`.
   std::vector<std::string> names;
+  // The host's DNSSEC-validated TLSA records when the MTA uses DANE: the
+  // certificate is then checked against them, not the trust store.
+  std::vector<TlsaRecord> tlsa;
 };
 
 // The TLS settings every probe shares: the trust store (the system's, or
@@ -114,6 +118,7 @@ class SmtpProbe {
   void send(std::string_view command);
   void flush();
   void handshake();
+  bool use_tlsa_records();
   void close_politely();
 
   ProbeTarget target_;

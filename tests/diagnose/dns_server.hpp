@@ -13,11 +13,14 @@
 namespace clearbounce::testing {
 
 // A UDP socket on 127.0.0.1 that answers every query with SERVFAIL, or
-// (silent) reads and drops them; served by a thread until destroyed.
+// (silent) reads and drops them, or (validating) passes each query on to
+// the DNS server on 127.0.0.1:`upstream_port` and its answer back with the
+// AD bit set, as a validating resolver does for a signed zone; served by a
+// thread until destroyed.
 class StubDnsServer {
  public:
-  enum class Behaviour { servfail, silent };
-  explicit StubDnsServer(Behaviour behaviour);
+  enum class Behaviour { servfail, silent, validating };
+  explicit StubDnsServer(Behaviour behaviour, int upstream_port = 0);
   ~StubDnsServer();
   StubDnsServer(const StubDnsServer&) = delete;
   StubDnsServer& operator=(const StubDnsServer&) = delete;
@@ -27,6 +30,8 @@ class StubDnsServer {
 
  private:
   void serve(Behaviour behaviour);
+  long ask_upstream(unsigned char* packet, std::size_t length, std::size_t capacity) const;
+  int upstream_port_ = 0;
   int socket_ = -1;
   int port_ = 0;
   int stop_pipe_[2] = {-1, -1};
@@ -48,6 +53,7 @@ class DnsServer {
   // the test is then skipped with that message.
   const std::string& unavailable() const { return unavailable_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
 
   // The names queried so far, as dnsmasq logged them ("query[MX] a.test").
   std::vector<std::string> queries() const;

@@ -15,6 +15,9 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include "diagnose/diagnoser.hpp"
@@ -272,6 +275,59 @@ TEST_F(DiagnoserTest, TheCertificateIsJudgedByTheMtasTlsPolicy) {
   EXPECT_NE(unchecked.summary.find("TLS level encrypt"), std::string::npos) << unchecked.summary;
   EXPECT_EQ(valid.connections(), 1);
   EXPECT_EQ(peer_->connections(), 1);
+}
+
+// The SHA-256 of a PEM certificate's public key: a TLSA 3 1 1 record's data.
+std::string spki_sha256_hex(const std::string& pem_file) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_file(pem_file.c_str(), "r"), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> certificate(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr),
+                                                          X509_free);
+  unsigned char* der = nullptr;
+  const int length = i2d_PUBKEY(X509_get0_pubkey(certificate.get()), &der);
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(der, static_cast<std::size_t>(length), digest.data());
+  OPENSSL_free(der);
+  std::string hex;
+  for (unsigned char byte : digest) hex += "0123456789abcdef"[byte >> 4], hex += "0123456789abcdef"[byte & 15];
+  return hex;
+}
+
+// At Postfix's dane level the certificate is checked against the host's
+// TLSA records when the resolver validated them (the AD bit): a
+// self-signed certificate they name is no problem, one they do not name is
+// a DANE mismatch. Without validated records Postfix checks no certificate,
+// and no certificate problem is claimed.
+TEST_F(DiagnoserTest, AtTheDaneLevelTheTlsaRecordsDecide) {
+  if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
+  const auto issued = pki_->issue("dane", {"mx.dane.test", -3600, 86400, true});
+  SmtpPeer peer(SmtpPeer::Settings{SmtpPeer::Behaviour::starttls, issued, false, ""});
+  const std::string port = std::to_string(peer.port());
+  DnsServer zone({"host-record=mx.dane.test,127.0.0.1", "host-record=mx.wrong.test,127.0.0.1",
+                  "dns-rr=_" + port + "._tcp.mx.dane.test,52,030101" + spki_sha256_hex(issued.certificate_file),
+                  "dns-rr=_" + port + "._tcp.mx.wrong.test,52,030101" + std::string(64, 'a')},
+                 {"test"});
+  ASSERT_TRUE(zone.unavailable().empty()) << zone.unavailable();
+  StubDnsServer validating(StubDnsServer::Behaviour::validating, zone.port());
+  auto s = settings(clearbounce::testing::closed_port());
+  s.routes = postfix_routes("texthash",
+                            "dane.test smtp:[mx.dane.test]:" + port + "\nwrong.test smtp:[mx.wrong.test]:" + port + "\n",
+                            "[mx.dane.test]:" + port + " dane\n[mx.wrong.test]:" + port + " dane\n");
+  ASSERT_NE(s.routes, nullptr);
+  s.resolvers = {validating.address()};
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  const auto named = ask(*d, "dane.test");
+  EXPECT_FALSE(named.learned()) << named.category << ": " << named.summary;
+  EXPECT_NE(named.summary.find("verified"), std::string::npos) << named.summary;
+  const auto mismatch = ask(*d, "wrong.test");
+  EXPECT_EQ(mismatch.category, "tls.dane_mismatch") << mismatch.summary;
+  s.resolvers = {zone.address()};  // the same records, not validated
+  auto unvalidated = start(s);
+  ASSERT_NE(unvalidated, nullptr);
+  const auto opportunistic = ask(*unvalidated, "wrong.test");
+  EXPECT_FALSE(opportunistic.learned()) << opportunistic.category;
+  EXPECT_NE(opportunistic.summary.find("TLS level dane"), std::string::npos) << opportunistic.summary;
+  EXPECT_EQ(peer.connections(), 3);
 }
 
 // A transport table Postfix cannot read leaves the route unknown: the

@@ -48,7 +48,7 @@ class SmtpProbeTest : public ::testing::Test {
   }
 
   static ProbeResult probe(int port, std::chrono::milliseconds within = 5000ms) {
-    ProbeTarget target{*IpAddress::parse("127.0.0.1"), static_cast<std::uint16_t>(port), kHost, {}};
+    ProbeTarget target{*IpAddress::parse("127.0.0.1"), static_cast<std::uint16_t>(port), kHost, {}, {}};
     return clearbounce::diagnose::probe_now(target, "probe.clearbounce.test", tls_,
                                             std::chrono::steady_clock::now() + within);
   }

@@ -25,7 +25,7 @@ DnsAnswer answer(DnsOutcome outcome, std::vector<diagnose::MxRecord> mx = {}) {
   return a;
 }
 
-const ProbeTarget kTarget{*diagnose::IpAddress::parse("192.0.2.25"), 25, "mx.example.org", {}};
+const ProbeTarget kTarget{*diagnose::IpAddress::parse("192.0.2.25"), 25, "mx.example.org", {}, {}};
 constexpr std::int64_t kCheckedAt = 1796000000;  // Tue, 01 Dec 2026 ...
 
 ProbeResult probe(ProbeOutcome outcome, std::vector<int> errors = {}) {
