@@ -160,13 +160,15 @@ int run(int argc, char** argv) {
   log_set_level(settings.log_level);
   Daemon& daemon = the_daemon();
   daemon.config_path = options.config_path;
-  daemon.set_engine(std::move(engine));
 
   set_up_signals();  // before any thread starts: they inherit the mask
   const auto socket_file = open_socket(settings, accounts, daemon, options.body_piece_bytes);
   if (!socket_file || !drop_privileges(accounts)) return kExitFailure;
   // Into the background before any thread starts (fork keeps only the caller).
   if (!options.foreground && !daemonize()) return kExitFailure;
+  // Starts the diagnosis service's thread, so only now (as a reload does:
+  // as the daemon's user, with the signals blocked).
+  daemon.set_engine(std::move(engine));
   log(LOG_NOTICE, "clearbounce-milter %s listening on %s%s", CLEARBOUNCE_VERSION, settings.socket.c_str(),
       settings.dry_run ? " (dry run: only X-Clearbounce is added)" : "");
   return serve(daemon, settings.socket, *socket_file);
