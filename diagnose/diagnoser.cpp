@@ -22,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr std::size_t kMaxCached = 4096;  // destinations remembered
+constexpr std::size_t kCandidatesLookedUp = 2;  // typo suggestions whose MX is asked for, in order
 
 // Where one asker waits for its finding.
 struct Waiter {
@@ -65,7 +66,9 @@ struct Asked {
 
 // One question being worked on, by the loop thread only.
 struct Job {
-  enum class Stage { mx, relay_mx, domain_addresses, host_addresses, waiting_to_probe, probing, blocklists, done };
+  enum class Stage {
+    mx, relay_mx, domain_addresses, host_addresses, waiting_to_probe, probing, blocklists, suggestion, done
+  };
   Question question;
   Route route;  // the MTA's own next hop; Kind::mx without Postfix's tables
   std::vector<std::shared_ptr<Waiter>> waiters;
@@ -79,6 +82,8 @@ struct Job {
   std::optional<ProbeTarget> target;
   std::unique_ptr<SmtpProbe> probe;
   std::vector<DnsAnswer> blocklist_answers;  // Look::blocklists: one per settings.blocklists
+  std::vector<std::string> candidates;  // Stage::suggestion: well-known domains still to ask, best last
+  DnsAnswer candidate_mx;               // the MX answer for candidates.back()
   Finding finding;
 };
 
@@ -140,6 +145,9 @@ struct Diagnoser::Loop {
   void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
   void advance(std::uint64_t id);
   void after_mx(std::uint64_t id, Job& job);
+  void suggest_domain(std::uint64_t id, Job& job);
+  void next_candidate(std::uint64_t id, Job& job);
+  bool took_candidate_answer(Job& job);
   void look_up_host(std::uint64_t id, const std::string& host);
   void start_job(std::uint64_t id);
   Question with_our_address(Question question) const;
@@ -187,7 +195,8 @@ void Diagnoser::Loop::run() {
     for (auto id : expired) {
       auto& job = *jobs.at(id);
       if (job.probe) job.probe->give_up();
-      job.finding = nothing(job.question.domain + ": no answer before the deadline");
+      // A domain not found stays so; only its suggestion is left out.
+      if (job.stage != Job::Stage::suggestion) job.finding = nothing(job.question.domain + ": no answer before the deadline");
       finish(id);
     }
   }
@@ -326,6 +335,9 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
       }
       break;
     case Job::Stage::host_addresses: after_host_addresses(job); break;
+    case Job::Stage::suggestion:
+      if (!took_candidate_answer(job)) next_candidate(id, job);
+      break;
     case Job::Stage::blocklists:
       job.finding = from_blocklist_answers(*IpAddress::parse(job.question.our_address), settings.blocklists,
                                            job.blocklist_answers, std::time(nullptr));
@@ -391,12 +403,53 @@ void Diagnoser::Loop::after_mx(std::uint64_t id, Job& job) {
     return;
   }
   job.finding = from_domain_lookup(job.question.domain, job.mx, nullptr, nullptr, std::time(nullptr));
+  if (job.finding.category == "domain.not_found" && settings.mail_domains) return suggest_domain(id, job);
   if (job.finding.learned() || job.question.look == Question::Look::domain ||
       job.mx.outcome != DnsOutcome::answered || job.mx.mx.empty()) {
     job.stage = Job::Stage::done;
     return;
   }
   look_up_host(id, job.question.remote_host.empty() ? job.mx.mx.front().host : job.question.remote_host);
+}
+
+// "Did you mean ...?" for a domain that does not exist: the closest
+// well-known mail domains, best first, until one has mail servers now (a
+// real MX, not a null one). The domain not found stands either way.
+void Diagnoser::Loop::suggest_domain(std::uint64_t id, Job& job) {
+  job.candidates = settings.mail_domains->suggestions_for(job.question.domain, kCandidatesLookedUp);
+  std::reverse(job.candidates.begin(), job.candidates.end());  // taken from the back
+  job.stage = Job::Stage::suggestion;
+  next_candidate(id, job);
+}
+
+// Asks for the next candidate's MX. The job is held open while asking:
+// c-ares may answer at once (from its cache), and that answer is read here,
+// not in an advance() nested inside this one that could end the job.
+void Diagnoser::Loop::next_candidate(std::uint64_t id, Job& job) {
+  while (!job.candidates.empty()) {
+    ++job.open_lookups;
+    look_up(id, job.candidates.back(), RecordType::mx, &Job::candidate_mx);
+    if (--job.open_lookups > 0) return;  // the answer comes through advance()
+    if (took_candidate_answer(job)) return;
+  }
+  job.stage = Job::Stage::done;
+}
+
+// The answer for candidates.back(): true when it has mail servers, which
+// makes it the suggestion.
+bool Diagnoser::Loop::took_candidate_answer(Job& job) {
+  const std::string candidate = std::move(job.candidates.back());
+  job.candidates.pop_back();
+  const DnsAnswer& mx = job.candidate_mx;
+  if (mx.outcome != DnsOutcome::answered || mx.mx.empty() || mx.null_mx()) {
+    job.finding.summary += "; " + candidate + " not suggested, no mail servers (" +
+                           (mx.null_mx() ? std::string("null MX") : std::string(to_string(mx.outcome))) + ")";
+    return false;
+  }
+  job.finding.facts["suggested_domain"] = candidate;
+  job.finding.summary += "; suggested " + candidate + ", which has mail servers";
+  job.stage = Job::Stage::done;
+  return true;
 }
 
 // A host name's addresses; an address ("192.0.2.7", "[192.0.2.7]", as

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "diagnose/blocklists.hpp"
+#include "diagnose/domain_suggestions.hpp"
 #include "diagnose/findings.hpp"
 #include "diagnose/postfix_routes.hpp"
 
@@ -38,6 +39,11 @@ struct DiagnoseSettings {
   bool check_blocklists = true;
   std::vector<Blocklist> blocklists;
   std::vector<IpAddress> sending_addresses;
+  // "Did you mean bob@gmail.com?" for a recipient domain that does not
+  // exist (diagnose.suggest_domains, diagnose.domains_file): the
+  // well-known mail domains; null: no suggestions. A candidate is
+  // suggested only when its MX lookup finds mail servers now.
+  std::shared_ptr<const MailDomains> mail_domains;
 };
 
 // What is open about one failed recipient.

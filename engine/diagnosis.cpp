@@ -22,6 +22,11 @@ std::unique_ptr<diagnose::Diagnoser> start_diagnosis(const config::Config& confi
     if (::gethostname(host.data(), host.size() - 1) == 0 && host[0] != '\0') settings.helo_name = host.data();
   }
   if (settings.helo_name.empty()) settings.helo_name = "localhost";
+  if (d.suggest_domains) {  // the built-in list and the administrator's, checked again: the file may have changed
+    auto domains = diagnose::load_mail_domains(d.domains_file, error);
+    if (!domains) return nullptr;
+    settings.mail_domains = std::make_shared<const diagnose::MailDomains>(std::move(*domains));
+  }
   settings.check_blocklists = d.check_blocklists;
   if (d.check_blocklists) {
     auto lists = diagnose::configured_blocklists(d.blocklist_zones, d.blocklists_file, error);

@@ -1,0 +1,162 @@
+// Typo suggestions in the diagnosis service, against a real DNS server: a
+// recipient domain that does not exist gets the closest well-known mail
+// domain that has mail servers now, and no other.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diagnose/diagnoser.hpp"
+#include "diagnose/domain_suggestions.hpp"
+#include "tests/diagnose/dns_server.hpp"
+
+namespace {
+
+using clearbounce::diagnose::DiagnoseSettings;
+using clearbounce::diagnose::Diagnoser;
+using clearbounce::diagnose::Finding;
+using clearbounce::diagnose::MailDomains;
+using clearbounce::diagnose::Question;
+using clearbounce::testing::DnsServer;
+using clearbounce::testing::StubDnsServer;
+using namespace std::chrono_literals;
+
+// The well-known domains of these tests, in the .test zone the DNS server
+// serves: some with mail servers, some without.
+constexpr std::string_view kListed =
+    "gmail.test\n"       // MX
+    "nomx.test\n"        // no MX record (and no address)
+    "nullmx.test\n"      // a null MX: takes no mail
+    "abcdefgh.test\n"    // no MX; one neighbouring key from "abcdefgj.test"
+    "abcdefgx.test\n"    // MX; one full edit from "abcdefgj.test"
+    "slowmail.test\n";   // its name servers never answer
+
+class SuggestionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    silent_ = std::make_unique<StubDnsServer>(StubDnsServer::Behaviour::silent);
+    dns_ = std::make_unique<DnsServer>(
+        std::vector<std::string>{
+            "mx-host=gmail.test,mx.gmail.test,10",
+            "host-record=mx.gmail.test,192.0.2.25",
+            "dns-rr=nullmx.test,15,000000",
+            "mx-host=abcdefgx.test,mx.abcdefgx.test,10",
+            "server=/slowmail.test/127.0.0.1#" + std::to_string(silent_->port()),
+        },
+        std::vector<std::string>{"test"});
+    if (!dns_->unavailable().empty()) GTEST_SKIP() << dns_->unavailable();
+  }
+
+  DiagnoseSettings settings() const {
+    DiagnoseSettings s;
+    s.resolvers = {dns_->address()};
+    MailDomains domains;
+    std::string error;
+    EXPECT_TRUE(domains.add_text(kListed, "test", error)) << error;
+    s.mail_domains = std::make_shared<const MailDomains>(std::move(domains));
+    return s;
+  }
+
+  static std::unique_ptr<Diagnoser> start(const DiagnoseSettings& s) {
+    std::string error;
+    auto diagnoser = Diagnoser::start(s, error);
+    EXPECT_NE(diagnoser, nullptr) << error;
+    return diagnoser;
+  }
+
+  static Finding ask(Diagnoser& d, const std::string& domain) {
+    return d.diagnose(Question{Question::Look::domain, domain, ""}, std::chrono::steady_clock::now() + 10s);
+  }
+
+  static std::string suggested(const Finding& finding) {
+    const auto found = finding.facts.find("suggested_domain");
+    return found == finding.facts.end() ? "" : found->second;
+  }
+
+  // The MX questions the DNS server received, in order.
+  std::vector<std::string> mx_queries() const {
+    std::vector<std::string> names;
+    for (const auto& q : dns_->queries())
+      if (q.rfind("query[MX] ", 0) == 0) names.push_back(q.substr(10));
+    return names;
+  }
+
+  std::unique_ptr<StubDnsServer> silent_;
+  std::unique_ptr<DnsServer> dns_;
+};
+
+TEST_F(SuggestionTest, ADomainNotFoundGetsTheCloseDomainThatHasMailServers) {
+  auto d = start(settings());
+  ASSERT_NE(d, nullptr);
+  const auto finding = ask(*d, "gmial.test");
+  EXPECT_EQ(finding.category, "domain.not_found") << finding.summary;
+  EXPECT_EQ(suggested(finding), "gmail.test") << finding.summary;
+  EXPECT_EQ(mx_queries(), (std::vector<std::string>{"gmial.test", "gmail.test"}));
+  EXPECT_EQ(d->counters().lookups, 2u);
+  // The cache keeps the suggestion: a second report asks nothing.
+  EXPECT_EQ(suggested(ask(*d, "gmial.test")), "gmail.test");
+  EXPECT_EQ(mx_queries().size(), 2u);
+  EXPECT_EQ(d->counters().cache_hits, 1u);
+}
+
+TEST_F(SuggestionTest, NoSuggestionWhenTheCloseDomainHasNoMailServers) {
+  auto d = start(settings());
+  ASSERT_NE(d, nullptr);
+  for (const std::string typed : {"nmox.test", "nulmx.test"}) {
+    const auto finding = ask(*d, typed);
+    EXPECT_EQ(finding.category, "domain.not_found") << finding.summary;
+    EXPECT_EQ(suggested(finding), "") << finding.summary;
+  }
+  // nulmx.test is close to nullmx.test and, a little farther, to
+  // nomx.test: both are asked, neither has mail servers.
+  EXPECT_EQ(mx_queries(),
+            (std::vector<std::string>{"nmox.test", "nomx.test", "nulmx.test", "nullmx.test", "nomx.test"}));
+}
+
+// The closest candidate has no mail servers; the next one, farther but
+// alone at its distance, has: it is asked second and suggested.
+TEST_F(SuggestionTest, TheCandidatesAreAskedInOrder) {
+  auto d = start(settings());
+  ASSERT_NE(d, nullptr);
+  const auto finding = ask(*d, "abcdefgj.test");
+  EXPECT_EQ(suggested(finding), "abcdefgx.test") << finding.summary;
+  EXPECT_EQ(mx_queries(), (std::vector<std::string>{"abcdefgj.test", "abcdefgh.test", "abcdefgx.test"}));
+}
+
+TEST_F(SuggestionTest, NoLookupForADomainThatExistsOrIsFarFromAnyListed) {
+  auto d = start(settings());
+  ASSERT_NE(d, nullptr);
+  EXPECT_FALSE(ask(*d, "gmail.test").learned());  // exists: nothing to suggest, nothing learned
+  EXPECT_EQ(suggested(ask(*d, "unrelated.test")), "");
+  EXPECT_EQ(mx_queries(), (std::vector<std::string>{"gmail.test", "unrelated.test"}));
+}
+
+TEST_F(SuggestionTest, SwitchedOffThereIsNoSuggestionAndNoLookup) {
+  auto s = settings();
+  s.mail_domains = nullptr;
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  const auto finding = ask(*d, "gmial.test");
+  EXPECT_EQ(finding.category, "domain.not_found");
+  EXPECT_EQ(suggested(finding), "");
+  EXPECT_EQ(mx_queries(), (std::vector<std::string>{"gmial.test"}));
+}
+
+// A candidate whose name servers stay silent: at the look's bound the
+// domain is still reported not found, only without a suggestion.
+TEST_F(SuggestionTest, ASilentCandidateLeavesTheDomainNotFound) {
+  auto s = settings();
+  s.deadline = 700ms;
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  const auto finding = ask(*d, "slowmial.test");
+  EXPECT_EQ(finding.category, "domain.not_found") << finding.summary;
+  EXPECT_EQ(suggested(finding), "");
+  const auto asked = mx_queries();
+  EXPECT_NE(std::find(asked.begin(), asked.end(), "slowmail.test"), asked.end());
+}
+
+}  // namespace
