@@ -133,6 +133,7 @@ const std::vector<std::string_view>& known_placeholders() {
       "organization", "support",        "count",         "number",       "cause",
       "causes",
       // What a diagnosis of our own found (diagnose/).
+      "suggested_address", "suggested_domain",
       "certificate_expired_on", "certificate_valid_from", "certificate_names", "expected_name", "checked_at",
       "blocklists_listed", "blocklist_removal", "listed_address"};
   return names;

@@ -175,6 +175,33 @@ std::string_view fact_of(const classifier::Classification& c, const char* name) 
   return it == c.facts.end() ? std::string_view() : std::string_view(it->second);
 }
 
+// A local part we can write back to the sender as theirs: a dot-atom
+// (RFC 5322 atext, or UTF-8 that clean_value leaves as it is) of at most 64
+// bytes, without quotes, spaces (Unicode ones too) or control characters.
+bool is_plain_local_part(std::string_view local) {
+  static constexpr std::string_view kAtext = "!#$%&'*+-/=?^_`{|}~";
+  static constexpr std::string_view kWideSpaces[] = {"\xC2\xA0", "\xE1\x9A\x80", "\xE2\x80", "\xE2\x81\x9F",
+                                                     "\xE3\x80\x80"};
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.' ||
+      local.find("..") != std::string_view::npos || clean_value(local) != local)
+    return false;
+  for (const auto wide : kWideSpaces)  // U+2000 to U+203F: spaces, quotes, dashes, invisible marks
+    if (local.find(wide) != std::string_view::npos) return false;
+  return std::all_of(local.begin(), local.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b >= 0x80 || std::isalnum(b) || c == '.' || kAtext.find(c) != std::string_view::npos;
+  });
+}
+
+// "bob@gmail.com" for the domain a diagnosis suggests, or "" when the
+// domain is no host name or the recipient's local part is not plain.
+std::string suggested_address(std::string_view recipient, std::string_view domain) {
+  const auto at = recipient.rfind('@');
+  if (at == std::string_view::npos || !is_host_name(domain, true) || !is_plain_local_part(recipient.substr(0, at)))
+    return {};
+  return std::string(recipient.substr(0, at + 1)) + std::string(domain);
+}
+
 // An IPv4 or IPv6 address ("IPv6:" prefix of an address literal allowed),
 // written canonically; "" when the text is no address.
 std::string ip_address(std::string_view text) {
@@ -382,6 +409,10 @@ Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Class
   v["recipient_domain"] = at == std::string::npos ? std::string() : clean_value(r.recipient.substr(at + 1));
   v["subject"] = clean_value(input_.original_subject);
   add_facts(c, v);
+  if (auto address = suggested_address(r.recipient, fact_of(c, "suggested_domain")); !address.empty()) {
+    v["suggested_address"] = std::move(address);
+    v["suggested_domain"] = std::string(fact_of(c, "suggested_domain"));
+  }
   v["organization"] = clean_value(input_.organization);
   v["support"] = clean_value(input_.support);
   v["count"] = number(input_.report->recipients.size());
