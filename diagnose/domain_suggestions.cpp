@@ -177,14 +177,15 @@ bool MailDomains::add_text(std::string_view text, std::string_view source, std::
 }
 
 bool MailDomains::add_file(const std::string& path, std::string& error) {
+  // Checked before opening: a FIFO or a device would block or never end.
+  std::error_code why;
+  if (!std::filesystem::is_regular_file(path, why)) {
+    error = path + (std::filesystem::exists(path, why) ? ": is not a file" : ": cannot be read (no such file)");
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in.is_open()) {
     error = path + ": cannot be read (" + std::strerror(errno) + ")";
-    return false;
-  }
-  std::error_code ignored;
-  if (!std::filesystem::is_regular_file(path, ignored)) {  // a directory opens, and reads as nothing
-    error = path + ": is not a file";
     return false;
   }
   std::string text(kMaxTextBytes + 1, '\0');
