@@ -5,12 +5,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "config/config.hpp"
 #include "diagnose/diagnoser.hpp"
 #include "diagnose/domain_suggestions.hpp"
+#include "dsn/encoding.hpp"
+#include "engine/diagnosis.hpp"
+#include "engine/engine.hpp"
 #include "tests/diagnose/dns_server.hpp"
 
 namespace {
@@ -157,6 +165,44 @@ TEST_F(SuggestionTest, ASilentCandidateLeavesTheDomainNotFound) {
   EXPECT_EQ(suggested(finding), "");
   const auto asked = mx_queries();
   EXPECT_NE(std::find(asked.begin(), asked.end(), "slowmail.test"), asked.end());
+}
+
+// The whole way: the configuration's domains file, the service started as
+// the milter and the CLI start it, our own report of a domain not found,
+// and the notice asking about the address with the domain that has mail.
+TEST_F(SuggestionTest, TheNoticeOfOurOwnReportAsksAboutTheSuggestedAddress) {
+  const auto file = std::filesystem::temp_directory_path() / ("clearbounce-suggestion-domains-" + std::to_string(::getpid()));
+  std::ofstream(file) << kListed;
+  clearbounce::config::Config config;
+  config.diagnose.resolvers = {dns_->address()};
+  config.diagnose.domains_file = file.string();
+  config.diagnose.postfix_directory = "";
+  std::string error;
+  auto d = clearbounce::engine::start_diagnosis(config, "mail.example.com", error);
+  ASSERT_NE(d, nullptr) << error;
+  std::vector<std::string> errors;
+  const auto engine = clearbounce::engine::Engine::load({}, errors);
+  ASSERT_NE(engine, nullptr);
+  const std::string report =
+      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
+      "Subject: Undelivered Mail Returned to Sender\r\nTo: alice@example.com\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
+      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n\r\n"
+      "Final-Recipient: rfc822; bob@gmial.test\r\nAction: failed\r\nStatus: 5.4.4\r\n"
+      "Diagnostic-Code: X-Postfix; Host or domain name not found. Name service error for name=gmial.test type=MX: "
+      "Host not found\r\n\r\n"
+      "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n\r\n--B--\r\n";
+  clearbounce::engine::Options options;
+  options.locale = "en";
+  options.diagnose = clearbounce::engine::ask(*d, std::chrono::steady_clock::now() + 5s);
+  const auto outcome = engine->process(report, options);
+  std::filesystem::remove(file);
+  ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+  EXPECT_EQ(outcome.categories, (std::vector<std::string>{"domain.not_found"}));
+  const std::string text = clearbounce::dsn::decode_quoted_printable(outcome.result.body);
+  EXPECT_NE(text.find("Did you mean bob@gmail.test?"), std::string::npos) << text;
+  EXPECT_EQ(mx_queries(), (std::vector<std::string>{"gmial.test", "gmail.test"}));
 }
 
 }  // namespace
