@@ -171,7 +171,8 @@ TEST_F(SuggestionTest, ASilentCandidateLeavesTheDomainNotFound) {
 // the milter and the CLI start it, our own report of a domain not found,
 // and the notice asking about the address with the domain that has mail.
 TEST_F(SuggestionTest, TheNoticeOfOurOwnReportAsksAboutTheSuggestedAddress) {
-  const auto file = std::filesystem::temp_directory_path() / ("clearbounce-suggestion-domains-" + std::to_string(::getpid()));
+  const auto file =
+      std::filesystem::temp_directory_path() / ("clearbounce-suggestion-domains-" + std::to_string(::getpid()));
   std::ofstream(file) << kListed;
   clearbounce::config::Config config;
   config.diagnose.resolvers = {dns_->address()};
