@@ -952,6 +952,71 @@ def forged_report(raw, domain, other):
     return (b"".join(kept) + body).replace(domain.encode(), other.encode())
 
 
+def diagnosing_round(args, work, name, cases, certs, network):
+    """A Postfix instance and its milter with [diagnose] on, for one round:
+    the dry run's milter runs in the background (no -f), the other in the
+    foreground (as systemd starts it) and also in smtpd_milters. The milter
+    starts after the instance's main.cf is written and before Postfix: it
+    reads the routes (postconf) when it starts."""
+    dry_run = name == "dry-run"
+    instance = new_instance(work, f"postfix-{name}", cases, certs)
+    milter = (DaemonizedMilter if dry_run else Milter)(
+        args.milter, os.path.join(work, f"milter-{name}"), dry_run, kind="inet" if dry_run else "unix",
+        extra_config=diagnose_config(instance, certs, f"127.0.{network}.0/24"))
+    os.chown(milter.directory, pwd.getpwnam(MILTER_USER).pw_uid, -1)  # it removes its socket at exit
+    instance.main_extra.update({"internal_mail_filter_classes": "bounce", "non_smtpd_milters": milter.postfix_milters})
+    if not dry_run:
+        instance.main_extra["smtpd_milters"] = milter.postfix_milters
+    instance.write_config()
+    milter.start()
+    return milter, instance
+
+
+def send_forged_reports(work, instance, source, targets):
+    """Postfix's DSN `source` (about tls-expired.test) made into a report about
+    each target's domain and sent in over SMTP. ({target: bytes sent}, the
+    messages carol received)."""
+    sent = {}
+    for target in targets:
+        sent[target.name] = forged_report(source, "tls-expired.test", target.domain)
+        path = os.path.join(work, f"forged-{target.name}.eml")
+        with open(path, "wb") as f:
+            f.write(sent[target.name])
+        swaks(instance, "<>", "carol@origin.test", path)
+    return sent, wait_for_messages(instance, "carol", len(sent))
+
+
+def check_forged_reports(checks, sent, received):
+    """Each forged report came through with the category its text gives and
+    nothing a diagnosis would add, its report parts untouched."""
+    got = {}
+    for _, raw in received:
+        if dsn_parts.report_fields(raw):
+            got[final_recipient(raw).rpartition("@")[2].removesuffix(".test")] = raw
+    for name, forged in sent.items():
+        raw = got.get(name)
+        what = f"forged report about {name} over SMTP"
+        if not checks.check(raw is not None, f"{what}: delivered", f"carol got {sorted(got)}"):
+            continue
+        header = dsn_parts.clearbounce_header(raw) or {}
+        checks.check(header.get("category") == "tls.certificate_not_verified",
+                     f"{what}: X-Clearbounce shows no diagnosis (category=tls.certificate_not_verified)", f"got {header}")
+        mine, theirs = dsn_parts.machine_parts(raw), dsn_parts.machine_parts(forged)
+        checks.check(mine == theirs and bool(mine), f"{what}: report parts byte-identical to the bytes sent",
+                     first_difference(mine, theirs))
+
+
+def check_diagnose_counters(checks, name, milter):
+    """The stats line the milter logs when it stops counts the probes."""
+    stats = re.findall(r"stats: .*", milter.log_text())
+    counters = dict(re.findall(r"(diagnose_\w+)=(\d+)", stats[-1])) if stats else {}
+    checks.check(int(counters.get("diagnose_probes", 0)) > 0 and int(counters.get("diagnose_refined", 0)) > 0,
+                 f"{name}: the milter's stats line counts probes and refined reports",
+                 stats[-1] if stats else "no stats line")
+    if counters:
+        log(f"        {name}: " + " ".join(f"{k}={v}" for k, v in counters.items()))
+
+
 def scenario_postfix_diagnose(args, work, checks):
     """The milter in non_smtpd_milters with [diagnose] on: for Postfix's own
     DSNs whose cause is open it probes the very peer Postfix used (from the
@@ -964,30 +1029,17 @@ def scenario_postfix_diagnose(args, work, checks):
     certs = make_certificates(os.path.join(work, "certs"))
     cases = make_cases(certs)
     for case in cases:
-        for action in case.expect:
-            case.expect[action] = DIAGNOSED.get(case.name, case.expect[action])
-    by_name = {case.name: case for case in cases}
-    by_name["tls-expired"].language = "de"  # a localized date
-    # Only named in a forged report: nothing may ever connect to it.
+        case.expect = {action: DIAGNOSED.get(case.name, category) for action, category in case.expect.items()}
+    expired = next(case for case in cases if case.name == "tls-expired")
+    expired.language = "de"  # a localized date
+    # Only ever named in a forged report: nothing may connect to it.
     untouched = Case("tls-forged", "starttls", certs["expired"], {}, tls="secure match=mx.tls.test")
     network = 6
     peers = start_peers(cases + [untouched], net=network)
     rounds = {}
     try:
-        for name, dry_run in (("dry-run", True), ("rewrite", False)):
-            instance = new_instance(work, f"postfix-{name}", cases + [untouched], certs)
-            # The dry run's milter runs in the background (no -f), the other
-            # in the foreground, as systemd starts it.
-            milter = (Milter if not dry_run else DaemonizedMilter)(
-                args.milter, os.path.join(work, f"milter-{name}"), dry_run, kind="unix" if not dry_run else "inet",
-                extra_config=diagnose_config(instance, certs, f"127.0.{network}.0/24"))
-            os.chown(milter.directory, pwd.getpwnam(MILTER_USER).pw_uid, -1)  # its socket, removed at exit
-            instance.main_extra.update({"internal_mail_filter_classes": "bounce",
-                                        "non_smtpd_milters": milter.postfix_milters})
-            if not dry_run:
-                instance.main_extra["smtpd_milters"] = milter.postfix_milters
-            instance.write_config()  # the milter reads its routes (postconf) when it starts
-            milter.start()
+        for name in ("dry-run", "rewrite"):
+            milter, instance = diagnosing_round(args, work, name, cases + [untouched], certs, network)
             rounds[name] = (milter, instance, Checks(args.scenario, buffered=True))
             instance.start()
         check_routes_readable(checks, rounds["rewrite"][1], cases)
@@ -997,27 +1049,17 @@ def scenario_postfix_diagnose(args, work, checks):
             collected = {name: future.result() for name, future in futures.items()}
         for name, (milter, instance, sub) in rounds.items():
             checks.merge(sub)
-
-        # Forged reports over SMTP, the peers still up: one about the peer
-        # nobody looked at, one about a peer whose finding is in the cache.
-        milter, instance, _ = rounds["rewrite"]
-        before = {case.name: case.peer.connections for case in cases + [untouched] if case.peer}
-        forged_at = time.time()
-        sent = {}
         source = collected["dry-run"].get(("tls-expired", "failed"))
         if not checks.check(source is not None, "a tls-expired DSN to forge reports from"):
             return
-        for target in (untouched, by_name["tls-expired"]):
-            sent[target.name] = forged_report(source, "tls-expired.test", target.domain)
-            path = os.path.join(work, f"forged-{target.name}.eml")
-            with open(path, "wb") as f:
-                f.write(sent[target.name])
-            swaks(instance, "<>", "carol@origin.test", path)
-        received = wait_for_messages(instance, "carol", len(sent))
+        # Forged reports over SMTP, the peers still up: one about the peer
+        # nobody looked at, one about a peer whose finding is in the cache.
+        forged_at = time.time()
+        sent, received = send_forged_reports(work, rounds["rewrite"][1], source, [untouched, expired])
         time.sleep(1)  # a probe, were one started, would have connected by now
-        after = {case.name: case.peer.connections for case in cases + [untouched] if case.peer}
-        checks.check(milter.process.poll() is None and rounds["dry-run"][0].process.poll() is None,
-                     "both milters are still running", f"{milter.state()}:\n{milter.log_text()[-1000:]}")
+        for name, (milter, instance, sub) in rounds.items():
+            checks.check(milter.process.poll() is None, f"{name}: the milter is still running",
+                         f"{milter.state()}:\n{milter.log_text()[-1000:]}")
     finally:
         for milter, instance, _ in rounds.values():
             instance.stop()
@@ -1025,40 +1067,17 @@ def scenario_postfix_diagnose(args, work, checks):
         for peer in peers:
             peer.close()
 
-    late = [(case.name, t, client) for case in cases + [untouched] if case.peer
-            for t, client in case.peer.connection_log if t >= forged_at]
-    checks.check(after == before and not late,
-                 "forged reports over SMTP: no peer got a connection after them",
+    late = [(peer.name, moment, client) for peer in peers for moment, client in peer.connection_log
+            if moment >= forged_at]
+    checks.check(not late, "forged reports over SMTP: no peer got a connection after them",
                  f"connections after the forged reports: {late}")
     checks.check(untouched.peer.connections == 0, "forged reports over SMTP: tls-forged's peer was never connected to",
                  f"{untouched.peer.connections} connections")
-    got = {}
-    for _, raw in received:
-        fields = dsn_parts.report_fields(raw)
-        got[final_recipient(raw).rpartition("@")[2].removesuffix(".test") if fields else "?"] = raw
-    for name, forged in sent.items():
-        raw = got.get(name)
-        what = f"forged report about {name} over SMTP"
-        if checks.check(raw is not None, f"{what}: delivered", f"carol got {sorted(got)}"):
-            header = dsn_parts.clearbounce_header(raw) or {}
-            checks.check(header.get("category") == "tls.certificate_not_verified",
-                         f"{what}: X-Clearbounce shows no diagnosis (category=tls.certificate_not_verified)",
-                         f"got {header}")
-            mine, theirs = dsn_parts.machine_parts(raw), dsn_parts.machine_parts(forged)
-            checks.check(mine == theirs and bool(mine), f"{what}: report parts byte-identical to the bytes sent",
-                         first_difference(mine, theirs))
-
+    check_forged_reports(checks, sent, received)
+    # The dry run's log went to syslog (no -f): its categories show its diagnosis.
+    check_diagnose_counters(checks, "rewrite", rounds["rewrite"][0])
     for name in ("dry-run", "rewrite"):
         save(os.path.join(work, f"dsn-{name}"), collected[name])
-        if name == "dry-run":
-            continue  # its log went to syslog; its X-Clearbounce categories show its diagnosis
-        stats = re.findall(r"stats: .*", rounds[name][0].log_text())
-        counters = dict(re.findall(r"(diagnose_\w+)=(\d+)", stats[-1])) if stats else {}
-        checks.check(int(counters.get("diagnose_probes", 0)) > 0 and int(counters.get("diagnose_refined", 0)) > 0,
-                     f"{name}: the milter's stats line counts probes and refined reports",
-                     f"{stats[-1] if stats else 'no stats line'}")
-        if counters:
-            log(f"        {name}: " + " ".join(f"{k}={v}" for k, v in counters.items()))
     for case in cases:
         for action in case.expect:
             dry = collected["dry-run"].get((case.name, action))
