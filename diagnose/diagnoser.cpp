@@ -351,7 +351,9 @@ void Diagnoser::Loop::advance(std::uint64_t id) {
       break;
     default: break;
   }
-  if (job.stage == Job::Stage::done) finish(id);
+  // A lookup c-ares answers at once (a name it refuses) may have advanced
+  // and finished the job inside the switch: `job` is looked up again.
+  if (const auto still = jobs.find(id); still != jobs.end() && still->second->stage == Job::Stage::done) finish(id);
 }
 
 // Which address of ours a block-list question is about (blocklists.hpp):

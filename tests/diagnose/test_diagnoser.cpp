@@ -347,6 +347,19 @@ TEST_F(DiagnoserTest, AnUnreadableRouteProbesNothing) {
   EXPECT_EQ(peer_->connections(), 0);
 }
 
+// A host name c-ares refuses at once (an empty label) answers inside the
+// call that asks: the job ends there, and nothing reads it afterwards (the
+// sanitizer build would report a use after free).
+TEST_F(DiagnoserTest, ALookupAnsweredAtOnceEndsItsJobSafely) {
+  auto d = start(settings(peer_->port()));
+  ASSERT_NE(d, nullptr);
+  const auto finding =
+      d->diagnose(Question{Question::Look::server, "expired.test", "bad..name.test"}, std::chrono::steady_clock::now() + 10s);
+  EXPECT_FALSE(finding.learned()) << finding.category;
+  EXPECT_NE(finding.summary.find("bad..name.test"), std::string::npos) << finding.summary;
+  EXPECT_EQ(peer_->connections(), 0);
+}
+
 // A question asked after its deadline (a report's later recipients share
 // the first one's) starts no look.
 TEST_F(DiagnoserTest, AQuestionPastItsDeadlineStartsNoLook) {
