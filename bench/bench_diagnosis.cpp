@@ -96,8 +96,8 @@ Options with_diagnosis(Diagnoser& diagnoser, std::chrono::milliseconds deadline)
   Options options;
   options.locale = "en";
   // A new deadline per report, as the milter gives each one.
-  options.diagnose = [&diagnoser, deadline](const clearbounce::diagnose::Question& q) {
-    return diagnoser.diagnose(q, Clock::now() + deadline);
+  options.diagnose = [&diagnoser, deadline](const std::vector<clearbounce::diagnose::Question>& questions) {
+    return diagnoser.diagnose(questions, Clock::now() + deadline);
   };
   return options;
 }

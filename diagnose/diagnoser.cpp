@@ -141,7 +141,8 @@ struct Diagnoser::Loop {
   void run_or_fail() noexcept;
   void take_incoming();
   std::optional<Finding> cached_finding(const std::string& key);  // counts a hit
-  Finding ask(const Question& question, Clock::time_point deadline);
+  std::shared_ptr<Waiter> send(const Question& question, Clock::time_point deadline, Finding& finding);
+  Finding wait(Waiter& waiter, const Question& question, Clock::time_point deadline);
   void look_up(std::uint64_t id, const std::string& name, RecordType type, DnsAnswer Job::*into);
   void advance(std::uint64_t id);
   void after_mx(std::uint64_t id, Job& job);
@@ -606,48 +607,68 @@ Diagnoser::~Diagnoser() {
   for (auto& asked : loop_->incoming) deliver(*asked.waiter, nothing("the diagnosis service stopped"));
 }
 
-Finding Diagnoser::diagnose(const Question& asked, Clock::time_point deadline) {
-  const Question question = loop_->with_our_address(asked);
-  {
-    std::lock_guard lock(loop_->mutex);
-    ++loop_->counters.questions;
-    if (!loop_->failure.empty()) return nothing("the diagnosis stopped: " + loop_->failure);
+Finding Diagnoser::diagnose(const Question& question, Clock::time_point deadline) {
+  return std::move(diagnose(std::vector{question}, deadline).front());
+}
+
+std::vector<Finding> Diagnoser::diagnose(const std::vector<Question>& questions, Clock::time_point deadline) {
+  std::vector<Finding> found(questions.size());
+  std::vector<std::shared_ptr<Waiter>> waiting(questions.size());
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    const Question question = loop_->with_our_address(questions[i]);
+    {
+      std::lock_guard lock(loop_->mutex);
+      ++loop_->counters.questions;
+    }
+    if (auto cached = loop_->cached_finding(key_of(question))) {
+      found[i] = std::move(*cached);
+    } else if (auto sent = loop_->send(question, deadline, found[i])) {
+      waiting[i] = std::move(sent);
+    }
   }
-  auto found = loop_->cached_finding(key_of(question));
-  if (!found) found = loop_->ask(question, deadline);
-  if (found->learned()) {
-    std::lock_guard lock(loop_->mutex);
-    ++loop_->counters.refined;
-  }
-  return std::move(*found);
+  (void)!::write(loop_->wake[1], "q", 1);  // once for all of them
+  for (std::size_t i = 0; i < questions.size(); ++i)
+    if (waiting[i]) found[i] = loop_->wait(*waiting[i], questions[i], deadline);
+  std::lock_guard lock(loop_->mutex);
+  for (const auto& finding : found) loop_->counters.refined += finding.learned() ? 1 : 0;
+  return found;
 }
 
 // A question the cache did not answer, in the asker's thread: the MTA's
-// route for it, then the loop's look, waited for until `deadline`.
-Finding Diagnoser::Loop::ask(const Question& question, Clock::time_point deadline) {
+// route for it (postmap may take a while: not in the loop thread, which
+// serves everybody), then to the loop. Null, with `finding` set, when
+// nothing is to be looked at.
+std::shared_ptr<Waiter> Diagnoser::Loop::send(const Question& question, Clock::time_point deadline, Finding& finding) {
   Route route;
   if (settings.routes && question.look == Question::Look::server) {
     route = settings.routes->route(question.domain, deadline);
     // Probing the MX instead could look at a server the MTA never used.
-    if (route.kind == Route::Kind::unknown)
-      return nothing(question.domain + ": the MTA's route is unknown, nothing probed (" + route.why_unknown + ")");
+    if (route.kind == Route::Kind::unknown) {
+      finding = nothing(question.domain + ": the MTA's route is unknown, nothing probed (" + route.why_unknown + ")");
+      return nullptr;
+    }
+  }
+  std::lock_guard lock(mutex);
+  if (!failure.empty()) {
+    finding = nothing("the diagnosis stopped: " + failure);
+    return nullptr;
+  }
+  // Past the deadline (a report's later questions share its deadline) no
+  // look starts that nobody would wait for.
+  if (Clock::now() >= deadline) {
+    ++counters.timed_out;
+    finding = nothing(question.domain + ": no answer before the deadline");
+    return nullptr;
   }
   auto waiter = std::make_shared<Waiter>();
+  incoming.push_back(Asked{question, waiter, std::move(route)});
+  return waiter;
+}
+
+Finding Diagnoser::Loop::wait(Waiter& waiter, const Question& question, Clock::time_point deadline) {
   {
-    std::lock_guard lock(mutex);
-    if (!failure.empty()) return nothing("the diagnosis stopped: " + failure);
-    // Past the deadline (a report's later questions share its deadline) no
-    // look starts that nobody would wait for.
-    if (Clock::now() >= deadline) {
-      ++counters.timed_out;
-      return nothing(question.domain + ": no answer before the deadline");
-    }
-    incoming.push_back(Asked{question, waiter, std::move(route)});
-  }
-  (void)!::write(wake[1], "q", 1);
-  {
-    std::unique_lock lock(waiter->mutex);
-    if (waiter->ready.wait_until(lock, deadline, [&] { return waiter->finding.has_value(); })) return *waiter->finding;
+    std::unique_lock lock(waiter.mutex);
+    if (waiter.ready.wait_until(lock, deadline, [&] { return waiter.finding.has_value(); })) return *waiter.finding;
   }
   std::lock_guard counting(mutex);
   ++counters.timed_out;

@@ -84,6 +84,10 @@ class Diagnoser {
 
   // Thread-safe. Waits until the finding or `deadline`, whichever is first.
   Finding diagnose(const Question& question, std::chrono::steady_clock::time_point deadline);
+  // Several at once (a report's recipients at different domains): all are
+  // looked at together, each answered by `deadline`; in the same order.
+  std::vector<Finding> diagnose(const std::vector<Question>& questions,
+                                std::chrono::steady_clock::time_point deadline);
   DiagnoseCounters counters() const;
 
  private:

@@ -44,9 +44,18 @@ std::unique_ptr<diagnose::Diagnoser> start_diagnosis(const config::Config& confi
   return diagnose::Diagnoser::start(settings, error);
 }
 
-std::function<diagnose::Finding(const diagnose::Question&)> ask(diagnose::Diagnoser& diagnoser,
-                                                                 std::chrono::steady_clock::time_point deadline) {
-  return [&diagnoser, deadline](const diagnose::Question& question) { return diagnoser.diagnose(question, deadline); };
+AskFunction ask(diagnose::Diagnoser& diagnoser, std::chrono::steady_clock::time_point deadline) {
+  return [&diagnoser, deadline](const std::vector<diagnose::Question>& questions) {
+    return diagnoser.diagnose(questions, deadline);
+  };
+}
+
+AskFunction ask_each(std::function<diagnose::Finding(const diagnose::Question&)> answer) {
+  return [answer = std::move(answer)](const std::vector<diagnose::Question>& questions) {
+    std::vector<diagnose::Finding> found;
+    for (const auto& question : questions) found.push_back(answer(question));
+    return found;
+  };
 }
 
 }  // namespace clearbounce::engine

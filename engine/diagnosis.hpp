@@ -20,9 +20,15 @@ namespace clearbounce::engine {
 std::unique_ptr<diagnose::Diagnoser> start_diagnosis(const config::Config& config, std::string_view mta_name,
                                                      std::string& error);
 
-// Options::diagnose for one report: each question waits until `deadline`
-// at most.
-std::function<diagnose::Finding(const diagnose::Question&)> ask(diagnose::Diagnoser& diagnoser,
-                                                                 std::chrono::steady_clock::time_point deadline);
+// The question function of Options::diagnose.
+using AskFunction = std::function<std::vector<diagnose::Finding>(const std::vector<diagnose::Question>&)>;
+
+// Options::diagnose for one report: its questions are asked together and
+// waited for until `deadline` at most.
+AskFunction ask(diagnose::Diagnoser& diagnoser, std::chrono::steady_clock::time_point deadline);
+
+// Options::diagnose from a function answering one question (a stand-in in
+// the tests, say): the questions in turn.
+AskFunction ask_each(std::function<diagnose::Finding(const diagnose::Question&)> answer);
 
 }  // namespace clearbounce::engine

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <optional>
 
 #include "dsn/ascii.hpp"
 #include "dsn/fields.hpp"
@@ -228,29 +229,41 @@ diagnose::Question question_for(const classifier::Classification& result, std::s
 void Engine::diagnose_open_causes(const dsn::BounceReport& report, const Options& options,
                                   std::vector<classifier::Classification>& results) const {
   using OpenCause = classifier::Category::OpenCause;
-  std::map<std::string, diagnose::Finding> asked;
+  std::vector<diagnose::Question> questions;
+  std::map<std::string, std::size_t> question_of_key;
+  std::vector<std::optional<std::size_t>> question_of(results.size());
   for (std::size_t i = 0; i < results.size(); ++i) {
-    auto& result = results[i];
+    const auto& result = results[i];
     if (result.category == nullptr || result.category->open_cause == OpenCause::none) continue;
-    const auto question = question_for(result, report.recipients[i].recipient);
+    auto question = question_for(result, report.recipients[i].recipient);
     if (question.look == diagnose::Question::Look::blocklists && !config_.diagnose.check_blocklists) continue;
     std::string key = question.domain + " " + question.remote_host;
     if (question.look == diagnose::Question::Look::blocklists)
       key = "blocklists " + question.client_ip + " " + question.remote_ip;
-    auto known = asked.find(key);
-    if (known == asked.end()) known = asked.emplace(key, options.diagnose(question)).first;
-    const diagnose::Finding& finding = known->second;
-    // What was looked at and when, for the notice's technical section,
-    // whether or not it changed the cause.
-    if (finding.checked_at != 0)
-      result.facts["diagnosis"] = finding.summary + " (" + diagnose::rfc5322_utc(finding.checked_at) + ")";
-    const classifier::Category* found = classifier_->find_category(finding.category);
-    if (!finding.learned() || found == nullptr || !refines(*result.category, finding.category)) continue;
-    result.category = found;
-    result.reason = found->reason;
-    result.decided_by = "diagnosis: " + finding.summary;
-    for (const auto& [name, value] : finding.facts) result.facts[name] = value;
+    const auto [known, added] = question_of_key.emplace(key, questions.size());
+    if (added) questions.push_back(std::move(question));
+    question_of[i] = known->second;
   }
+  if (questions.empty()) return;
+  // All at once: a report to several failing domains waits for the
+  // slowest look, not for the sum of them.
+  const auto findings = options.diagnose(questions);
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (question_of[i] && *question_of[i] < findings.size()) apply_finding(findings[*question_of[i]], results[i]);
+}
+
+// What a diagnosis found, into one recipient's classification.
+void Engine::apply_finding(const diagnose::Finding& finding, classifier::Classification& result) const {
+  // What was looked at and when, for the notice's technical section,
+  // whether or not it changed the cause.
+  if (finding.checked_at != 0)
+    result.facts["diagnosis"] = finding.summary + " (" + diagnose::rfc5322_utc(finding.checked_at) + ")";
+  const classifier::Category* found = classifier_->find_category(finding.category);
+  if (!finding.learned() || found == nullptr || !refines(*result.category, finding.category)) return;
+  result.category = found;
+  result.reason = found->reason;
+  result.decided_by = "diagnosis: " + finding.summary;
+  for (const auto& [name, value] : finding.facts) result.facts[name] = value;
 }
 
 std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,

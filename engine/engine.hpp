@@ -42,9 +42,10 @@ struct Options {
   // A look of our own at a failed recipient whose cause the report leaves
   // open (a category with `diagnose` in the rule set): the milter sets it
   // for reports its own MTA wrote, the CLI with --diagnose, never for a
-  // report from the internet. Empty: no diagnosis. What it learns replaces
-  // the category only within the same kind of failure (refines() in engine.cpp).
-  std::function<diagnose::Finding(const diagnose::Question&)> diagnose;
+  // report from the internet. Empty: no diagnosis. A report's questions are
+  // asked together, answered in their order. What it learns replaces the
+  // category only within the same kind of failure (refines() in engine.cpp).
+  std::function<std::vector<diagnose::Finding>(const std::vector<diagnose::Question>&)> diagnose;
 };
 
 struct Outcome {
@@ -86,6 +87,7 @@ class Engine {
   Outcome process_or_throw(std::string_view message, const Options& options) const;
   bool classify_all(const dsn::BounceReport& report, const Budget& budget,
                     std::vector<classifier::Classification>& results) const;
+  void apply_finding(const diagnose::Finding& finding, classifier::Classification& result) const;
   void diagnose_open_causes(const dsn::BounceReport& report, const Options& options,
                             std::vector<classifier::Classification>& results) const;
   templates::Rendered render_notice(const dsn::ReportLayout& layout, const dsn::BounceReport& report,

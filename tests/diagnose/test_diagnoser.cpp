@@ -236,6 +236,41 @@ TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDat
   EXPECT_EQ(peer_->connections(), 1);
 }
 
+// A report to two failing domains asks about both at once: a server that
+// never greets, first in the report, holds its look until the deadline,
+// and the other domain's look is not left waiting behind it.
+TEST_F(DiagnoserTest, AReportsDomainsAreLookedAtTogether) {
+  if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
+  SmtpPeer silent(SmtpPeer::Settings{SmtpPeer::Behaviour::silent, {}, false, ""});
+  auto s = settings(clearbounce::testing::closed_port());
+  s.routes = postfix_routes("texthash", "slow.test smtp:[127.0.0.1]:" + std::to_string(silent.port()) +
+                                            "\nexpired.test smtp:[127.0.0.1]:" + std::to_string(peer_->port()) + "\n");
+  ASSERT_NE(s.routes, nullptr);
+  auto d = start(s);
+  ASSERT_NE(d, nullptr);
+  std::vector<std::string> errors;
+  const auto engine = clearbounce::engine::Engine::load({}, errors);
+  ASSERT_NE(engine, nullptr);
+  std::string report =
+      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
+      "Subject: Delayed Mail (still being retried)\r\nTo: alice@example.com\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
+      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n";
+  for (const char* recipient : {"carol@slow.test", "dave@expired.test"})
+    report += std::string("\r\nFinal-Recipient: rfc822; ") + recipient +
+              "\r\nAction: delayed\r\nStatus: 4.7.5\r\nDiagnostic-Code: X-Postfix; Server certificate not verified\r\n";
+  report += "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\n\r\n--B--\r\n";
+  clearbounce::engine::Options options;
+  options.locale = "en";
+  options.diagnose = clearbounce::engine::ask(*d, std::chrono::steady_clock::now() + 1500ms);
+  const auto outcome = engine->process(report, options);
+  ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+  EXPECT_EQ(outcome.categories, (std::vector<std::string>{"tls.certificate_not_verified", "tls.certificate_expired"}));
+  EXPECT_EQ(d->counters().questions, 2u);
+  EXPECT_EQ(d->counters().probes, 2u);
+}
+
 // The server the MTA really used: a transport_maps entry sends a domain to
 // [127.0.0.1]:port. The route is followed (not the default port, and not
 // the domain's own DNS, which the MTA did not use: internal.test is in no

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
 #include "templates/dates.hpp"
 
@@ -113,7 +114,7 @@ TEST_F(DiagnosisTexts, EveryLocaleSaysWhenWeCheckedForEveryRefinedCategory) {
     for (const auto& c : cases()) {
       Options options;
       options.locale = tag;
-      options.diagnose = [&](const Question&) { return found(c.category); };
+      options.diagnose = clearbounce::engine::ask_each([&](const Question&) { return found(c.category); });
       const auto outcome = engine_->process(report(c.open, c.status), options);
       const std::string where = tag + " " + c.category;
       ASSERT_TRUE(outcome.rewritten) << where << ": " << outcome.reason;

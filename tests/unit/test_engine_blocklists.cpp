@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dsn/encoding.hpp"
+#include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
 
 namespace {
@@ -58,10 +59,10 @@ class EngineBlocklists : public ::testing::Test {
     Options options;
     options.locale = "en";
     options.remote_report = remote;
-    options.diagnose = [this, finding](const Question& q) {
+    options.diagnose = clearbounce::engine::ask_each([this, finding](const Question& q) {
       asked_.push_back(q);
       return finding;
-    };
+    });
     return options;
   }
   static std::string text_of(const clearbounce::engine::Outcome& outcome) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dsn/encoding.hpp"
+#include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
 
 namespace {
@@ -59,10 +60,10 @@ class EngineDiagnosis : public ::testing::Test {
   Options with(std::function<Finding(const Question&)> diagnose) {
     Options options;
     options.locale = "en";
-    options.diagnose = [this, diagnose](const Question& q) {
+    options.diagnose = clearbounce::engine::ask_each([this, diagnose](const Question& q) {
       asked_.push_back(q);
       return diagnose(q);
-    };
+    });
     return options;
   }
   static std::string text_of(const clearbounce::engine::Outcome& outcome) {

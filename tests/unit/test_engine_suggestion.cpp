@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dsn/encoding.hpp"
+#include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
 
 namespace {
@@ -59,10 +60,10 @@ class EngineSuggestion : public ::testing::Test {
   Options with(const Finding& finding, const std::string& locale = "en") {
     Options options;
     options.locale = locale;
-    options.diagnose = [this, finding](const Question& q) {
+    options.diagnose = clearbounce::engine::ask_each([this, finding](const Question& q) {
       asked_.push_back(q);
       return finding;
-    };
+    });
     return options;
   }
   // The notice's text/plain part, decoded (base64 for the locales whose
