@@ -139,6 +139,8 @@ def locale_files(source_dir):
 def expected_files(source_dir):
     files = {CONFFILE: 0o644, UNIT: 0o644, TMPFILES: 0o644, MILTER: 0o755, CLI: 0o755,
              "/usr/share/clearbounce/rules.toml": 0o644, "/usr/share/doc/clearbounce/README.md": 0o644,
+             # The diagnosis's data, built in and installed for the administrator to read.
+             "/usr/share/clearbounce/blocklists.toml": 0o644, "/usr/share/clearbounce/mail_domains.txt": 0o644,
              COPYRIGHT: 0o644, CHANGELOG: 0o644}
     files.update({page: 0o644 for page in MAN_PAGES})
     files.update({example: 0o644 for example in EXAMPLES})
