@@ -70,7 +70,7 @@ struct Config {
     unsigned cache_seconds = 600;             // diagnose.cache_seconds: per destination, findings and none alike
     unsigned max_probes = 8;                  // diagnose.max_probes: SMTP probes at once
     std::string helo_name;                    // diagnose.helo_name: EHLO name; empty: the host's name
-    std::string ca_file;                      // diagnose.ca_file: PEM trust anchors; empty: the system's
+    std::string ca_file;                      // diagnose.ca_file: PEM trust anchors; empty: Postfix's, else the system's
     std::vector<std::string> resolvers;       // diagnose.resolvers: "address" or "address:port"; empty: resolv.conf
     std::vector<std::string> allow_networks;  // diagnose.allow_networks: private networks that may be probed
     bool suggest_domains = true;              // diagnose.suggest_domains: "Did you mean bob@gmail.com?"

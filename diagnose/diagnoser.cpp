@@ -584,7 +584,7 @@ std::unique_ptr<Diagnoser> Diagnoser::start(const DiagnoseSettings& settings, st
   dns_options.servers = settings.resolvers;
   loop->dns = DnsClient::make(dns_options, error);
   if (!loop->dns) return nullptr;
-  loop->tls = TlsContext::make(settings.ca_file, error);
+  loop->tls = TlsContext::make({settings.ca_file, settings.ca_directory, settings.with_system_cas}, error);
   if (!loop->tls) return nullptr;
   if (::pipe2(loop->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
     error = "diagnose: no pipe for the loop thread";

@@ -25,7 +25,12 @@ struct DiagnoseSettings {
   std::chrono::seconds cache_ttl{600};         // diagnose.cache_seconds: findings, and "nothing learned"
   std::size_t max_concurrent_probes = 8;       // diagnose.max_probes
   std::string helo_name = "localhost";         // diagnose.helo_name: what probes say in EHLO
-  std::string ca_file;                         // diagnose.ca_file: empty = the system's trust store
+  // The trust anchors: diagnose.ca_file, else those Postfix's SMTP client
+  // uses (smtp_tls_CAfile, smtp_tls_CApath), else the system's; a probe
+  // trusting other anchors than the MTA would judge its certificates wrongly.
+  std::string ca_file;
+  std::string ca_directory;
+  bool with_system_cas = false;  // also the system's, beside ca_file or ca_directory
   std::vector<std::string> resolvers;          // diagnose.resolvers: empty = /etc/resolv.conf
   std::vector<std::string> allow_networks;     // diagnose.allow_networks
   std::uint16_t smtp_port = 25;                // the port probed when no route names one

@@ -131,10 +131,11 @@ std::optional<PostfixRoutes> PostfixRoutes::read(const std::string& config_direc
   // postconf -h prints the values in the order asked for, one a line.
   const auto values = run_program({"/usr/sbin/postconf", "-c", config_directory, "-h", "relayhost", "transport_maps",
                                    "smtp_tls_security_level", "smtp_tls_policy_maps", "smtp_tls_verify_cert_match",
-                                   "smtp_tls_secure_cert_match"},
+                                   "smtp_tls_secure_cert_match", "smtp_tls_CAfile", "smtp_tls_CApath",
+                                   "tls_append_default_CA"},
                                   kPostconfLimit);
   auto lines = lines_of(values.output);
-  if (!values.finished || values.exit_status != 0 || lines.size() != 6) {
+  if (!values.finished || values.exit_status != 0 || lines.size() != 9) {
     error = "postconf -c " + config_directory + " could not read relayhost, transport_maps and the TLS settings" +
             (values.errors.empty() ? "" : ": " + lines_of(values.errors).front());
     return std::nullopt;
@@ -148,6 +149,7 @@ std::optional<PostfixRoutes> PostfixRoutes::read(const std::string& config_direc
   routes.tls_policy_maps_ = maps_of(lines[3]);
   routes.verify_cert_match_ = split_list(lines[4]);
   routes.secure_cert_match_ = split_list(lines[5]);
+  routes.trust_ = TrustAnchors{lines[6], lines[7], lines[8] == "yes"};
   return routes;
 }
 
@@ -158,7 +160,8 @@ PostfixRoutes::PostfixRoutes(const PostfixRoutes& other)
       default_tls_(other.default_tls_),
       tls_policy_maps_(other.tls_policy_maps_),
       verify_cert_match_(other.verify_cert_match_),
-      secure_cert_match_(other.secure_cert_match_) {}
+      secure_cert_match_(other.secure_cert_match_),
+      trust_(other.trust_) {}
 
 // The first entry that answers, each key in every map, in order. postmap
 // exits with 1 both when a key is not there and on a fatal error; only the

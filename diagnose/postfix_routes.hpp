@@ -45,6 +45,16 @@ class PostfixRoutes {
   };
   Route route(std::string_view domain, std::chrono::steady_clock::time_point deadline) const;
 
+  // The trust anchors Postfix's SMTP client verifies with: smtp_tls_CAfile
+  // and smtp_tls_CApath, and the system's too if tls_append_default_CA.
+  // Both empty: Postfix names none (the probe then uses the system's).
+  struct TrustAnchors {
+    std::string file;
+    std::string directory;
+    bool with_system_defaults = false;
+  };
+  const TrustAnchors& trust_anchors() const { return trust_; }
+
   PostfixRoutes(const PostfixRoutes& other);
   PostfixRoutes& operator=(const PostfixRoutes&) = delete;
 
@@ -66,6 +76,7 @@ class PostfixRoutes {
   std::vector<std::string> tls_policy_maps_;    // smtp_tls_policy_maps
   std::vector<std::string> verify_cert_match_;  // smtp_tls_verify_cert_match
   std::vector<std::string> secure_cert_match_;  // smtp_tls_secure_cert_match
+  TrustAnchors trust_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::pair<Route, std::chrono::steady_clock::time_point>, std::less<>> remembered_;
 };

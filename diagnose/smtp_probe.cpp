@@ -119,16 +119,19 @@ std::string_view to_string(ProbeOutcome outcome) {
   return "timed out";
 }
 
-std::shared_ptr<const TlsContext> TlsContext::make(const std::string& ca_file, std::string& error) {
+std::shared_ptr<const TlsContext> TlsContext::make(const Anchors& anchors, std::string& error) {
   SSL_CTX* context = SSL_CTX_new(TLS_client_method());
   if (context == nullptr) {
     error = "OpenSSL: no TLS context: " + openssl_failure();
     return nullptr;
   }
-  const int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(context)
-                                     : SSL_CTX_load_verify_locations(context, ca_file.c_str(), nullptr);
-  if (loaded != 1) {
-    error = "diagnose.ca_file: \"" + ca_file + "\" could not be read: " + openssl_failure();
+  const bool named = !anchors.file.empty() || !anchors.directory.empty();
+  const auto or_null = [](const std::string& text) { return text.empty() ? nullptr : text.c_str(); };
+  const bool loaded =
+      (!named || SSL_CTX_load_verify_locations(context, or_null(anchors.file), or_null(anchors.directory)) == 1) &&
+      ((named && !anchors.with_system_defaults) || SSL_CTX_set_default_verify_paths(context) == 1);
+  if (!loaded) {
+    error = "trust anchors \"" + anchors.file + "\" \"" + anchors.directory + "\" could not be read: " + openssl_failure();
     SSL_CTX_free(context);
     return nullptr;
   }

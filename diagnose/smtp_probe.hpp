@@ -82,7 +82,13 @@ struct ProbeTarget {
 // `ca_file`), made once.
 class TlsContext {
  public:
-  static std::shared_ptr<const TlsContext> make(const std::string& ca_file, std::string& error);
+  struct Anchors {
+    std::string file;       // PEM certificates
+    std::string directory;  // a hashed directory (c_rehash)
+    bool with_system_defaults = false;
+  };
+  // Both empty: the system's trust store alone.
+  static std::shared_ptr<const TlsContext> make(const Anchors& anchors, std::string& error);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;

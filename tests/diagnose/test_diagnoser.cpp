@@ -84,13 +84,14 @@ class DiagnoserTest : public ::testing::Test {
   // whose smtp_tls_policy_maps holds `tls_policy`.
   std::shared_ptr<const clearbounce::diagnose::PostfixRoutes> postfix_routes(const std::string& type,
                                                                              const std::string& transport,
-                                                                             const std::string& tls_policy = "") const {
+                                                                             const std::string& tls_policy = "",
+                                                                             const std::string& more_main_cf = "") const {
     const auto postfix = directory_ / "postfix";
     std::filesystem::create_directories(postfix);
     std::ofstream(postfix / "main.cf") << "myhostname = mail.example.test\ntransport_maps = " << type << ":"
                                        << (postfix / "transport").string() << "\nsmtp_tls_security_level = verify\n"
                                        << "smtp_tls_policy_maps = texthash:" << (postfix / "tls_policy").string()
-                                       << "\n";
+                                       << "\n" << more_main_cf;
     std::ofstream(postfix / "master.cf") << "";
     std::ofstream(postfix / "transport") << transport;
     std::ofstream(postfix / "tls_policy") << tls_policy;
@@ -363,6 +364,28 @@ TEST_F(DiagnoserTest, AtTheDaneLevelTheTlsaRecordsDecide) {
   EXPECT_FALSE(opportunistic.learned()) << opportunistic.category;
   EXPECT_NE(opportunistic.summary.find("TLS level dane"), std::string::npos) << opportunistic.summary;
   EXPECT_EQ(peer.connections(), 3);
+}
+
+// The probe trusts what Postfix's SMTP client trusts (smtp_tls_CAfile):
+// a certificate from the site's own CA verifies, as it did for Postfix,
+// and is not called untrusted because the system's store lacks that CA.
+TEST_F(DiagnoserTest, TrustsTheAnchorsPostfixUses) {
+  if (::access("/usr/sbin/postconf", X_OK) != 0) GTEST_SKIP() << "Postfix's postconf is not installed";
+  SmtpPeer site(SmtpPeer::Settings{SmtpPeer::Behaviour::starttls, pki_->issue("site", {"mx.site.test"}), false, ""});
+  ASSERT_NE(postfix_routes("texthash", "site.test smtp:[127.0.0.1]:" + std::to_string(site.port()) + "\n", "",
+                           "smtp_tls_CAfile = " + pki_->ca_file() + "\n"),
+            nullptr);
+  clearbounce::config::Config config;
+  config.diagnose.postfix_directory = (directory_ / "postfix").string();
+  config.diagnose.resolvers = {dns_->address()};
+  config.diagnose.allow_networks = {"127.0.0.0/8"};
+  std::string error;
+  auto d = clearbounce::engine::start_diagnosis(config, "mail.clearbounce.test", error);
+  ASSERT_NE(d, nullptr) << error;
+  const auto finding = ask(*d, "site.test");
+  EXPECT_FALSE(finding.learned()) << finding.category << ": " << finding.summary;
+  EXPECT_NE(finding.summary.find("verified"), std::string::npos) << finding.summary;
+  EXPECT_EQ(site.connections(), 1);
 }
 
 // A transport table Postfix cannot read leaves the route unknown: the

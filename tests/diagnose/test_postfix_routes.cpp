@@ -123,6 +123,20 @@ TEST_F(PostfixRoutesTest, TheTlsPolicyOfTheNextHop) {
   EXPECT_NE(broken.why_unknown.find("does not parse"), std::string::npos) << broken.why_unknown;
 }
 
+TEST_F(PostfixRoutesTest, TheTrustAnchorsOfPostfixsClient) {
+  auto r = routes("smtp_tls_CAfile = /etc/postfix/site-ca.pem\nsmtp_tls_CApath = /etc/ssl/certs\n"
+                  "tls_append_default_CA = yes\n",
+                  "");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->trust_anchors().file, "/etc/postfix/site-ca.pem");
+  EXPECT_EQ(r->trust_anchors().directory, "/etc/ssl/certs");
+  EXPECT_TRUE(r->trust_anchors().with_system_defaults);
+  const auto none = routes("", "");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->trust_anchors().file.empty());
+  EXPECT_FALSE(none->trust_anchors().with_system_defaults);
+}
+
 TEST_F(PostfixRoutesTest, AMissingConfigurationIsAnError) {
   std::string error;
   EXPECT_FALSE(PostfixRoutes::read((directory_ / "nowhere").string(), error).has_value());

@@ -38,7 +38,7 @@ class SmtpProbeTest : public ::testing::Test {
     std::filesystem::create_directories(directory_);
     pki_ = std::make_unique<TestPki>(directory_.string());
     std::string error;
-    tls_ = TlsContext::make(pki_->ca_file(), error);
+    tls_ = TlsContext::make({pki_->ca_file(), "", false}, error);
     ASSERT_NE(tls_, nullptr) << error;
   }
   static void TearDownTestSuite() {
