@@ -675,6 +675,17 @@ Finding Diagnoser::Loop::wait(Waiter& waiter, const Question& question, Clock::t
   return nothing(question.domain + ": no answer before the deadline");
 }
 
+std::string Diagnoser::describe() const {
+  const auto& s = loop_->settings;
+  std::string text = s.routes ? "servers: where Postfix's routes send the mail"
+                              : "servers: the domains' MX (no Postfix configuration read)";
+  const bool named = !s.ca_file.empty() || !s.ca_directory.empty();
+  text += named ? "; trust anchors: " + s.ca_file + (s.ca_directory.empty() ? "" : " " + s.ca_directory) +
+                      (s.with_system_cas ? " and the system's" : "")
+                : "; trust anchors: the system's";
+  return text;
+}
+
 DiagnoseCounters Diagnoser::counters() const {
   std::lock_guard lock(loop_->mutex);
   return loop_->counters;

@@ -94,6 +94,9 @@ class Diagnoser {
   std::vector<Finding> diagnose(const std::vector<Question>& questions,
                                 std::chrono::steady_clock::time_point deadline);
   DiagnoseCounters counters() const;
+  // For the log at start: which server a look probes (the MTA's routes,
+  // or the domains' MX where there are none) and the trust anchors.
+  std::string describe() const;
 
  private:
   struct Loop;

@@ -51,6 +51,7 @@ void Daemon::set_engine(std::shared_ptr<const engine::Engine> engine) {
     std::string error;
     diagnoser = engine::start_diagnosis(engine->config(), "", error);
     if (!diagnoser) log(LOG_ERR, "diagnose: %s; reports go without a diagnosis", error.c_str());
+    if (diagnoser) log(LOG_INFO, "diagnose: on; %s", diagnoser->describe().c_str());
   }
   std::shared_ptr<const engine::Engine> old;
   std::shared_ptr<diagnose::Diagnoser> old_diagnoser;

@@ -126,6 +126,7 @@ TEST_F(DiagnoserTest, FindsTheExpiredCertificateOfTheDomainsMailServer) {
   EXPECT_EQ(peer_->connections(), 1);
   EXPECT_EQ(d->counters().probes, 1u);
   EXPECT_EQ(d->counters().refined, 1u);
+  EXPECT_NE(d->describe().find("the domains' MX"), std::string::npos) << d->describe();
 }
 
 TEST_F(DiagnoserTest, TellsTheDomainsOwnProblemsWithoutProbing) {
@@ -382,6 +383,9 @@ TEST_F(DiagnoserTest, TrustsTheAnchorsPostfixUses) {
   std::string error;
   auto d = clearbounce::engine::start_diagnosis(config, "mail.clearbounce.test", error);
   ASSERT_NE(d, nullptr) << error;
+  // What the milter logs at start: the routes followed, the anchors trusted.
+  EXPECT_NE(d->describe().find("Postfix's routes"), std::string::npos) << d->describe();
+  EXPECT_NE(d->describe().find(pki_->ca_file()), std::string::npos) << d->describe();
   const auto finding = ask(*d, "site.test");
   EXPECT_FALSE(finding.learned()) << finding.category << ": " << finding.summary;
   EXPECT_NE(finding.summary.find("verified"), std::string::npos) << finding.summary;
