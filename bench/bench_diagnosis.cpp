@@ -26,6 +26,7 @@
 #include "engine/engine.hpp"
 #include "tests/diagnose/dns_server.hpp"
 #include "tests/diagnose/test_tls.hpp"
+#include "tests/support/postfix_reports.hpp"
 
 namespace {
 
@@ -38,19 +39,7 @@ using clearbounce::engine::Options;
 constexpr int kDomains = 20;  // cold looks, one destination each
 
 std::string postfix_report(const std::string& recipient) {
-  return "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-         "Subject: Undelivered Mail Returned to Sender\r\n"
-         "To: alice@example.com\r\n"
-         "MIME-Version: 1.0\r\n"
-         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
-         "\r\n"
-         "--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThis is the mail system at host "
-         "mail.example.com.\r\n"
-         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n\r\n"
-         "Final-Recipient: rfc822; " + recipient + "\r\nAction: failed\r\nStatus: 4.7.5\r\n"
-         "Diagnostic-Code: X-Postfix; Server certificate not verified\r\n"
-         "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n"
-         "\r\n--B--\r\n";
+  return clearbounce::testing::postfix_report({{recipient, "Server certificate not verified", "4.7.5"}});
 }
 
 const std::string kOrdinary =

@@ -26,6 +26,7 @@
 #include "engine/engine.hpp"
 #include "tests/diagnose/dns_server.hpp"
 #include "tests/diagnose/test_tls.hpp"
+#include "tests/support/postfix_reports.hpp"
 
 namespace {
 
@@ -210,15 +211,8 @@ TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDat
   std::vector<std::string> errors;
   const auto engine = clearbounce::engine::Engine::load({}, errors);
   ASSERT_NE(engine, nullptr);
-  const std::string report =
-      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-      "Subject: Delayed Mail (still being retried)\r\nTo: alice@example.com\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
-      "--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n\r\n"
-      "Final-Recipient: rfc822; carol@expired.test\r\nAction: delayed\r\nStatus: 4.7.5\r\n"
-      "Diagnostic-Code: X-Postfix; Server certificate not verified\r\n\r\n"
-      "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n\r\n--B--\r\n";
+  const auto report = clearbounce::testing::postfix_report(
+      {{"carol@expired.test", "Server certificate not verified", "4.7.5", "delayed"}});
   clearbounce::engine::Options options;
   options.locale = "en";
   options.diagnose = clearbounce::engine::ask(*d, std::chrono::steady_clock::now() + 5s);
@@ -253,16 +247,9 @@ TEST_F(DiagnoserTest, AReportsDomainsAreLookedAtTogether) {
   std::vector<std::string> errors;
   const auto engine = clearbounce::engine::Engine::load({}, errors);
   ASSERT_NE(engine, nullptr);
-  std::string report =
-      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-      "Subject: Delayed Mail (still being retried)\r\nTo: alice@example.com\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
-      "--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n";
-  for (const char* recipient : {"carol@slow.test", "dave@expired.test"})
-    report += std::string("\r\nFinal-Recipient: rfc822; ") + recipient +
-              "\r\nAction: delayed\r\nStatus: 4.7.5\r\nDiagnostic-Code: X-Postfix; Server certificate not verified\r\n";
-  report += "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\n\r\n--B--\r\n";
+  const auto report = clearbounce::testing::postfix_report(
+      {{"carol@slow.test", "Server certificate not verified", "4.7.5", "delayed"},
+       {"dave@expired.test", "Server certificate not verified", "4.7.5", "delayed"}});
   clearbounce::engine::Options options;
   options.locale = "en";
   options.diagnose = clearbounce::engine::ask(*d, std::chrono::steady_clock::now() + 1500ms);

@@ -20,6 +20,7 @@
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
 #include "tests/diagnose/dns_server.hpp"
+#include "tests/support/postfix_reports.hpp"
 
 namespace {
 
@@ -184,16 +185,9 @@ TEST_F(SuggestionTest, TheNoticeOfOurOwnReportAsksAboutTheSuggestedAddress) {
   std::vector<std::string> errors;
   const auto engine = clearbounce::engine::Engine::load({}, errors);
   ASSERT_NE(engine, nullptr);
-  const std::string report =
-      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-      "Subject: Undelivered Mail Returned to Sender\r\nTo: alice@example.com\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
-      "--B\r\nContent-Type: text/plain\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n\r\n"
-      "Final-Recipient: rfc822; bob@gmial.test\r\nAction: failed\r\nStatus: 5.4.4\r\n"
-      "Diagnostic-Code: X-Postfix; Host or domain name not found. Name service error for name=gmial.test type=MX: "
-      "Host not found\r\n\r\n"
-      "--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n\r\n--B--\r\n";
+  const auto report = clearbounce::testing::postfix_report(
+      {{"bob@gmial.test",
+        "Host or domain name not found. Name service error for name=gmial.test type=MX: Host not found", "5.4.4"}});
   clearbounce::engine::Options options;
   options.locale = "en";
   options.diagnose = clearbounce::engine::ask(*d, std::chrono::steady_clock::now() + 5s);

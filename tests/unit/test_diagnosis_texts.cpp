@@ -9,6 +9,7 @@
 
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/postfix_reports.hpp"
 #include "templates/dates.hpp"
 
 namespace {
@@ -54,19 +55,8 @@ const std::vector<Case>& cases() {
 
 // A Postfix report of our own about one recipient, still being retried.
 std::string report(const std::string& diagnostic, const std::string& status) {
-  return "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-         "Subject: Delayed Mail (still being retried)\r\n"
-         "To: alice@example.com\r\n"
-         "MIME-Version: 1.0\r\n"
-         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
-         "\r\n"
-         "--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n"
-         "\r\nFinal-Recipient: rfc822; carol@example.org\r\nAction: delayed\r\nStatus: " +
-         status + "\r\nDiagnostic-Code: X-Postfix; " + diagnostic +
-         "\r\n"
-         "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n"
-         "\r\n--B--\r\n";
+  return clearbounce::testing::postfix_report({{"carol@example.org", diagnostic, status, "delayed"}},
+                                              "Delayed Mail (still being retried)");
 }
 
 // What a look at example.org's server found: the category and its facts.

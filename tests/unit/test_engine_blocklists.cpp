@@ -10,6 +10,7 @@
 #include "dsn/encoding.hpp"
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/postfix_reports.hpp"
 
 namespace {
 
@@ -20,20 +21,11 @@ using clearbounce::engine::Options;
 
 // Our Postfix's report: the remote server refused us, naming a block list.
 std::string blocklisted_report() {
-  return "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-         "Subject: Undelivered Mail Returned to Sender\r\n"
-         "To: alice@example.com\r\n"
-         "MIME-Version: 1.0\r\n"
-         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
-         "\r\n"
-         "--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n"
-         "\r\nFinal-Recipient: rfc822; carol@example.org\r\nAction: failed\r\nStatus: 5.7.1\r\n"
-         "Remote-MTA: dns; mx.example.org\r\n"
-         "Diagnostic-Code: smtp; 554 5.7.1 Service unavailable; Client host [8.8.4.4] blocked using\r\n"
-         " zen.spamhaus.org; https://www.spamhaus.example/query/ip/8.8.4.4\r\n"
-         "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n"
-         "\r\n--B--\r\n";
+  return clearbounce::testing::postfix_report(
+      {{"carol@example.org",
+        "554 5.7.1 Service unavailable; Client host [8.8.4.4] blocked using\r\n"
+        " zen.spamhaus.org; https://www.spamhaus.example/query/ip/8.8.4.4",
+        "5.7.1", "failed", "smtp", "mx.example.org"}});
 }
 
 Finding listed_on(std::string names, std::string pages) {

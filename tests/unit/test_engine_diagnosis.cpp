@@ -10,6 +10,7 @@
 #include "dsn/encoding.hpp"
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/postfix_reports.hpp"
 
 namespace {
 
@@ -20,21 +21,9 @@ using clearbounce::engine::Options;
 
 // A Postfix report of our own: one line per recipient, Postfix's words.
 std::string report(const std::vector<std::pair<std::string, std::string>>& recipients, const std::string& status) {
-  std::string m =
-      "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-      "Subject: Delayed Mail (still being retried)\r\n"
-      "To: alice@example.com\r\n"
-      "MIME-Version: 1.0\r\n"
-      "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
-      "\r\n"
-      "--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-      "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n";
-  for (const auto& [recipient, diagnostic] : recipients)
-    m += "\r\nFinal-Recipient: rfc822; " + recipient + "\r\nAction: delayed\r\nStatus: " + status +
-         "\r\nDiagnostic-Code: X-Postfix; " + diagnostic + "\r\n";
-  m += "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n"
-       "\r\n--B--\r\n";
-  return m;
+  std::vector<clearbounce::testing::ReportedRecipient> reported;
+  for (const auto& [recipient, diagnostic] : recipients) reported.push_back({recipient, diagnostic, status, "delayed"});
+  return clearbounce::testing::postfix_report(reported, "Delayed Mail (still being retried)");
 }
 
 Finding expired_certificate() {

@@ -10,6 +10,7 @@
 #include "dsn/encoding.hpp"
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
+#include "tests/support/postfix_reports.hpp"
 
 namespace {
 
@@ -21,18 +22,7 @@ using clearbounce::engine::Options;
 // A Postfix report of our own about one recipient.
 std::string report(const std::string& recipient, const std::string& action, const std::string& status,
                    const std::string& diagnostic) {
-  return "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
-         "Subject: Undelivered Mail Returned to Sender\r\n"
-         "To: alice@example.com\r\n"
-         "MIME-Version: 1.0\r\n"
-         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n"
-         "\r\n"
-         "--B\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nThis is the mail system at host mail.example.com.\r\n"
-         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n"
-         "\r\nFinal-Recipient: rfc822; " +
-         recipient + "\r\nAction: " + action + "\r\nStatus: " + status + "\r\nDiagnostic-Code: X-Postfix; " + diagnostic +
-         "\r\n\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n"
-         "\r\n--B--\r\n";
+  return clearbounce::testing::postfix_report({{recipient, diagnostic, status, action}});
 }
 
 // Postfix's words for a domain that does not exist, final and for now.
