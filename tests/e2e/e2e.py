@@ -125,6 +125,26 @@ def make_cases(certs):
         Case("tls-not-yet-valid", "starttls", certs["not-yet-valid"],
              {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
              logged="certificate not yet valid"),
+        Case("tls-unknown-ca", "starttls", certs["unknown-ca"],
+             {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="untrusted issuer /CN=clearbounce e2e CA nobody trusts"),
+        Case("tls-missing-intermediate", "starttls", certs["missing-intermediate"],
+             {a: "tls.certificate_not_verified" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="untrusted issuer /CN=clearbounce e2e intermediate CA"),
+        # Handshakes that fail with a certificate that verifies. TLS 1.0 only
+        # (OpenSSL 3 serves it only at security level 0): Postfix's client
+        # offers TLS 1.0, then refuses the server's SHA-1 signature. TLS 1.2
+        # with one cipher without encryption, which Postfix's "medium" grade
+        # leaves out: the server alerts. Postfix's DSN says only "Cannot
+        # start TLS: handshake failure"; its log gives OpenSSL's reason on
+        # the line after the address.
+        Case("tls-1.0-only", "starttls", certs["valid"] + ["version=TLSv1", "ciphers=DEFAULT:@SECLEVEL=0"],
+             {a: "tls.handshake_failed" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="legacy sigalg disallowed or unsupported"),
+        Case("tls-no-shared-cipher", "starttls",
+             certs["valid"] + ["version=TLSv1_2", "ciphers=ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"],
+             {a: "tls.handshake_failed" for a in temporary}, tls="secure match=mx.tls.test",
+             logged="sslv3 alert handshake failure"),
         Case("tls-not-offered", "no-starttls", [],
              {a: "tls.not_offered" for a in temporary}, tls="encrypt"),
         Case("rate-limited", "rate-limit",
@@ -175,22 +195,60 @@ def make_certificates(directory):
     signed("expired", "mx.tls.test", -90, -30)
     signed("not-yet-valid", "mx.tls.test", 30, 120)
     signed("wrong-name", "mx.elsewhere.test", -1, 2)
+    signed("valid", "mx.tls.test", -1, 2)  # for the handshake cases: nothing wrong with it
     openssl("req", "-x509", *key_args, "-keyout", "self-signed.key", "-out", "self-signed.crt",
             "-subj", "/CN=mx.tls.test", "-days", "2", "-addext", "subjectAltName=DNS:mx.tls.test")
+    make_untrusted_chains(openssl, key_args, directory)
 
     # Each must fail for its own reason; otherwise the case tests nothing.
-    for name, reason in (("expired", "certificate has expired"), ("not-yet-valid", "certificate is not yet valid"),
-                         ("self-signed", "self-signed certificate"), ("wrong-name", None)):
-        result = subprocess.run(["openssl", "verify", "-CAfile", "ca.crt", *(["-verify_hostname", "mx.tls.test"]
-                                                                              if reason is None else []),
-                                 f"{name}.crt"], cwd=directory, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-        wanted = reason or "hostname mismatch"
-        if result.returncode == 0 or wanted not in result.stdout:
-            raise Failure(f"test certificate {name} does not fail with '{wanted}':\n{result.stdout}")
-    kinds = ("expired", "not-yet-valid", "self-signed", "wrong-name")
-    return {name: [os.path.join(directory, f"{name}.crt"), os.path.join(directory, f"{name}.key")]
-            for name in kinds} | {"ca": os.path.join(directory, "ca.crt")}
+    # (What the server sends: the unknown CA's peer its whole chain, the
+    # other one its leaf without the intermediate.)
+    for name, reason, extra in (
+            ("expired", "certificate has expired", []), ("not-yet-valid", "certificate is not yet valid", []),
+            ("self-signed", "self-signed certificate", []),
+            ("wrong-name", "hostname mismatch", ["-verify_hostname", "mx.tls.test"]),
+            ("unknown-ca", "self-signed certificate in certificate chain", ["-untrusted", "other-ca.crt"]),
+            ("missing-intermediate", "unable to get local issuer certificate", [])):
+        result = subprocess.run(["openssl", "verify", "-CAfile", "ca.crt", *extra, f"{name}.crt"], cwd=directory,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if result.returncode == 0 or reason not in result.stdout:
+            raise Failure(f"test certificate {name} does not fail with '{reason}':\n{result.stdout}")
+    # ... and these verify: with the intermediate it is sent without, and the
+    # one the handshake cases present.
+    for extra, name in ((["-untrusted", "intermediate.crt"], "missing-intermediate"),
+                        (["-verify_hostname", "mx.tls.test"], "valid")):
+        openssl("verify", "-CAfile", "ca.crt", *extra, f"{name}.crt")
+    kinds = ("expired", "not-yet-valid", "self-signed", "wrong-name", "missing-intermediate", "valid")
+    paths = {name: [os.path.join(directory, f"{name}.crt"), os.path.join(directory, f"{name}.key")] for name in kinds}
+    paths["unknown-ca"] = [os.path.join(directory, "unknown-ca-chain.crt"), os.path.join(directory, "unknown-ca.key")]
+    return paths | {"ca": os.path.join(directory, "ca.crt")}
+
+
+def make_untrusted_chains(openssl, key_args, directory):
+    """A leaf for mx.tls.test from a CA nobody trusts (unknown-ca-chain.crt:
+    the leaf and that CA, as a server sends them), and one from an
+    intermediate of the test CA that is not sent (missing-intermediate.crt:
+    the leaf alone)."""
+    ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+    leaf_ext = "subjectAltName=DNS:mx.tls.test\nbasicConstraints=CA:FALSE\n"
+    for name, text in (("ca-ext.cnf", ca_ext), ("leaf-ext.cnf", leaf_ext)):
+        with open(os.path.join(directory, name), "w") as f:
+            f.write(text)
+    openssl("req", "-x509", *key_args, "-keyout", "other-ca.key", "-out", "other-ca.crt",
+            "-subj", "/CN=clearbounce e2e CA nobody trusts", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", *key_args, "-keyout", "intermediate.key", "-out", "intermediate.csr",
+            "-subj", "/CN=clearbounce e2e intermediate CA")
+    openssl("x509", "-req", "-in", "intermediate.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", "2001",
+            "-days", "2", "-extfile", "ca-ext.cnf", "-out", "intermediate.crt")
+    for name, issuer, serial in (("unknown-ca", "other-ca", "2002"), ("missing-intermediate", "intermediate", "2003")):
+        openssl("req", *key_args, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", "/CN=mx.tls.test")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.crt", "-CAkey", f"{issuer}.key",
+                "-set_serial", serial, "-days", "2", "-extfile", "leaf-ext.cnf", "-out", f"{name}.crt")
+    with open(os.path.join(directory, "unknown-ca-chain.crt"), "w") as chain:
+        for part in ("unknown-ca.crt", "other-ca.crt"):
+            with open(os.path.join(directory, part)) as f:
+                chain.write(f.read())
 
 
 def certificate_dates(path):
@@ -340,11 +398,11 @@ def run_cases_round(instance, cases, checks, label):
         for (name, action), raws in got.items():
             if name == case.name and action not in case.expect:
                 checks.check(False, f"{label}: {case.name}: no '{action}' DSN expected", f"got {len(raws)}")
-    maillog = instance.log()
+    maillog = instance.log().splitlines()
     for case in cases:
         if case.logged:
             address = case.nexthop[1:].split("]")[0]
-            said = [line for line in maillog.splitlines() if f"[{address}]" in line and case.logged in line]
+            said = [line for line in about_peer(maillog, f"[{address}]") if case.logged in line]
             checks.check(bool(said), f"{label}: {case.name}: Postfix logged '{case.logged}' for {address}")
     checks.check(not unexpected, f"{label}: no other message reached the sender",
                  f"{len(unexpected)} unexpected: " + "; ".join(str(dsn_parts.parse(r).get('Subject')) for r in unexpected))
@@ -354,6 +412,19 @@ def run_cases_round(instance, cases, checks, label):
     checks.check(wait_queue_empty(instance), f"{label}: the queue is empty afterwards",
                  "\n".join(instance.queue_listing()))
     return collected
+
+
+def about_peer(maillog, address):
+    """The maillog lines that name the address, and the line after each from
+    the same process (where its "TLS library problem" follows)."""
+    process = lambda line: line.split(": ", 1)[0].rpartition(" ")[2]  # noqa: E731
+    out = []
+    for i, line in enumerate(maillog):
+        if address in line:
+            out.append(line)
+            if i + 1 < len(maillog) and process(maillog[i + 1]) == process(line):
+                out.append(maillog[i + 1])
+    return out
 
 
 def save(directory, collected):
@@ -861,6 +932,15 @@ DIAGNOSED = {
     "tls-wrong-name": "tls.certificate_name_mismatch",
     "tls-not-offered": "tls.not_offered",
     "refused": "network.connection_refused",
+    # Verification fails with "unable to get local issuer certificate" (the
+    # intermediate not sent) or "self-signed certificate in certificate
+    # chain" (the unknown CA's peer sends its root): the probe trusts only
+    # the test CA, as Postfix does.
+    "tls-unknown-ca": "tls.certificate_untrusted",
+    "tls-missing-intermediate": "tls.certificate_untrusted",
+    # Postfix's DSN says "handshake failure" already; the look confirms it.
+    "tls-1.0-only": "tls.handshake_failed",
+    "tls-no-shared-cipher": "tls.handshake_failed",
 }
 DIAGNOSIS_TIMEOUT_MS = 2500  # below the instances' milter_content_timeout (5 s)
 HELO_NAME = "probe.origin.test"

@@ -7,7 +7,11 @@ Each peer listens on one loopback address and port and behaves as told:
   rate-limit REPLY    answers RCPT TO with a 421 REPLY and closes the connection
   silent              accepts the connection and never sends a greeting
   drop-after-rcpt     closes the connection when RCPT TO arrives, without an answer
-  starttls CERT KEY   offers STARTTLS and handshakes with this certificate
+  starttls CERT KEY [OPTION...]
+                      offers STARTTLS and handshakes with this certificate (CERT
+                      may hold the chain after it); OPTIONs narrow what it
+                      speaks: version=TLSv1 (that version only), ciphers=LIST
+                      (an OpenSSL cipher list for TLS 1.2 and older)
   no-starttls         a plain ESMTP server that does not offer STARTTLS
   accept              accepts every message (and counts it)
   sink [DOMAIN=REPLY...]  accepts and keeps every message (peer.stored: envelope
@@ -27,6 +31,7 @@ import ssl
 import sys
 import threading
 import time
+import warnings
 
 HOSTNAME_SUFFIX = ".peer.test"
 
@@ -42,6 +47,8 @@ class Peer:
         self.connection_log = []  # (time.time(), client address) of every connection accepted
         self.messages = 0
         self.stored = []  # (envelope sender, [recipients], data bytes) for "sink"
+        # Made once, so that a wrong certificate or option fails here, not in a session.
+        self.tls_context = tls_context(self.args) if behaviour == "starttls" else None
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((address, port))
@@ -135,9 +142,7 @@ class Session:
                     self.send(f"250 {lines[-1]}")
             elif verb == "STARTTLS" and peer.behaviour == "starttls" and not self.tls:
                 self.send("220 2.0.0 Ready to start TLS")
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                context.load_cert_chain(peer.args[0], peer.args[1])
-                self.conn = context.wrap_socket(self.conn, server_side=True)
+                self.conn = peer.tls_context.wrap_socket(self.conn, server_side=True)
                 self.file = self.conn.makefile("rb")
                 self.tls = True
             elif verb == "MAIL":
@@ -183,6 +188,23 @@ class Session:
                 return
             else:
                 self.send("502 5.5.2 Error: command not recognized")
+
+
+def tls_context(args):
+    """The server side of STARTTLS: certificate, key, then the options."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args[0], args[1])
+    for option in args[2:]:
+        name, _, value = option.partition("=")
+        if name == "version":
+            with warnings.catch_warnings():  # TLS 1.0 is deprecated: that is the point
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version = context.maximum_version = ssl.TLSVersion[value]
+        elif name == "ciphers":
+            context.set_ciphers(value)
+        else:
+            raise ValueError(f"unknown starttls option {option}")
+    return context
 
 
 def main(argv):
