@@ -1018,6 +1018,38 @@ def check_diagnosed_texts(checks, collected, cases, certs):
         checks.check("mx.elsewhere.test" in text and "mx.tls.test" in text,
                      f"diagnose: tls-wrong-name ({action}): the notice names the certificate's name "
                      "(mx.elsewhere.test) and the one expected (mx.tls.test)", text[:900])
+    for name, seen in LOOKED_AT.items():
+        case = by_name[name]
+        for action in case.expect:
+            check_look_in_text(checks, f"diagnose: {name} ({action})", case,
+                               flat(dsn_parts.notice_text(collected.get((name, action)) or b"")), seen)
+
+
+# What the look at a peer saw, as the notice's technical section gives it,
+# for the cases whose texts have no fact of the certificate: the
+# verification error (not Postfix's "untrusted issuer", which both share),
+# or why the handshake failed (the reason Postfix logged, not the words of
+# its DSN).
+LOOKED_AT = {
+    "tls-unknown-ca": "certificate not verified (self-signed certificate in certificate chain",
+    "tls-missing-intermediate": "certificate not verified (unable to get local issuer certificate",
+    "tls-1.0-only": "TLS handshake failed (legacy sigalg disallowed or unsupported)",
+    "tls-no-shared-cipher": "TLS handshake failed (sslv3 alert handshake failure)",
+}
+CHECKED_AT = re.compile(r"\(((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000)\)")
+
+
+def check_look_in_text(checks, what, case, text, seen):
+    """The technical section says what the look at the case's peer saw and
+    when; the sentence gives that moment in the locale's words."""
+    address = case.nexthop[1:].split("]")[0]
+    row = re.search(re.escape(f"[{address}]:") + r"\d+: " + re.escape(seen) + r".*?" + CHECKED_AT.pattern, text)
+    if not checks.check(row is not None, f"{what}: the technical section says what the look at {address} saw: "
+                        f"{seen}", text[-900:]):
+        return
+    moment = time.strptime(row.group(1), "%a, %d %b %Y %H:%M:%S +0000")
+    date = localized_date(moment, case.locale)
+    checks.check(date in text, f"{what}: the notice says when it was looked at: {date}", text[:900])
 
 
 def forged_report(raw, domain, other):
