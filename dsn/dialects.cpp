@@ -10,14 +10,18 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cctype>
 #include <cstdint>
 #include <iterator>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "dsn/fields.hpp"
+#include "dsn/literal_automaton.hpp"
 #include "dsn/literal_scan.hpp"
 #include "dsn/plain.hpp"
 
@@ -90,20 +94,142 @@ const RE2::Set& signatures() {
   return compiled;
 }
 
+constexpr std::size_t kNoDialect = std::size(kDialects);
+
 // The first dialect, in table order, whose signature occurs in `text`; or
-// std::size(kDialects).
-std::size_t first_dialect(std::string_view text) {
+// kNoDialect. The set reads the whole text: it cannot stop at a match.
+std::size_t first_dialect_by_set(std::string_view text) {
   std::vector<int> matched;
-  if (text.empty() || !signatures().Match(text, &matched)) return std::size(kDialects);
+  if (text.empty() || !signatures().Match(text, &matched)) return kNoDialect;
   return static_cast<std::size_t>(*std::min_element(matched.begin(), matched.end()));
 }
 
-// The same, for a text that seldom holds a signature (a Subject): the set
-// is first asked only whether one occurs, which it answers without a list
-// to fill and, when one does, where the first match ends.
-std::size_t first_dialect_if_any(std::string_view text) {
-  if (text.empty() || !signatures().Match(text, nullptr)) return std::size(kDialects);
-  return first_dialect(text);
+// The alternatives of a signature: its parts separated by a '|' outside
+// groups.
+std::vector<std::string_view> top_level_alternatives(std::string_view signature) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < signature.size(); ++i) {
+    const char c = signature[i];
+    if (c == '\\') ++i;
+    else if (c == '(') ++depth;
+    else if (c == ')') --depth;
+    else if (c == '|' && depth == 0) {
+      out.push_back(signature.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(signature.substr(start));
+  return out;
+}
+
+// What a signature's regex can match, spelled out as plain texts, for
+// the gate: a ' ' stands for white space, '\x01' for anything else the
+// regex may match there (a class, a repetition). Every match of the
+// regex holds, ASCII case ignored, each word of at least one spelling.
+// Groups and '?' are spelled out (at most kMaxSpellings spellings).
+class Spellings {
+ public:
+  static constexpr std::size_t kMaxSpellings = 64;
+  // Spellings of `pattern`; one without words when it cannot tell.
+  static std::vector<std::string> of(std::string_view pattern) {
+    Spellings parser{pattern};
+    auto out = parser.alternation();
+    if (parser.too_many_ || parser.at_ != pattern.size()) return {"\x01"};
+    return out;
+  }
+
+ private:
+  explicit Spellings(std::string_view pattern) : pattern_(pattern) {}
+
+  bool more() const { return at_ < pattern_.size(); }
+  char peek(std::size_t ahead = 0) const { return at_ + ahead < pattern_.size() ? pattern_[at_ + ahead] : '\0'; }
+
+  std::vector<std::string> alternation() {
+    std::vector<std::string> out = sequence();
+    while (peek() == '|') {
+      ++at_;
+      for (auto& s : sequence()) out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  std::vector<std::string> sequence() {
+    std::vector<std::string> out{""};
+    while (more() && peek() != '|' && peek() != ')') {
+      std::vector<std::string> item = atom();
+      bool quantified = true;
+      if (peek() == '?') {
+        item.emplace_back();
+      } else if (peek() == '*' || peek() == '+') {
+        item = {"\x01"};
+      } else if (peek() == '{') {
+        at_ = std::min(pattern_.find('}', at_), pattern_.size() - 1);
+        item = {"\x01"};
+      } else {
+        quantified = false;
+      }
+      if (quantified && ++at_ < pattern_.size() && peek() == '?') ++at_;  // lazy: matches what greedy does
+      std::vector<std::string> joined;
+      for (const auto& head : out)
+        for (const auto& tail : item) joined.push_back(head + tail);
+      if (joined.size() > kMaxSpellings) too_many_ = true, joined.resize(1, "\x01");
+      out = std::move(joined);
+    }
+    return out;
+  }
+
+  // One character, escape or group; a space (" ?" too) is white space.
+  std::vector<std::string> atom() {
+    const char c = pattern_[at_++];
+    if ((c == '(' && peek() == '?') || c == '[') {
+      too_many_ = true;  // flags, named groups and classes are not spelled out: no words
+      return {"\x01"};
+    }
+    if (c == '(') {
+      auto inner = alternation();
+      if (peek() == ')') ++at_;
+      return inner;
+    }
+    if (c == '\\' && more()) {
+      const char escaped = pattern_[at_++];
+      if (escaped == 's') return {" "};
+      if (std::isalnum(static_cast<unsigned char>(escaped))) return {"\x01"};
+      return {std::string(1, escaped)};
+    }
+    if (c == ' ') {
+      if (peek() == '?') ++at_;
+      return {" "};
+    }
+    if (c == '.' || c == '^' || c == '$') return {"\x01"};
+    return {std::string(1, c)};
+  }
+
+  std::string_view pattern_;
+  std::size_t at_ = 0;
+  bool too_many_ = false;
+};
+
+// The words of a spelling the gate looks for: runs of four bytes or more
+// between white space and '\x01', or shorter ones that hold a mark ("**",
+// "to:"): short words are in every text. A word with a non-ASCII letter
+// becomes "\x80", any non-ASCII byte: caseless regexes fold such letters
+// only to other non-ASCII ones (test_dialect_gate.cpp checks the table's).
+std::vector<std::string> gate_words(std::string_view spelling) {
+  std::vector<std::string> words;
+  const auto is_letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t start = 0; start < spelling.size();) {
+    std::size_t end = spelling.find_first_of(" \x01", start);
+    if (end == std::string_view::npos) end = spelling.size();
+    const std::string_view word = spelling.substr(start, end - start);
+    const bool non_ascii = std::any_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+    if (non_ascii) words.emplace_back("\x80");
+    else if (word.size() >= 4 || (word.size() >= 2 && !std::all_of(word.begin(), word.end(), is_letter)))
+      words.emplace_back(word);
+    start = end + 1;
+  }
+  return words;
 }
 
 // The wording that readers search a whole text for. Each regex has a gate:
@@ -143,31 +269,91 @@ constexpr std::string_view kDelayLiterals[] = {
 
 RE2 compiled(std::string_view pattern) { return RE2(re2::StringPiece(pattern.data(), pattern.size())); }
 
-// Every gate's literals in one scanner, and which bits of its answer are
-// each gate's.
-struct WordingGates {
-  std::uint64_t banner = 0, challenge = 0, delay = 0;
-  LiteralScan scan{literals()};
+// A signature's alternative, each with its own regex: one alternative's
+// regex starts with a literal, which RE2 skips to, and stops at its first
+// match; a set of alternatives does neither.
+struct GatedAlternative {
+  std::size_t dialect;
+  // The gate's words of each spelling: the alternative may match only
+  // where all of one set occur.
+  std::vector<LiteralAutomaton::Found> spellings;
+  std::unique_ptr<RE2> regex;
 
- private:
-  std::vector<std::string_view> literals() {
-    std::vector<std::string_view> all;
-    const auto add = [&all](const auto& list, std::uint64_t& bits) {
-      for (const std::string_view literal : list) {
-        bits |= std::uint64_t{1} << all.size();
-        all.push_back(literal);
-      }
-    };
-    add(kBannerLiterals, banner);
-    add(kChallengeLiterals, challenge);
-    add(kDelayLiterals, delay);
-    return all;
+  bool may_match(const LiteralAutomaton::Found& found) const {
+    return std::any_of(spellings.begin(), spellings.end(),
+                       [&found](const LiteralAutomaton::Found& words) { return (found & words) == words; });
   }
 };
 
-const WordingGates& wording_gates() {
-  static const WordingGates gates;
-  return gates;
+// Every alternative of every signature in table order, and one automaton
+// for all their words and the wording gates' literals: a text is read once
+// for both (scan_wording).
+struct DialectGate {
+  std::vector<GatedAlternative> alternatives;
+  LiteralAutomaton::Found banner, challenge, delay;  // each wording gate's literals
+  std::unique_ptr<LiteralAutomaton> words;
+
+  DialectGate() {
+    RE2::Options options;
+    options.set_case_sensitive(false);
+    options.set_log_errors(false);
+    std::vector<std::string> all_words;
+    const auto word_number = [&all_words](const std::string& word) {
+      const std::string lower = to_lower(word);
+      auto at = std::find(all_words.begin(), all_words.end(), lower);
+      if (at == all_words.end()) at = all_words.insert(all_words.end(), lower);
+      return static_cast<std::size_t>(at - all_words.begin());
+    };
+    const auto add_literals = [&](const auto& list, LiteralAutomaton::Found& bits) {
+      for (const std::string_view literal : list) bits.set(word_number(std::string(literal)));
+    };
+    add_literals(kBannerLiterals, banner);
+    add_literals(kChallengeLiterals, challenge);
+    add_literals(kDelayLiterals, delay);
+    for (std::size_t d = 0; d < std::size(kDialects); ++d) {
+      for (const std::string_view alternative : top_level_alternatives(kDialects[d].signature)) {
+        GatedAlternative gated{d, {}, std::make_unique<RE2>(spacing_tolerant(alternative), options)};
+        for (const std::string& spelling : Spellings::of(alternative)) {
+          LiteralAutomaton::Found needed;
+          for (const std::string& word : gate_words(spelling)) needed.set(word_number(word));
+          gated.spellings.push_back(needed);
+        }
+        alternatives.push_back(std::move(gated));
+      }
+    }
+    words = std::make_unique<LiteralAutomaton>(all_words);
+  }
+};
+
+const DialectGate& dialect_gate() {
+  static const DialectGate gate;
+  return gate;
+}
+
+// What first_dialect_by_set(text) gives when that is below `below`, else
+// `below` or more. The gate's automaton tells which alternatives' words all
+// occur; those are tried in table order, each stopping at its first match.
+// Past a few that do not match, the set reads the text once instead: the
+// cost stays a few reads of the text. `scanned`: the automaton's answer
+// for `text`, when scan_wording() gave it.
+std::size_t first_dialect(std::string_view text, std::size_t below = kNoDialect,
+                          const std::optional<LiteralAutomaton::Found>& scanned = std::nullopt) {
+  constexpr int kMaxFailedTries = 4;
+  if (text.empty() || below == 0) return kNoDialect;
+  // The words are compared as ASCII: a text that may spell one with a
+  // letter that a caseless regex folds to ASCII (U+017F, U+212A) is left
+  // to the set (scan_wording gives no words for such a text).
+  if (!scanned && LiteralScan::has_ascii_case_variant(text)) return first_dialect_by_set(text);
+  const DialectGate& gate = dialect_gate();
+  const LiteralAutomaton::Found found = scanned ? *scanned : gate.words->find(text);
+  int failed = 0;
+  for (const GatedAlternative& alternative : gate.alternatives) {
+    if (alternative.dialect >= below) break;
+    if (!alternative.may_match(found)) continue;
+    if (RE2::PartialMatch(text, *alternative.regex)) return alternative.dialect;
+    if (++failed == kMaxFailedTries) return first_dialect_by_set(text);
+  }
+  return kNoDialect;
 }
 
 // Words that open the returned message in free-text bounces, in lower case.
@@ -326,7 +512,7 @@ constexpr std::size_t kMaxWordingBytes = 8192;
 
 }  // namespace
 
-bool is_dialect_wording(std::string_view text) { return first_dialect(text) < std::size(kDialects); }
+bool is_dialect_wording(std::string_view text) { return first_dialect(text) < kNoDialect; }
 
 std::string_view before_original_message(std::string_view text) {
   // One pass over the lines: the returned message starts at a line that
@@ -348,20 +534,30 @@ TextWording scan_wording(std::string_view text) {
   // A caseless regex also takes U+017F for 's' and U+212A for 'k': a text
   // that holds either gets no gates.
   if (LiteralScan::has_ascii_case_variant(text)) return {};
-  const WordingGates& gates = wording_gates();
-  const std::uint64_t found = gates.scan.find(text);
+  const DialectGate& gate = dialect_gate();
+  const LiteralAutomaton::Found found = gate.words->find(text);
   TextWording wording;
-  wording.may_have_banner = (found & gates.banner) != 0;
-  wording.may_ask_challenge = (found & gates.challenge) != 0;
-  wording.may_say_delayed = (found & gates.delay) != 0;
+  wording.may_have_banner = (found & gate.banner).any();
+  wording.may_ask_challenge = (found & gate.challenge).any();
+  wording.may_say_delayed = (found & gate.delay).any();
+  wording.words = found;
   return wording;
 }
 
-std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients) {
-  // The first family in table order that any of the three names.
+std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients,
+                           const TextWording& text_wording) {
+  // The first family in table order that any of the three names: the
+  // Subject and X-Failed-Recipients only for families before the text's.
+  std::size_t found = first_dialect(text, kNoDialect, text_wording.words);
+  found = std::min(found, first_dialect(subject, found));
+  found = std::min(found, first_dialect(failed_recipients, found));
+  return found < kNoDialect ? kDialects[found].name : std::string();
+}
+
+std::string detect_dialect_by_set(std::string_view text, std::string_view subject, std::string_view failed_recipients) {
   const std::size_t found =
-      std::min({first_dialect(text), first_dialect_if_any(subject), first_dialect_if_any(failed_recipients)});
-  return found < std::size(kDialects) ? kDialects[found].name : std::string();
+      std::min({first_dialect_by_set(text), first_dialect_by_set(subject), first_dialect_by_set(failed_recipients)});
+  return found < kNoDialect ? kDialects[found].name : std::string();
 }
 
 bool from_mail_system(std::string_view from) { return RE2::PartialMatch(from, bounce_from()); }

@@ -2,10 +2,12 @@
 // of RFC 3464 reports (found by layout_of, dsn/layout.hpp). Internal to dsn/.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dsn/literal_automaton.hpp"
 #include "dsn/mime.hpp"
 #include "dsn/report.hpp"
 
@@ -22,6 +24,9 @@ struct TextWording {
   bool may_have_banner = true;    // without_banners
   bool may_ask_challenge = true;  // is_challenge_request
   bool may_say_delayed = true;    // says_delayed
+  // Which words of the dialect signatures occur, from the same pass
+  // (detect_dialect reads them instead of the text); unknown when empty.
+  std::optional<LiteralAutomaton::Found> words;
 };
 
 // One pass over `text` for the literals of every reader's wording.
@@ -29,7 +34,13 @@ TextWording scan_wording(std::string_view text);
 
 // The name of the MTA family whose wording `text`, the Subject or
 // X-Failed-Recipients carry, or empty when none is recognised.
-std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients);
+// `text_wording`: scan_wording(text), when the caller has it.
+std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients,
+                           const TextWording& text_wording = {});
+
+// What detect_dialect() gives, found by the signature set alone, which
+// reads every text whole: the reference its gated search is held to.
+std::string detect_dialect_by_set(std::string_view text, std::string_view subject, std::string_view failed_recipients);
 
 // True when `text` carries the wording of a known MTA family.
 bool is_dialect_wording(std::string_view text);

@@ -1,0 +1,130 @@
+#include "dsn/literal_automaton.hpp"
+
+#include <deque>
+#include <limits>
+#include <stdexcept>
+
+namespace clearbounce::dsn::detail {
+
+namespace {
+
+// The automaton while it is built: a trie of the literals, then its
+// failure links, as state numbers (not yet rows).
+struct Builder {
+  std::uint32_t columns;
+  std::vector<int> child;                         // state * columns + column: trie child or -1
+  std::vector<LiteralAutomaton::Found> ends;      // by state
+  std::vector<std::uint32_t> next;                // state * columns + column: the full transition
+  std::vector<std::uint32_t> breadth_first;       // states by depth
+
+  explicit Builder(std::uint32_t column_count) : columns(column_count) { add_state(); }
+
+  std::uint32_t add_state() {
+    child.insert(child.end(), columns, -1);
+    ends.emplace_back();
+    return static_cast<std::uint32_t>(ends.size() - 1);
+  }
+
+  void insert(const std::vector<std::uint8_t>& path, std::size_t literal) {
+    std::uint32_t state = 0;
+    for (const std::uint8_t column : path) {
+      if (child[state * columns + column] < 0) {
+        const std::uint32_t added = add_state();
+        child[state * columns + column] = static_cast<int>(added);
+      }
+      state = static_cast<std::uint32_t>(child[state * columns + column]);
+    }
+    ends[state].set(literal);
+  }
+
+  // Fills `next` in breadth-first order: a state's failure state is
+  // shallower, so its row is complete when the state's own is filled.
+  void link() {
+    next.assign(child.size(), 0);
+    std::vector<std::uint32_t> failure(ends.size(), 0);
+    std::deque<std::uint32_t> queue{0};
+    while (!queue.empty()) {
+      const std::uint32_t state = queue.front();
+      queue.pop_front();
+      breadth_first.push_back(state);
+      for (std::uint32_t column = 0; column < columns; ++column) {
+        const int to = child[state * columns + column];
+        if (to < 0) {
+          next[state * columns + column] = state == 0 ? 0 : next[failure[state] * columns + column];
+          continue;
+        }
+        const auto target = static_cast<std::uint32_t>(to);
+        failure[target] = state == 0 ? 0 : next[failure[state] * columns + column];
+        ends[target] |= ends[failure[target]];  // a literal that ends where a longer one does
+        next[state * columns + column] = target;
+        queue.push_back(target);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+unsigned char LiteralAutomaton::folded(unsigned char byte) {
+  if (byte >= 0x80) return 0x80;
+  return (byte >= 'A' && byte <= 'Z') ? static_cast<unsigned char>(byte - 'A' + 'a') : byte;
+}
+
+LiteralAutomaton::LiteralAutomaton(const std::vector<std::string>& literals) {
+  if (literals.size() > kMaxLiterals) throw std::invalid_argument("LiteralAutomaton: too many literals");
+  // One column for each byte the literals hold (as compared), one for all others.
+  std::array<std::uint8_t, 256> column_of_folded{};
+  for (const std::string& literal : literals) {
+    if (literal.empty()) throw std::invalid_argument("LiteralAutomaton: an empty literal");
+    for (const char c : literal) {
+      auto& column = column_of_folded[folded(static_cast<unsigned char>(c))];
+      if (column == 0) column = static_cast<std::uint8_t>(columns_++);
+    }
+  }
+  for (std::size_t byte = 0; byte < 256; ++byte) column_of_[byte] = column_of_folded[folded(static_cast<unsigned char>(byte))];
+  Builder builder(columns_);
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    std::vector<std::uint8_t> path;
+    for (const char c : literals[i]) path.push_back(column_of_[static_cast<unsigned char>(c)]);
+    builder.insert(path, i);
+  }
+  builder.link();
+  // Rows: states that end no literal first, then the others, so that one
+  // comparison per byte tells whether a literal ended.
+  const std::size_t states = builder.ends.size();
+  if (states * columns_ > std::numeric_limits<std::uint16_t>::max())
+    throw std::invalid_argument("LiteralAutomaton: too large a table");
+  std::vector<std::uint32_t> order;
+  for (const bool accepting : {false, true})
+    for (const std::uint32_t state : builder.breadth_first)
+      if (builder.ends[state].any() == accepting) order.push_back(state);
+  std::vector<std::uint32_t> row_of(states);
+  for (std::size_t i = 0; i < states; ++i) row_of[order[i]] = static_cast<std::uint32_t>(i) * columns_;
+  next_.resize(states * columns_);
+  for (std::size_t i = 0; i < states; ++i) {
+    const std::uint32_t state = order[i];
+    for (std::uint32_t column = 0; column < columns_; ++column)
+      next_[i * columns_ + column] = static_cast<std::uint16_t>(row_of[builder.next[state * columns_ + column]]);
+    if (builder.ends[state].any()) {
+      if (ends_.empty()) first_accepting_row_ = static_cast<std::uint32_t>(i) * columns_;
+      ends_.push_back(builder.ends[state]);
+    }
+  }
+  if (ends_.empty()) first_accepting_row_ = static_cast<std::uint32_t>(states * columns_);
+}
+
+LiteralAutomaton::Found LiteralAutomaton::find(std::string_view text) const {
+  Found found;
+  // Plain pointers: the loop is the whole cost, one load of each table a byte.
+  const std::uint16_t* const next = next_.data();
+  const std::uint8_t* const column_of = column_of_.data();
+  const std::uint32_t first_accepting = first_accepting_row_;
+  std::uint32_t row = 0;  // the root is the first state that ends nothing
+  for (const char c : text) {
+    row = next[row + column_of[static_cast<unsigned char>(c)]];
+    if (row >= first_accepting) found |= ends_[(row - first_accepting) / columns_];
+  }
+  return found;
+}
+
+}  // namespace clearbounce::dsn::detail

@@ -1,0 +1,45 @@
+// Which of up to 192 literals occur in a text, in one pass of one table
+// step per byte (an Aho-Corasick automaton): the gate a set of regexes
+// needs to know which of them can match, cheaper per byte than the regexes'
+// own scan. Internal to dsn/.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace clearbounce::dsn::detail {
+
+class LiteralAutomaton {
+ public:
+  static constexpr std::size_t kMaxLiterals = 192;
+  using Found = std::bitset<kMaxLiterals>;
+
+  // `literals`: non-empty, at most kMaxLiterals. ASCII letters match in
+  // either case. Bytes from 0x80 up are not told apart: a literal's
+  // non-ASCII byte matches any non-ASCII byte (what a gate may do: it lets
+  // more through, never less). Throws std::invalid_argument otherwise, or
+  // when the table would outgrow its 16-bit entries.
+  explicit LiteralAutomaton(const std::vector<std::string>& literals);
+
+  // Bit i is set when literals[i] occurs in `text`.
+  Found find(std::string_view text) const;
+
+ private:
+  // The byte a literal's byte is compared as: lower case, 0x80 for any
+  // non-ASCII byte.
+  static unsigned char folded(unsigned char byte);
+
+  std::array<std::uint8_t, 256> column_of_{};  // by byte; 0 for bytes in no literal
+  std::uint32_t columns_ = 1;
+  // next_[row + column_of_[byte]] is the next state's row (state * columns_).
+  // States that end a literal come last, from first_accepting_row_ on.
+  std::vector<std::uint16_t> next_;
+  std::uint32_t first_accepting_row_ = 0;
+  std::vector<Found> ends_;  // by accepting state (from the first): the literals it ends
+};
+
+}  // namespace clearbounce::dsn::detail
