@@ -15,6 +15,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -274,22 +275,27 @@ RE2 compiled(std::string_view pattern) { return RE2(re2::StringPiece(pattern.dat
 // match; a set of alternatives does neither.
 struct GatedAlternative {
   std::size_t dialect;
-  // The gate's words of each spelling: the alternative may match only
-  // where all of one set occur.
-  std::vector<LiteralAutomaton::Found> spellings;
   std::unique_ptr<RE2> regex;
+};
 
-  bool may_match(const LiteralAutomaton::Found& found) const {
-    return std::any_of(spellings.begin(), spellings.end(),
-                       [&found](const LiteralAutomaton::Found& words) { return (found & words) == words; });
-  }
+// A spelling of alternative `alternative`: it may match only where all its
+// words occur. Looked at only once its longest word (the likeliest to be
+// rare) is found.
+struct GatedSpelling {
+  std::size_t alternative;
+  LiteralAutomaton::Found words;
 };
 
 // Every alternative of every signature in table order, and one automaton
 // for all their words and the wording gates' literals: a text is read once
 // for both (scan_wording).
 struct DialectGate {
+  static constexpr std::size_t kMaxAlternatives = 64;  // candidates are bits of a word
   std::vector<GatedAlternative> alternatives;
+  std::uint64_t without_words = 0;  // the alternatives a spelling with no word makes candidates in every text
+  // By word number: the spellings that word is the longest of; and those words.
+  std::vector<std::vector<GatedSpelling>> by_longest_word{LiteralAutomaton::kMaxLiterals};
+  LiteralAutomaton::Found longest_words;
   LiteralAutomaton::Found banner, challenge, delay;  // each wording gate's literals
   std::unique_ptr<LiteralAutomaton> words;
 
@@ -312,16 +318,42 @@ struct DialectGate {
     add_literals(kDelayLiterals, delay);
     for (std::size_t d = 0; d < std::size(kDialects); ++d) {
       for (const std::string_view alternative : top_level_alternatives(kDialects[d].signature)) {
-        GatedAlternative gated{d, {}, std::make_unique<RE2>(spacing_tolerant(alternative), options)};
         for (const std::string& spelling : Spellings::of(alternative)) {
-          LiteralAutomaton::Found needed;
-          for (const std::string& word : gate_words(spelling)) needed.set(word_number(word));
-          gated.spellings.push_back(needed);
+          const std::vector<std::string> needed = gate_words(spelling);
+          GatedSpelling gated{alternatives.size(), {}};
+          for (const std::string& word : needed) gated.words.set(word_number(word));
+          if (needed.empty()) without_words |= std::uint64_t{1} << alternatives.size();
+          else file(word_number(*std::max_element(needed.begin(), needed.end(), shorter)), gated);
         }
-        alternatives.push_back(std::move(gated));
+        alternatives.push_back({d, std::make_unique<RE2>(spacing_tolerant(alternative), options)});
       }
     }
+    if (alternatives.size() > kMaxAlternatives) throw std::logic_error("too many signature alternatives");
     words = std::make_unique<LiteralAutomaton>(all_words);
+  }
+
+  // The alternatives (bit i: alternatives[i]) whose words all occur in a
+  // text the automaton found `found` in.
+  std::uint64_t candidates(const LiteralAutomaton::Found& found) const {
+    std::uint64_t out = without_words;
+    // Only the longest words found are looked at, 64 at a time.
+    const LiteralAutomaton::Found triggered = found & longest_words;
+    const LiteralAutomaton::Found low_64(~std::uint64_t{0});
+    for (std::size_t base = 0; base < LiteralAutomaton::kMaxLiterals; base += 64) {
+      for (std::uint64_t bits = ((triggered >> base) & low_64).to_ullong(); bits != 0; bits &= bits - 1) {
+        for (const GatedSpelling& spelling : by_longest_word[base + static_cast<std::size_t>(std::countr_zero(bits))])
+          if ((found & spelling.words) == spelling.words) out |= std::uint64_t{1} << spelling.alternative;
+      }
+    }
+    return out;
+  }
+
+ private:
+  static bool shorter(const std::string& a, const std::string& b) { return a.size() < b.size(); }
+
+  void file(std::size_t word, const GatedSpelling& spelling) {
+    by_longest_word.at(word).push_back(spelling);
+    longest_words.set(word);
   }
 };
 
@@ -347,9 +379,9 @@ std::size_t first_dialect(std::string_view text, std::size_t below = kNoDialect,
   const DialectGate& gate = dialect_gate();
   const LiteralAutomaton::Found found = scanned ? *scanned : gate.words->find(text);
   int failed = 0;
-  for (const GatedAlternative& alternative : gate.alternatives) {
+  for (std::uint64_t candidates = gate.candidates(found); candidates != 0; candidates &= candidates - 1) {
+    const GatedAlternative& alternative = gate.alternatives[static_cast<std::size_t>(std::countr_zero(candidates))];
     if (alternative.dialect >= below) break;
-    if (!alternative.may_match(found)) continue;
     if (RE2::PartialMatch(text, *alternative.regex)) return alternative.dialect;
     if (++failed == kMaxFailedTries) return first_dialect_by_set(text);
   }
