@@ -12,6 +12,7 @@
 #include <bit>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -141,6 +142,18 @@ class Spellings {
     return out;
   }
 
+  // The one spelling of `pattern`, lower case, when it is exactly what the
+  // pattern matches once spacing_tolerant() made each space a run of white
+  // space: ASCII characters that stand for themselves, single spaces
+  // between them. Empty for any other pattern (groups, '?', classes...).
+  static std::string exact(std::string_view pattern) {
+    Spellings parser{pattern};
+    auto out = parser.alternation();
+    if (parser.too_many_ || !parser.exact_ || parser.at_ != pattern.size() || out.size() != 1) return {};
+    if (out[0].empty() || out[0].front() == ' ' || out[0].find("  ") != std::string::npos) return {};
+    return to_lower(out[0]);
+  }
+
  private:
   explicit Spellings(std::string_view pattern) : pattern_(pattern) {}
 
@@ -165,9 +178,11 @@ class Spellings {
         item.emplace_back();
       } else if (peek() == '*' || peek() == '+') {
         item = {"\x01"};
+        exact_ = false;
       } else if (peek() == '{') {
         at_ = std::min(pattern_.find('}', at_), pattern_.size() - 1);
         item = {"\x01"};
+        exact_ = false;
       } else {
         quantified = false;
       }
@@ -184,6 +199,10 @@ class Spellings {
   // One character, escape or group; a space (" ?" too) is white space.
   std::vector<std::string> atom() {
     const char c = pattern_[at_++];
+    // Not spelled exactly: white space that may be absent, a non-ASCII
+    // letter (caseless), anything but a character that stands for itself.
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '.' || c == '^' || c == '$' || (c == ' ' && peek() == '?'))
+      exact_ = false;
     if ((c == '(' && peek() == '?') || c == '[') {
       too_many_ = true;  // flags, named groups and classes are not spelled out: no words
       return {"\x01"};
@@ -195,6 +214,7 @@ class Spellings {
     }
     if (c == '\\' && more()) {
       const char escaped = pattern_[at_++];
+      if (std::isalnum(static_cast<unsigned char>(escaped)) || static_cast<unsigned char>(escaped) >= 0x80) exact_ = false;
       if (escaped == 's') return {" "};
       if (std::isalnum(static_cast<unsigned char>(escaped))) return {"\x01"};
       return {std::string(1, escaped)};
@@ -210,27 +230,94 @@ class Spellings {
   std::string_view pattern_;
   std::size_t at_ = 0;
   bool too_many_ = false;
+  bool exact_ = true;  // no character class, repetition, optional white space
 };
+
+// Whether `phrase` (an exact spelling: lower case, a ' ' for a run of
+// RE2's white space, never two) starts at text[at], ASCII case ignored.
+// A run is taken whole: the phrase goes on with a character that is not
+// white space, so no shorter run could do.
+bool phrase_at(std::string_view text, std::size_t at, std::string_view phrase) {
+  for (const char wanted : phrase) {
+    if (at >= text.size()) return false;
+    if (wanted != ' ') {
+      if (ascii_lower(text[at++]) != wanted) return false;
+      continue;
+    }
+    if (!is_pattern_space(text[at])) return false;
+    while (at < text.size() && is_pattern_space(text[at])) ++at;
+  }
+  return true;
+}
+
+// Whether `phrase` (as for phrase_at) occurs in `text`: what its caseless
+// regex answers for a text without U+017F or U+212A, without the regex's
+// fixed cost of about a thousand instructions a call. Its first character
+// is looked for in either case with memchr.
+bool holds_phrase(std::string_view text, std::string_view phrase) {
+  const char* const end = text.data() + text.size();
+  const auto next = [end](const char* from, char byte) {
+    const void* found = from < end ? std::memchr(from, byte, static_cast<std::size_t>(end - from)) : nullptr;
+    return found ? static_cast<const char*>(found) : end;
+  };
+  const char lower = phrase.front(), upper = ascii_upper(lower);
+  const char* at_lower = next(text.data(), lower);
+  const char* at_upper = lower == upper ? end : next(text.data(), upper);
+  while (at_lower != end || at_upper != end) {
+    const char* at = std::min(at_lower, at_upper);
+    if (phrase_at(text, static_cast<std::size_t>(at - text.data()), phrase)) return true;
+    if (at == at_lower) at_lower = next(at + 1, lower);
+    else at_upper = next(at + 1, upper);
+  }
+  return false;
+}
+
+// Whether every character of `word` lies in U+3000-U+9FFF (kana, CJK
+// ideographs: three bytes each in UTF-8, led by 0xE3-0xE9), which have no
+// other case: a caseless regex matches them only as they are
+// (test_dialect_gate.cpp checks the block).
+bool caseless_script(std::string_view word) {
+  if (word.empty() || word.size() % 3 != 0) return false;
+  for (std::size_t i = 0; i < word.size(); i += 3) {
+    const auto lead = static_cast<unsigned char>(word[i]);
+    if (lead < 0xE3 || lead > 0xE9) return false;
+    for (std::size_t k = 1; k < 3; ++k)
+      if ((static_cast<unsigned char>(word[i + k]) & 0xC0) != 0x80) return false;
+  }
+  return true;
+}
 
 // The words of a spelling the gate looks for: runs of four bytes or more
 // between white space and '\x01', or shorter ones that hold a mark ("**",
-// "to:"): short words are in every text. A word with a non-ASCII letter
-// becomes "\x80", any non-ASCII byte: caseless regexes fold such letters
-// only to other non-ASCII ones (test_dialect_gate.cpp checks the table's).
-std::vector<std::string> gate_words(std::string_view spelling) {
+// "to:"): short words are in every text. A word of other non-ASCII letters
+// (Cyrillic) is not looked for as written, since its letters have other
+// cases: the spelling then needs some non-ASCII byte in the text, as
+// caseless regexes fold such letters only to other non-ASCII ones
+// (test_dialect_gate.cpp checks the table's).
+struct GateWords {
   std::vector<std::string> words;
+  bool needs_non_ascii = false;
+};
+
+GateWords gate_words(std::string_view spelling) {
+  GateWords out;
   const auto is_letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
   for (std::size_t start = 0; start < spelling.size();) {
     std::size_t end = spelling.find_first_of(" \x01", start);
     if (end == std::string_view::npos) end = spelling.size();
     const std::string_view word = spelling.substr(start, end - start);
     const bool non_ascii = std::any_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-    if (non_ascii) words.emplace_back("\x80");
+    if (non_ascii && caseless_script(word)) out.words.emplace_back(word);
+    else if (non_ascii) out.needs_non_ascii = true;
     else if (word.size() >= 4 || (word.size() >= 2 && !std::all_of(word.begin(), word.end(), is_letter)))
-      words.emplace_back(word);
+      out.words.emplace_back(word);
     start = end + 1;
   }
-  return words;
+  return out;
+}
+
+bool has_non_ascii(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 // The wording that readers search a whole text for. Each regex has a gate:
@@ -276,6 +363,11 @@ RE2 compiled(std::string_view pattern) { return RE2(re2::StringPiece(pattern.dat
 struct GatedAlternative {
   std::size_t dialect;
   std::unique_ptr<RE2> regex;
+  std::string phrase;  // Spellings::exact(): the regex need not run
+
+  bool matches(std::string_view text) const {
+    return phrase.empty() ? RE2::PartialMatch(text, *regex) : holds_phrase(text, phrase);
+  }
 };
 
 // A spelling of alternative `alternative`: it may match only where all its
@@ -284,6 +376,7 @@ struct GatedAlternative {
 struct GatedSpelling {
   std::size_t alternative;
   LiteralAutomaton::Found words;
+  bool needs_non_ascii = false;
 };
 
 // Every alternative of every signature in table order, and one automaton
@@ -293,10 +386,14 @@ struct DialectGate {
   static constexpr std::size_t kMaxAlternatives = 64;  // candidates are bits of a word
   std::vector<GatedAlternative> alternatives;
   std::uint64_t without_words = 0;  // the alternatives a spelling with no word makes candidates in every text
+  std::uint64_t only_non_ascii = 0;  // those a spelling needing only a non-ASCII byte makes candidates
   // By word number: the spellings that word is the longest of; and those words.
   std::vector<std::vector<GatedSpelling>> by_longest_word{LiteralAutomaton::kMaxLiterals};
   LiteralAutomaton::Found longest_words;
   LiteralAutomaton::Found banner, challenge, delay;  // each wording gate's literals
+  // U+017F and U+212A, which caseless regexes read as 's' and 'k': a text
+  // with one is left to the regexes.
+  LiteralAutomaton::Found ascii_case_variants;
   std::unique_ptr<LiteralAutomaton> words;
 
   DialectGate() {
@@ -316,16 +413,19 @@ struct DialectGate {
     add_literals(kBannerLiterals, banner);
     add_literals(kChallengeLiterals, challenge);
     add_literals(kDelayLiterals, delay);
+    add_literals(std::array<std::string_view, 2>{"\xC5\xBF", "\xE2\x84\xAA"}, ascii_case_variants);
     for (std::size_t d = 0; d < std::size(kDialects); ++d) {
       for (const std::string_view alternative : top_level_alternatives(kDialects[d].signature)) {
         for (const std::string& spelling : Spellings::of(alternative)) {
-          const std::vector<std::string> needed = gate_words(spelling);
-          GatedSpelling gated{alternatives.size(), {}};
+          const auto [needed, needs_non_ascii] = gate_words(spelling);
+          GatedSpelling gated{alternatives.size(), {}, needs_non_ascii};
           for (const std::string& word : needed) gated.words.set(word_number(word));
-          if (needed.empty()) without_words |= std::uint64_t{1} << alternatives.size();
+          const std::uint64_t bit = std::uint64_t{1} << alternatives.size();
+          if (needed.empty()) (needs_non_ascii ? only_non_ascii : without_words) |= bit;
           else file(word_number(*std::max_element(needed.begin(), needed.end(), shorter)), gated);
         }
-        alternatives.push_back({d, std::make_unique<RE2>(spacing_tolerant(alternative), options)});
+        alternatives.push_back(
+            {d, std::make_unique<RE2>(spacing_tolerant(alternative), options), Spellings::exact(alternative)});
       }
     }
     if (alternatives.size() > kMaxAlternatives) throw std::logic_error("too many signature alternatives");
@@ -333,16 +433,21 @@ struct DialectGate {
   }
 
   // The alternatives (bit i: alternatives[i]) whose words all occur in a
-  // text the automaton found `found` in.
-  std::uint64_t candidates(const LiteralAutomaton::Found& found) const {
-    std::uint64_t out = without_words;
+  // text the automaton found `found` in: `sure` those that need no more,
+  // `non_ascii` those that also need a non-ASCII byte in the text.
+  struct Candidates {
+    std::uint64_t sure = 0, non_ascii = 0;
+  };
+  Candidates candidates(const LiteralAutomaton::Found& found) const {
+    Candidates out{without_words, only_non_ascii};
     // Only the longest words found are looked at, 64 at a time.
     const LiteralAutomaton::Found triggered = found & longest_words;
     const LiteralAutomaton::Found low_64(~std::uint64_t{0});
     for (std::size_t base = 0; base < LiteralAutomaton::kMaxLiterals; base += 64) {
       for (std::uint64_t bits = ((triggered >> base) & low_64).to_ullong(); bits != 0; bits &= bits - 1) {
         for (const GatedSpelling& spelling : by_longest_word[base + static_cast<std::size_t>(std::countr_zero(bits))])
-          if ((found & spelling.words) == spelling.words) out |= std::uint64_t{1} << spelling.alternative;
+          if ((found & spelling.words) == spelling.words)
+            (spelling.needs_non_ascii ? out.non_ascii : out.sure) |= std::uint64_t{1} << spelling.alternative;
       }
     }
     return out;
@@ -375,14 +480,18 @@ std::size_t first_dialect(std::string_view text, std::size_t below = kNoDialect,
   // The words are compared as ASCII: a text that may spell one with a
   // letter that a caseless regex folds to ASCII (U+017F, U+212A) is left
   // to the set (scan_wording gives no words for such a text).
-  if (!scanned && LiteralScan::has_ascii_case_variant(text)) return first_dialect_by_set(text);
   const DialectGate& gate = dialect_gate();
   const LiteralAutomaton::Found found = scanned ? *scanned : gate.words->find(text);
+  if ((found & gate.ascii_case_variants).any()) return first_dialect_by_set(text);
   int failed = 0;
-  for (std::uint64_t candidates = gate.candidates(found); candidates != 0; candidates &= candidates - 1) {
-    const GatedAlternative& alternative = gate.alternatives[static_cast<std::size_t>(std::countr_zero(candidates))];
+  const auto [sure, if_non_ascii] = gate.candidates(found);
+  std::optional<bool> non_ascii;  // looked for only when a candidate needs it
+  for (std::uint64_t candidates = sure | if_non_ascii; candidates != 0; candidates &= candidates - 1) {
+    const auto index = static_cast<std::size_t>(std::countr_zero(candidates));
+    const GatedAlternative& alternative = gate.alternatives[index];
     if (alternative.dialect >= below) break;
-    if (RE2::PartialMatch(text, *alternative.regex)) return alternative.dialect;
+    if ((sure >> index & 1) == 0 && !(non_ascii ? *non_ascii : *(non_ascii = has_non_ascii(text)))) continue;
+    if (alternative.matches(text)) return alternative.dialect;
     if (++failed == kMaxFailedTries) return first_dialect_by_set(text);
   }
   return kNoDialect;
@@ -565,9 +674,9 @@ std::string_view before_original_message(std::string_view text) {
 TextWording scan_wording(std::string_view text) {
   // A caseless regex also takes U+017F for 's' and U+212A for 'k': a text
   // that holds either gets no gates.
-  if (LiteralScan::has_ascii_case_variant(text)) return {};
   const DialectGate& gate = dialect_gate();
   const LiteralAutomaton::Found found = gate.words->find(text);
+  if ((found & gate.ascii_case_variants).any()) return {};
   TextWording wording;
   wording.may_have_banner = (found & gate.banner).any();
   wording.may_ask_challenge = (found & gate.challenge).any();

@@ -66,7 +66,6 @@ struct Builder {
 }  // namespace
 
 unsigned char LiteralAutomaton::folded(unsigned char byte) {
-  if (byte >= 0x80) return 0x80;
   return (byte >= 'A' && byte <= 'Z') ? static_cast<unsigned char>(byte - 'A' + 'a') : byte;
 }
 

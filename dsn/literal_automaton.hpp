@@ -19,18 +19,15 @@ class LiteralAutomaton {
   using Found = std::bitset<kMaxLiterals>;
 
   // `literals`: non-empty, at most kMaxLiterals. ASCII letters match in
-  // either case. Bytes from 0x80 up are not told apart: a literal's
-  // non-ASCII byte matches any non-ASCII byte (what a gate may do: it lets
-  // more through, never less). Throws std::invalid_argument otherwise, or
-  // when the table would outgrow its 16-bit entries.
+  // either case, every other byte only itself. Throws std::invalid_argument
+  // otherwise, or when the table would outgrow its 16-bit entries.
   explicit LiteralAutomaton(const std::vector<std::string>& literals);
 
   // Bit i is set when literals[i] occurs in `text`.
   Found find(std::string_view text) const;
 
  private:
-  // The byte a literal's byte is compared as: lower case, 0x80 for any
-  // non-ASCII byte.
+  // The byte a literal's byte is compared as: ASCII letters in lower case.
   static unsigned char folded(unsigned char byte);
 
   std::array<std::uint8_t, 256> column_of_{};  // by byte; 0 for bytes in no literal

@@ -25,12 +25,10 @@ using clearbounce::dsn::detail::detect_dialect_by_set;
 using clearbounce::dsn::detail::LiteralAutomaton;
 using clearbounce::dsn::detail::scan_wording;
 
-// What LiteralAutomaton promises, read plainly: ASCII case ignored, any
-// non-ASCII byte for a non-ASCII byte.
+// What LiteralAutomaton promises, read plainly: ASCII case ignored, every
+// other byte as it is.
 bool occurs(std::string_view text, std::string_view literal) {
   const auto same = [](char t, char l) {
-    const auto tb = static_cast<unsigned char>(t), lb = static_cast<unsigned char>(l);
-    if (lb >= 0x80) return tb >= 0x80;
     return clearbounce::dsn::detail::ascii_lower(t) == clearbounce::dsn::detail::ascii_lower(l);
   };
   for (std::size_t i = 0; i + literal.size() <= text.size(); ++i) {
@@ -130,19 +128,20 @@ std::vector<std::string> variants(const std::string& phrase) {
   for (const char c : phrase) spaced += c == ' ' ? std::string(" \t\r\n  ") : std::string(1, c);
   for (const char c : phrase) folded_s += (c == 's' || c == 'S') ? std::string("\xC5\xBF") : std::string(1, c);
   for (const char c : phrase) folded_k += (c == 'k' || c == 'K') ? std::string("\xE2\x84\xAA") : std::string(1, c);
-  std::string joined = phrase;
-  for (char& c : joined)
-    if (c == ' ') c = '_';
-  out.insert(out.end(), {upper, spaced, folded_s, folded_k, cut, joined});
+  // '_' and a vertical tab are no white space to a regex's \s, a form feed is.
+  std::string joined = phrase, vertical = phrase, form_feed = phrase;
+  for (std::size_t i = 0; i < phrase.size(); ++i)
+    if (phrase[i] == ' ') joined[i] = '_', vertical[i] = '\v', form_feed[i] = '\f';
+  out.insert(out.end(), {upper, spaced, folded_s, folded_k, cut, joined, vertical, form_feed});
   return out;
 }
 
 }  // namespace
 
 TEST(LiteralAutomaton, AgreesWithAPlainSearchOnEveryShortText) {
-  const std::vector<std::string> literals = {"ab", "bab", "b a", "aab", "\x80" "a", "Ba", "a"};
+  const std::vector<std::string> literals = {"ab", "bab", "b a", "aab", "\xC3" "a", "Ba", "a", "\xC3\xA9"};
   const LiteralAutomaton automaton(literals);
-  clearbounce::test::for_each_string(std::string("aAb \xC3"), 7, [&](const std::string& text) {
+  clearbounce::test::for_each_string(std::string("aAb \xC3\xA9"), 7, [&](const std::string& text) {
     const auto found = automaton.find(text);
     for (std::size_t i = 0; i < literals.size(); ++i) EXPECT_EQ(found.test(i), occurs(text, literals[i])) << text;
   });
@@ -231,9 +230,42 @@ TEST(DialectGate, OnlyTwoNonAsciiLettersReadAsAsciiOnesInACaselessRegex) {
   }
 }
 
+TEST(DialectGate, KanaAndIdeographsHaveNoOtherCase) {
+  // A signature word of U+3000-U+9FFF is looked for as written: true only
+  // when a caseless regex matches each of its characters only as it is.
+  static const RE2 block("(?i)[\\x{3000}-\\x{9FFF}]");
+  for (char32_t c = 0x80; c <= 0x10FFFF; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    std::string utf8;
+    if (c < 0x800) {
+      utf8 = {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
+    } else if (c < 0x10000) {
+      utf8 = {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
+              static_cast<char>(0x80 | (c & 0x3F))};
+    } else {
+      utf8 = {static_cast<char>(0xF0 | (c >> 18)), static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
+              static_cast<char>(0x80 | ((c >> 6) & 0x3F)), static_cast<char>(0x80 | (c & 0x3F))};
+    }
+    EXPECT_EQ(RE2::FullMatch(utf8, block), c >= 0x3000 && c <= 0x9FFF) << std::hex << static_cast<std::uint32_t>(c);
+  }
+  // Within the block, no character stands for another: each of the
+  // Japanese signature's characters matches itself and no neighbour.
+  for (char32_t c = 0x3000; c <= 0x9FFF; c += 97) {
+    const std::string utf8 = {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
+                              static_cast<char>(0x80 | (c & 0x3F))};
+    const RE2 caseless("(?i)" + RE2::QuoteMeta(utf8));
+    for (char32_t d = 0x3000; d <= 0x9FFF; d += 1)
+      if (d != c) {
+        const std::string other = {static_cast<char>(0xE0 | (d >> 12)), static_cast<char>(0x80 | ((d >> 6) & 0x3F)),
+                                   static_cast<char>(0x80 | (d & 0x3F))};
+        if (RE2::FullMatch(other, caseless)) ADD_FAILURE() << std::hex << static_cast<std::uint32_t>(c);
+      }
+  }
+}
+
 TEST(DialectGate, TheSignaturesNonAsciiLettersHaveNoAsciiCaseForm) {
-  // A signature word with a non-ASCII letter is looked for as "some
-  // non-ASCII byte": true only when no ASCII character matches the letter.
+  // A signature word of other non-ASCII letters makes the gate ask for
+  // some non-ASCII byte: true only when no ASCII character matches them.
   std::string letters;  // the Cyrillic and the Japanese signatures' letters
   for (const std::string& phrase : phrases()) letters += phrase;
   for (std::size_t i = 0; i < letters.size();) {
