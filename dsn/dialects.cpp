@@ -24,7 +24,6 @@
 
 #include "dsn/fields.hpp"
 #include "dsn/literal_automaton.hpp"
-#include "dsn/literal_scan.hpp"
 #include "dsn/plain.hpp"
 
 namespace clearbounce::dsn::detail {
