@@ -276,7 +276,7 @@ void report_reading_length(const engine::Engine& engine) {
       return "median " + std::to_string(words[words.size() / 2]) + ", max " + std::to_string(words.back()) + ", " +
              std::to_string(over) + " of " + std::to_string(words.size()) + " over " + std::to_string(target);
     };
-    std::printf("clearbounce lint: note: %s words to read: failed %s; delayed %s\n", tag.c_str(),
+    std::printf("clearbounce lint: length: %s, words to read: failed %s; delayed %s\n", tag.c_str(),
                 summary(failed, kFailedTarget).c_str(), summary(delayed, kDelayedTarget).c_str());
   }
 }
