@@ -18,8 +18,10 @@ struct ReportedRecipient {
   std::string remote_mta{};          // a Remote-MTA line when not empty
 };
 
+// `returned_subject`: the Subject of the returned headers; empty: none.
 inline std::string postfix_report(const std::vector<ReportedRecipient>& recipients,
-                                  const std::string& subject = "Undelivered Mail Returned to Sender") {
+                                  const std::string& subject = "Undelivered Mail Returned to Sender",
+                                  const std::string& returned_subject = "Minutes") {
   std::string m =
       "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\n"
       "Subject: " + subject + "\r\n"
@@ -34,8 +36,9 @@ inline std::string postfix_report(const std::vector<ReportedRecipient>& recipien
     if (!r.remote_mta.empty()) m += "Remote-MTA: dns; " + r.remote_mta + "\r\n";
     m += "Diagnostic-Code: " + r.diagnostic_type + "; " + r.diagnostic + "\r\n";
   }
-  m += "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\nSubject: Minutes\r\n"
-       "\r\n--B--\r\n";
+  m += "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\n";
+  if (!returned_subject.empty()) m += "Subject: " + returned_subject + "\r\n";
+  m += "\r\n--B--\r\n";
   return m;
 }
 
