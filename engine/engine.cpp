@@ -183,6 +183,15 @@ bool Engine::classify_all(const dsn::BounceReport& report, const Budget& budget,
 
 namespace {
 
+// What the report attaches of the returned message.
+templates::RenderInput::Returned returned_kind(const dsn::MimePart* returned) {
+  using Returned = templates::RenderInput::Returned;
+  if (returned == nullptr) return Returned::nothing;
+  const auto& type = returned->media_type();
+  const auto& headers = dsn::media_types::returned_headers;
+  return std::find(headers.begin(), headers.end(), type) != headers.end() ? Returned::headers : Returned::message;
+}
+
 // The family of a category: "tls", "network", "domain" (with "dns"), ...
 std::string_view family_of(std::string_view id) {
   const std::string_view family = id.substr(0, id.find('.'));
@@ -294,6 +303,7 @@ templates::Rendered Engine::render_notice(const dsn::ReportLayout& layout, const
   input.classifications = &results;
   input.classifier = classifier_.get();
   input.original_subject = returned_headers ? returned_headers->header_text("Subject") : std::string();
+  input.returned = returned_kind(layout.returned);
   input.organization = config_.organization;
   input.support = config_.support;
   input.remote_report = options.remote_report;

@@ -388,7 +388,7 @@ const std::vector<std::string>& required_frame_keys() {
       "text.remote_said",        "text.remote_claimed",     "text.remote_notice",     "text.backscatter",      "text.system_said",     "text.steps",
       "text.forward",            "text.technical",          "text.technical_separator", "text.technical_status",
       "text.technical_answer",   "text.technical_server",   "text.technical_reported_by",
-      "text.technical_arrival",  "text.technical_checked",  "text.original_attached",  "text.closing",
+      "text.technical_arrival",  "text.technical_checked",  "text.attached_message",  "text.attached_headers",  "text.attached_report",  "text.closing",
       "text.signature",          "text.intro_limited",      "text.more_failed",       "text.more_delayed",
       "text.more_delivered",     "text.more_cause",         "text.list_separator",    "text.thousands_separator",
       "text.technical_more"};

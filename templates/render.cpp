@@ -674,7 +674,9 @@ Rendered Writer::run() {
   html_ += "</h2>\n";
   for (std::size_t n = 0; n < order.size(); ++n) technical(recipients[order[n]], results[order[n]], quoted[n]);
   if (!rest.empty()) paragraph("text.technical_more", {{"number", number(rest.size())}});
-  paragraph("text.original_attached", frame);
+  static constexpr const char* kAttachedKeys[] = {"text.attached_message", "text.attached_headers",
+                                                  "text.attached_report"};
+  paragraph(kAttachedKeys[static_cast<int>(input_.returned)], frame);
   html_ += "</body>\n</html>\n";
 
   while (text_.size() >= 2 && text_.compare(text_.size() - 2, 2, "\n\n") == 0) text_.pop_back();

@@ -28,6 +28,11 @@ struct RenderInput {
   std::string original_subject;  // subject of the returned message
   std::string organization;      // from the configuration
   std::string support;           // from the configuration
+  // What follows the notice in the report, so that its last sentence says
+  // truly what is attached: the returned message, only its header lines, or
+  // no copy of it at all (the technical report alone).
+  enum class Returned { message, headers, nothing };
+  Returned returned = Returned::message;
   // The report arrived from the internet: what it says is a remote claim.
   bool remote_report = false;
   // A remote report about a message that never passed through this mail
