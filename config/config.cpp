@@ -320,13 +320,15 @@ bool set_umask(const toml::node& node, std::string_view path, Config& config, Co
   return true;
 }
 
-template <bool Config::Milter::*Member>
-bool set_milter_bool(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+// A true-or-false key of any table: `Table` is the table's member of
+// Config, `Member` the key's member of that table.
+template <auto Table, auto Member>
+bool set_bool(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
   const auto* value = node.as_boolean();
   if (value == nullptr) {
     return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
   }
-  config.milter.*Member = value->get();
+  (config.*Table).*Member = value->get();
   return true;
 }
 
@@ -361,15 +363,6 @@ bool set_log_level(const toml::node& node, std::string_view path, Config& config
 
 // ---- [diagnose] ----------------------------------------------------------------
 
-bool set_diagnose_enabled(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
-  const auto* value = node.as_boolean();
-  if (value == nullptr) {
-    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
-  }
-  config.diagnose.enabled = value->get();
-  return true;
-}
-
 template <unsigned Config::Diagnose::*Member, long long Least, long long Most>
 bool set_diagnose_number(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
   const auto* value = node.as_integer();
@@ -397,15 +390,6 @@ bool set_helo_name(const toml::node& node, std::string_view path, Config& config
     return ctx.fail(node, std::string(path) + ": \"" + value->get() + "\" is not a host name");
   }
   config.diagnose.helo_name = value->get();
-  return true;
-}
-
-bool set_suggest_domains(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
-  const auto* value = node.as_boolean();
-  if (value == nullptr) {
-    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
-  }
-  config.diagnose.suggest_domains = value->get();
   return true;
 }
 
@@ -458,15 +442,6 @@ bool set_diagnose_list(const toml::node& node, std::string_view path, Config& co
     entries.push_back(entry->get());
   }
   config.diagnose.*Member = std::move(entries);
-  return true;
-}
-
-bool set_check_blocklists(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
-  const auto* value = node.as_boolean();
-  if (value == nullptr) {
-    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
-  }
-  config.diagnose.check_blocklists = value->get();
   return true;
 }
 
@@ -549,16 +524,16 @@ constexpr Key kMilterKeys[] = {
     {"user", set_account<&Config::Milter::user>},
     {"group", set_account<&Config::Milter::group>},
     {"umask", set_umask},
-    {"handle_local_bounces", set_milter_bool<&Config::Milter::handle_local_bounces>},
-    {"handle_remote_dsns", set_milter_bool<&Config::Milter::handle_remote_dsns>},
+    {"handle_local_bounces", set_bool<&Config::milter, &Config::Milter::handle_local_bounces>},
+    {"handle_remote_dsns", set_bool<&Config::milter, &Config::Milter::handle_remote_dsns>},
     {"timeout_seconds", set_seconds<&Config::Milter::timeout_seconds, false>},
-    {"dry_run", set_milter_bool<&Config::Milter::dry_run>},
+    {"dry_run", set_bool<&Config::milter, &Config::Milter::dry_run>},
     {"log_level", set_log_level},
     {"stats_interval_seconds", set_seconds<&Config::Milter::stats_interval_seconds, true>},
 };
 
 constexpr Key kDiagnoseKeys[] = {
-    {"enabled", set_diagnose_enabled},
+    {"enabled", set_bool<&Config::diagnose, &Config::Diagnose::enabled>},
     {"timeout_ms", set_diagnose_number<&Config::Diagnose::timeout_ms, 100, 60000>},
     {"cache_seconds", set_diagnose_number<&Config::Diagnose::cache_seconds, 0, 86400>},
     {"max_probes", set_diagnose_number<&Config::Diagnose::max_probes, 1, 256>},
@@ -566,10 +541,10 @@ constexpr Key kDiagnoseKeys[] = {
     {"ca_file", set_diagnose_string<&Config::Diagnose::ca_file>},
     {"resolvers", set_diagnose_list<&Config::Diagnose::resolvers, false>},
     {"allow_networks", set_diagnose_list<&Config::Diagnose::allow_networks, true>},
-    {"suggest_domains", set_suggest_domains},
+    {"suggest_domains", set_bool<&Config::diagnose, &Config::Diagnose::suggest_domains>},
     {"domains_file", set_domains_file},
     {"postfix_directory", set_diagnose_string<&Config::Diagnose::postfix_directory>},
-    {"check_blocklists", set_check_blocklists},
+    {"check_blocklists", set_bool<&Config::diagnose, &Config::Diagnose::check_blocklists>},
     {"blocklist_zones", set_diagnose_entries<&Config::Diagnose::blocklist_zones, zone_problem>},
     {"sending_addresses", set_diagnose_entries<&Config::Diagnose::sending_addresses, sending_address_problem>},
     {"blocklists_file", set_diagnose_string<&Config::Diagnose::blocklists_file>},
