@@ -39,18 +39,9 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// transport_maps is a list separated by commas and white space.
-std::vector<std::string> maps_of(std::string_view value) {
-  std::vector<std::string> maps;
-  std::size_t start = 0;
-  while (start < value.size()) {
-    const auto end = value.find_first_of(", \t", start);
-    if (end != start) maps.emplace_back(value.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  return maps;
-}
+// transport_maps is a list separated by commas and white space (a map's
+// own name holds a colon: "hash:/etc/postfix/transport").
+std::vector<std::string> maps_of(std::string_view value) { return split_list(value, ", \t"); }
 
 }  // namespace
 

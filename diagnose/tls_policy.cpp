@@ -43,11 +43,11 @@ std::string_view to_string(TlsLevel level) {
 
 bool checks_certificate_names(TlsLevel level) { return level == TlsLevel::verify || level == TlsLevel::secure; }
 
-std::vector<std::string> split_list(std::string_view value) {
+std::vector<std::string> split_list(std::string_view value, std::string_view delimiters) {
   std::vector<std::string> items;
   std::size_t start = 0;
   while (start < value.size()) {
-    const auto end = value.find_first_of(", \t\n:", start);
+    const auto end = value.find_first_of(delimiters, start);
     if (end != start) items.emplace_back(value.substr(start, end == std::string_view::npos ? end : end - start));
     if (end == std::string_view::npos) break;
     start = end + 1;
@@ -56,13 +56,7 @@ std::vector<std::string> split_list(std::string_view value) {
 }
 
 std::optional<TlsPolicy> parse_tls_policy(std::string_view value) {
-  std::vector<std::string_view> words;
-  for (std::size_t start = 0; start < value.size();) {
-    const auto end = value.find_first_of(" \t\n", start);
-    if (end != start) words.push_back(value.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
+  const auto words = split_list(value, " \t\n");  // the level, then attributes
   if (words.empty()) return std::nullopt;
   const auto level = tls_level_named(words.front());
   if (!level) return std::nullopt;
@@ -72,7 +66,7 @@ std::optional<TlsPolicy> parse_tls_policy(std::string_view value) {
     // Other attributes (ciphers=, protocols=, exclude=, tafile=) change
     // what is offered, not which names are asked for.
     if (!words[i].starts_with("match=")) continue;
-    for (auto& name : split_list(words[i].substr(6))) policy.match.push_back(std::move(name));
+    for (auto& name : split_list(std::string_view(words[i]).substr(6))) policy.match.push_back(std::move(name));
   }
   return policy;
 }

@@ -35,8 +35,9 @@ bool checks_certificate_names(TlsLevel level);
 // not parse (Postfix then defers the mail as a configuration problem).
 std::optional<TlsPolicy> parse_tls_policy(std::string_view value);
 
-// A list as postconf prints it: names separated by commas, colons or white space.
-std::vector<std::string> split_list(std::string_view value);
+// The items of a list as Postfix writes one: names separated by any of
+// `delimiters` (for a match list, commas, colons or white space).
+std::vector<std::string> split_list(std::string_view value, std::string_view delimiters = ", \t\n:");
 
 // The names the certificate of `mx_host` (empty for an address) must hold,
 // any one of them, for mail to `next_hop` (the recipient domain or the
