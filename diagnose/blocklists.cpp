@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <toml++/toml.h>
+
+#include "diagnose/data_file.hpp"
 
 namespace clearbounce {
 extern const std::string_view builtin_blocklists_toml;  // diagnose/blocklists.toml, embedded at build time
@@ -179,14 +179,8 @@ bool BlocklistData::add(std::string_view text, std::string_view source, std::str
 }
 
 bool BlocklistData::add_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = path + ": cannot be read";
-    return false;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return add(text.str(), path, error);
+  const auto text = read_data_file(path, kMaxFileBytes, error);
+  return text && add(*text, path, error);
 }
 
 const Blocklist* BlocklistData::find(std::string_view zone) const {

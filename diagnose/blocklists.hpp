@@ -30,6 +30,7 @@ struct Blocklist {
 // administrator's (an entry for a zone already known replaces it).
 class BlocklistData {
  public:
+  static constexpr std::size_t kMaxFileBytes = 1 << 20;  // of the administrator's file
   static BlocklistData builtin();  // the shipped file; checked by the tests, never fails
   // Adds the entries of `text`; false, with "source:line: what" in `error`,
   // when an entry is not well-formed (and nothing is added).

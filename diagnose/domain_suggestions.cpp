@@ -1,11 +1,9 @@
 #include "diagnose/domain_suggestions.hpp"
 
+#include "diagnose/data_file.hpp"
+
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iterator>
 
 namespace clearbounce {
@@ -177,25 +175,8 @@ bool MailDomains::add_text(std::string_view text, std::string_view source, std::
 }
 
 bool MailDomains::add_file(const std::string& path, std::string& error) {
-  // Checked before opening: a FIFO or a device would block or never end.
-  std::error_code why;
-  if (!std::filesystem::is_regular_file(path, why)) {
-    error = path + (std::filesystem::exists(path, why) ? ": is not a file" : ": cannot be read (no such file)");
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in.is_open()) {
-    error = path + ": cannot be read (" + std::strerror(errno) + ")";
-    return false;
-  }
-  std::string text(kMaxTextBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (in.bad()) {
-    error = path + ": cannot be read";
-    return false;
-  }
-  return add_text(text, path, error);
+  const auto text = read_data_file(path, kMaxTextBytes, error);
+  return text && add_text(*text, path, error);
 }
 
 bool MailDomains::contains(std::string_view domain) const {

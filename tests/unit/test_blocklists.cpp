@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.hpp"
@@ -130,6 +131,25 @@ TEST(Blocklists, AZoneWithoutDataOrAnUnreadableFileIsAnError) {
   EXPECT_NE(error.find("diagnose.blocklist_zones: \"bl.nowhere.example\""), std::string::npos) << error;
   EXPECT_FALSE(diagnose::configured_blocklists({"zen.spamhaus.org"}, "/nonexistent/bl.toml", error).has_value());
   EXPECT_NE(error.find("diagnose.blocklists_file: /nonexistent/bl.toml"), std::string::npos) << error;
+}
+
+// The administrator's file is read as the mail-domains file is: a FIFO or a
+// directory is refused before it is opened (opening a FIFO waits for a
+// writer, and the milter would never start), and so is an oversized file.
+TEST(Blocklists, AnAdministratorsFileMustBeARegularFileOfBoundedSize) {
+  std::string error;
+  EXPECT_FALSE(diagnose::configured_blocklists({"zen.spamhaus.org"}, "/", error).has_value());
+  EXPECT_EQ(error, "diagnose.blocklists_file: /: is not a file");
+  const auto fifo = std::filesystem::temp_directory_path() / ("clearbounce-bl-fifo-" + std::to_string(::getpid()));
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(diagnose::configured_blocklists({"zen.spamhaus.org"}, fifo.string(), error).has_value());
+  EXPECT_EQ(error, "diagnose.blocklists_file: " + fifo.string() + ": is not a file");
+  std::filesystem::remove(fifo);
+  const auto big = std::filesystem::temp_directory_path() / ("clearbounce-bl-big-" + std::to_string(::getpid()));
+  std::ofstream(big) << std::string(diagnose::BlocklistData::kMaxFileBytes + 1, '#');
+  EXPECT_FALSE(diagnose::configured_blocklists({"zen.spamhaus.org"}, big.string(), error).has_value());
+  EXPECT_NE(error.find("larger than"), std::string::npos) << error;
+  std::filesystem::remove(big);
 }
 
 // The kernel stand-in: which remote it was asked about, and its answer.
