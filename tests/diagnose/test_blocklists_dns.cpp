@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "diagnose/diagnoser.hpp"
+#include "tests/diagnose/diagnoser_support.hpp"
 #include "tests/diagnose/dns_server.hpp"
 
 namespace {
@@ -23,6 +24,7 @@ using clearbounce::diagnose::Finding;
 using clearbounce::diagnose::IpAddress;
 using clearbounce::diagnose::Question;
 using clearbounce::testing::DnsServer;
+using clearbounce::testing::start_diagnoser;
 using clearbounce::testing::StubDnsServer;
 using namespace std::chrono_literals;
 
@@ -50,13 +52,6 @@ class BlocklistLookTest : public ::testing::Test {
     return s;
   }
 
-  static std::unique_ptr<Diagnoser> start(const DiagnoseSettings& s) {
-    std::string error;
-    auto diagnoser = Diagnoser::start(s, error);
-    EXPECT_NE(diagnoser, nullptr) << error;
-    return diagnoser;
-  }
-
   static Finding ask(Diagnoser& d, const std::string& client_ip, const std::string& remote_ip = "") {
     Question q;
     q.look = Question::Look::blocklists;
@@ -82,7 +77,7 @@ class BlocklistLookTest : public ::testing::Test {
 };
 
 TEST_F(BlocklistLookTest, AListedAddressNamesTheListThatHoldsIt) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "192.0.2.1");
   EXPECT_EQ(finding.category, "reputation.blocklisted") << finding.summary;
@@ -100,7 +95,7 @@ TEST_F(BlocklistLookTest, AListedAddressNamesTheListThatHoldsIt) {
 }
 
 TEST_F(BlocklistLookTest, AnAddressNoListHoldsIsNothingLearned) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "192.0.2.2");
   EXPECT_FALSE(finding.learned()) << finding.summary;
@@ -110,7 +105,7 @@ TEST_F(BlocklistLookTest, AnAddressNoListHoldsIsNothingLearned) {
 }
 
 TEST_F(BlocklistLookTest, OneLookPerAddressOfOurs) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   EXPECT_TRUE(ask(*d, "192.0.2.1", "198.51.100.7").learned());
   EXPECT_TRUE(ask(*d, "192.0.2.1", "198.51.100.8").learned());  // another remote server, the same address of ours
@@ -121,14 +116,14 @@ TEST_F(BlocklistLookTest, OneLookPerAddressOfOurs) {
 TEST_F(BlocklistLookTest, TheStatedSendingAddressComesBeforeTheRemotesWords) {
   auto s = settings();
   s.sending_addresses = {*IpAddress::parse("192.0.2.1")};
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(ask(*d, "192.0.2.77").facts.at("listed_address"), "192.0.2.1");
   EXPECT_EQ(a_queries("77.2.0.192.bl.test"), 0);
 }
 
 TEST_F(BlocklistLookTest, APrivateAddressIsNeverLookedUp) {
-  auto d = start(settings({}));  // nothing allowed: 192.0.2.0/24 is a documentation network
+  auto d = start_diagnoser(settings({}));  // nothing allowed: 192.0.2.0/24 is a documentation network
   ASSERT_NE(d, nullptr);
   for (const char* address : {"192.0.2.1", "10.0.0.1", "127.0.0.2"}) {
     const auto finding = ask(*d, address);
@@ -142,7 +137,7 @@ TEST_F(BlocklistLookTest, APrivateAddressIsNeverLookedUp) {
 TEST_F(BlocklistLookTest, TheOffSwitchAsksNoList) {
   auto s = settings();
   s.check_blocklists = false;
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   EXPECT_FALSE(ask(*d, "192.0.2.1").learned());
   EXPECT_EQ(any_blocklist_queries(), 0);

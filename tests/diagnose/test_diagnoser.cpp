@@ -24,6 +24,7 @@
 #include "dsn/encoding.hpp"
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
+#include "tests/diagnose/diagnoser_support.hpp"
 #include "tests/diagnose/dns_server.hpp"
 #include "tests/diagnose/test_tls.hpp"
 #include "tests/support/postfix_reports.hpp"
@@ -35,6 +36,7 @@ using clearbounce::diagnose::Diagnoser;
 using clearbounce::diagnose::Finding;
 using clearbounce::diagnose::Question;
 using clearbounce::testing::DnsServer;
+using clearbounce::testing::start_diagnoser;
 using clearbounce::testing::SmtpPeer;
 using clearbounce::testing::StubDnsServer;
 using clearbounce::testing::TestPki;
@@ -67,13 +69,6 @@ class DiagnoserTest : public ::testing::Test {
     s.ca_file = pki_->ca_file();
     s.helo_name = "mail.clearbounce.test";
     return s;
-  }
-
-  static std::unique_ptr<Diagnoser> start(const DiagnoseSettings& s) {
-    std::string error;
-    auto diagnoser = Diagnoser::start(s, error);
-    EXPECT_NE(diagnoser, nullptr) << error;
-    return diagnoser;
   }
 
   static Finding ask(Diagnoser& d, const std::string& domain, Question::Look look = Question::Look::server) {
@@ -118,7 +113,7 @@ class DiagnoserTest : public ::testing::Test {
 };
 
 TEST_F(DiagnoserTest, FindsTheExpiredCertificateOfTheDomainsMailServer) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "expired.test");
   EXPECT_EQ(finding.category, "tls.certificate_expired") << finding.summary;
@@ -131,7 +126,7 @@ TEST_F(DiagnoserTest, FindsTheExpiredCertificateOfTheDomainsMailServer) {
 }
 
 TEST_F(DiagnoserTest, TellsTheDomainsOwnProblemsWithoutProbing) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(ask(*d, "no-such-domain.test").category, "domain.not_found");
   EXPECT_EQ(ask(*d, "nullmx.test").category, "domain.no_mail_server");
@@ -140,7 +135,7 @@ TEST_F(DiagnoserTest, TellsTheDomainsOwnProblemsWithoutProbing) {
 }
 
 TEST_F(DiagnoserTest, NeverProbesAPrivateAddressUnlessAllowed) {
-  auto d = start(settings(peer_->port(), {}));
+  auto d = start_diagnoser(settings(peer_->port(), {}));
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "expired.test");
   EXPECT_FALSE(finding.learned());
@@ -151,7 +146,7 @@ TEST_F(DiagnoserTest, NeverProbesAPrivateAddressUnlessAllowed) {
 }
 
 TEST_F(DiagnoserTest, ABurstOfReportsToOneDomainMakesOneLookAndOneProbe) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   std::vector<std::thread> senders;
   std::atomic<int> expired{0};
@@ -173,7 +168,7 @@ TEST_F(DiagnoserTest, ABurstOfReportsToOneDomainMakesOneLookAndOneProbe) {
 // Reports name the server as "[192.0.2.7]" too: an address is probed as it
 // is, not looked up as a name.
 TEST_F(DiagnoserTest, ProbesAnAddressTheReportNames) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   const auto finding =
       d->diagnose(Question{Question::Look::server, "expired.test", "[127.0.0.1]"}, std::chrono::steady_clock::now() + 10s);
@@ -184,7 +179,7 @@ TEST_F(DiagnoserTest, ProbesAnAddressTheReportNames) {
 }
 
 TEST_F(DiagnoserTest, TellsARefusedConnection) {
-  auto d = start(settings(clearbounce::testing::closed_port()));
+  auto d = start_diagnoser(settings(clearbounce::testing::closed_port()));
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(ask(*d, "expired.test").category, "network.connection_refused");
 }
@@ -193,7 +188,7 @@ TEST_F(DiagnoserTest, TheDeadlineHoldsWhenTheDnsServerStaysSilent) {
   StubDnsServer silent(StubDnsServer::Behaviour::silent);
   auto s = settings(peer_->port());
   s.resolvers = {silent.address()};
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto started = std::chrono::steady_clock::now();
   const auto finding = d->diagnose(Question{Question::Look::server, "expired.test", ""}, started + 300ms);
@@ -206,7 +201,7 @@ TEST_F(DiagnoserTest, TheDeadlineHoldsWhenTheDnsServerStaysSilent) {
 // The whole way: our own report of a certificate "not verified", the engine
 // asking the service, the notice naming the expired certificate and its date.
 TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDate) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   std::vector<std::string> errors;
   const auto engine = clearbounce::engine::Engine::load({}, errors);
@@ -242,7 +237,7 @@ TEST_F(DiagnoserTest, AReportsDomainsAreLookedAtTogether) {
   s.routes = postfix_routes("texthash", "slow.test smtp:[127.0.0.1]:" + std::to_string(silent.port()) +
                                             "\nexpired.test smtp:[127.0.0.1]:" + std::to_string(peer_->port()) + "\n");
   ASSERT_NE(s.routes, nullptr);
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   std::vector<std::string> errors;
   const auto engine = clearbounce::engine::Engine::load({}, errors);
@@ -269,7 +264,7 @@ TEST_F(DiagnoserTest, FollowsThePostfixRouteOfTheDomain) {
   auto s = settings(clearbounce::testing::closed_port());
   s.routes = postfix_routes("texthash", "internal.test smtp:[127.0.0.1]:" + std::to_string(peer_->port()) + "\n");
   ASSERT_NE(s.routes, nullptr);
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "internal.test");
   EXPECT_EQ(finding.category, "tls.certificate_expired") << finding.summary;
@@ -289,7 +284,7 @@ TEST_F(DiagnoserTest, TheCertificateIsJudgedByTheMtasTlsPolicy) {
   s.routes = postfix_routes("texthash", "named.test smtp:" + named + "\nloose.test smtp:" + loose + "\n",
                             named + " secure match=mail.named.test\n" + loose + " encrypt\n");
   ASSERT_NE(s.routes, nullptr);
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto mismatch = ask(*d, "named.test");
   EXPECT_EQ(mismatch.category, "tls.certificate_name_mismatch") << mismatch.summary;
@@ -338,7 +333,7 @@ TEST_F(DiagnoserTest, AtTheDaneLevelTheTlsaRecordsDecide) {
                             "[mx.dane.test]:" + port + " dane\n[mx.wrong.test]:" + port + " dane\n");
   ASSERT_NE(s.routes, nullptr);
   s.resolvers = {validating.address()};
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto named = ask(*d, "dane.test");
   EXPECT_FALSE(named.learned()) << named.category << ": " << named.summary;
@@ -346,7 +341,7 @@ TEST_F(DiagnoserTest, AtTheDaneLevelTheTlsaRecordsDecide) {
   const auto mismatch = ask(*d, "wrong.test");
   EXPECT_EQ(mismatch.category, "tls.dane_mismatch") << mismatch.summary;
   s.resolvers = {zone.address()};  // the same records, not validated
-  auto unvalidated = start(s);
+  auto unvalidated = start_diagnoser(s);
   ASSERT_NE(unvalidated, nullptr);
   const auto opportunistic = ask(*unvalidated, "wrong.test");
   EXPECT_FALSE(opportunistic.learned()) << opportunistic.category;
@@ -387,7 +382,7 @@ TEST_F(DiagnoserTest, AnUnreadableRouteProbesNothing) {
   auto s = settings(peer_->port());
   s.routes = postfix_routes("hash", "");  // no transport.db was made
   ASSERT_NE(s.routes, nullptr);
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "expired.test");
   EXPECT_FALSE(finding.learned());
@@ -400,7 +395,7 @@ TEST_F(DiagnoserTest, AnUnreadableRouteProbesNothing) {
 // call that asks: the job ends there, and nothing reads it afterwards (the
 // sanitizer build would report a use after free).
 TEST_F(DiagnoserTest, ALookupAnsweredAtOnceEndsItsJobSafely) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   const auto finding =
       d->diagnose(Question{Question::Look::server, "expired.test", "bad..name.test"}, std::chrono::steady_clock::now() + 10s);
@@ -412,7 +407,7 @@ TEST_F(DiagnoserTest, ALookupAnsweredAtOnceEndsItsJobSafely) {
 // A question asked after its deadline (a report's later recipients share
 // the first one's) starts no look.
 TEST_F(DiagnoserTest, AQuestionPastItsDeadlineStartsNoLook) {
-  auto d = start(settings(peer_->port()));
+  auto d = start_diagnoser(settings(peer_->port()));
   ASSERT_NE(d, nullptr);
   const auto finding =
       d->diagnose(Question{Question::Look::server, "expired.test", ""}, std::chrono::steady_clock::now() - 1ms);

@@ -19,6 +19,7 @@
 #include "dsn/encoding.hpp"
 #include "engine/diagnosis.hpp"
 #include "engine/engine.hpp"
+#include "tests/diagnose/diagnoser_support.hpp"
 #include "tests/diagnose/dns_server.hpp"
 #include "tests/support/postfix_reports.hpp"
 
@@ -30,6 +31,7 @@ using clearbounce::diagnose::Finding;
 using clearbounce::diagnose::MailDomains;
 using clearbounce::diagnose::Question;
 using clearbounce::testing::DnsServer;
+using clearbounce::testing::start_diagnoser;
 using clearbounce::testing::StubDnsServer;
 using namespace std::chrono_literals;
 
@@ -69,13 +71,6 @@ class SuggestionTest : public ::testing::Test {
     return s;
   }
 
-  static std::unique_ptr<Diagnoser> start(const DiagnoseSettings& s) {
-    std::string error;
-    auto diagnoser = Diagnoser::start(s, error);
-    EXPECT_NE(diagnoser, nullptr) << error;
-    return diagnoser;
-  }
-
   static Finding ask(Diagnoser& d, const std::string& domain) {
     return d.diagnose(Question{Question::Look::domain, domain, ""}, std::chrono::steady_clock::now() + 10s);
   }
@@ -98,7 +93,7 @@ class SuggestionTest : public ::testing::Test {
 };
 
 TEST_F(SuggestionTest, ADomainNotFoundGetsTheCloseDomainThatHasMailServers) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "gmial.test");
   EXPECT_EQ(finding.category, "domain.not_found") << finding.summary;
@@ -112,7 +107,7 @@ TEST_F(SuggestionTest, ADomainNotFoundGetsTheCloseDomainThatHasMailServers) {
 }
 
 TEST_F(SuggestionTest, NoSuggestionWhenTheCloseDomainHasNoMailServers) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   for (const std::string typed : {"nmox.test", "nulmx.test"}) {
     const auto finding = ask(*d, typed);
@@ -128,7 +123,7 @@ TEST_F(SuggestionTest, NoSuggestionWhenTheCloseDomainHasNoMailServers) {
 // The closest candidate has no mail servers; the next one, farther but
 // alone at its distance, has: it is asked second and suggested.
 TEST_F(SuggestionTest, TheCandidatesAreAskedInOrder) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "abcdefgj.test");
   EXPECT_EQ(suggested(finding), "abcdefgx.test") << finding.summary;
@@ -136,7 +131,7 @@ TEST_F(SuggestionTest, TheCandidatesAreAskedInOrder) {
 }
 
 TEST_F(SuggestionTest, NoLookupForADomainThatExistsOrIsFarFromAnyListed) {
-  auto d = start(settings());
+  auto d = start_diagnoser(settings());
   ASSERT_NE(d, nullptr);
   EXPECT_FALSE(ask(*d, "gmail.test").learned());  // exists: nothing to suggest, nothing learned
   EXPECT_EQ(suggested(ask(*d, "unrelated.test")), "");
@@ -146,7 +141,7 @@ TEST_F(SuggestionTest, NoLookupForADomainThatExistsOrIsFarFromAnyListed) {
 TEST_F(SuggestionTest, SwitchedOffThereIsNoSuggestionAndNoLookup) {
   auto s = settings();
   s.mail_domains = nullptr;
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "gmial.test");
   EXPECT_EQ(finding.category, "domain.not_found");
@@ -159,7 +154,7 @@ TEST_F(SuggestionTest, SwitchedOffThereIsNoSuggestionAndNoLookup) {
 TEST_F(SuggestionTest, ASilentCandidateLeavesTheDomainNotFound) {
   auto s = settings();
   s.deadline = 700ms;
-  auto d = start(s);
+  auto d = start_diagnoser(s);
   ASSERT_NE(d, nullptr);
   const auto finding = ask(*d, "slowmial.test");
   EXPECT_EQ(finding.category, "domain.not_found") << finding.summary;
