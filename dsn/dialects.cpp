@@ -9,12 +9,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cctype>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -358,15 +361,39 @@ RE2 compiled(std::string_view pattern) { return RE2(re2::StringPiece(pattern.dat
 
 // A signature's alternative, each with its own regex: one alternative's
 // regex starts with a literal, which RE2 skips to, and stops at its first
-// match; a set of alternatives does neither.
+// match; a set of alternatives does neither. Most alternatives are plain
+// phrases and never need their regex; the others build it the first time
+// a text makes them a candidate, so a short-lived process pays for the few
+// its texts need (a regex costs about 250,000 instructions to build).
 struct GatedAlternative {
+  GatedAlternative(std::size_t family, std::string_view alternative)
+      : dialect(family), pattern(spacing_tolerant(alternative)), phrase(Spellings::exact(alternative)) {}
+
   std::size_t dialect;
-  std::unique_ptr<RE2> regex;
-  std::string phrase;  // Spellings::exact(): the regex need not run
+  std::string pattern;  // spacing_tolerant()
+  std::string phrase;   // Spellings::exact(): the regex need not run
 
   bool matches(std::string_view text) const {
-    return phrase.empty() ? RE2::PartialMatch(text, *regex) : holds_phrase(text, phrase);
+    return phrase.empty() ? RE2::PartialMatch(text, regex()) : holds_phrase(text, phrase);
   }
+
+ private:
+  const RE2& regex() const {
+    // std::call_once sets up thread-local state on every call, even long
+    // after the flag was set; a built regex is one load.
+    if (const RE2* built = ready.load(std::memory_order_acquire)) return *built;
+    std::call_once(build_once, [this] {
+      RE2::Options options;
+      options.set_case_sensitive(false);
+      options.set_log_errors(false);
+      holder = std::make_unique<RE2>(pattern, options);
+      ready.store(holder.get(), std::memory_order_release);
+    });
+    return *holder;
+  }
+  mutable std::once_flag build_once;
+  mutable std::unique_ptr<RE2> holder;
+  mutable std::atomic<const RE2*> ready{nullptr};
 };
 
 // A spelling of alternative `alternative`: it may match only where all its
@@ -383,7 +410,7 @@ struct GatedSpelling {
 // for both (scan_wording).
 struct DialectGate {
   static constexpr std::size_t kMaxAlternatives = 64;  // candidates are bits of a word
-  std::vector<GatedAlternative> alternatives;
+  std::deque<GatedAlternative> alternatives;  // a deque: a once_flag does not move
   std::uint64_t without_words = 0;  // the alternatives a spelling with no word makes candidates in every text
   std::uint64_t only_non_ascii = 0;  // those a spelling needing only a non-ASCII byte makes candidates
   // By word number: the spellings that word is the longest of; and those words.
@@ -396,9 +423,6 @@ struct DialectGate {
   std::unique_ptr<LiteralAutomaton> words;
 
   DialectGate() {
-    RE2::Options options;
-    options.set_case_sensitive(false);
-    options.set_log_errors(false);
     std::vector<std::string> all_words;
     const auto word_number = [&all_words](const std::string& word) {
       const std::string lower = to_lower(word);
@@ -423,8 +447,7 @@ struct DialectGate {
           if (needed.empty()) (needs_non_ascii ? only_non_ascii : without_words) |= bit;
           else file(word_number(*std::max_element(needed.begin(), needed.end(), shorter)), gated);
         }
-        alternatives.push_back(
-            {d, std::make_unique<RE2>(spacing_tolerant(alternative), options), Spellings::exact(alternative)});
+        alternatives.emplace_back(d, alternative);
       }
     }
     if (alternatives.size() > kMaxAlternatives) throw std::logic_error("too many signature alternatives");
@@ -469,12 +492,15 @@ const DialectGate& dialect_gate() {
 // What first_dialect_by_set(text) gives when that is below `below`, else
 // `below` or more. The gate's automaton tells which alternatives' words all
 // occur; those are tried in table order, each stopping at its first match.
-// Past a few that do not match, the set reads the text once instead: the
-// cost stays a few reads of the text. `scanned`: the automaton's answer
-// for `text`, when scan_wording() gave it.
+// Past eight that do not match, the set reads the text once instead: the
+// cost stays a few reads of the text. Eight, not fewer: free-text reports
+// whose words several families share (Courier's) fail five or six, and
+// the set costs some 11 million instructions to build, more than a short
+// process spends on all its other texts' dialects. `scanned`: the
+// automaton's answer for `text`, when scan_wording() gave it.
 std::size_t first_dialect(std::string_view text, std::size_t below = kNoDialect,
                           const std::optional<LiteralAutomaton::Found>& scanned = std::nullopt) {
-  constexpr int kMaxFailedTries = 4;
+  constexpr int kMaxFailedTries = 8;
   if (text.empty() || below == 0) return kNoDialect;
   // The words are compared as ASCII: a text that may spell one with a
   // letter that a caseless regex folds to ASCII (U+017F, U+212A) is left
