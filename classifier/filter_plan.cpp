@@ -288,10 +288,43 @@ std::vector<std::string> fewest_spellings(std::vector<std::string> spellings) {
   return out;
 }
 
+// Characters beyond Latin-1 that lower-cased texts hold as every pattern
+// folding case expects: basic Cyrillic (its capitals are lowered), and
+// scripts and signs that have no case.
+bool lowered_in_text(char32_t c) {
+  return (c >= 0x400 && c <= 0x45F)        // basic Cyrillic: capitals Ѐ-Я are lowered
+         || (c >= 0x2000 && c <= 0x206F)   // general punctuation
+         || (c >= 0x3000 && c <= 0x30FF)   // CJK punctuation, hiragana, katakana
+         || (c >= 0x3400 && c <= 0x4DBF)   // CJK extension A
+         || (c >= 0x4E00 && c <= 0x9FFF)   // CJK ideographs
+         || (c >= 0xAC00 && c <= 0xD7AF)   // Hangul syllables
+         || (c >= 0xFF01 && c <= 0xFF20)   // full-width signs and digits
+         || (c >= 0xFF5B && c <= 0xFF9F);  // full-width signs, half-width katakana
+}
+
 }  // namespace
 
 bool beyond_latin1(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0xC4; });
+}
+
+std::optional<bool> filtered_fold_case(std::string_view pattern, bool fold_case) {
+  if (!beyond_latin1(pattern)) return fold_case;
+  for (std::size_t i = 0; i < pattern.size();) {
+    const auto lead = static_cast<unsigned char>(pattern[i]);
+    const int length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (lead >= 0xC4) {
+      if (i + static_cast<std::size_t>(length) > pattern.size()) return std::nullopt;
+      char32_t c = lead & (0x7Fu >> length);
+      for (int k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(pattern[i + static_cast<std::size_t>(k)]) & 0x3Fu);
+      if (!lowered_in_text(c)) return std::nullopt;
+    }
+    i += static_cast<std::size_t>(length);
+  }
+  // Folding case, a pattern's Cyrillic capitals still match. A text's rare
+  // letters outside basic Cyrillic that fold to basic ones (U+1C80-U+1C88)
+  // are not lowered and so not read as them, as U+212A is not read as 'k'.
+  return true;
 }
 
 bool has_upper_case_literal(std::string_view pattern) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace re2 {
@@ -39,6 +40,26 @@ inline constexpr int kMinAtomBytes = 3;
 // In UTF-8, a byte from 0xC4 on starts a character beyond Latin-1 (U+0100
 // and up); 0xC2 and 0xC3 start U+0080-U+00FF, continuation bytes are below.
 bool beyond_latin1(std::string_view s);
+
+// Texts are lower-cased in ASCII, Latin-1 and basic Cyrillic (U+0400-U+042F
+// become U+0430-U+045F); scripts without case (CJK ideographs, kana,
+// Hangul, punctuation) need nothing. A pattern whose characters beyond
+// Latin-1 are all such is filtered and run on the lower-cased text, with
+// case folding; any other needs Unicode case folding over the text as it
+// is. Given a pattern and whether its rule folds case: nullopt for the
+// latter, else whether the filtered pattern folds case.
+std::optional<bool> filtered_fold_case(std::string_view pattern, bool fold_case);
+
+// Basic Cyrillic capitals, U+0400-U+042F: 0xD0 0x80-0xAF in UTF-8.
+inline bool is_cyrillic_upper(unsigned char lead, unsigned char next) {
+  return lead == 0xD0 && next >= 0x80 && next <= 0xAF;
+}
+// The two bytes of its lower-case letter: U+0400-U+040F become
+// U+0450-U+045F, U+0410-U+042F become U+0430-U+044F.
+inline std::pair<unsigned char, unsigned char> cyrillic_lower(unsigned char next) {
+  const unsigned code = 0x400u + (next - 0x80u) + (next < 0x90 ? 0x50u : 0x20u);
+  return {static_cast<unsigned char>(0xC0u | (code >> 6)), static_cast<unsigned char>(0x80u | (code & 0x3Fu))};
+}
 
 // Latin-1's upper-case letters U+00C0-U+00DE (not U+00D7, the multiplication
 // sign) are 0xC3 0x80-0x9E in UTF-8; their lower-case forms are 0x20 above.

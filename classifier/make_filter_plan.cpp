@@ -1,6 +1,7 @@
-// Build-time tool: works out the filter plan of every ASCII/Latin-1 pattern
-// of the shipped rule set and writes them as a C++ source defining
-// builtin_plan_table() (filter_plan.hpp). A bad pattern fails the build, so
+// Build-time tool: works out the filter plan of every pattern of the
+// shipped rule set that PatternSet filters (filtered_fold_case) and writes
+// them as a C++ source defining builtin_plan_table() (filter_plan.hpp). A
+// bad pattern fails the build, so
 // the program can take the shipped patterns without compiling them first.
 //
 //   make_filter_plan RULES.toml OUTPUT.cpp
@@ -20,10 +21,14 @@ namespace {
 using clearbounce::classifier::FilterPlan;
 using clearbounce::classifier::RulePattern;
 
-// The rule file's ASCII/Latin-1 patterns, each once, in the table's order
-// (it is looked up by binary search).
-std::vector<RulePattern> latin1_patterns(std::vector<RulePattern> patterns) {
-  std::erase_if(patterns, [](const RulePattern& p) { return clearbounce::classifier::beyond_latin1(p.text); });
+// The rule file's patterns that PatternSet filters, as it takes them
+// (filtered_fold_case), each once, in the table's order (it is looked up by
+// binary search).
+std::vector<RulePattern> filtered_patterns(const std::vector<RulePattern>& rule_patterns) {
+  std::vector<RulePattern> patterns;
+  for (const RulePattern& pattern : rule_patterns)
+    if (const auto fold_case = clearbounce::classifier::filtered_fold_case(pattern.text, pattern.fold_case))
+      patterns.push_back({pattern.text, *fold_case});
   std::sort(patterns.begin(), patterns.end());
   patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
   return patterns;
@@ -111,7 +116,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   Table table;
-  for (const RulePattern& pattern : latin1_patterns(patterns)) {
+  for (const RulePattern& pattern : filtered_patterns(patterns)) {
     const auto filter = clearbounce::classifier::checked_pattern(pattern.text, pattern.fold_case, error);
     if (!filter) {
       std::cerr << argv[1] << ": bad pattern '" << pattern.text << "': " << error << "\n";

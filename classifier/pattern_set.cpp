@@ -9,6 +9,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 #include "dsn/word_bytes.hpp"
 
@@ -35,11 +36,11 @@ constexpr std::uint64_t lower_ascii_word(std::uint64_t word) {
   return word | (((from_a ^ past_z) & kHighBits) >> 2);
 }
 
-// `text` lower-cased (ASCII and Latin-1 letters) into `out`, whose capacity
-// a thread keeps from one text to the next. True when the text holds a
-// character beyond Latin-1, found in the same read (see beyond_latin1()).
-// Eight bytes are done at once where all are ASCII (most of every report),
-// a byte or a Latin-1 letter at a time elsewhere.
+// `text` lower-cased (ASCII, Latin-1 and basic Cyrillic letters) into `out`,
+// whose capacity a thread keeps from one text to the next. True when the
+// text holds a character beyond Latin-1, found in the same read (see
+// beyond_latin1()). Eight bytes are done at once where all are ASCII (most
+// of every report), a byte or a two-byte letter at a time elsewhere.
 bool lower_case(std::string_view text, std::string& out) {
   out.resize(text.size());
   char* to = out.data();  // not out[i]: a char store could alias the string's own pointer
@@ -60,19 +61,25 @@ bool lower_case(std::string_view text, std::string& out) {
     const auto c = static_cast<unsigned char>(from[i]);
     to[i] = kAsciiLower[c];
     beyond |= c >= 0xC4;
-    if (c == 0xC3 && i + 1 < size && is_latin1_upper(c, static_cast<unsigned char>(from[i + 1]))) {
-      to[i + 1] = static_cast<char>(static_cast<unsigned char>(from[i + 1]) + 0x20);
-      ++i;
+    if (i + 1 < size) {
+      const auto next = static_cast<unsigned char>(from[i + 1]);
+      if (is_latin1_upper(c, next)) {
+        to[++i] = static_cast<char>(next + 0x20);
+      } else if (is_cyrillic_upper(c, next)) {
+        const auto [lead, trail] = cyrillic_lower(next);
+        to[i] = static_cast<char>(lead);
+        to[++i] = static_cast<char>(trail);
+      }
     }
     ++i;
   }
   return beyond;
 }
 
-// One ASCII/Latin-1 pattern. Its RE2 lives alone in a FilteredRE2 (the
+// One filtered pattern. Its RE2 lives alone in a FilteredRE2 (the
 // analysis that gave its plan, when the plan was worked out at load), built
 // at load or, for a shipped pattern, by the first text that needs it.
-struct LatinPattern {
+struct FilteredPattern {
   std::string_view text;  // the plan table's copy, or the RE2's own
   bool fold_case = false;
   bool literal = false;  // matched by its atom alone (FilterPlan::literal)
@@ -97,20 +104,21 @@ struct LatinPattern {
 
 }  // namespace
 
-// ASCII and Latin-1 patterns: the atoms of their plans are looked up in the
+// Filtered patterns: the atoms of their plans are looked up in the
 // text, and only the patterns whose plan it passes are run. One RE2::Set over
 // all of them would build a new automaton state for nearly every byte of a
 // short-lived process's texts, each state paying for hundreds of patterns.
 struct PatternSet::Filtered {
-  std::deque<LatinPattern> patterns;  // a deque: a once_flag does not move
+  std::deque<FilteredPattern> patterns;  // a deque: a once_flag does not move
   std::vector<FilterPlan> plans;      // of the patterns planned at load, until compile()
   std::vector<std::uint32_t> planned; // which patterns those are
   CandidateIndex index;
   bool compiled = false;
 };
 
-// Patterns needing characters beyond Latin-1, with Unicode case folding:
-// few, and tried only on texts that contain such characters. Added (parsed)
+// Patterns needing Unicode case folding over the text as it is: few (none
+// in the shipped rules), and tried only on texts with characters beyond
+// Latin-1. Added (parsed)
 // at load; the automaton is compiled once, by compile() or the first text.
 struct PatternSet::Folded {
   Folded() {
@@ -130,20 +138,22 @@ struct PatternSet::Folded {
   mutable bool compile_ok = false;
 };
 
-PatternSet::PatternSet() : latin_(std::make_unique<Filtered>()), beyond_(std::make_unique<Folded>()) {}
+PatternSet::PatternSet() : filtered_(std::make_unique<Filtered>()), folded_(std::make_unique<Folded>()) {}
 PatternSet::~PatternSet() = default;
 
-bool PatternSet::add(std::string_view pattern, std::string& error, bool fold_case) {
-  if (beyond_latin1(pattern)) {
-    if (beyond_->set->Add(pattern, &error) < 0) return false;
-    beyond_->numbers.push_back(static_cast<int>(count_++));
+bool PatternSet::add(std::string_view pattern, std::string& error, bool rule_folds_case) {
+  const std::optional<bool> filtered = filtered_fold_case(pattern, rule_folds_case);
+  if (!filtered) {
+    if (folded_->set->Add(pattern, &error) < 0) return false;
+    folded_->numbers.push_back(static_cast<int>(count_++));
     return true;
   }
-  const auto index = static_cast<std::uint32_t>(latin_->patterns.size());
+  const bool fold_case = *filtered;
+  const auto index = static_cast<std::uint32_t>(filtered_->patterns.size());
   const PlanTable& table = builtin_plan_table();
   if (const PlannedPattern* planned = table.find(pattern, fold_case)) {
-    latin_->index.add(index, table, *planned);
-    auto& added = latin_->patterns.emplace_back();
+    filtered_->index.add(index, table, *planned);
+    auto& added = filtered_->patterns.emplace_back();
     added.text = planned->text;
     added.fold_case = fold_case;
     added.literal = planned->literal;
@@ -153,10 +163,10 @@ bool PatternSet::add(std::string_view pattern, std::string& error, bool fold_cas
   }
   auto holder = checked_pattern(pattern, fold_case, error);
   if (!holder) return false;
-  latin_->plans.push_back(plan_of(*holder));
-  latin_->planned.push_back(index);
-  auto& added = latin_->patterns.emplace_back();
-  added.literal = latin_->plans.back().literal;
+  filtered_->plans.push_back(plan_of(*holder));
+  filtered_->planned.push_back(index);
+  auto& added = filtered_->patterns.emplace_back();
+  added.literal = filtered_->plans.back().literal;
   added.holder = std::move(holder);
   added.text = added.holder->GetRE2(0).pattern();
   added.fold_case = fold_case;
@@ -166,25 +176,25 @@ bool PatternSet::add(std::string_view pattern, std::string& error, bool fold_cas
 }
 
 bool PatternSet::compile() {
-  for (std::size_t i = 0; i < latin_->plans.size(); ++i) latin_->index.add(latin_->planned[i], latin_->plans[i]);
-  latin_->plans = {};
-  latin_->planned = {};
-  latin_->index.finish();
-  latin_->compiled = true;
+  for (std::size_t i = 0; i < filtered_->plans.size(); ++i) filtered_->index.add(filtered_->planned[i], filtered_->plans[i]);
+  filtered_->plans = {};
+  filtered_->planned = {};
+  filtered_->index.finish();
+  filtered_->compiled = true;
   // A rule file of one's own hears at load whether its patterns fit; the
   // shipped ones are known to. An empty RE2::Set does not compile; it is
   // never matched either.
-  if (planned_at_load_ == 0 || beyond_->numbers.empty()) return true;
-  return beyond_->compiled();
+  if (planned_at_load_ == 0 || folded_->numbers.empty()) return true;
+  return folded_->compiled();
 }
 
-bool PatternSet::beyond_latin1_compiles() const { return beyond_->numbers.empty() || beyond_->compiled(); }
+bool PatternSet::folded_set_compiles() const { return folded_->numbers.empty() || folded_->compiled(); }
 
 std::vector<std::string> PatternSet::tried_on_every_text() const {
   std::vector<std::string> out;
-  if (!latin_->compiled) return out;
-  for (const int index : latin_->index.every_text())
-    out.emplace_back(latin_->patterns[static_cast<std::size_t>(index)].text);
+  if (!filtered_->compiled) return out;
+  for (const int index : filtered_->index.every_text())
+    out.emplace_back(filtered_->patterns[static_cast<std::size_t>(index)].text);
   return out;
 }
 
@@ -194,11 +204,11 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
   thread_local std::string lowered;
   thread_local std::vector<int> candidates;  // the patterns whose words are in the text
   const bool beyond_latin1_text = lower_case(text, lowered);
-  if (latin_->compiled) {
-    latin_->index.candidates(lowered, candidates);
+  if (filtered_->compiled) {
+    filtered_->index.candidates(lowered, candidates);
     if (candidates.size() <= kMaxCandidates) {
       for (const int index : candidates) {
-        const LatinPattern& pattern = latin_->patterns[static_cast<std::size_t>(index)];
+        const FilteredPattern& pattern = filtered_->patterns[static_cast<std::size_t>(index)];
         if (pattern.literal) {
           matched.push_back(pattern.number);  // its atom, the whole pattern, is in the text
         } else if (const RE2* regex = pattern.regex();
@@ -208,10 +218,10 @@ void PatternSet::match(std::string_view text, std::vector<int>& matched) const {
       }
     }
   }
-  if (beyond_->numbers.empty() || !beyond_latin1_text || !beyond_->compiled()) return;
+  if (folded_->numbers.empty() || !beyond_latin1_text || !folded_->compiled()) return;
   std::vector<int> found;
-  if (beyond_->set->Match(lowered, &found))
-    for (const int index : found) matched.push_back(beyond_->numbers[static_cast<std::size_t>(index)]);
+  if (folded_->set->Match(lowered, &found))
+    for (const int index : found) matched.push_back(folded_->numbers[static_cast<std::size_t>(index)]);
 }
 
 }  // namespace clearbounce::classifier

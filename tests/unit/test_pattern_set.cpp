@@ -25,13 +25,32 @@ TEST(PatternSet, NumbersPatternsInTheOrderAddedAcrossBothSets) {
   PatternSet set;
   std::string error;
   ASSERT_TRUE(set.add("mailbox full", error)) << error;
-  ASSERT_TRUE(set.add("ящик переполнен", error)) << error;
+  ASSERT_TRUE(set.add("γραμματοκιβώτιο γεμάτο", error)) << error;  // Unicode case folding
   ASSERT_TRUE(set.add("user unknown", error)) << error;
   ASSERT_TRUE(set.compile());
   EXPECT_EQ(set.size(), 3u);
+  EXPECT_EQ(set.planned_at_build() + set.planned_at_load(), 2u);  // the Greek one is not filtered
   EXPECT_EQ(matches(set, "550 User Unknown; Mailbox FULL"), (std::vector<int>{0, 2}));
-  EXPECT_EQ(matches(set, "Ящик ПЕРЕПОЛНЕН, mailbox full"), (std::vector<int>{0, 1}));
+  EXPECT_EQ(matches(set, "ΓΡΑΜΜΑΤΟΚΙΒΏΤΙΟ ΓΕΜΆΤΟ, mailbox full"), (std::vector<int>{0, 1}));
   EXPECT_TRUE(matches(set, "delivered").empty());
+}
+
+TEST(PatternSet, CyrillicCapitalsAreComparedInLowerCase) {
+  PatternSet set;
+  std::string error;
+  ASSERT_TRUE(set.add("ящик переполнен", error)) << error;
+  ASSERT_TRUE(set.add("ёмкость исчерпана", error)) << error;
+  ASSERT_TRUE(set.add("пользовател\\S* не найден", error)) << error;
+  ASSERT_TRUE(set.add("ユーザーが存在しません", error)) << error;
+  ASSERT_TRUE(set.compile());
+  EXPECT_EQ(set.planned_at_build() + set.planned_at_load(), 4u);  // all filtered, none in the folding set
+  EXPECT_EQ(matches(set, "Ящик ПЕРЕПОЛНЕН"), (std::vector<int>{0}));
+  EXPECT_EQ(matches(set, "ЁМКОСТЬ Исчерпана"), (std::vector<int>{1}));  // Ё (U+0401) is lowered to ё (U+0451)
+  EXPECT_EQ(matches(set, "550 ПОЛЬЗОВАТЕЛЬ НЕ НАЙДЕН"), (std::vector<int>{2}));
+  EXPECT_EQ(matches(set, "宛先: ユーザーが存在しません"), (std::vector<int>{3}));
+  // A capital at the very end, or cut off after its first byte.
+  EXPECT_EQ(matches(set, "ящик переполнеН"), (std::vector<int>{0}));
+  EXPECT_TRUE(matches(set, "ящик переполне\xD0").empty());
 }
 
 TEST(PatternSet, LatinOneCapitalsAreComparedInLowerCase) {
@@ -116,7 +135,7 @@ TEST(PatternSet, UpperCaseLiteralDetection) {
   EXPECT_FALSE(has_upper_case_literal("ü×"));
   EXPECT_FALSE(has_upper_case_literal(R"(\S\W\D\B\A\z)"));
   EXPECT_FALSE(has_upper_case_literal(R"(\p{Greek}\P{Lu}\pN)"));
-  EXPECT_FALSE(has_upper_case_literal("ПОЧТА"));  // beyond Latin-1: folded by RE2
+  EXPECT_FALSE(has_upper_case_literal("ПОЧТА"));  // beyond Latin-1: matched folding case
 }
 
 TEST(PatternSet, PatternsWithoutALongLiteralAreAlwaysTried) {
