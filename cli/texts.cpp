@@ -147,6 +147,7 @@ dsn::BounceReport sample_report(std::string_view action) {
   r.remote_mta = "mx.example.org";
   r.remote_ip = "192.0.2.10";
   r.diagnostic = "(the receiving server's own words appear here)";
+  r.reply_code = action == "delayed" ? "451" : "550";  // the recipient's server's words, as most are
   r.will_retry_until = "Fri, 27 Nov 2026 14:00:00 +0100";
   report.recipients.push_back(std::move(r));
   return report;

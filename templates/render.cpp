@@ -61,12 +61,11 @@ namespace {
 // texts, the summary by cause: at most one entry per category) and
 // R ≈ 96 KB per detailed recipient: the quote once per format (text: at most
 // 5 × kMaxQuotedBytes with its indentation; HTML: at most 6 × that, the
-// worst case of escaping), the technical section's shortened copy, and a
+// worst case of escaping) or the technical section's copy instead, and a
 // dozen single-line values of kMaxValueBytes (× 6 when escaped) inside about
 // 3 KB of catalogue text. The number of recipients in the report does not
 // enter it. With N = 20 that is under 2 MB.
 constexpr std::size_t kMaxQuotedBytes = 4000;      // a server's answer, quoted once per format
-constexpr std::size_t kMaxShortQuoteBytes = 200;   // the technical section's copy of a quote shown above
 constexpr std::size_t kMaxValueBytes = 320;        // one value inside a sentence or a technical row
 
 // Length of the UTF-8 sequence that starts with `lead` (input is valid UTF-8).
@@ -300,7 +299,10 @@ class Writer {
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
   bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
   void quote(const dsn::RecipientReport& r, const Values& values);
-  void fix_steps(const std::vector<Template>& steps, const Values& values);
+  std::string retry_key(const Values& values) const;
+  void how_to_fix(const classifier::Classification& c, const std::string& steps_key, const Values& values);
+  void fix_steps(std::string_view heading_key, const std::vector<Template>& steps, const Values& values);
+  void forward(const Template* sentence, const Values& values);
   void open_html(std::string_view title);
   void technical(const dsn::RecipientReport& r, const classifier::Classification& c, bool quoted_above);
   void summary(const std::vector<std::size_t>& rest);
@@ -430,15 +432,21 @@ void Writer::paragraph(std::string_view key, const Values& values) {
   html_ += "</p>\n";
 }
 
+// Who wrote a diagnostic: the recipient's server answers with a reply code
+// ("550 5.1.1 ...", "host mx.example.org said: 451 ..."); a text without
+// one ("host name lookup failure", "unable to deliver this message after
+// 1 day") is the reporting system's own, ours in a report we wrote. In a
+// report from the internet nothing is our words.
+std::string_view speaker_key(const dsn::RecipientReport& r, bool remote_report) {
+  const bool recipients_server = !r.reply_code.empty() || r.diagnostic.find("said:") != std::string::npos;
+  if (remote_report) return recipients_server ? "text.remote_claimed" : "text.reporter_said";
+  return recipients_server ? "text.remote_said" : "text.system_said";
+}
+
 // The server's answer, introduced as whose words it is, quoted in full: the
-// only full copy in each format.
+// only copy in each format (the technical section does not repeat it).
 void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
-  // X-Postfix / X-Unix texts are our own mail system's words, unless they
-  // quote what a remote host said; in a report from the internet nothing is
-  // our words.
-  const bool ours = !input_.remote_report && (r.diagnostic_type == "x-postfix" || r.diagnostic_type == "x-unix") &&
-                    r.diagnostic.find("said:") == std::string::npos;
-  paragraph(ours ? "text.system_said" : input_.remote_report ? "text.remote_claimed" : "text.remote_said", values);
+  paragraph(speaker_key(r, input_.remote_report), values);
   const auto quoted = clean_remote_text(r.diagnostic);
   // Every line indented, a line at a time.
   text_ += "    ";
@@ -454,9 +462,14 @@ void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
   html_ += "</pre></blockquote>\n";
 }
 
-// What to do, as a numbered list.
-void Writer::fix_steps(const std::vector<Template>& steps, const Values& values) {
-  paragraph("text.steps", values);
+// How to fix it: a heading that says who can, then the steps as a numbered list.
+void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>& steps, const Values& values) {
+  const Template* heading = first(heading_key);
+  put_text(text_, heading, values);
+  text_ += "\n\n";
+  html_ += "<p><strong>";
+  put_html(html_, heading, values);
+  html_ += "</strong></p>\n";
   html_ += "<ol>\n";
   int n = 0;
   for (const auto& step : steps) {
@@ -474,6 +487,10 @@ void Writer::fix_steps(const std::vector<Template>& steps, const Values& values)
 }
 
 // One recipient explained; true when the server's answer was quoted.
+// A failure: the outcome, its cause, the server's words, how to fix it and
+// who can. A delay: the outcome, that nothing needs doing yet and until
+// when it is retried, the cause, the server's words, and one line for
+// what cannot wait (no steps, no one to blame, nothing to forward).
 bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
   const Values values = values_for(r, c);
   const std::string action(action_key(r.action));
@@ -493,31 +510,56 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
       key.assign(base).append(suffix);
       return key;
     };
+    const bool delayed = action == "delayed";
+    if (delayed) paragraph(retry_key(values), values);
     paragraph(category_key("what"), values);
     paragraph(category_key("why"), values);
     if (!r.diagnostic.empty()) quote(r, values);
-    // Who can fix a given-up delivery depends on what kept failing.
-    const classifier::Category* who_of = c.category;
-    if (const auto it = c.facts.find("last_error_category"); it != c.facts.end() && input_.classifier)
-      if (const auto* last = input_.classifier->find_category(it->second)) who_of = last;
-    paragraph("who." + std::string(classifier::to_string(who_of->who_can_fix)), values);
-    const auto* steps = entry(category_key("fix"));
-    if (action == "failed" && steps && !steps->empty()) fix_steps(*steps, values);
-    const Template* forward = first(category_key("forward"));
-    if (const auto forward_text = forward ? forward->render(values) : std::string(); !forward_text.empty()) {
-      paragraph("text.forward", values);
-      text_ += "    ";
-      text_ += forward_text;
-      text_ += "\n\n";
-      html_ += "<blockquote>";
-      put_html(html_, forward, values);
-      html_ += "</blockquote>\n";
+    if (delayed) {
+      paragraph("text.urgent", values);
+    } else {
+      how_to_fix(c, category_key("fix"), values);
+      forward(first(category_key("forward")), values);
     }
-    const bool deadline_known = values.count("retry_until") != 0;
-    paragraph("action." + action + (action == "delayed" && !deadline_known ? ".retry_unknown" : ".retry"), values);
   }
   html_ += "</div>\n<hr>\n";
   return explained && !r.diagnostic.empty();
+}
+
+// Until when a delayed message is retried, and by whom: we, or in a report
+// from the internet the system that wrote it.
+std::string Writer::retry_key(const Values& values) const {
+  std::string key = values.count("retry_until") != 0 ? "action.delayed.retry" : "action.delayed.retry_unknown";
+  if (input_.remote_report) key += "_remote";
+  return key;
+}
+
+// The steps under a heading that says who can take them, or, for a
+// category without steps, who can fix it.
+void Writer::how_to_fix(const classifier::Classification& c, const std::string& steps_key, const Values& values) {
+  // Who can fix a given-up delivery depends on what kept failing.
+  const classifier::Category* who_of = c.category;
+  if (const auto it = c.facts.find("last_error_category"); it != c.facts.end() && input_.classifier)
+    if (const auto* last = input_.classifier->find_category(it->second)) who_of = last;
+  const std::string_view who = classifier::to_string(who_of->who_can_fix);
+  if (const auto* steps = entry(steps_key); steps && !steps->empty()) {
+    fix_steps("fix." + std::string(who), *steps, values);
+  } else {
+    paragraph("who." + std::string(who), values);
+  }
+}
+
+// A sentence the sender can pass on to the recipient's side, set apart.
+void Writer::forward(const Template* sentence, const Values& values) {
+  const std::string forward_text = sentence ? sentence->render(values) : std::string();
+  if (forward_text.empty()) return;
+  paragraph("text.forward", values);
+  text_ += "    ";
+  text_ += forward_text;
+  text_ += "\n\n";
+  html_ += "<blockquote>";
+  put_html(html_, sentence, values);
+  html_ += "</blockquote>\n";
 }
 
 void Writer::technical(const dsn::RecipientReport& r, const classifier::Classification& c, bool quoted_above) {
@@ -544,11 +586,15 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
   html_ += "<table>\n<tr><th colspan=\"2\" style=\"text-align:left\">";
   append_escaped_html(html_, recipient);
   html_ += "</th></tr>\n";
+  // The action in the locale's words where it is one of RFC 3464's five.
+  std::string action = r.action;
+  if (action_key(r.action) == r.action)
+    if (std::string word = text("action." + r.action + ".technical", {}); !word.empty()) action = std::move(word);
   std::string status = r.status;
-  if (!r.action.empty()) status += status.empty() ? r.action : " (" + r.action + ")";
+  if (!action.empty()) status += status.empty() ? action : " (" + action + ")";
   row("text.technical_status", status, kMaxValueBytes);
-  // Quoted in full above: here only its start, to recognise it.
-  row("text.technical_answer", r.diagnostic, quoted_above ? kMaxShortQuoteBytes : kMaxQuotedBytes);
+  // Quoted in full above: not again.
+  if (!quoted_above) row("text.technical_answer", r.diagnostic, kMaxQuotedBytes);
   std::string server = r.remote_mta;
   if (!r.remote_ip.empty() && server.find(r.remote_ip) == std::string::npos)
     server += server.empty() ? r.remote_ip : " [" + r.remote_ip + "]";

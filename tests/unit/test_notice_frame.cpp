@@ -1,0 +1,135 @@
+// The frame every notice shares (issue 12): a failure says how to fix it
+// under a heading that names who can, a delay asks for nothing, the
+// server's words are quoted once and attributed to whoever wrote them, and
+// the technical section speaks the locale's words.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "templates/catalogue.hpp"
+#include "tests/support/postfix_reports.hpp"
+
+namespace {
+
+using clearbounce::engine::Engine;
+using clearbounce::engine::Options;
+using clearbounce::templates::CatalogueSet;
+using clearbounce::testing::postfix_report;
+using clearbounce::testing::ReportedRecipient;
+
+class NoticeFrame : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<std::string> errors;
+    engine = Engine::load({}, errors);
+    ASSERT_NE(engine, nullptr) << (errors.empty() ? "" : errors.front());
+    catalogues = CatalogueSet::load("", errors);
+    ASSERT_NE(catalogues, nullptr) << (errors.empty() ? "" : errors.front());
+  }
+
+  std::string notice(const ReportedRecipient& recipient, std::string_view locale = "en") const {
+    Options options;
+    options.locale = std::string(locale);
+    const auto outcome = engine->process(postfix_report({recipient}), options);
+    EXPECT_TRUE(outcome.rewritten) << outcome.reason;
+    return outcome.result.notification.text_plain;
+  }
+  // A catalogue entry as it reads without the facts of its optional groups.
+  std::string says(std::string_view locale, std::string_view key) const {
+    const auto* templates = catalogues->find(locale, key);
+    return templates && !templates->empty() ? templates->front().render({}) : std::string();
+  }
+  // The part of a notice before its technical section, and that section.
+  std::string prose(const std::string& text, std::string_view locale) const {
+    return text.substr(0, text.find(says(locale, "text.technical")));
+  }
+  std::string technical(const std::string& text, std::string_view locale) const {
+    const auto at = text.find(says(locale, "text.technical"));
+    return at == std::string::npos ? std::string() : text.substr(at);
+  }
+  static std::size_t occurrences(std::string_view text, std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  }
+
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<CatalogueSet> catalogues;
+};
+
+const ReportedRecipient kUnknownUser{"bob@example.org",
+                                     "host mx.example.org[192.0.2.25] said: 550 5.1.1 <bob@example.org>: "
+                                     "Recipient address rejected: User unknown",
+                                     "5.1.1", "failed", "smtp", "mx.example.org"};
+
+TEST_F(NoticeFrame, AFailureSaysHowToFixItUnderAHeadingThatNamesWhoCan) {
+  for (const auto& tag : catalogues->tags()) {
+    const std::string text = notice(kUnknownUser, tag);
+    const std::string user_part = prose(text, tag);
+    // Only the sender can correct an address: the heading says so, and no
+    // separate sentence repeats it.
+    const auto heading = user_part.find(says(tag, "fix.sender"));
+    ASSERT_NE(heading, std::string::npos) << tag << "\n" << text;
+    EXPECT_LT(heading, user_part.find("  1. ")) << tag;
+    EXPECT_EQ(user_part.find(says(tag, "who.sender")), std::string::npos) << tag;
+    // The server's words once, in the text the user reads, not again below.
+    EXPECT_EQ(occurrences(text, "Recipient address rejected: User unknown"), 1u) << tag << "\n" << text;
+    EXPECT_EQ(technical(text, tag).find(says(tag, "text.technical_answer")), std::string::npos) << tag;
+  }
+}
+
+TEST_F(NoticeFrame, ADelayAsksForNothingAndSaysUntilWhenItIsRetried) {
+  ReportedRecipient delayed{"bob@example.org",
+                            "host mx.example.org[192.0.2.25] said: 451 4.7.1 Please try again later", "4.7.1",
+                            "delayed", "smtp", "mx.example.org"};
+  for (const auto& tag : catalogues->tags()) {
+    const std::string user_part = prose(notice(delayed, tag), tag);
+    const auto no_action = user_part.find(says(tag, "action.delayed.retry_unknown"));
+    ASSERT_NE(no_action, std::string::npos) << tag << "\n" << user_part;
+    // Right after the outcome: before the cause and the server's words.
+    EXPECT_LT(no_action, user_part.find("Please try again later")) << tag;
+    for (const char* who : {"sender", "sender-admin", "recipient", "recipient-admin", "nobody"}) {
+      EXPECT_EQ(user_part.find(says(tag, std::string("fix.") + who)), std::string::npos) << tag << " " << who;
+      EXPECT_EQ(user_part.find(says(tag, std::string("who.") + who)), std::string::npos) << tag << " " << who;
+    }
+    EXPECT_EQ(user_part.find("  1. "), std::string::npos) << tag;
+    EXPECT_EQ(user_part.find(says(tag, "text.forward")), std::string::npos) << tag;
+    // One line for what cannot wait.
+    const auto* urgent = catalogues->find(tag, "text.urgent");
+    ASSERT_TRUE(urgent && !urgent->empty()) << tag;
+    EXPECT_NE(user_part.find(urgent->front().render({{"recipient", "bob@example.org"}})), std::string::npos) << tag;
+  }
+}
+
+TEST_F(NoticeFrame, TheServersWordsAreAttributedToWhoeverWroteThem) {
+  // A reply code: the recipient's server answered, and is named.
+  const std::string answered = notice(kUnknownUser);
+  EXPECT_NE(answered.find("The recipient's mail server mx.example.org answered:"), std::string::npos) << answered;
+  // No reply code: our own Postfix wrote it, whatever the Diagnostic-Code's type.
+  for (const char* type : {"X-Postfix", "smtp"}) {
+    const std::string reported = notice({"bob@example.org",
+                                         "Host or domain name not found. Name service error for "
+                                         "name=example.org type=MX: Host not found",
+                                         "5.4.4", "failed", type});
+    EXPECT_NE(reported.find(says("en", "text.system_said")), std::string::npos) << type << "\n" << reported;
+    EXPECT_EQ(reported.find("The recipient's mail server"), std::string::npos) << type << "\n" << reported;
+  }
+}
+
+TEST_F(NoticeFrame, TheTechnicalSectionSpeaksTheLocalesWords) {
+  for (const auto& tag : catalogues->tags()) {
+    const std::string details = technical(notice(kUnknownUser, tag), tag);
+    const std::string failed = says(tag, "action.failed.technical");
+    ASSERT_FALSE(failed.empty()) << tag;
+    EXPECT_NE(details.find("5.1.1 (" + failed + ")"), std::string::npos) << tag << "\n" << details;
+    if (tag != "en") {
+      EXPECT_EQ(details.find("(failed)"), std::string::npos) << tag;
+    }
+  }
+}
+
+}  // namespace
