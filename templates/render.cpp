@@ -254,6 +254,23 @@ std::string readable_size(std::string_view value) {
   return buffer;
 }
 
+// Columns `text` takes in a fixed-width font: East Asian wide and
+// full-width characters two, combining marks none, others one.
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = std::min(sequence_length(static_cast<unsigned char>(text[i])), text.size() - i);
+    const char32_t c = decode(text.substr(i, length));
+    i += length;
+    if (c >= 0x300 && c <= 0x36F) continue;  // combining diacritical marks
+    const bool wide = (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF && c != 0x303F) ||
+                      (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) ||
+                      (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x20000 && c <= 0x3FFFD);
+    width += wide ? 2 : 1;
+  }
+  return width;
+}
+
 int action_rank(std::string_view action) {
   if (action == "failed" || action.empty()) return 0;
   if (action == "delayed") return 1;
@@ -300,6 +317,7 @@ class Writer {
   bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
   void quote(const dsn::RecipientReport& r, const Values& values);
   std::string retry_key(const Values& values) const;
+  std::string local_date(std::string_view written) const;
   void how_to_fix(const classifier::Classification& c, const std::string& steps_key, const Values& values);
   void fix_steps(std::string_view heading_key, const std::vector<Template>& steps, const Values& values);
   void forward(const Template* sentence, const Values& values);
@@ -314,6 +332,7 @@ class Writer {
   const CatalogueSet::Entries entries_;  // the locale's, found once
   std::string text_;
   std::string html_;
+  int fix_lists_ = 0;  // numbers the "How to fix it" lists' ids
 };
 
 // 2480 -> "2,480" with the locale's digit grouping.
@@ -457,7 +476,9 @@ void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
   }
   text_.append(quoted, line);
   text_ += "\n\n";
-  html_ += "<blockquote><pre style=\"white-space:pre-wrap;word-break:break-all\">";
+  // The server's words: monospace behind a bar, unlike our sentence to forward.
+  html_ += "<blockquote style=\"margin:0.5em 0;padding-left:1em;border-left:3px solid #888\">"
+           "<pre style=\"margin:0;white-space:pre-wrap;overflow-wrap:anywhere\">";
   append_escaped_html(html_, quoted);
   html_ += "</pre></blockquote>\n";
 }
@@ -467,10 +488,11 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
   const Template* heading = first(heading_key);
   put_text(text_, heading, values);
   text_ += "\n\n";
-  html_ += "<p><strong>";
+  // The list is labelled by its heading, for screen readers.
+  const std::string id = "fix-" + std::to_string(++fix_lists_);
+  html_ += "<h3 style=\"font-size:1em\" id=\"" + id + "\">";
   put_html(html_, heading, values);
-  html_ += "</strong></p>\n";
-  html_ += "<ol>\n";
+  html_ += "</h3>\n<ol aria-labelledby=\"" + id + "\">\n";
   int n = 0;
   for (const auto& step : steps) {
     text_ += "  ";
@@ -494,13 +516,13 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
 bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
   const Values values = values_for(r, c);
   const std::string action(action_key(r.action));
-  html_ += "<div>\n";
+  html_ += "<section>\n";
   const Template* lead = first("action." + action + ".lead");
   put_text(text_, lead, values);
   text_ += "\n\n";
-  html_ += "<p><strong>";
+  html_ += "<h2 style=\"font-size:1.15em\">";
   put_html(html_, lead, values);
-  html_ += "</strong></p>\n";
+  html_ += "</h2>\n";
   const bool explained = c.category && action_rank(action) < 2;
   if (explained) {
     // The category's keys, made in one buffer: "category.<id>." + suffix.
@@ -522,7 +544,7 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
       forward(first(category_key("forward")), values);
     }
   }
-  html_ += "</div>\n<hr>\n";
+  html_ += "</section>\n<hr>\n";
   return explained && !r.diagnostic.empty();
 }
 
@@ -557,7 +579,8 @@ void Writer::forward(const Template* sentence, const Values& values) {
   text_ += "    ";
   text_ += forward_text;
   text_ += "\n\n";
-  html_ += "<blockquote>";
+  // Our words to pass on: in a dashed frame, unlike the server's quote.
+  html_ += "<blockquote style=\"margin:0.5em 0;padding:0.5em 1em;border:1px dashed #888\">";
   put_html(html_, sentence, values);
   html_ += "</blockquote>\n";
 }
@@ -576,7 +599,7 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
     text_ += '\n';
     html_ += "<tr><th style=\"text-align:left;vertical-align:top\">";
     put_html(html_, label, none);
-    html_ += "</th><td><code style=\"white-space:pre-wrap;word-break:break-all\">";
+    html_ += "</th><td><code style=\"white-space:pre-wrap;overflow-wrap:anywhere\">";
     append_escaped_html(html_, cleaned);
     html_ += "</code></td></tr>\n";
   };
@@ -600,10 +623,19 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
     server += server.empty() ? r.remote_ip : " [" + r.remote_ip + "]";
   row("text.technical_server", server, kMaxValueBytes);
   row("text.technical_reported_by", input_.report->reporting_mta, kMaxValueBytes);
-  row("text.technical_arrival", input_.report->arrival_date, kMaxValueBytes);
+  row("text.technical_arrival", local_date(input_.report->arrival_date), kMaxValueBytes);
   row("text.technical_checked", fact_of(c, "diagnosis"), kMaxValueBytes);  // our own look (diagnose/)
   text_ += "\n";
   html_ += "</table>\n";
+}
+
+// A report's date in the locale's words, or as written when it is no date
+// we can read (the row still shows what the report said).
+std::string Writer::local_date(std::string_view written) const {
+  const auto* names = catalogues_.dates(locale_);
+  if (written.empty() || !names) return std::string(written);
+  const auto date = parse_rfc5322_date(written);
+  return date ? format_date(*date, *names) : std::string(written);
 }
 
 // The recipients not explained one by one: how many, by outcome, and by
@@ -711,10 +743,10 @@ Rendered Writer::run() {
   paragraph("text.signature", frame);
 
   const auto heading = text("text.technical", frame);
-  // Not "-- ": mail programs would hide what follows as a signature.
-  const auto characters = static_cast<std::size_t>(std::count_if(
-      heading.begin(), heading.end(), [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; }));
-  text_ += heading + "\n" + std::string(std::min<std::size_t>(characters, 60), '-') + "\n\n";
+  // Not "-- ": mail programs would hide what follows as a signature. As
+  // wide as the heading looks in a fixed-width font: a CJK character takes
+  // two columns.
+  text_ += heading + "\n" + std::string(std::min<std::size_t>(display_width(heading), 60), '-') + "\n\n";
   html_ += "<h2 style=\"font-size:1em\">";
   put_html(html_, first("text.technical"), frame);
   html_ += "</h2>\n";

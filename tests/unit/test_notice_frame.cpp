@@ -4,6 +4,7 @@
 // the technical section speaks the locale's words.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -130,6 +131,68 @@ TEST_F(NoticeFrame, TheTechnicalSectionSpeaksTheLocalesWords) {
       EXPECT_EQ(details.find("(failed)"), std::string::npos) << tag;
     }
   }
+}
+
+TEST_F(NoticeFrame, TheTechnicalSectionGivesTheReportsDateInTheLocalesWords) {
+  std::string report = postfix_report({kUnknownUser});
+  const std::string reporting = "Reporting-MTA: dns; mail.example.com\r\n";
+  report.insert(report.find(reporting) + reporting.size(), "Arrival-Date: Mon, 23 Nov 2026 10:02:11 +0100\r\n");
+  for (const std::string_view tag : {"en", "de"}) {
+    Options options;
+    options.locale = std::string(tag);
+    const auto outcome = engine->process(report, options);
+    ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+    const std::string details = technical(outcome.result.notification.text_plain, tag);
+    EXPECT_EQ(details.find("Mon, 23 Nov 2026"), std::string::npos) << tag << "\n" << details;
+    EXPECT_NE(details.find(tag == "en" ? "Monday, 23 November 2026, 10:02" : "23. November 2026"), std::string::npos)
+        << tag << "\n" << details;
+  }
+}
+
+// The dashes under the technical heading are as wide as the heading looks
+// in a fixed-width font, where a Japanese or Chinese character takes two
+// columns.
+TEST_F(NoticeFrame, TheHeadingsUnderlineCountsColumnsNotBytes) {
+  for (const std::string_view tag : {"ja", "zh-Hans"}) {
+    const std::string heading = says(tag, "text.technical");
+    std::size_t characters = 0;
+    for (const char c : heading) characters += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    ASSERT_TRUE(std::all_of(heading.begin(), heading.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+        << tag << ": the check below assumes a heading of wide characters only";
+    const std::string text = notice(kUnknownUser, tag);
+    const auto line = text.find(heading + "\n");
+    ASSERT_NE(line, std::string::npos) << tag;
+    const auto dashes_at = line + heading.size() + 1;
+    const auto dashes = text.substr(dashes_at, text.find('\n', dashes_at) - dashes_at);
+    EXPECT_EQ(dashes, std::string(std::min<std::size_t>(2 * characters, 60), '-')) << tag;
+  }
+}
+
+// HTML: the outcome and "How to fix it" are headings, the steps a list
+// labelled by its heading, words are never split mid-word, and the server's
+// quote looks unlike the sentence to forward.
+TEST_F(NoticeFrame, TheHtmlVersionIsStructured) {
+  Options options;
+  options.locale = "en";
+  const auto outcome = engine->process(
+      postfix_report({{"bob@example.org", "host mx.example.org[192.0.2.25] said: 552 5.2.2 Mailbox full", "5.2.2",
+                       "failed", "smtp", "mx.example.org"}}),
+      options);
+  ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+  const std::string& html = outcome.result.notification.html;
+  EXPECT_NE(html.find("<h2 style=\"font-size:1.15em\">Your message"), std::string::npos) << html;
+  const auto heading = html.find("<h3 style=\"font-size:1em\" id=\"fix-1\">");
+  ASSERT_NE(heading, std::string::npos) << html;
+  EXPECT_NE(html.find("<ol aria-labelledby=\"fix-1\">", heading), std::string::npos) << html;
+  EXPECT_EQ(html.find("break-all"), std::string::npos);
+  const auto quote = html.find("<blockquote style=\"", html.find("Mailbox full") - 200);
+  const auto forward = html.rfind("<blockquote style=\"");
+  ASSERT_NE(quote, std::string::npos);
+  ASSERT_NE(forward, quote) << "the notice has both a quote and a sentence to forward";
+  const auto style_at = [&](std::size_t at) { return html.substr(at, html.find('>', at) - at); };
+  EXPECT_NE(style_at(quote), style_at(forward));
+  EXPECT_EQ(html.find("http://"), std::string::npos);  // still no external resources
+  EXPECT_EQ(html.find("https://"), std::string::npos);
 }
 
 }  // namespace
