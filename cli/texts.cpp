@@ -313,7 +313,11 @@ int run_lint(std::span<const std::string_view> args) {
     if (!engine->catalogues().has_locale(tag)) problems.push_back(std::string("the shipped locale ") + tag + " is missing");
   for (const auto& [domain, tag] : engine->config().domain_locales)
     if (templates::match_locale(tag, engine->catalogues()).empty())
-      problems.push_back("locale.domains: no catalogue serves \"" + tag + "\" (for " + domain + ")");
+      problems.push_back((engine->config().brands.count(domain) ? "organization.domains" : "locale.domains") +
+                         std::string(": no catalogue serves \"") + tag + "\" (for " + domain + ")");
+  for (const auto& [domain, brand] : engine->config().brands)
+    if (brand.name.empty() && brand.support.empty() && brand.locale.empty())
+      problems.push_back("organization.domains.\"" + domain + "\": sets nothing (name, support or locale)");
   std::size_t rendered = 0;
   for (const auto& tag : engine->catalogues().tags()) {
     for (const auto& category : engine->classifier().categories()) {

@@ -132,13 +132,16 @@ bool set_default_locale(const toml::node& node, std::string_view path, Config& c
   return true;
 }
 
-bool set_domain_locales(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+// The entries of a table keyed by mail domain (locale.domains,
+// organization.domains), each domain valid and lower-cased, none twice.
+// `what` says what the table holds, for the error about its type.
+bool read_domain_table(const toml::node& node, std::string_view path, std::string_view what, Context& ctx,
+                       std::vector<std::pair<std::string, const toml::node*>>& entries) {
   const auto* table = node.as_table();
   if (table == nullptr) {
-    return ctx.fail(node, std::string(path) + " must be a table of \"domain\" = \"locale\", not " +
+    return ctx.fail(node, std::string(path) + " must be a table of " + std::string(what) + ", not " +
                               std::string(type_name(node)));
   }
-  std::map<std::string, std::string> domains;
   // toml++ iterates keys in sorted order, not file order: remember where each
   // domain was written, to name the later of two spellings of the same one.
   std::map<std::string, const toml::key*> written_at;
@@ -146,11 +149,6 @@ bool set_domain_locales(const toml::node& node, std::string_view path, Config& c
     const std::string key_path = std::string(path) + ".\"" + std::string(key.str()) + "\"";
     if (!valid_domain(key.str())) {
       return ctx.fail(key.source(), key_path + ": \"" + std::string(key.str()) + "\" is not a mail domain");
-    }
-    const auto* tag = expect_string(value, key_path, ctx);
-    if (tag == nullptr) return false;
-    if (!valid_locale_tag(tag->get())) {
-      return ctx.fail(value, key_path + ": \"" + tag->get() + "\" is not a locale tag (such as \"de-AT\")");
     }
     std::string domain(key.str());
     for (char& c : domain) c = ascii_lower(c);
@@ -162,9 +160,60 @@ bool set_domain_locales(const toml::node& node, std::string_view path, Config& c
                                            std::string(first.str()) + "\" at " + ctx.at(first.source()) +
                                            "; domains ignore case)");
     }
+    entries.emplace_back(std::move(domain), &value);
+  }
+  return true;
+}
+
+bool set_domain_locales(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  std::vector<std::pair<std::string, const toml::node*>> entries;
+  if (!read_domain_table(node, path, "\"domain\" = \"locale\"", ctx, entries)) return false;
+  std::map<std::string, std::string> domains;
+  for (const auto& [domain, value] : entries) {
+    const std::string key_path = std::string(path) + ".\"" + domain + "\"";
+    const auto* tag = expect_string(*value, key_path, ctx);
+    if (tag == nullptr) return false;
+    if (!valid_locale_tag(tag->get())) {
+      return ctx.fail(*value, key_path + ": \"" + tag->get() + "\" is not a locale tag (such as \"de-AT\")");
+    }
     domains.emplace(domain, tag->get());
   }
   config.domain_locales = std::move(domains);
+  return true;
+}
+
+// organization.domains."example.com" = { name, support, locale }: what
+// senders of that domain (and of the domains under it) see instead of the
+// [organization] defaults, for systems that serve several organisations.
+bool set_brands(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  std::vector<std::pair<std::string, const toml::node*>> entries;
+  if (!read_domain_table(node, path, "domains, each a table of name, support and locale", ctx, entries)) return false;
+  std::map<std::string, Config::Brand, std::less<>> brands;
+  for (const auto& [domain, value] : entries) {
+    const std::string brand_path = std::string(path) + ".\"" + domain + "\"";
+    const auto* table = value->as_table();
+    if (table == nullptr) {
+      return ctx.fail(*value, brand_path + " must be a table (name, support, locale), not " +
+                                  std::string(type_name(*value)));
+    }
+    Config::Brand brand;
+    for (const auto& [key, field] : *table) {
+      const std::string field_path = brand_path + "." + std::string(key.str());
+      std::string* target = key.str() == "name" ? &brand.name : key.str() == "support" ? &brand.support
+                            : key.str() == "locale" ? &brand.locale : nullptr;
+      if (target == nullptr) {
+        return ctx.fail(key.source(), "unknown key " + field_path + " (known keys: name, support, locale)");
+      }
+      const auto* text = expect_string(field, field_path, ctx);
+      if (text == nullptr) return false;
+      if (target == &brand.locale && !valid_locale_tag(text->get())) {
+        return ctx.fail(field, field_path + ": \"" + text->get() + "\" is not a locale tag (such as \"de-AT\")");
+      }
+      *target = text->get();
+    }
+    brands.emplace(domain, std::move(brand));
+  }
+  config.brands = std::move(brands);
   return true;
 }
 
@@ -499,6 +548,7 @@ constexpr Key kLocaleKeys[] = {
 constexpr Key kOrganizationKeys[] = {
     {"name", set_string<&Config::organization>},
     {"support", set_string<&Config::support>},
+    {"domains", set_brands},
 };
 constexpr Key kTemplatesKeys[] = {
     {"directory", set_string<&Config::templates_directory>},
@@ -627,12 +677,40 @@ std::optional<Config> load_text(std::string_view toml_text, std::string_view sou
       error = ctx.take_error();
       return std::nullopt;
     }
+    // A brand's locale is the locale of its domain: one map chooses the
+    // locale, and a domain may not be given two.
+    for (const auto& [domain, brand] : config.brands) {
+      if (brand.locale.empty()) continue;
+      const auto [at, fresh] = config.domain_locales.emplace(domain, brand.locale);
+      if (!fresh && at->second != brand.locale) {
+        const toml::node* where = root["organization"]["domains"][domain]["locale"].node();
+        ctx.fail(where ? *where : static_cast<const toml::node&>(root),
+                 "organization.domains.\"" + domain + "\".locale is \"" + brand.locale + "\" but locale.domains gives \"" +
+                     at->second + "\" for the same domain; name its locale in one place");
+        error = ctx.take_error();
+        return std::nullopt;
+      }
+    }
     error.clear();
     return config;
   } catch (const std::exception& e) {
     error = std::string(source_name) + ": " + e.what();
     return std::nullopt;
   }
+}
+
+const Config::Brand* Config::brand_for(std::string_view sender_domain) const {
+  if (brands.empty() || sender_domain.size() > 253) return nullptr;
+  std::string domain(sender_domain);
+  for (char& c : domain) c = ascii_lower(c);
+  // The domain itself, then each domain above it.
+  for (std::size_t start = 0; start < domain.size();) {
+    if (const auto it = brands.find(std::string_view(domain).substr(start)); it != brands.end()) return &it->second;
+    const auto dot = domain.find('.', start);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return nullptr;
 }
 
 std::optional<Config> load_file(const std::string& path, std::string& error) {

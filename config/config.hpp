@@ -18,6 +18,19 @@ struct Config {
   // [organization]
   std::string organization;                               // organization.name
   std::string support;                                    // organization.support (address, URL or phone)
+  // organization.domains."example.com": for senders of that domain and the
+  // domains under it, the name, support contact and locale they see; an
+  // empty field keeps the default ([organization], the locale chosen as
+  // usual). For systems that serve several organisations.
+  struct Brand {
+    std::string name;
+    std::string support;
+    std::string locale;  // as locale.domains would give it for this domain
+  };
+  std::map<std::string, Brand, std::less<>> brands;
+  // The brand of a sender's domain (the domain or the nearest one above it
+  // with a brand), or null.
+  const Brand* brand_for(std::string_view sender_domain) const;
   // [templates]
   std::string templates_directory;                        // templates.directory: admin overrides, <tag>.toml
   // [rules]

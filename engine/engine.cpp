@@ -275,7 +275,7 @@ void Engine::apply_finding(const diagnose::Finding& finding, classifier::Classif
   for (const auto& [name, value] : finding.facts) result.facts[name] = value;
 }
 
-std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,
+std::string Engine::locale_for(std::string_view sender_domain, const dsn::MimePart* returned_headers,
                                const Options& options) const {
   if (!options.locale.empty()) {
     auto forced = templates::match_locale(options.locale, *catalogues_);
@@ -286,7 +286,7 @@ std::string Engine::locale_for(const dsn::MimePart& root, const dsn::MimePart* r
     inputs.content_language = returned_headers->header_text("Content-Language");
     inputs.accept_language = returned_headers->header_text("Accept-Language");
   }
-  inputs.sender_domain = domain_of_first_address(root.header_text("To"));
+  inputs.sender_domain = std::string(sender_domain);
   auto chosen = templates::choose_locale(inputs, config_.domain_locales, config_.default_locale, *catalogues_);
   return chosen.empty() ? "en" : chosen;
 }
@@ -297,15 +297,18 @@ templates::Rendered Engine::render_notice(const dsn::ReportLayout& layout, const
                                           const std::vector<classifier::Classification>& results,
                                           const Options& options, Outcome& out) const {
   const dsn::MimePart* returned_headers = layout.returned_headers();
-  out.locale = locale_for(*layout.root, returned_headers, options);
+  // The notice goes to the sender: their domain may have a brand of its own.
+  const std::string sender_domain = domain_of_first_address(layout.root->header_text("To"));
+  const config::Config::Brand* brand = config_.brand_for(sender_domain);
+  out.locale = locale_for(sender_domain, returned_headers, options);
   templates::RenderInput input;
   input.report = &report;
   input.classifications = &results;
   input.classifier = classifier_.get();
   input.original_subject = returned_headers ? returned_headers->header_text("Subject") : std::string();
   input.returned = returned_kind(layout.returned);
-  input.organization = config_.organization;
-  input.support = config_.support;
+  input.organization = brand && !brand->name.empty() ? brand->name : config_.organization;
+  input.support = brand && !brand->support.empty() ? brand->support : config_.support;
   input.remote_report = options.remote_report;
   input.detailed_recipients = config_.detailed_recipients;
   input.blocklists = &blocklists_;

@@ -93,7 +93,7 @@ class Engine {
   templates::Rendered render_notice(const dsn::ReportLayout& layout, const dsn::BounceReport& report,
                                     const std::vector<classifier::Classification>& results, const Options& options,
                                     Outcome& out) const;
-  std::string locale_for(const dsn::MimePart& root, const dsn::MimePart* returned_headers,
+  std::string locale_for(std::string_view sender_domain, const dsn::MimePart* returned_headers,
                          const Options& options) const;
 
   const marker::Key& marker_key() const { return key_ ? *key_ : marker::Key::process_key(); }

@@ -91,7 +91,7 @@ def example(lines):
 # --- the commented TOML file -------------------------------------------------
 
 _TABLE = re.compile(r"^\[([A-Za-z0-9_.]+)\]\s*$")
-_KEY = re.compile(r"^#(\[[A-Za-z0-9_.]+\]|[A-Za-z0-9_\"][^=]*=.*)$")
+_KEY = re.compile(r"^#(\[[A-Za-z0-9_.\"-]+\]|[A-Za-z0-9_\"][^=]*=.*)$")
 
 
 def config_keys(path):
