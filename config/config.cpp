@@ -369,6 +369,17 @@ bool set_umask(const toml::node& node, std::string_view path, Config& config, Co
   return true;
 }
 
+// A true-or-false key of the top level of Config.
+template <bool Config::*Member>
+bool set_flag(const toml::node& node, std::string_view path, Config& config, Context& ctx) {
+  const auto* value = node.as_boolean();
+  if (value == nullptr) {
+    return ctx.fail(node, std::string(path) + " must be true or false, not " + std::string(type_name(node)));
+  }
+  config.*Member = value->get();
+  return true;
+}
+
 // A true-or-false key of any table: `Table` is the table's member of
 // Config, `Member` the key's member of that table.
 template <auto Table, auto Member>
@@ -560,6 +571,8 @@ constexpr Key kRewriteKeys[] = {
     {"max_message_bytes", set_max_message_bytes},
     {"time_limit_ms", set_time_limit},
     {"detailed_recipients", set_detailed_recipients},
+    {"return_headers_only", set_flag<&Config::return_headers_only>},
+    {"hide_expanded_recipients", set_flag<&Config::hide_expanded_recipients>},
 };
 constexpr Key kMarkerKeys[] = {
     {"key_file", set_string<&Config::marker_key_file>},

@@ -44,6 +44,17 @@ struct Config {
   // rewrite.detailed_recipients: recipients explained one by one; the rest
   // are counted and summed up by cause.
   std::size_t detailed_recipients = 20;
+  // Privacy, opt-in; the only settings under which the attached parts change.
+  // rewrite.return_headers_only: a returned message (message/rfc822,
+  // message/global) is replaced by its header section (text/rfc822-headers,
+  // message/global-headers), so the bounce no longer carries its text and
+  // attachments.
+  bool return_headers_only = false;
+  // rewrite.hide_expanded_recipients: the notice never shows an address an
+  // alias or forward expanded the recipient to (the Final-Recipient when it
+  // differs from the Original-Recipient), not even inside the server's
+  // quoted words.
+  bool hide_expanded_recipients = false;
   // [marker]
   // marker.key_file: the secret that signs X-Clearbounce markers (16 bytes
   // to 4 KiB, read as they are). Empty: a random key made at start, so only

@@ -548,6 +548,11 @@ struct SplicePoints {
   std::size_t first_start = 0;              // the report's first part, replaced
   std::size_t first_end = 0;
   std::vector<std::string_view> enclosing;  // boundaries the new part's own must differ from
+  // The returned message, replaced by its header section when asked; both 0
+  // when it stays as it is.
+  std::size_t returned_start = 0;
+  std::size_t returned_end = 0;
+  std::string returned_part;
 };
 
 // Why the message as a whole cannot be rewritten, or nullopt; fills in
@@ -607,10 +612,38 @@ std::optional<std::string> report_refusal(std::string_view original, const Repor
   return std::nullopt;
 }
 
-// The new body: bytes before the first part, the new part, bytes after it.
+// The returned message's part as its header section alone: the part's own
+// type becomes the headers' type, and the encapsulated message's header
+// lines follow as they were. nullopt when that cannot be done safely.
+std::optional<std::string> headers_only_part(std::string_view original, const ReportLayout& layout,
+                                             std::string_view line_end, SplicePoints& at) {
+  if (!can_return_headers_only(layout)) return std::nullopt;
+  const MimePart& returned = *layout.returned;
+  const auto start = offset_in(original, returned.raw);
+  if (!start || *start < at.first_end) return std::nullopt;
+  const std::string_view headers = returned.children.front().header_block;
+  const bool global = iequals(returned.media_type(), "message/global");
+  std::string part = "Content-Type: ";
+  part += global ? "message/global-headers" : "text/rfc822-headers";
+  part += line_end;
+  if (std::any_of(headers.begin(), headers.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    part += "Content-Transfer-Encoding: 8bit";
+    part += line_end;
+  }
+  part += line_end;
+  part += headers;
+  at.returned_start = *start;
+  at.returned_end = *start + returned.raw.size();
+  return part;
+}
+
+// The new body: bytes before the first part, the new part, bytes up to the
+// returned message, its header section or itself, and the rest.
 std::string spliced_body(std::string_view original, const SplicePoints& at, std::string part,
                          std::string_view line_end) {
-  const std::string_view after = original.substr(at.first_end);
+  const bool headers_only = at.returned_end > at.returned_start;
+  const std::size_t middle_end = headers_only ? at.returned_start : original.size();
+  const std::string_view after = original.substr(at.first_end, middle_end - at.first_end);
   // A first part with no bytes at all is directly followed by the next
   // delimiter; the new part then needs its own line break before it.
   if (!after.starts_with("\n") && !after.starts_with("\r\n")) part.append(line_end);
@@ -619,6 +652,10 @@ std::string spliced_body(std::string_view original, const SplicePoints& at, std:
   body.append(original.substr(at.body_start, at.first_start - at.body_start));
   body.append(part);
   body.append(after);
+  if (headers_only) {
+    body.append(at.returned_part);
+    body.append(original.substr(at.returned_end));
+  }
   return body;
 }
 
@@ -681,6 +718,8 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
   result.headers.push_back(HeaderEdit{"Subject", subject_value});
   result.headers.push_back(HeaderEdit{"X-Clearbounce", x_value});  // last: write_message reads it there
   const std::string subject_field = subject_value.empty() ? "Subject:" : "Subject: " + subject_value;
+  if (request.returned_headers_only)
+    if (auto part = headers_only_part(original, layout, line_end, at)) at.returned_part = std::move(*part);
   result.body = spliced_body(original, at, build_notification_part(result.notification, *boundary, line_end), line_end);
   if (!write_message(original, parsed.root, at, subject_field, line_end, result))
     return refuse("the Subject field lies outside the header section");
@@ -694,6 +733,18 @@ RewriteOutcome rewrite_unchecked(std::string_view original, const MimeMessage& p
 
 std::string encode_header_value(std::string_view name, std::string_view utf8_value, std::string_view line_end) {
   return encode_clean_header_value(name, clean_header_text(utf8_value), line_end);
+}
+
+bool can_return_headers_only(const ReportLayout& layout) {
+  const MimePart* returned = layout.returned;
+  if (returned == nullptr || layout.report == nullptr || returned->children.empty()) return false;
+  if (std::find_if(layout.report->children.begin(), layout.report->children.end(),
+                   [&](const MimePart& part) { return &part == returned; }) == layout.report->children.end())
+    return false;
+  const auto& types = media_types::returned_message;
+  if (std::find(types.begin(), types.end(), returned->media_type()) == types.end()) return false;
+  // Its header lines are copied as they are: they must be there as written.
+  return identity_encoding(returned->transfer_encoding) && !returned->children.front().header_block.empty();
 }
 
 RewriteOutcome rewrite_report(std::string_view original, const MimeMessage& parsed, const RewriteRequest& request) {

@@ -19,7 +19,17 @@ struct RewriteRequest {
   std::string html;           // the same as HTML, UTF-8 (already escaped by the renderer)
   std::string subject;        // new Subject, UTF-8; encoded here (RFC 2047) and folded
   std::string x_clearbounce;  // value of the X-Clearbounce header, ASCII
+  // Replace a returned message by its header section (privacy, opt-in), when
+  // can_return_headers_only() says it can be done.
+  bool returned_headers_only = false;
 };
+
+// Whether the report's returned message (message/rfc822 or message/global,
+// a part of the multipart/report, not transfer-encoded) can be replaced by
+// its header section: text/rfc822-headers, or message/global-headers for
+// message/global (RFC 6533). The report stays valid: RFC 3462 lets its third
+// part be either.
+bool can_return_headers_only(const ReportLayout& layout);
 
 // A header field to set: replaces the first field of that name, or is added
 // when there is none. `value` is ready to be written: encoded and folded with

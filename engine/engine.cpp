@@ -306,7 +306,11 @@ templates::Rendered Engine::render_notice(const dsn::ReportLayout& layout, const
   input.classifications = &results;
   input.classifier = classifier_.get();
   input.original_subject = returned_headers ? returned_headers->header_text("Subject") : std::string();
-  input.returned = returned_kind(layout.returned);
+  // Asked to, the returned message goes back as its header section only.
+  input.returned = config_.return_headers_only && dsn::can_return_headers_only(layout)
+                       ? templates::RenderInput::Returned::headers
+                       : returned_kind(layout.returned);
+  input.hide_expanded_recipients = config_.hide_expanded_recipients;
   input.organization = brand && !brand->name.empty() ? brand->name : config_.organization;
   input.support = brand && !brand->support.empty() ? brand->support : config_.support;
   input.remote_report = options.remote_report;
@@ -353,8 +357,9 @@ Outcome Engine::process_or_throw(std::string_view message, const Options& option
   auto rendered = render_notice(layout, report, results, options, out);
   if (budget.spent()) return unchanged(budget.reason("while writing the notice"));
 
-  auto rewritten =
-      dsn::rewrite_report(message, *parsed, layout, rewrite_request(std::move(rendered), out.locale, out.forged_sender));
+  auto request = rewrite_request(std::move(rendered), out.locale, out.forged_sender);
+  request.returned_headers_only = config_.return_headers_only;
+  auto rewritten = dsn::rewrite_report(message, *parsed, layout, request);
   if (!rewritten.rewritten) return unchanged(rewritten.reason);
   if (!marker::seal(marker_key(), *rewritten.rewritten)) return unchanged("the rewritten message could not be marked");
   if (budget.spent()) return unchanged(budget.reason("while rebuilding the message"));

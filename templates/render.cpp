@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "dsn/ascii.hpp"
 #include "dsn/encoding.hpp"
 #include "templates/dates.hpp"
 
@@ -271,6 +272,32 @@ std::size_t display_width(std::string_view text) {
   return width;
 }
 
+// The address an alias or forward expanded the recipient to, when the
+// report shows one: the Final-Recipient where the Original-Recipient differs.
+std::string_view expanded_address(const dsn::RecipientReport& r) {
+  if (r.original_recipient.empty() || r.final_recipient.empty()) return {};
+  if (dsn::detail::iequals(r.original_recipient, r.final_recipient)) return {};
+  return r.final_recipient;
+}
+
+// `text` with every occurrence of `address` (ignoring ASCII case) left out,
+// marked by an ellipsis.
+std::string without_address(std::string_view text, std::string_view address) {
+  if (address.empty()) return std::string(text);
+  std::string out;
+  const char first = dsn::detail::ascii_lower(address.front());
+  for (std::size_t i = 0; i < text.size();) {
+    if (dsn::detail::ascii_lower(text[i]) == first && text.size() - i >= address.size() &&
+        dsn::detail::iequals(text.substr(i, address.size()), address)) {
+      out += "\u2026";
+      i += address.size();
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
 int action_rank(std::string_view action) {
   if (action == "failed" || action.empty()) return 0;
   if (action == "delayed") return 1;
@@ -317,6 +344,15 @@ class Writer {
   bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
   void quote(const dsn::RecipientReport& r, const Values& values);
   std::string retry_key(const Values& values) const;
+  // The recipient and the server's words as the notice shows them: without
+  // an expanded address when rewrite.hide_expanded_recipients asks.
+  std::string_view shown_recipient(const dsn::RecipientReport& r) const {
+    const std::string_view expanded = input_.hide_expanded_recipients ? expanded_address(r) : std::string_view();
+    return !expanded.empty() && dsn::detail::iequals(r.recipient, expanded) ? r.original_recipient : r.recipient;
+  }
+  std::string shown_diagnostic(const dsn::RecipientReport& r) const {
+    return input_.hide_expanded_recipients ? without_address(r.diagnostic, expanded_address(r)) : r.diagnostic;
+  }
   std::string local_date(std::string_view written) const;
   void how_to_fix(const classifier::Classification& c, const std::string& steps_key, const Values& values);
   void fix_steps(std::string_view heading_key, const std::vector<Template>& steps, const Values& values);
@@ -425,12 +461,13 @@ void Writer::add_diagnosis_facts(const classifier::Classification& c, Values& v)
 
 Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const {
   Values v;
-  v["recipient"] = clean_value(r.recipient);
-  const auto at = r.recipient.rfind('@');
-  v["recipient_domain"] = at == std::string::npos ? std::string() : clean_value(r.recipient.substr(at + 1));
+  const std::string_view recipient = shown_recipient(r);
+  v["recipient"] = clean_value(recipient);
+  const auto at = recipient.rfind('@');
+  v["recipient_domain"] = at == std::string::npos ? std::string() : clean_value(recipient.substr(at + 1));
   v["subject"] = clean_value(input_.original_subject);
   add_facts(c, v);
-  if (auto address = suggested_address(r.recipient, fact_of(c, "suggested_domain")); !address.empty()) {
+  if (auto address = suggested_address(recipient, fact_of(c, "suggested_domain")); !address.empty()) {
     v["suggested_address"] = std::move(address);
     v["suggested_domain"] = std::string(fact_of(c, "suggested_domain"));
   }
@@ -466,7 +503,7 @@ std::string_view speaker_key(const dsn::RecipientReport& r, bool remote_report) 
 // only copy in each format (the technical section does not repeat it).
 void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
   paragraph(speaker_key(r, input_.remote_report), values);
-  const auto quoted = clean_remote_text(r.diagnostic);
+  const auto quoted = clean_remote_text(shown_diagnostic(r));
   // Every line indented, a line at a time.
   text_ += "    ";
   std::size_t line = 0;
@@ -603,7 +640,7 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
     append_escaped_html(html_, cleaned);
     html_ += "</code></td></tr>\n";
   };
-  const std::string recipient = clean_value(r.recipient);
+  const std::string recipient = clean_value(shown_recipient(r));
   text_ += recipient;
   text_ += '\n';
   html_ += "<table>\n<tr><th colspan=\"2\" style=\"text-align:left\">";
@@ -617,7 +654,7 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
   if (!action.empty()) status += status.empty() ? action : " (" + action + ")";
   row("text.technical_status", status, kMaxValueBytes);
   // Quoted in full above: not again.
-  if (!quoted_above) row("text.technical_answer", r.diagnostic, kMaxQuotedBytes);
+  if (!quoted_above) row("text.technical_answer", shown_diagnostic(r), kMaxQuotedBytes);
   std::string server = r.remote_mta;
   if (!r.remote_ip.empty() && server.find(r.remote_ip) == std::string::npos)
     server += server.empty() ? r.remote_ip : " [" + r.remote_ip + "]";

@@ -45,6 +45,9 @@ struct RenderInput {
   // The configured block lists: a diagnosis's list names and removal pages
   // are shown only when they are one of these.
   const std::vector<NamedBlocklist>* blocklists = nullptr;
+  // rewrite.hide_expanded_recipients: an address an alias or forward
+  // expanded the recipient to is shown nowhere, quotes included.
+  bool hide_expanded_recipients = false;
 };
 
 struct Rendered {
