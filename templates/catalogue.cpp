@@ -131,7 +131,7 @@ const std::vector<std::string_view>& known_placeholders() {
       "recipient",  "recipient_domain", "subject",       "remote_host",  "remote_ip",
       "blocklist",  "size_limit",       "retry_until",   "last_error",   "reporting_mta",
       "organization", "support",        "count",         "number",       "cause",
-      "causes",
+      "causes",     "addresses",
       // What a diagnosis of our own found (diagnose/).
       "suggested_address", "suggested_domain",
       "certificate_expired_on", "certificate_valid_from", "certificate_names", "expected_name", "checked_at",
@@ -246,6 +246,12 @@ std::optional<Catalogue> parse_catalogue(std::string_view toml_text, std::string
   c.name = (*locale)["name"].value_or(std::string());
   c.fallback = (*locale)["fallback"].value_or(std::string());
   c.dates = parse_dates(root, source, errors);
+  if (const auto* plurals = (*locale)["plurals"].as_string()) {
+    c.plurals = plural_rule_named(plurals->get());
+    if (!c.plurals)
+      errors.push_back(at(source, *plurals) + ": [locale] plurals must be one of \"one\", \"zero-one\", "
+                       "\"east-slavic\", \"polish\", \"none\"");
+  }
   parse_entries(root, "", c, errors);
   return c;
 }
@@ -371,6 +377,43 @@ const std::vector<Template>* CatalogueSet::Entries::find(std::string_view key) c
   return it == keys_->end() ? nullptr : it->second;
 }
 
+std::optional<PluralRule> plural_rule_named(std::string_view name) {
+  if (name == "one") return PluralRule::one;
+  if (name == "zero-one") return PluralRule::zero_one;
+  if (name == "east-slavic") return PluralRule::east_slavic;
+  if (name == "polish") return PluralRule::polish;
+  if (name == "none") return PluralRule::none;
+  return std::nullopt;
+}
+
+std::string_view plural_form(PluralRule rule, std::size_t count) {
+  const std::size_t last = count % 10, last_two = count % 100;
+  const bool few = last >= 2 && last <= 4 && (last_two < 12 || last_two > 14);
+  switch (rule) {
+    case PluralRule::one: return count == 1 ? "one" : "other";
+    case PluralRule::zero_one: return count <= 1 ? "one" : "other";
+    case PluralRule::east_slavic: return last == 1 && last_two != 11 ? "one" : few ? "few" : "many";
+    case PluralRule::polish: return count == 1 ? "one" : few ? "few" : "many";
+    case PluralRule::none: return "other";
+  }
+  return "other";
+}
+
+PluralRule CatalogueSet::plurals(std::string_view tag) const {
+  for (const auto* catalogue : chain(tag))
+    if (catalogue->plurals) return *catalogue->plurals;
+  return PluralRule::one;
+}
+
+const std::vector<Template>* CatalogueSet::find_counted(std::string_view tag, std::string_view key,
+                                                        std::size_t count) const {
+  std::string form(key);
+  form += '.';
+  form += plural_form(plurals(tag), count);
+  if (const auto* found = find(tag, form)) return found;
+  return find(tag, std::string(key) + ".other");
+}
+
 const DateNames* CatalogueSet::dates(std::string_view tag) const {
   for (const auto* catalogue : chain(tag))
     if (catalogue->dates) return &*catalogue->dates;
@@ -388,7 +431,8 @@ const std::vector<std::string>& required_frame_keys() {
       "action.expanded.technical", "who.sender",
       "who.sender-admin",        "who.recipient",           "who.recipient-admin",
       "who.nobody",              "fix.sender",              "fix.sender-admin",       "fix.recipient",
-      "fix.recipient-admin",     "fix.nobody",              "text.greeting",           "text.intro",
+      "fix.recipient-admin",     "fix.nobody",              "text.greeting",           "text.summary_item",
+      "text.summary_addresses",
       "text.remote_said",        "text.remote_claimed",     "text.reporter_said",     "text.remote_notice",
       "text.backscatter",        "text.system_said",        "text.urgent",
       "text.forward",            "text.technical",          "text.technical_separator", "text.technical_status",
@@ -398,6 +442,23 @@ const std::vector<std::string>& required_frame_keys() {
       "text.more_delivered",     "text.more_cause",         "text.list_separator",    "text.thousands_separator",
       "text.technical_more"};
   return keys;
+}
+
+const std::vector<std::string>& counted_frame_keys() {
+  static const std::vector<std::string> keys = {"text.summary_failed", "text.summary_delayed",
+                                                "text.summary_delivered", "text.summary_others"};
+  return keys;
+}
+
+std::vector<std::string_view> plural_forms(PluralRule rule) {
+  switch (rule) {
+    case PluralRule::one:
+    case PluralRule::zero_one: return {"one", "other"};
+    case PluralRule::east_slavic:
+    case PluralRule::polish: return {"one", "few", "many"};
+    case PluralRule::none: return {"other"};
+  }
+  return {"other"};
 }
 
 std::vector<std::string> required_category_keys(std::string_view category_id) {
@@ -413,6 +474,11 @@ void CatalogueSet::check_complete(const std::vector<std::string>& category_ids, 
     for (const auto& key : keys) {
       if (!find(tag, key)) errors.push_back(catalogue.source + ": " + tag + " has no \"" + key + "\"");
     }
+    // A count's every form the locale's plural rule can ask for.
+    for (const auto& key : counted_frame_keys())
+      for (const auto form : plural_forms(plurals(tag)))
+        if (!find(tag, key + "." + std::string(form)))
+          errors.push_back(catalogue.source + ": " + tag + " has no \"" + key + "." + std::string(form) + "\"");
     for (const auto& [key, templates] : catalogue.entries) {
       if (key.size() > 4 && key.compare(key.size() - 4, 4, ".fix") == 0 && templates.size() > 3)
         errors.push_back(catalogue.source + ":" + std::to_string(catalogue.lines.at(key)) + ": " + key +
@@ -432,8 +498,14 @@ void CatalogueSet::check_same_keys_as_english(std::vector<std::string>& errors) 
   if (en == locales_.end()) return;
   for (const auto& [tag, catalogue] : locales_) {
     if (tag == "en" || !catalogue.fallback.empty()) continue;  // regional variants rely on their fallback
-    for (const auto& [key, templates] : en->second.entries)
+    for (const auto& [key, templates] : en->second.entries) {
+      // A count's forms are the locale's own ("one", "few", "many"...):
+      // check_complete() asks for them by its plural rule.
+      const auto counted = std::find_if(counted_frame_keys().begin(), counted_frame_keys().end(),
+                                        [&](const std::string& base) { return key.rfind(base + ".", 0) == 0; });
+      if (counted != counted_frame_keys().end()) continue;
       if (!catalogue.entries.count(key)) errors.push_back(catalogue.source + ": " + tag + " lacks \"" + key + "\"");
+    }
   }
 }
 

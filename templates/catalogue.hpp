@@ -60,6 +60,23 @@ struct DateNames {
   std::string am, pm;
 };
 
+// How a language picks the form of a word for a count (CLDR's cardinal
+// rules, for whole numbers): the forms are "one", "few", "many" and "other".
+enum class PluralRule {
+  one,          // one for 1, other otherwise (English, German, Spanish, ...)
+  zero_one,     // one for 0 and 1 (French, Portuguese)
+  east_slavic,  // one 1, 21, 31...; few 2-4, 22-24...; many the rest (Russian, Ukrainian)
+  polish,       // one 1; few 2-4, 22-24...; many the rest
+  none,         // other always (Japanese, Chinese, Korean)
+};
+// The forms a rule can ask for ("one" and "other"; "one", "few" and "many"; "other").
+std::vector<std::string_view> plural_forms(PluralRule rule);
+// The rule named in a catalogue's [locale] plurals ("one", "zero-one",
+// "east-slavic", "polish", "none"), or nullopt.
+std::optional<PluralRule> plural_rule_named(std::string_view name);
+// The form `rule` takes for `count`.
+std::string_view plural_form(PluralRule rule, std::size_t count);
+
 // One locale's file, as written: entries keyed by their dotted path
 // ("action.failed.lead", "category.recipient.unknown.fix"). Array entries
 // hold several templates.
@@ -68,6 +85,7 @@ struct Catalogue {
   std::string name;
   std::string fallback;
   std::optional<DateNames> dates;
+  std::optional<PluralRule> plurals;  // [locale] plurals; from the fallback when not given
   std::map<std::string, std::vector<Template>, std::less<>> entries;
   std::map<std::string, int, std::less<>> lines;  // where each entry was written, for messages
   std::string source;                             // file name, for messages
@@ -121,6 +139,11 @@ class CatalogueSet {
   // Valid as long as the set.
   Entries entries(std::string_view tag) const;
   const DateNames* dates(std::string_view tag) const;
+  // The plural rule of the locale (through its chain); `one` when none says.
+  PluralRule plurals(std::string_view tag) const;
+  // The entry `key` + "." + the form `count` takes ("text.summary_failed.few"),
+  // or its "other" form when the locale has no such form; null when neither.
+  const std::vector<Template>* find_counted(std::string_view tag, std::string_view key, std::size_t count) const;
 
   // Checks completeness against the category ids: every locale must have,
   // through its chain, every required key. Problems go to `errors`.
@@ -151,5 +174,8 @@ class CatalogueSet {
 std::vector<std::string> required_category_keys(std::string_view category_id);
 // Entries of the frame that must exist.
 const std::vector<std::string>& required_frame_keys();
+// The frame's entries that take a count: each has a form per plural form
+// of the locale ("text.summary_failed.one", ".other").
+const std::vector<std::string>& counted_frame_keys();
 
 }  // namespace clearbounce::templates

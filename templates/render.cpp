@@ -360,6 +360,9 @@ class Writer {
   void open_html(std::string_view title);
   void technical(const dsn::RecipientReport& r, const classifier::Classification& c, bool quoted_above);
   void summary(const std::vector<std::size_t>& rest);
+  void overview(const std::vector<std::size_t>& order);
+  void overview_line(const classifier::Category* category, const std::vector<std::size_t>& members, std::size_t shown);
+  std::string counted(std::string_view key, std::size_t count) const;
   void paragraph(std::string_view key, const Values& values);
 
   const RenderInput& input_;
@@ -712,6 +715,77 @@ void Writer::summary(const std::vector<std::size_t>& rest) {
   }
 }
 
+// At the top of a notice about several recipients: how many the message
+// did not reach, has not reached yet, and reached, each count with the
+// locale's plural form, and under each the addresses by cause (identical
+// causes together, at most kOverviewAddresses addresses a cause, the rest
+// counted). It says that the message reached someone only when the report
+// lists them as delivered.
+void Writer::overview(const std::vector<std::size_t>& order) {
+  constexpr std::size_t kOverviewAddresses = 3;
+  const auto& recipients = input_.report->recipients;
+  const auto& results = *input_.classifications;
+  struct Cause {
+    int rank;
+    const classifier::Category* category;
+    std::vector<std::size_t> members;
+  };
+  std::vector<Cause> causes;  // in severity order of their first recipient
+  std::array<std::size_t, 3> totals{};
+  for (const auto i : order) {
+    const int rank = action_rank(recipients[i].action);
+    ++totals[static_cast<std::size_t>(rank)];
+    const auto* category = rank < 2 ? results[i].category : nullptr;
+    auto it = std::find_if(causes.begin(), causes.end(),
+                           [&](const Cause& c) { return c.rank == rank && c.category == category; });
+    if (it == causes.end()) it = causes.insert(causes.end(), Cause{rank, category, {}});
+    it->members.push_back(i);
+  }
+  static constexpr const char* kHeadings[] = {"text.summary_failed", "text.summary_delayed", "text.summary_delivered"};
+  for (int rank = 0; rank < 3; ++rank) {
+    const std::size_t total = totals[static_cast<std::size_t>(rank)];
+    if (total == 0) continue;
+    paragraph(counted(kHeadings[rank], total), {{"count", number(total)}});
+    html_ += "<ul>\n";
+    for (const Cause& cause : causes)
+      if (cause.rank == rank) overview_line(cause.category, cause.members, kOverviewAddresses);
+    html_ += "</ul>\n";
+    text_ += "\n";
+  }
+}
+
+// One line of the overview: the addresses (the first `shown` of them, the
+// others counted) and their cause.
+void Writer::overview_line(const classifier::Category* category, const std::vector<std::size_t>& members,
+                           std::size_t shown) {
+  const auto& recipients = input_.report->recipients;
+  std::string addresses;
+  for (std::size_t k = 0; k < members.size() && k < shown; ++k)
+    addresses += (k == 0 ? "" : ", ") + clean_value(shown_recipient(recipients[members[k]]));
+  if (members.size() > shown) {
+    const std::size_t others = members.size() - shown;
+    addresses += " " + text(counted("text.summary_others", others), {{"number", number(others)}});
+  }
+  const std::string cause = category ? text("category." + category->id + ".label", {}) : std::string();
+  const Template* line = first(cause.empty() ? "text.summary_addresses" : "text.summary_item");
+  const Values values{{"addresses", addresses}, {"cause", cause}};
+  text_ += "  - ";
+  put_text(text_, line, values);
+  text_ += "\n";
+  html_ += "<li>";
+  put_html(html_, line, values);
+  html_ += "</li>\n";
+}
+
+// The key of the form an entry takes for `count` in this locale.
+std::string Writer::counted(std::string_view key, std::size_t count) const {
+  std::string form(key);
+  form += '.';
+  form += plural_form(catalogues_.plurals(locale_), count);
+  if (entry(form)) return form;
+  return std::string(key) + ".other";
+}
+
 // Indexes of the recipients, most severe first: failures, then delays, then
 // successes; within each, by the category's severity; the report's order
 // breaks ties.
@@ -754,6 +828,7 @@ Rendered Writer::run() {
   // The first ones in detail, the rest counted: the output stays bounded.
   const auto detailed = std::min(order.size(), input_.detailed_recipients);
   const std::vector<std::size_t> rest(order.begin() + static_cast<std::ptrdiff_t>(detailed), order.end());
+  const std::vector<std::size_t> everyone = order;
   order.resize(detailed);
 
   Values frame;
@@ -772,7 +847,8 @@ Rendered Writer::run() {
   // A report from the internet is the other system's claim, not our finding.
   if (input_.remote_report) paragraph("text.remote_notice", frame);
   if (input_.forged_sender) paragraph("text.backscatter", frame);
-  if (recipients.size() > 1) paragraph(rest.empty() ? "text.intro" : "text.intro_limited", frame);
+  if (recipients.size() > 1) overview(everyone);
+  if (!rest.empty()) paragraph("text.intro_limited", frame);
   std::vector<bool> quoted;
   for (const auto i : order) quoted.push_back(section(recipients[i], results[i]));
   summary(rest);
