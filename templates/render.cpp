@@ -549,10 +549,12 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
 }
 
 // One recipient explained; true when the server's answer was quoted.
-// A failure: the outcome, its cause, the server's words, how to fix it and
-// who can. A delay: the outcome, that nothing needs doing yet and until
-// when it is retried, the cause, the server's words, and one line for
-// what cannot wait (no steps, no one to blame, nothing to forward).
+// A failure: the outcome, its cause and why, the server's words, how to
+// fix it and who can. A delay: the outcome, that nothing needs doing yet
+// and until when it is retried, the cause in one sentence (`what`, which
+// carries the facts a delay needs), the server's words, and one line for
+// what cannot wait (no explanation, no steps, no one to blame, nothing to
+// forward).
 bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
   const Values values = values_for(r, c);
   const std::string action(action_key(r.action));
@@ -575,7 +577,7 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
     const bool delayed = action == "delayed";
     if (delayed) paragraph(retry_key(values), values);
     paragraph(category_key("what"), values);
-    paragraph(category_key("why"), values);
+    if (!delayed) paragraph(category_key("why"), values);
     if (!r.diagnostic.empty()) quote(r, values);
     if (delayed) {
       paragraph("text.urgent", values);

@@ -109,7 +109,8 @@ TEST_F(HostileWords, RetryUntilThatIsNoDateIsLeftOut) {
 // --- P3: server names and addresses only when well-formed.
 
 TEST_F(HostileWords, ServerNameAndAddressOnlyWhenWellFormed) {
-  auto r = recipient("bob@example.org", "delayed", "Connection refused");
+  // A failure: its notice explains (`why`), where the server is named.
+  auto r = recipient("bob@example.org", "failed", "Connection refused");
   r.remote_mta = "call 555 0100 or visit https://evil.example/help";
   r.remote_ip = "reset your password at evil.example";
   remote = true;
