@@ -501,8 +501,12 @@ void CatalogueSet::check_same_keys_as_english(std::vector<std::string>& errors) 
     for (const auto& [key, templates] : en->second.entries) {
       // A count's forms are the locale's own ("one", "few", "many"...):
       // check_complete() asks for them by its plural rule.
+      const std::string_view name = key;  // a structured binding cannot be captured (clang 14)
       const auto counted = std::find_if(counted_frame_keys().begin(), counted_frame_keys().end(),
-                                        [&](const std::string& base) { return key.rfind(base + ".", 0) == 0; });
+                                        [name](const std::string& base) {
+                                          return name.size() > base.size() && name.starts_with(base) &&
+                                                 name[base.size()] == '.';
+                                        });
       if (counted != counted_frame_keys().end()) continue;
       if (!catalogue.entries.count(key)) errors.push_back(catalogue.source + ": " + tag + " lacks \"" + key + "\"");
     }
