@@ -405,13 +405,17 @@ PluralRule CatalogueSet::plurals(std::string_view tag) const {
   return PluralRule::one;
 }
 
-const std::vector<Template>* CatalogueSet::find_counted(std::string_view tag, std::string_view key,
-                                                        std::size_t count) const {
+std::string CatalogueSet::counted_key(std::string_view tag, std::string_view key, std::size_t count) const {
   std::string form(key);
   form += '.';
   form += plural_form(plurals(tag), count);
-  if (const auto* found = find(tag, form)) return found;
-  return find(tag, std::string(key) + ".other");
+  if (find(tag, form)) return form;
+  return std::string(key) + ".other";
+}
+
+const std::vector<Template>* CatalogueSet::find_counted(std::string_view tag, std::string_view key,
+                                                        std::size_t count) const {
+  return find(tag, counted_key(tag, key, count));
 }
 
 const DateNames* CatalogueSet::dates(std::string_view tag) const {

@@ -141,8 +141,10 @@ class CatalogueSet {
   const DateNames* dates(std::string_view tag) const;
   // The plural rule of the locale (through its chain); `one` when none says.
   PluralRule plurals(std::string_view tag) const;
-  // The entry `key` + "." + the form `count` takes ("text.summary_failed.few"),
-  // or its "other" form when the locale has no such form; null when neither.
+  // The key `key` + "." + the form `count` takes ("text.summary_failed.few"),
+  // or its "other" form when the locale has no such form; and that entry
+  // (null when neither exists).
+  std::string counted_key(std::string_view tag, std::string_view key, std::size_t count) const;
   const std::vector<Template>* find_counted(std::string_view tag, std::string_view key, std::size_t count) const;
 
   // Checks completeness against the category ids: every locale must have,

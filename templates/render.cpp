@@ -57,9 +57,12 @@ namespace {
 // UTF-8, no control or invisible characters, bounded (the original report
 // stays attached, whole).
 //
-// Size bound of the result (text + HTML): C + N × R, where N is
+// Size bound of the result (text + HTML): C + O + N × R, where N is
 // RenderInput::detailed_recipients, C ≈ 64 KB is the frame (catalogue
-// texts, the summary by cause: at most one entry per category) and
+// texts, the summary by cause: at most one entry per category), O the
+// overview at the top (at most one line per category and outcome, each
+// with three addresses of at most kMaxValueBytes: under 1 MB with the
+// escaping, about 100 KB for any real report) and
 // R ≈ 96 KB per detailed recipient: the quote once per format (text: at most
 // 5 × kMaxQuotedBytes with its indentation; HTML: at most 6 × that, the
 // worst case of escaping) or the technical section's copy instead, and a
@@ -781,11 +784,7 @@ void Writer::overview_line(const classifier::Category* category, const std::vect
 
 // The key of the form an entry takes for `count` in this locale.
 std::string Writer::counted(std::string_view key, std::size_t count) const {
-  std::string form(key);
-  form += '.';
-  form += plural_form(catalogues_.plurals(locale_), count);
-  if (entry(form)) return form;
-  return std::string(key) + ".other";
+  return catalogues_.counted_key(locale_, key, count);
 }
 
 // Indexes of the recipients, most severe first: failures, then delays, then
