@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "diagnose/address_policy.hpp"
+#include "dsn/ascii.hpp"
 #include "diagnose/domain_suggestions.hpp"
 
 namespace clearbounce::config {
@@ -713,17 +714,14 @@ std::optional<Config> load_text(std::string_view toml_text, std::string_view sou
 }
 
 const Config::Brand* Config::brand_for(std::string_view sender_domain) const {
-  if (brands.empty() || sender_domain.size() > 253) return nullptr;
-  std::string domain(sender_domain);
-  for (char& c : domain) c = ascii_lower(c);
-  // The domain itself, then each domain above it.
-  for (std::size_t start = 0; start < domain.size();) {
-    if (const auto it = brands.find(std::string_view(domain).substr(start)); it != brands.end()) return &it->second;
-    const auto dot = domain.find('.', start);
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return nullptr;
+  const Brand* found = nullptr;
+  if (brands.empty()) return found;
+  dsn::detail::each_domain_upwards(sender_domain, [&](std::string_view domain) {
+    const auto it = brands.find(domain);
+    found = it == brands.end() ? nullptr : &it->second;
+    return found != nullptr;
+  });
+  return found;
 }
 
 std::optional<Config> load_file(const std::string& path, std::string& error) {

@@ -72,6 +72,27 @@ inline bool icontains(std::string_view text, std::string_view needle) noexcept {
   return false;
 }
 
+// Calls visit(d) for `domain` lower-cased, then for each domain above it
+// ("mx.shop.example", "shop.example", "example"), until visit returns true;
+// true then. A name longer than a domain can be (253) visits nothing. The
+// administrator's per-domain settings (locale.domains,
+// organization.domains) apply to a domain and the domains under it.
+template <typename Visit>
+bool each_domain_upwards(std::string_view domain, Visit&& visit) {
+  constexpr std::size_t kMaxDomainLength = 253;
+  if (domain.size() > kMaxDomainLength) return false;
+  std::string lowered(domain);
+  for (char& c : lowered) c = ascii_lower(c);
+  const std::string_view name = lowered;
+  for (std::size_t start = 0; start < name.size();) {
+    if (visit(name.substr(start))) return true;
+    const auto dot = name.find('.', start);
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return false;
+}
+
 // For unordered containers keyed by text compared without regard to ASCII
 // case (addresses): equal as iequals() says, hashed alike. FNV-1a over the
 // bytes with bit 0x20 set, which folds ASCII case (and merges a few

@@ -1,5 +1,7 @@
 #include "templates/locale.hpp"
 
+#include "dsn/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -10,11 +12,11 @@ namespace {
 
 // Language tags are short (RFC 5646 4.4.1: 35 characters cover every tag
 // worth supporting), a header lists a handful of them, and a domain name has
-// at most 253 characters. Anything longer is no tag or domain we could serve,
-// and skipping it keeps the cost of a hostile header bounded.
+// at most 253 characters (dsn::detail::each_domain_upwards). Anything longer
+// is no tag or domain we could serve, and skipping it keeps the cost of a
+// hostile header bounded.
 constexpr std::size_t kMaxTagLength = 35;
 constexpr std::size_t kMaxHeaderItems = 16;
-constexpr std::size_t kMaxDomainLength = 253;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -91,18 +93,14 @@ std::string choose_locale(const LocaleInputs& inputs, const std::map<std::string
     for (const auto tag : accepted(header))
       if (auto found = match_indexed(tag, catalogues); !found.empty()) return found;
   }
-  // The administrator's map, for the domain and its parents (a name too
-  // long to be a domain is none).
-  if (inputs.sender_domain.size() <= kMaxDomainLength) {
-    const std::string domain = lower(inputs.sender_domain);
-    for (std::size_t start = 0; start < domain.size();) {
-      if (const auto it = domain_locales.find(domain.substr(start)); it != domain_locales.end())
-        if (auto found = match_indexed(it->second, catalogues); !found.empty()) return found;
-      const auto dot = domain.find('.', start);
-      if (dot == std::string::npos) break;
-      start = dot + 1;
-    }
-  }
+  // The administrator's map, for the domain and its parents.
+  std::string by_domain;
+  if (dsn::detail::each_domain_upwards(inputs.sender_domain, [&](std::string_view domain) {
+        const auto it = domain_locales.find(std::string(domain));
+        if (it != domain_locales.end()) by_domain = match_indexed(it->second, catalogues);
+        return !by_domain.empty();
+      }))
+    return by_domain;
   if (auto found = match_indexed(default_locale, catalogues); !found.empty()) return found;
   return "en";
 }
