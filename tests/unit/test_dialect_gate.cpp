@@ -208,22 +208,27 @@ TEST(DialectGate, SharedCorpusGivesWhatTheSetGives) {
   }
 }
 
+namespace {
+
+// The UTF-8 bytes of `c`, a code point from U+0080 on (not a surrogate).
+std::string utf8_of(char32_t c) {
+  if (c < 0x800) return {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
+  if (c < 0x10000)
+    return {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
+            static_cast<char>(0x80 | (c & 0x3F))};
+  return {static_cast<char>(0xF0 | (c >> 18)), static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
+          static_cast<char>(0x80 | ((c >> 6) & 0x3F)), static_cast<char>(0x80 | (c & 0x3F))};
+}
+
+}  // namespace
+
 TEST(DialectGate, OnlyTwoNonAsciiLettersReadAsAsciiOnesInACaselessRegex) {
   // The gate compares its words as ASCII and leaves texts with U+017F or
   // U+212A to the set: no other character may stand for an ASCII letter.
   static const RE2 ascii_letter("(?i)[a-z]");
   for (char32_t c = 0x80; c <= 0x10FFFF; ++c) {
     if (c >= 0xD800 && c <= 0xDFFF) continue;
-    std::string utf8;
-    if (c < 0x800) {
-      utf8 = {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
-    } else if (c < 0x10000) {
-      utf8 = {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
-              static_cast<char>(0x80 | (c & 0x3F))};
-    } else {
-      utf8 = {static_cast<char>(0xF0 | (c >> 18)), static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
-              static_cast<char>(0x80 | ((c >> 6) & 0x3F)), static_cast<char>(0x80 | (c & 0x3F))};
-    }
+    const std::string utf8 = utf8_of(c);
     if (RE2::FullMatch(utf8, ascii_letter)) {
       EXPECT_TRUE(c == 0x17F || c == 0x212A) << std::hex << static_cast<std::uint32_t>(c);
     }
@@ -236,16 +241,7 @@ TEST(DialectGate, KanaAndIdeographsHaveNoOtherCase) {
   static const RE2 block("(?i)[\\x{3000}-\\x{9FFF}]");
   for (char32_t c = 0x80; c <= 0x10FFFF; ++c) {
     if (c >= 0xD800 && c <= 0xDFFF) continue;
-    std::string utf8;
-    if (c < 0x800) {
-      utf8 = {static_cast<char>(0xC0 | (c >> 6)), static_cast<char>(0x80 | (c & 0x3F))};
-    } else if (c < 0x10000) {
-      utf8 = {static_cast<char>(0xE0 | (c >> 12)), static_cast<char>(0x80 | ((c >> 6) & 0x3F)),
-              static_cast<char>(0x80 | (c & 0x3F))};
-    } else {
-      utf8 = {static_cast<char>(0xF0 | (c >> 18)), static_cast<char>(0x80 | ((c >> 12) & 0x3F)),
-              static_cast<char>(0x80 | ((c >> 6) & 0x3F)), static_cast<char>(0x80 | (c & 0x3F))};
-    }
+    const std::string utf8 = utf8_of(c);
     EXPECT_EQ(RE2::FullMatch(utf8, block), c >= 0x3000 && c <= 0x9FFF) << std::hex << static_cast<std::uint32_t>(c);
   }
   // Within the block, no character stands for another: each of the
