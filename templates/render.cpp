@@ -284,18 +284,31 @@ std::string_view expanded_address(const dsn::RecipientReport& r) {
 }
 
 // `text` with every occurrence of `address` (ignoring ASCII case) left out,
-// marked by an ellipsis.
+// marked by an ellipsis: leftmost first, none overlapping. Knuth-Morris-
+// Pratt, so the cost stays linear in the text (a report's diagnostic may be
+// megabytes, and the address 254 bytes).
 std::string without_address(std::string_view text, std::string_view address) {
   if (address.empty()) return std::string(text);
+  const auto lower = dsn::detail::ascii_lower;
+  // fallback[k]: the longest proper prefix of address[0..k] that is also its suffix.
+  std::vector<std::size_t> fallback(address.size(), 0);
+  for (std::size_t i = 1, k = 0; i < address.size(); ++i) {
+    while (k > 0 && lower(address[i]) != lower(address[k])) k = fallback[k - 1];
+    if (lower(address[i]) == lower(address[k])) ++k;
+    fallback[i] = k;
+  }
   std::string out;
-  const char first = dsn::detail::ascii_lower(address.front());
-  for (std::size_t i = 0; i < text.size();) {
-    if (dsn::detail::ascii_lower(text[i]) == first && text.size() - i >= address.size() &&
-        dsn::detail::iequals(text.substr(i, address.size()), address)) {
+  out.reserve(text.size());
+  std::size_t matched = 0;
+  for (const char c : text) {
+    while (matched > 0 && lower(c) != lower(address[matched])) matched = fallback[matched - 1];
+    if (lower(c) == lower(address[matched])) ++matched;
+    if (matched == address.size()) {
+      out.resize(out.size() - (address.size() - 1));  // the match's bytes copied so far
       out += "\u2026";
-      i += address.size();
+      matched = 0;
     } else {
-      out += text[i++];
+      out += c;
     }
   }
   return out;

@@ -135,4 +135,21 @@ TEST(Privacy, AnExpandedAddressIsShownNowhereWhenAsked) {
       << hidden.result.notification.text_plain;
 }
 
+// The address is found wherever it stands, in any ASCII case, also right
+// after a start that looked like it ("bob.bob.private@..."), and the text
+// around it stays as it was.
+TEST(Privacy, AnExpandedAddressIsLeftOutWhereverItStands) {
+  std::string report = full_report();
+  const std::string diagnostic = "552 5.2.2 <bob.private@internal.example.org>: Mailbox full";
+  report.replace(report.find(diagnostic), diagnostic.size(),
+                 "552 5.2.2 bob.bob.private@internal.example.org, BOB.PRIVATE@INTERNAL.EXAMPLE.ORG"
+                 "bob.private@internal.example.org; bob.private@internal.example.or: full");
+  const auto hidden = engine_with(false, true)->process(report, {});
+  ASSERT_TRUE(hidden.rewritten) << hidden.reason;
+  EXPECT_NE(hidden.result.notification.text_plain.find(
+                "552 5.2.2 bob.\u2026, \u2026\u2026; bob.private@internal.example.or: full"),
+            std::string::npos)
+      << hidden.result.notification.text_plain;
+}
+
 }  // namespace
