@@ -156,6 +156,7 @@ void load_categories(std::string_view source, const toml::table& root, RuleSet& 
     const auto who = who_from_string(required_string(source, *t, "who_can_fix"));
     if (!who) fail(source, *t, "who_can_fix must be sender, sender-admin, recipient, recipient-admin or nobody");
     c.who_can_fix = *who;
+    c.who_is_likely = (*t)["who_is_likely"].value_or(false);
     c.temporary = (*t)["temporary"].value_or(false);
     c.severity = static_cast<int>((*t)["severity"].value_or(int64_t{0}));
     c.expires_when_final = (*t)["expires_when_final"].value_or(false);

@@ -23,6 +23,10 @@ struct Category {
   std::string id;            // "recipient.unknown"
   std::string reason;        // default sisimai-compatible reason
   WhoCanFix who_can_fix = WhoCanFix::sender_admin;
+  // The fault may also lie between the servers (a network, a name server
+  // on the way): who_can_fix is who most likely can, and the notice says
+  // so ("fix_likely." headings) rather than claim it. `who_is_likely = true`.
+  bool who_is_likely = false;
   bool temporary = false;    // default wording when the DSN does not say
   int severity = 0;          // higher first when several recipients are shown
   // A failure of this kind that the DSN reports as final (Action: failed with

@@ -40,9 +40,17 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, std::vector<s
   if (!rules) errors.push_back(error);
   auto catalogues = templates::CatalogueSet::load(config.templates_directory, errors);
   if (rules && catalogues) {
-    std::vector<std::string> ids;
-    for (const auto& category : rules->categories()) ids.push_back(category.id);
-    catalogues->check_complete(ids, errors);
+    std::vector<std::string> ids, more_keys;
+    for (const auto& category : rules->categories()) {
+      ids.push_back(category.id);
+      // Who most likely can fix it: a heading and a sentence of their own.
+      if (category.who_is_likely)
+        for (const char* table : {"fix_likely.", "who_likely."})
+          if (auto key = table + std::string(classifier::to_string(category.who_can_fix));
+              std::find(more_keys.begin(), more_keys.end(), key) == more_keys.end())
+            more_keys.push_back(std::move(key));
+    }
+    catalogues->check_complete(ids, more_keys, errors);
   }
   if (!errors.empty() || !rules || !catalogues) return nullptr;
   if (templates::match_locale(config.default_locale, *catalogues).empty()) {

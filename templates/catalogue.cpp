@@ -198,6 +198,7 @@ std::optional<DateNames> parse_dates(const toml::table& root, std::string_view s
   strings("months", 12, names.months);
   strings("weekdays", 7, names.weekdays);
   names.datetime = (*dates)["datetime"].value_or(std::string());
+  names.near = (*dates)["near"].value_or(std::string());
   names.am = (*dates)["am"].value_or(std::string());
   names.pm = (*dates)["pm"].value_or(std::string());
   if (names.datetime.empty()) errors.push_back(at(source, *dates) + ": dates.datetime is missing");
@@ -427,7 +428,7 @@ const DateNames* CatalogueSet::dates(std::string_view tag) const {
 const std::vector<std::string>& required_frame_keys() {
   static const std::vector<std::string> keys = {
       "subject.failed",          "subject.delayed",         "subject.delivered",
-      "action.failed.lead",      "action.delayed.lead",
+      "action.failed.lead",      "action.delayed.lead",     "action.delayed.lead_cause",
       "action.delayed.retry",    "action.delayed.retry_unknown", "action.delayed.retry_remote",
       "action.delayed.retry_unknown_remote",                "action.delivered.lead",
       "action.relayed.lead",     "action.expanded.lead",    "action.failed.technical",
@@ -441,7 +442,7 @@ const std::vector<std::string>& required_frame_keys() {
       "text.backscatter",        "text.system_said",        "text.urgent",
       "text.forward",            "text.technical",          "text.technical_separator", "text.technical_status",
       "text.technical_answer",   "text.technical_server",   "text.technical_reported_by",
-      "text.technical_arrival",  "text.technical_checked",  "text.attached_message",  "text.attached_headers",  "text.attached_report",  "text.closing",
+      "text.technical_arrival",  "text.technical_retry",   "text.technical_checked",  "text.attached_message",  "text.attached_headers",  "text.attached_report",  "text.closing",
       "text.signature",          "text.intro_limited",      "text.more_failed",       "text.more_delayed",
       "text.more_delivered",     "text.more_cause",         "text.list_separator",    "text.thousands_separator",
       "text.technical_more"};
@@ -470,8 +471,10 @@ std::vector<std::string> required_category_keys(std::string_view category_id) {
   return {base + "label", base + "what", base + "why", base + "fix"};
 }
 
-void CatalogueSet::check_complete(const std::vector<std::string>& category_ids, std::vector<std::string>& errors) const {
+void CatalogueSet::check_complete(const std::vector<std::string>& category_ids,
+                                  const std::vector<std::string>& more_keys, std::vector<std::string>& errors) const {
   std::vector<std::string> keys = required_frame_keys();
+  keys.insert(keys.end(), more_keys.begin(), more_keys.end());
   for (const auto& id : category_ids)
     for (auto& key : required_category_keys(id)) keys.push_back(std::move(key));
   for (const auto& [tag, catalogue] : locales_) {

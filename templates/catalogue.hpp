@@ -57,6 +57,9 @@ struct DateNames {
   std::vector<std::string> months;    // 12
   std::vector<std::string> weekdays;  // 7, Monday first
   std::string datetime;               // pattern, see FORMAT.md
+  // For a date less than a week after the report's own date: the weekday
+  // and time are enough ("Friday 14:00"). Empty: `datetime` serves.
+  std::string near;
   std::string am, pm;
 };
 
@@ -149,7 +152,10 @@ class CatalogueSet {
 
   // Checks completeness against the category ids: every locale must have,
   // through its chain, every required key. Problems go to `errors`.
-  void check_complete(const std::vector<std::string>& category_ids, std::vector<std::string>& errors) const;
+  // Every entry the frame and these categories need, and `more_keys`
+  // (entries the rule set's data asks for, such as "fix_likely.<who>").
+  void check_complete(const std::vector<std::string>& category_ids, const std::vector<std::string>& more_keys,
+                      std::vector<std::string>& errors) const;
   // Stricter, for shipped locales: every key of "en" present in the locale's own file.
   void check_same_keys_as_english(std::vector<std::string>& errors) const;
   // Facts that are often unknown or left out ({remote_host}, {remote_ip},

@@ -88,7 +88,15 @@ std::optional<DateTime> parse_rfc5322_date(std::string_view text) {
   return dt;
 }
 
-std::string format_date(const DateTime& date, const DateNames& names) {
+bool within_six_days(const DateTime& earlier, const DateTime& later) {
+  const auto minutes = [](const DateTime& d) {
+    return (days_from_civil(d.year, d.month, d.day) * 24 + d.hour) * 60 + d.minute - d.utc_offset_minutes;
+  };
+  const long difference = minutes(later) - minutes(earlier);
+  return difference >= 0 && difference <= 6L * 24 * 60;
+}
+
+std::string format_date(const DateTime& date, const DateNames& names, DateForm form) {
   Values values;
   values["weekday"] = names.weekdays.size() == 7 ? names.weekdays[static_cast<std::size_t>(date.weekday)] : "";
   values["day"] = std::to_string(date.day);
@@ -113,7 +121,7 @@ std::string format_date(const DateTime& date, const DateNames& names) {
   // The pattern's own placeholders are not catalogue placeholders: expand
   // them by hand, so that lint's placeholder list stays the text's.
   std::string out;
-  const std::string& pattern = names.datetime;
+  const std::string& pattern = form == DateForm::near && !names.near.empty() ? names.near : names.datetime;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '{') {
       const auto close = pattern.find('}', i);

@@ -21,7 +21,14 @@ struct DateTime {
 // weekday, no seconds, obsolete zone names). nullopt when it is no date.
 std::optional<DateTime> parse_rfc5322_date(std::string_view text);
 
-// Formats with the locale's [dates] pattern.
-std::string format_date(const DateTime& date, const DateNames& names);
+// Formats with the locale's [dates] pattern: `datetime`, or `near` for a
+// date the reader can place by its weekday.
+enum class DateForm { full, near };
+std::string format_date(const DateTime& date, const DateNames& names, DateForm form = DateForm::full);
+
+// Whether `later` falls within the six days from `earlier` (both in
+// absolute time): a weekday then names one day only, for anyone who reads
+// between the two.
+bool within_six_days(const DateTime& earlier, const DateTime& later);
 
 }  // namespace clearbounce::templates

@@ -354,8 +354,10 @@ class Writer {
   }
 
   std::string number(std::size_t n) const;
+  std::string category_key(std::string_view id, std::string_view entry_name) const;
   void add_facts(const classifier::Classification& c, Values& v) const;
   void add_diagnosis_facts(const classifier::Classification& c, Values& v) const;
+  void add_retry_until(const dsn::RecipientReport& r, const classifier::Classification& c, Values& v) const;
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
   bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
   void quote(const dsn::RecipientReport& r, const Values& values);
@@ -390,6 +392,17 @@ class Writer {
   int fix_lists_ = 0;  // numbers the "How to fix it" lists' ids
 };
 
+// A category's entry ("category.<id>.what"). In a report from the internet,
+// its "_remote" form where the category has one: a text that speaks of our
+// server or our domain says there whose they were (the system that sent
+// the notice, the sender's domain).
+std::string Writer::category_key(std::string_view id, std::string_view entry_name) const {
+  std::string key = "category.";
+  key.append(id).append(".").append(entry_name);
+  if (input_.remote_report && entry(key + "_remote")) key += "_remote";
+  return key;
+}
+
 // 2480 -> "2,480" with the locale's digit grouping.
 std::string Writer::number(std::size_t n) const {
   const std::string digits = std::to_string(n);
@@ -412,15 +425,28 @@ void Writer::add_facts(const classifier::Classification& c, Values& v) const {
   if (is_host_name(fact("blocklist"), false)) v["blocklist"] = std::string(fact("blocklist"));
   v["size_limit"] = readable_size(fact("size_limit"));
   if (is_host_name(fact("reporting_mta"), true)) v["reporting_mta"] = std::string(fact("reporting_mta"));
-  // A deadline is a date or nothing: the retry_unknown wording covers the rest.
-  const auto* names = catalogues_.dates(locale_);
-  // Most reports name no deadline: no date to look for in an empty text.
-  if (const auto retry_until = fact("retry_until"); !retry_until.empty() && names)
-    if (const auto date = parse_rfc5322_date(retry_until)) v["retry_until"] = format_date(*date, *names);
   add_diagnosis_facts(c, v);
   if (const auto id = fact("last_error_category"); !id.empty())
-    v["last_error"] = text("category." + std::string(id) + ".label", {});
+    v["last_error"] = text(category_key(id, "label"), {});
   for (auto it = v.begin(); it != v.end();) it = it->second.empty() ? v.erase(it) : std::next(it);
+}
+
+// Until when the recipient is retried. A deadline is a date or nothing (the
+// retry_unknown wording covers the rest). Less than a week after the
+// report's last attempt or the message's arrival, its weekday and time
+// say it ("Friday 14:00"): read at any time between the two, a weekday
+// names one day only. The technical section gives the full date.
+void Writer::add_retry_until(const dsn::RecipientReport& r, const classifier::Classification& c, Values& v) const {
+  const auto* names = catalogues_.dates(locale_);
+  // Most reports name no deadline: no date to look for in an empty text.
+  const auto written = fact_of(c, "retry_until");
+  if (written.empty() || !names) return;
+  const auto deadline = parse_rfc5322_date(written);
+  if (!deadline) return;
+  bool near = false;
+  for (const std::string_view known : {std::string_view(r.last_attempt_date), std::string_view(input_.report->arrival_date)})
+    if (const auto reference = parse_rfc5322_date(known)) near = near || within_six_days(*reference, *deadline);
+  v["retry_until"] = format_date(*deadline, *names, near ? DateForm::near : DateForm::full);
 }
 
 // The pieces of a list fact, as diagnose/blocklists.cpp joins them.
@@ -486,6 +512,7 @@ Values Writer::values_for(const dsn::RecipientReport& r, const classifier::Class
   v["recipient_domain"] = at == std::string::npos ? std::string() : clean_value(recipient.substr(at + 1));
   v["subject"] = clean_value(input_.original_subject);
   add_facts(c, v);
+  add_retry_until(r, c, v);
   if (auto address = suggested_address(recipient, fact_of(c, "suggested_domain")); !address.empty()) {
     v["suggested_address"] = std::move(address);
     v["suggested_domain"] = std::string(fact_of(c, "suggested_domain"));
@@ -566,44 +593,44 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
 
 // One recipient explained; true when the server's answer was quoted.
 // A failure: the outcome, its cause and why, the server's words, how to
-// fix it and who can. A delay: the outcome, that nothing needs doing yet
-// and until when it is retried, the cause in one sentence (`what`, which
-// carries the facts a delay needs), the server's words, and one line for
-// what cannot wait (no explanation, no steps, no one to blame, nothing to
-// forward).
+// fix it and who can. A delay asks nothing of the sender, so it stays
+// short: the outcome with its cause (the category's label), that nothing
+// needs doing and until when it is retried, and one line for what cannot
+// wait; no explanation, no steps, no one to blame, nothing to forward, and
+// the server's words in the technical section.
 bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
-  const Values values = values_for(r, c);
+  Values values = values_for(r, c);
   const std::string action(action_key(r.action));
+  const bool explained = c.category && action_rank(action) < 2;
+  const bool delayed = explained && action == "delayed";
+  std::string lead_key = "action." + action + ".lead";
+  if (delayed)
+    if (auto label = text(category_key(c.category->id, "label"), {}); !label.empty()) {
+      values["cause"] = std::move(label);
+      lead_key += "_cause";
+    }
   html_ += "<section>\n";
-  const Template* lead = first("action." + action + ".lead");
+  const Template* lead = first(lead_key);
   put_text(text_, lead, values);
   text_ += "\n\n";
   html_ += "<h2 style=\"font-size:1.15em\">";
   put_html(html_, lead, values);
   html_ += "</h2>\n";
-  const bool explained = c.category && action_rank(action) < 2;
-  if (explained) {
-    // The category's keys, made in one buffer: "category.<id>." + suffix.
-    const std::string base = "category." + c.category->id + ".";
-    std::string key;
-    const auto category_key = [&](std::string_view suffix) -> const std::string& {
-      key.assign(base).append(suffix);
-      return key;
-    };
-    const bool delayed = action == "delayed";
-    if (delayed) paragraph(retry_key(values), values);
-    paragraph(category_key("what"), values);
-    if (!delayed) paragraph(category_key("why"), values);
-    if (!r.diagnostic.empty()) quote(r, values);
-    if (delayed) {
-      paragraph("text.urgent", values);
-    } else {
-      how_to_fix(c, category_key("fix"), values);
-      forward(first(category_key("forward")), values);
-    }
+  bool quoted = false;
+  if (delayed) {
+    paragraph(retry_key(values), values);
+    paragraph("text.urgent", values);
+  } else if (explained) {
+    const auto& id = c.category->id;
+    paragraph(category_key(id, "what"), values);
+    paragraph(category_key(id, "why"), values);
+    quoted = !r.diagnostic.empty();
+    if (quoted) quote(r, values);
+    how_to_fix(c, category_key(id, "fix"), values);
+    forward(first(category_key(id, "forward")), values);
   }
   html_ += "</section>\n<hr>\n";
-  return explained && !r.diagnostic.empty();
+  return quoted;
 }
 
 // Until when a delayed message is retried, and by whom: we, or in a report
@@ -621,11 +648,12 @@ void Writer::how_to_fix(const classifier::Classification& c, const std::string& 
   const classifier::Category* who_of = c.category;
   if (const auto it = c.facts.find("last_error_category"); it != c.facts.end() && input_.classifier)
     if (const auto* last = input_.classifier->find_category(it->second)) who_of = last;
-  const std::string_view who = classifier::to_string(who_of->who_can_fix);
+  const std::string who(classifier::to_string(who_of->who_can_fix));
+  const bool likely = who_of->who_is_likely;
   if (const auto* steps = entry(steps_key); steps && !steps->empty()) {
-    fix_steps("fix." + std::string(who), *steps, values);
+    fix_steps((likely ? "fix_likely." : "fix.") + who, *steps, values);
   } else {
-    paragraph("who." + std::string(who), values);
+    paragraph((likely ? "who_likely." : "who.") + who, values);
   }
 }
 
@@ -682,6 +710,7 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
   row("text.technical_server", server, kMaxValueBytes);
   row("text.technical_reported_by", input_.report->reporting_mta, kMaxValueBytes);
   row("text.technical_arrival", local_date(input_.report->arrival_date), kMaxValueBytes);
+  row("text.technical_retry", local_date(fact_of(c, "retry_until")), kMaxValueBytes);
   row("text.technical_checked", fact_of(c, "diagnosis"), kMaxValueBytes);  // our own look (diagnose/)
   text_ += "\n";
   html_ += "</table>\n";
@@ -725,7 +754,7 @@ void Writer::summary(const std::vector<std::size_t>& rest) {
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     std::string causes;
     for (const auto& [category, count] : outcome.causes) {
-      const auto label = text("category." + category->id + ".label", {});
+      const auto label = text(category_key(category->id, "label"), {});
       if (label.empty()) continue;
       causes += (causes.empty() ? "" : separator) + text("text.more_cause", {{"cause", label}, {"number", number(count)}});
     }
@@ -784,7 +813,7 @@ void Writer::overview_line(const classifier::Category* category, const std::vect
     const std::size_t others = members.size() - shown;
     addresses += " " + text(counted("text.summary_others", others), {{"number", number(others)}});
   }
-  const std::string cause = category ? text("category." + category->id + ".label", {}) : std::string();
+  const std::string cause = category ? text(category_key(category->id, "label"), {}) : std::string();
   const Template* line = first(cause.empty() ? "text.summary_addresses" : "text.summary_item");
   const Values values{{"addresses", addresses}, {"cause", cause}};
   text_ += "  - ";

@@ -192,7 +192,7 @@ TEST(Catalogues, ShippedOnesAreCompleteForEveryCategory) {
   ASSERT_TRUE(set) << (errors.empty() ? "" : errors.front());
   std::vector<std::string> ids;
   for (const auto& c : classifier->categories()) ids.push_back(c.id);
-  set->check_complete(ids, errors);
+  set->check_complete(ids, {}, errors);
   set->check_same_keys_as_english(errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
   for (const char* tag : {"en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "ru", "ja", "zh-Hans"})
