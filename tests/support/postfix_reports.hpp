@@ -16,6 +16,7 @@ struct ReportedRecipient {
   std::string action = "failed";
   std::string diagnostic_type = "X-Postfix";  // Postfix's own words; "smtp" for a remote server's
   std::string remote_mta{};          // a Remote-MTA line when not empty
+  std::string more_fields{};         // further lines of the block, each ending in CRLF
 };
 
 // `returned_subject`: the Subject of the returned headers; empty: none.
@@ -35,6 +36,7 @@ inline std::string postfix_report(const std::vector<ReportedRecipient>& recipien
     m += "\r\nFinal-Recipient: rfc822; " + r.recipient + "\r\nAction: " + r.action + "\r\nStatus: " + r.status + "\r\n";
     if (!r.remote_mta.empty()) m += "Remote-MTA: dns; " + r.remote_mta + "\r\n";
     m += "Diagnostic-Code: " + r.diagnostic_type + "; " + r.diagnostic + "\r\n";
+    m += r.more_fields;
   }
   m += "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.com\r\n";
   if (!returned_subject.empty()) m += "Subject: " + returned_subject + "\r\n";

@@ -19,6 +19,7 @@ namespace {
 using clearbounce::engine::Engine;
 using clearbounce::engine::Options;
 using clearbounce::templates::CatalogueSet;
+using clearbounce::templates::Values;
 using clearbounce::testing::postfix_report;
 using clearbounce::testing::ReportedRecipient;
 
@@ -91,8 +92,8 @@ TEST_F(NoticeFrame, ADelayAsksForNothingAndSaysUntilWhenItIsRetried) {
     const std::string user_part = prose(notice(delayed, tag), tag);
     const auto no_action = user_part.find(says(tag, "action.delayed.retry_unknown"));
     ASSERT_NE(no_action, std::string::npos) << tag << "\n" << user_part;
-    // Right after the outcome: before the cause and the server's words.
-    EXPECT_LT(no_action, user_part.find("Please try again later")) << tag;
+    // Right after the outcome; the server's words are for support staff.
+    EXPECT_EQ(user_part.find("Please try again later"), std::string::npos) << tag << "\n" << user_part;
     for (const char* who : {"sender", "sender-admin", "recipient", "recipient-admin", "nobody"}) {
       EXPECT_EQ(user_part.find(says(tag, std::string("fix.") + who)), std::string::npos) << tag << " " << who;
       EXPECT_EQ(user_part.find(says(tag, std::string("who.") + who)), std::string::npos) << tag << " " << who;
@@ -118,6 +119,56 @@ TEST_F(NoticeFrame, TheServersWordsAreAttributedToWhoeverWroteThem) {
                                          "5.4.4", "failed", type});
     EXPECT_NE(reported.find(says("en", "text.system_said")), std::string::npos) << type << "\n" << reported;
     EXPECT_EQ(reported.find("The recipient's mail server"), std::string::npos) << type << "\n" << reported;
+  }
+}
+
+// A timeout may be the network's fault as much as the other side's: the
+// heading says who most likely can fix it, not who alone can.
+TEST_F(NoticeFrame, ATimeoutSaysWhoMostLikelyCanFixIt) {
+  const ReportedRecipient timed_out{"bob@example.org",
+                                    "connect to mx.example.org[192.0.2.25]:25: Connection timed out", "5.4.1",
+                                    "failed", "X-Postfix"};
+  const Values domain{{"recipient_domain", "example.org"}};
+  for (const auto& tag : catalogues->tags()) {
+    const std::string user_part = prose(notice(timed_out, tag), tag);
+    const auto* likely = catalogues->find(tag, "fix_likely.recipient-admin");
+    ASSERT_TRUE(likely && !likely->empty()) << tag;
+    EXPECT_NE(user_part.find(likely->front().render(domain)), std::string::npos) << tag << "\n" << user_part;
+    const auto* sure = catalogues->find(tag, "fix.recipient-admin");
+    ASSERT_TRUE(sure && !sure->empty()) << tag;
+    EXPECT_EQ(user_part.find(sure->front().render(domain)), std::string::npos) << tag;
+  }
+}
+
+// In a report from the internet our server did nothing: the texts that
+// would speak of it take their "_remote" form.
+TEST_F(NoticeFrame, AReportFromTheInternetDoesNotSpeakOfOurServer) {
+  const std::string report = postfix_report(
+      {{"bob@example.org",
+        "host mx.example.org[192.0.2.25] said: 554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked "
+        "using zen.spamhaus.org",
+        "5.7.1", "failed", "smtp", "mx.example.org"}});
+  for (const auto& tag : catalogues->tags()) {
+    Options options;
+    options.locale = tag;
+    options.remote_report = true;
+    const auto remote = engine->process(report, options);
+    ASSERT_TRUE(remote.rewritten) << remote.reason;
+    const std::string user_part = prose(remote.result.notification.text_plain, tag);
+    EXPECT_NE(user_part.find(says(tag, "category.reputation.blocklisted.why_remote")), std::string::npos)
+        << tag << "\n" << user_part;
+    EXPECT_EQ(user_part.find(says(tag, "category.reputation.blocklisted.why")), std::string::npos) << tag;
+    if (tag == "en") {
+      EXPECT_EQ(user_part.find("our server"), std::string::npos) << user_part;
+      EXPECT_NE(user_part.find("refused the mail system that sent this notice"), std::string::npos) << user_part;
+    }
+    // Our own report keeps its own words.
+    options.remote_report = false;
+    const auto own = engine->process(report, options);
+    ASSERT_TRUE(own.rewritten) << own.reason;
+    EXPECT_NE(prose(own.result.notification.text_plain, tag).find(says(tag, "category.reputation.blocklisted.why")),
+              std::string::npos)
+        << tag;
   }
 }
 

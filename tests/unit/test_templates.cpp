@@ -1,6 +1,8 @@
 // Catalogues, locale choice, dates and rendering.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "classifier/classifier.hpp"
 #include "dsn/encoding.hpp"
 #include "templates/catalogue.hpp"
@@ -108,6 +110,28 @@ TEST(Dates, FormatsWithTheLocalesNames) {
   const auto d = parse_rfc5322_date("Wed, 6 Jan 2027 09:30 +0530");
   ASSERT_TRUE(d);
   EXPECT_EQ(format_date(*d, names), "Mittwoch, 6. Jänner 2027, 09:30 (UTC+5:30)");
+  // The short form where the locale has one, the full one where it has not.
+  EXPECT_EQ(format_date(*d, names, DateForm::near), "Mittwoch, 6. Jänner 2027, 09:30 (UTC+5:30)");
+  names.near = "{weekday}, {hour}:{minute} Uhr";
+  EXPECT_EQ(format_date(*d, names, DateForm::near), "Mittwoch, 09:30 Uhr");
+}
+
+// A weekday names one day only for a reader between the two dates: up to
+// six days apart, in absolute time whatever zones they are written in.
+TEST(Dates, SixDaysAreCountedInAbsoluteTime) {
+  const auto date = [](const char* text) {
+    const auto parsed = parse_rfc5322_date(text);
+    EXPECT_TRUE(parsed) << text;
+    return parsed.value_or(DateTime{});
+  };
+  const auto monday = date("Mon, 23 Nov 2026 10:00 +0100");
+  EXPECT_TRUE(within_six_days(monday, date("Fri, 27 Nov 2026 14:00 +0100")));
+  EXPECT_TRUE(within_six_days(monday, date("Sun, 29 Nov 2026 10:00 +0100")));   // six days exactly
+  EXPECT_FALSE(within_six_days(monday, date("Sun, 29 Nov 2026 10:01 +0100")));  // the next Monday is near
+  EXPECT_FALSE(within_six_days(monday, date("Mon, 23 Nov 2026 09:59 +0100")));  // already past
+  // 09:30 in New York is 15:30 in Berlin: six days and five and a half hours.
+  EXPECT_FALSE(within_six_days(monday, date("Sun, 29 Nov 2026 09:30 -0500")));
+  EXPECT_TRUE(within_six_days(monday, date("Sun, 29 Nov 2026 09:30 +0100")));
 }
 
 // A small set: en complete for the frame, de partial, de-AT only dates.
@@ -197,6 +221,19 @@ TEST(Catalogues, ShippedOnesAreCompleteForEveryCategory) {
   for (const auto& e : errors) ADD_FAILURE() << e;
   for (const char* tag : {"en", "de", "fr", "es", "it", "pt", "nl", "pl", "sv", "ru", "ja", "zh-Hans"})
     EXPECT_TRUE(set->has_locale(tag)) << tag;
+}
+
+// A category whose fault may lie between the servers says who most likely
+// can fix it: a catalogue without those headings is incomplete.
+TEST(Catalogues, TheHeadingsTheRuleSetAsksForAreRequired) {
+  std::vector<std::string> errors;
+  const auto set = small_set(errors);
+  ASSERT_TRUE(set);
+  errors.clear();
+  set->check_complete({}, {"fix_likely.recipient-admin"}, errors);
+  EXPECT_TRUE(std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
+    return e.find("has no \"fix_likely.recipient-admin\"") != std::string::npos;
+  })) << (errors.empty() ? "no error" : errors.front());
 }
 
 TEST(Locale, ContentLanguageThenAcceptLanguageThenDomainThenDefault) {
