@@ -168,8 +168,10 @@ classifier::Classification sample_classification(const classifier::Category* cat
   return c;
 }
 
+// `remote`: as a report that arrived from the internet (the texts that
+// would speak of our server take their _remote forms).
 templates::Rendered render_sample(const engine::Engine& engine, const classifier::Category* category,
-                                  std::string_view action, std::string_view locale) {
+                                  std::string_view action, std::string_view locale, bool remote = false) {
   const auto report = sample_report(action);
   const std::vector<classifier::Classification> results{sample_classification(category)};
   templates::RenderInput input;
@@ -179,6 +181,7 @@ templates::Rendered render_sample(const engine::Engine& engine, const classifier
   input.original_subject = "Quarterly report";
   input.organization = engine.config().organization.empty() ? "Example Ltd" : engine.config().organization;
   input.support = engine.config().support.empty() ? "helpdesk@example.com" : engine.config().support;
+  input.remote_report = remote;
   return templates::render(input, locale, engine.catalogues());
 }
 
@@ -186,14 +189,16 @@ templates::Rendered render_sample(const engine::Engine& engine, const classifier
 
 int run_preview(std::span<const std::string_view> args) {
   std::string config_path, category_id, locale = "en", action = "failed";
-  bool html = false;
+  bool html = false, remote = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto a = args[i];
     if (a == "--help" || a == "-h") {
       std::fputs(
-          "Usage: clearbounce preview --category ID [--locale TAG] [--action ACTION] [--html] [-c CONFIG]\n"
+          "Usage: clearbounce preview --category ID [--locale TAG] [--action ACTION] [--remote] [--html]\n"
+          "                           [-c CONFIG]\n"
           "Renders the text for one category with sample facts. ACTION is failed (default),\n"
-          "delayed, delivered, relayed or expanded.\n",
+          "delayed, delivered, relayed or expanded. --remote: as a report that arrived from\n"
+          "the internet, written by another mail system.\n",
           stdout);
       return kExitOk;
     }
@@ -207,6 +212,8 @@ int run_preview(std::span<const std::string_view> args) {
       if (!take_value(args, i, config_path)) return kExitUsage;
     } else if (a == "--html") {
       html = true;
+    } else if (a == "--remote") {
+      remote = true;
     } else {
       std::fprintf(stderr, "clearbounce preview: unexpected argument '%.*s'\n", static_cast<int>(a.size()), a.data());
       return kExitUsage;
@@ -230,7 +237,7 @@ int run_preview(std::span<const std::string_view> args) {
     std::fprintf(stderr, "clearbounce preview: no catalogue serves the locale '%s'\n", locale.c_str());
     return kExitUsage;
   }
-  const auto rendered = render_sample(*engine, category, action, tag);
+  const auto rendered = render_sample(*engine, category, action, tag, remote);
   const std::string out = html ? rendered.html : "Subject: " + rendered.subject + "\n\n" + rendered.text + "\n";
   return write_all(out) ? kExitOk : kExitFailure;
 }
@@ -339,15 +346,18 @@ int run_lint(std::span<const std::string_view> args) {
   std::size_t rendered = 0;
   for (const auto& tag : engine->catalogues().tags()) {
     for (const auto& category : engine->classifier().categories()) {
-      for (const char* action : {"failed", "delayed", "delivered", "relayed", "expanded"}) {
-        const auto r = render_sample(*engine, &category, action, tag);
+      const auto check = [&](const char* action, bool remote) {
+        const auto r = render_sample(*engine, &category, action, tag, remote);
         ++rendered;
-        if (auto problem = html_problem(r.html))
-          problems.push_back(tag + " " + category.id + " " + action + ": HTML: " + *problem);
-        if (r.subject.empty()) problems.push_back(tag + " " + category.id + " " + action + ": empty subject");
+        const std::string what = tag + " " + category.id + " " + action + (remote ? " (remote)" : "");
+        if (auto problem = html_problem(r.html)) problems.push_back(what + ": HTML: " + *problem);
+        if (r.subject.empty()) problems.push_back(what + ": empty subject");
         if (r.text.find('{') != std::string::npos && r.text.find("{?") != std::string::npos)
-          problems.push_back(tag + " " + category.id + " " + action + ": an optional group was left in the text");
-      }
+          problems.push_back(what + ": an optional group was left in the text");
+      };
+      for (const char* action : {"failed", "delayed", "delivered", "relayed", "expanded"}) check(action, false);
+      // Failures and delays also as reports from the internet (_remote texts).
+      for (const char* action : {"failed", "delayed"}) check(action, true);
     }
   }
   report_reading_length(*engine);

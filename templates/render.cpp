@@ -444,8 +444,8 @@ void Writer::add_retry_until(const dsn::RecipientReport& r, const classifier::Cl
   const auto deadline = parse_rfc5322_date(written);
   if (!deadline) return;
   bool near = false;
-  for (const std::string_view known : {std::string_view(r.last_attempt_date), std::string_view(input_.report->arrival_date)})
-    if (const auto reference = parse_rfc5322_date(known)) near = near || within_six_days(*reference, *deadline);
+  for (const std::string* known : {&r.last_attempt_date, &input_.report->arrival_date})
+    if (const auto reference = parse_rfc5322_date(*known)) near = near || within_six_days(*reference, *deadline);
   v["retry_until"] = format_date(*deadline, *names, near ? DateForm::near : DateForm::full);
 }
 
