@@ -276,9 +276,13 @@ std::optional<std::string> html_problem(std::string_view html) {
 std::size_t words_to_read(const engine::Engine& engine, const classifier::Category& category, std::string_view action,
                           const std::string& tag) {
   const auto rendered = render_sample(engine, &category, action, tag);
-  std::size_t words = templates::count_words(templates::reader_part(rendered.text));
+  const auto reader_part = templates::reader_part(rendered.text);
+  std::size_t words = templates::count_words(reader_part);
   const templates::Values frame{{"support", "helpdesk@example.com"}, {"organization", "Example Ltd"}};
-  words -= std::min(words, templates::count_words(kSampleDiagnostic));
+  // Where the server's words are quoted for the sender (a delay leaves them
+  // to the technical section).
+  if (reader_part.find(kSampleDiagnostic) != std::string_view::npos)
+    words -= std::min(words, templates::count_words(kSampleDiagnostic));
   for (const char* key : {"text.closing", "text.signature"})
     if (const auto* entry = engine.catalogues().find(tag, key); entry && !entry->empty())
       words -= std::min(words, templates::count_words(entry->front().render(frame)));
