@@ -595,9 +595,10 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
 // A failure: the outcome, its cause and why, the server's words, how to
 // fix it and who can. A delay asks nothing of the sender, so it stays
 // short: the outcome with its cause (the category's label), that nothing
-// needs doing and until when it is retried, and one line for what cannot
-// wait; no explanation, no steps, no one to blame, nothing to forward, and
-// the server's words in the technical section.
+// needs doing and until when it is retried, `what` only when a look of our
+// own found more, and one line for what cannot wait; no steps, no one to
+// blame, nothing to forward, and the server's words in the technical
+// section.
 bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
   Values values = values_for(r, c);
   const std::string action(action_key(r.action));
@@ -619,6 +620,9 @@ bool Writer::section(const dsn::RecipientReport& r, const classifier::Classifica
   bool quoted = false;
   if (delayed) {
     paragraph(retry_key(values), values);
+    // What a look of our own found (a certificate's dates, when we checked,
+    // a likely typing error) is more than the label says.
+    if (!fact_of(c, "checked_at").empty()) paragraph(category_key(c.category->id, "what"), values);
     paragraph("text.urgent", values);
   } else if (explained) {
     const auto& id = c.category->id;
@@ -710,7 +714,9 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
   row("text.technical_server", server, kMaxValueBytes);
   row("text.technical_reported_by", input_.report->reporting_mta, kMaxValueBytes);
   row("text.technical_arrival", local_date(input_.report->arrival_date), kMaxValueBytes);
-  row("text.technical_retry", local_date(fact_of(c, "retry_until")), kMaxValueBytes);
+  // A deadline is a date or nothing, here as in the sentences.
+  if (parse_rfc5322_date(fact_of(c, "retry_until")))
+    row("text.technical_retry", local_date(fact_of(c, "retry_until")), kMaxValueBytes);
   row("text.technical_checked", fact_of(c, "diagnosis"), kMaxValueBytes);  // our own look (diagnose/)
   text_ += "\n";
   html_ += "</table>\n";
