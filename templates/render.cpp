@@ -70,6 +70,9 @@ namespace {
 // 3 KB of catalogue text. The number of recipients in the report does not
 // enter it. With N = 20 that is under 2 MB.
 constexpr std::size_t kMaxQuotedBytes = 4000;      // a server's answer, quoted once per format
+// Addresses named in a list (the overview's line for a cause, a shared
+// section's headline); the others are counted.
+constexpr std::size_t kAddressesNamed = 3;
 constexpr std::size_t kMaxValueBytes = 320;        // one value inside a sentence or a technical row
 
 // Length of the UTF-8 sequence that starts with `lead` (input is valid UTF-8).
@@ -359,7 +362,10 @@ class Writer {
   void add_diagnosis_facts(const classifier::Classification& c, Values& v) const;
   void add_retry_until(const dsn::RecipientReport& r, const classifier::Classification& c, Values& v) const;
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
-  bool section(const dsn::RecipientReport& r, const classifier::Classification& c);
+  bool section(const std::vector<std::size_t>& members);
+  std::vector<std::vector<std::size_t>> sections_of(const std::vector<std::size_t>& order) const;
+  bool names_one_recipient(const classifier::Category& category) const;
+  std::string address_list(const std::vector<std::size_t>& members, std::size_t shown) const;
   void quote(const dsn::RecipientReport& r, const Values& values);
   std::string retry_key(const Values& values) const;
   // The recipient and the server's words as the notice shows them: without
@@ -591,16 +597,21 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
   text_ += "\n";
 }
 
-// One recipient explained; true when the server's answer was quoted.
-// A failure: the outcome, its cause and why, the server's words, how to
+// One section: one recipient, or several with the same outcome, cause and
+// facts (sections_of), named together in the headline; true when the first
+// one's server answer was quoted (the others' are in the technical
+// section). A failure: the outcome, its cause and why, the server's words, how to
 // fix it and who can. A delay asks nothing of the sender, so it stays
 // short: the outcome with its cause (the category's label), that nothing
 // needs doing and until when it is retried, `what` only when a look of our
 // own found more, and one line for what cannot wait; no steps, no one to
 // blame, nothing to forward, and the server's words in the technical
 // section.
-bool Writer::section(const dsn::RecipientReport& r, const classifier::Classification& c) {
+bool Writer::section(const std::vector<std::size_t>& members) {
+  const auto& r = input_.report->recipients[members.front()];
+  const auto& c = (*input_.classifications)[members.front()];
   Values values = values_for(r, c);
+  if (members.size() > 1) values["recipient"] = address_list(members, kAddressesNamed);
   const std::string action(action_key(r.action));
   const bool explained = c.category && action_rank(action) < 2;
   const bool delayed = explained && action == "delayed";
@@ -771,11 +782,10 @@ void Writer::summary(const std::vector<std::size_t>& rest) {
 // At the top of a notice about several recipients: how many the message
 // did not reach, has not reached yet, and reached, each count with the
 // locale's plural form, and under each the addresses by cause (identical
-// causes together, at most kOverviewAddresses addresses a cause, the rest
+// causes together, at most kAddressesNamed addresses a cause, the rest
 // counted). It says that the message reached someone only when the report
 // lists them as delivered.
 void Writer::overview(const std::vector<std::size_t>& order) {
-  constexpr std::size_t kOverviewAddresses = 3;
   const auto& recipients = input_.report->recipients;
   const auto& results = *input_.classifications;
   struct Cause {
@@ -801,7 +811,7 @@ void Writer::overview(const std::vector<std::size_t>& order) {
     paragraph(counted(kHeadings[rank], total), {{"count", number(total)}});
     html_ += "<ul>\n";
     for (const Cause& cause : causes)
-      if (cause.rank == rank) overview_line(cause.category, cause.members, kOverviewAddresses);
+      if (cause.rank == rank) overview_line(cause.category, cause.members, kAddressesNamed);
     html_ += "</ul>\n";
     text_ += "\n";
   }
@@ -811,14 +821,7 @@ void Writer::overview(const std::vector<std::size_t>& order) {
 // others counted) and their cause.
 void Writer::overview_line(const classifier::Category* category, const std::vector<std::size_t>& members,
                            std::size_t shown) {
-  const auto& recipients = input_.report->recipients;
-  std::string addresses;
-  for (std::size_t k = 0; k < members.size() && k < shown; ++k)
-    addresses += (k == 0 ? "" : ", ") + clean_value(shown_recipient(recipients[members[k]]));
-  if (members.size() > shown) {
-    const std::size_t others = members.size() - shown;
-    addresses += " " + text(counted("text.summary_others", others), {{"number", number(others)}});
-  }
+  const std::string addresses = address_list(members, shown);
   const std::string cause = category ? text(category_key(category->id, "label"), {}) : std::string();
   const Template* line = first(cause.empty() ? "text.summary_addresses" : "text.summary_item");
   const Values values{{"addresses", addresses}, {"cause", cause}};
@@ -828,6 +831,69 @@ void Writer::overview_line(const classifier::Category* category, const std::vect
   html_ += "<li>";
   put_html(html_, line, values);
   html_ += "</li>\n";
+}
+
+// The addresses of `members`: the first `shown` of them, the others counted
+// ("a@example.org, b@example.org and 2 others").
+std::string Writer::address_list(const std::vector<std::size_t>& members, std::size_t shown) const {
+  const auto& recipients = input_.report->recipients;
+  std::string addresses;
+  for (std::size_t k = 0; k < members.size() && k < shown; ++k)
+    addresses += (k == 0 ? "" : ", ") + clean_value(shown_recipient(recipients[members[k]]));
+  if (members.size() > shown) {
+    const std::size_t others = members.size() - shown;
+    addresses += " " + text(counted("text.summary_others", others), {{"number", number(others)}});
+  }
+  return addresses;
+}
+
+// Whether a sentence of the category's explanation names the recipient
+// ("... says bob@example.org does not exist"): such a cause is explained
+// for each recipient on its own, since a list would not fit the sentence.
+bool Writer::names_one_recipient(const classifier::Category& category) const {
+  for (const char* part : {"what", "why", "fix", "forward"})
+    if (const auto* templates = entry(category_key(category.id, part)))
+      for (const auto& t : *templates)
+        if (std::find(t.placeholders().begin(), t.placeholders().end(), "recipient") != t.placeholders().end())
+          return true;
+  return false;
+}
+
+// The sections of the notice, in severity order: recipients share one when
+// they have the same outcome and cause and every fact their sentences use
+// is the same (the domain, the server, the block list...), so that the
+// cause is explained once for all of them.
+std::vector<std::vector<std::size_t>> Writer::sections_of(const std::vector<std::size_t>& order) const {
+  const auto& recipients = input_.report->recipients;
+  const auto& results = *input_.classifications;
+  struct Shared {
+    std::string action;
+    const classifier::Category* category;
+    Values values;  // all but the recipient's address
+  };
+  std::vector<std::vector<std::size_t>> sections;
+  std::vector<Shared> shared;  // one per section; no category: a section of its own
+  for (const auto i : order) {
+    const auto* category = results[i].category;
+    const std::string action(action_key(recipients[i].action));
+    Shared mine{action, category, {}};
+    if (category && action_rank(action) < 2 && !names_one_recipient(*category)) {
+      mine.values = values_for(recipients[i], results[i]);
+      mine.values.erase("recipient");
+      const auto same = std::find_if(shared.begin(), shared.end(), [&](const Shared& s) {
+        return s.category == category && s.action == action && s.values == mine.values;
+      });
+      if (same != shared.end()) {
+        sections[static_cast<std::size_t>(same - shared.begin())].push_back(i);
+        continue;
+      }
+    } else {
+      mine.category = nullptr;  // never joined
+    }
+    sections.push_back({i});
+    shared.push_back(std::move(mine));
+  }
+  return sections;
 }
 
 // The key of the form an entry takes for `count` in this locale.
@@ -898,8 +964,8 @@ Rendered Writer::run() {
   if (input_.forged_sender) paragraph("text.backscatter", frame);
   if (recipients.size() > 1) overview(everyone);
   if (!rest.empty()) paragraph("text.intro_limited", frame);
-  std::vector<bool> quoted;
-  for (const auto i : order) quoted.push_back(section(recipients[i], results[i]));
+  std::vector<bool> quoted(recipients.size(), false);  // by recipient: its answer is in its section
+  for (const auto& members : sections_of(order)) quoted[members.front()] = section(members);
   summary(rest);
   paragraph("text.closing", frame);
   paragraph("text.signature", frame);
@@ -912,7 +978,7 @@ Rendered Writer::run() {
   html_ += "<h2 style=\"font-size:1em\">";
   put_html(html_, first("text.technical"), frame);
   html_ += "</h2>\n";
-  for (std::size_t n = 0; n < order.size(); ++n) technical(recipients[order[n]], results[order[n]], quoted[n]);
+  for (const auto i : order) technical(recipients[i], results[i], quoted[i]);
   if (!rest.empty()) paragraph("text.technical_more", {{"number", number(rest.size())}});
   static constexpr const char* kAttachedKeys[] = {"text.attached_message", "text.attached_headers",
                                                   "text.attached_report"};
