@@ -25,13 +25,16 @@ bool is_cjk(std::uint32_t c) {
 }
 
 // ASCII white space and punctuation, the general punctuation block, CJK
-// punctuation and full-width forms' punctuation end a word.
+// punctuation and full-width forms' punctuation end a word; the
+// typographic apostrophe (U+2019) does not, as the ASCII one does not
+// ("jusqu’au", "dell’indirizzo" are one word).
 bool is_separator(std::uint32_t c) {
   if (c < 0x80) {
     const bool word_char = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '@' ||
                            c == '.' || c == '-' || c == '_' || c == '\'' || c == '/' || c == ':';
     return !word_char;
   }
+  if (c == 0x2019) return false;
   return c == 0xA0 || (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFF20) ||
          c == 0xAB || c == 0xBB;
 }

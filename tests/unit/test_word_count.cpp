@@ -22,6 +22,9 @@ TEST(WordCount, WordsAreRunsBetweenSpacesAndPunctuation) {
   // Letters of other scripts are letters.
   EXPECT_EQ(count_words("Ваше письмо не доставлено"), 4u);
   EXPECT_EQ(count_words("Nachricht für Müller"), 3u);
+  // The typographic apostrophe joins as the ASCII one does.
+  EXPECT_EQ(count_words("jusqu\u2019au vendredi, n\u2019écrirons qu\u2019en cas d\u2019échec"), 6u);
+  EXPECT_EQ(count_words("dell\u2019indirizzo \u2018Quarterly report\u2019"), 3u);
 }
 
 TEST(WordCount, ChineseCharactersAndKanaCountOneForEveryTwo) {
