@@ -726,7 +726,7 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
   row("text.technical_reported_by", input_.report->reporting_mta, kMaxValueBytes);
   row("text.technical_arrival", local_date(input_.report->arrival_date), kMaxValueBytes);
   // A deadline is a date or nothing, here as in the sentences.
-  if (parse_rfc5322_date(fact_of(c, "retry_until")))
+  if (action_key(r.action) == "delayed" && parse_rfc5322_date(fact_of(c, "retry_until")))
     row("text.technical_retry", local_date(fact_of(c, "retry_until")), kMaxValueBytes);
   row("text.technical_checked", fact_of(c, "diagnosis"), kMaxValueBytes);  // our own look (diagnose/)
   text_ += "\n";
