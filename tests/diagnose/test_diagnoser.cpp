@@ -221,7 +221,7 @@ TEST_F(DiagnoserTest, TheNoticeOfOurOwnReportNamesTheExpiredCertificateAndItsDat
   std::array<char, 32> month{};
   std::strftime(month.data(), month.size(), "%B %Y", &day);  // English, as the "en" notice writes it
   const std::string date = " " + std::to_string(day.tm_mday) + " " + month.data();  // "Wednesday, 2 December 2026"
-  const auto said = text.find("has expired (on ");
+  const auto said = text.find("expired security certificate (on ");
   ASSERT_NE(said, std::string::npos) << text;
   EXPECT_EQ(text.find(date, said), text.find(',', said) + 1) << text;
   EXPECT_EQ(peer_->connections(), 1);
