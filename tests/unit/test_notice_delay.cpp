@@ -11,6 +11,7 @@
 
 #include "engine/engine.hpp"
 #include "templates/catalogue.hpp"
+#include "tests/support/notice_parts.hpp"
 #include "tests/support/postfix_reports.hpp"
 
 namespace {
@@ -20,6 +21,8 @@ using clearbounce::engine::Options;
 using clearbounce::templates::CatalogueSet;
 using clearbounce::templates::Values;
 using clearbounce::testing::postfix_report;
+using clearbounce::testing::reader_part;
+using clearbounce::testing::technical_part;
 using clearbounce::testing::ReportedRecipient;
 
 constexpr std::string_view kArrival = "Arrival-Date: Mon, 23 Nov 2026 10:02:11 +0100\r\n";
@@ -47,15 +50,13 @@ class NoticeDelay : public ::testing::Test {
     return outcome.result.notification.text_plain;
   }
   std::string says(std::string_view locale, std::string_view key, const Values& values = {}) const {
-    const auto* templates = catalogues->find(locale, key);
-    return templates && !templates->empty() ? templates->front().render(values) : std::string();
+    return clearbounce::testing::says(*catalogues, locale, key, values);
   }
   std::string prose(const std::string& text, std::string_view locale) const {
-    return text.substr(0, text.find(says(locale, "text.technical")));
+    return reader_part(*catalogues, text, locale);
   }
   std::string technical(const std::string& text, std::string_view locale) const {
-    const auto at = text.find(says(locale, "text.technical"));
-    return at == std::string::npos ? std::string() : text.substr(at);
+    return technical_part(*catalogues, text, locale);
   }
 
   std::unique_ptr<Engine> engine;

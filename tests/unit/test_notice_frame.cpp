@@ -12,6 +12,7 @@
 
 #include "engine/engine.hpp"
 #include "templates/catalogue.hpp"
+#include "tests/support/notice_parts.hpp"
 #include "tests/support/postfix_reports.hpp"
 
 namespace {
@@ -20,7 +21,10 @@ using clearbounce::engine::Engine;
 using clearbounce::engine::Options;
 using clearbounce::templates::CatalogueSet;
 using clearbounce::templates::Values;
+using clearbounce::testing::occurrences;
 using clearbounce::testing::postfix_report;
+using clearbounce::testing::reader_part;
+using clearbounce::testing::technical_part;
 using clearbounce::testing::ReportedRecipient;
 
 class NoticeFrame : public ::testing::Test {
@@ -42,21 +46,14 @@ class NoticeFrame : public ::testing::Test {
   }
   // A catalogue entry as it reads without the facts of its optional groups.
   std::string says(std::string_view locale, std::string_view key) const {
-    const auto* templates = catalogues->find(locale, key);
-    return templates && !templates->empty() ? templates->front().render({}) : std::string();
+    return clearbounce::testing::says(*catalogues, locale, key);
   }
   // The part of a notice before its technical section, and that section.
   std::string prose(const std::string& text, std::string_view locale) const {
-    return text.substr(0, text.find(says(locale, "text.technical")));
+    return reader_part(*catalogues, text, locale);
   }
   std::string technical(const std::string& text, std::string_view locale) const {
-    const auto at = text.find(says(locale, "text.technical"));
-    return at == std::string::npos ? std::string() : text.substr(at);
-  }
-  static std::size_t occurrences(std::string_view text, std::string_view what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
-    return n;
+    return technical_part(*catalogues, text, locale);
   }
 
   std::unique_ptr<Engine> engine;

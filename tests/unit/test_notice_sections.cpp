@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "tests/support/notice_parts.hpp"
 #include "tests/support/postfix_reports.hpp"
 
 namespace {
 
 using clearbounce::engine::Engine;
 using clearbounce::engine::Options;
+using clearbounce::testing::occurrences;
 using clearbounce::testing::postfix_report;
 using clearbounce::testing::ReportedRecipient;
 
@@ -32,11 +34,6 @@ class NoticeSections : public ::testing::Test {
     const auto outcome = engine->process(postfix_report(recipients), options);
     EXPECT_TRUE(outcome.rewritten) << outcome.reason;
     return outcome.result.notification.text_plain;
-  }
-  static std::size_t occurrences(std::string_view text, std::string_view what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1)) ++n;
-    return n;
   }
   static std::string user_part(const std::string& text) {
     return text.substr(0, text.find("Technical details for support staff"));
