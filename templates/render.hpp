@@ -1,5 +1,6 @@
 // Writing the new human-readable part of a bounce: plain text and HTML, one
-// section per recipient (most severe first), in one locale.
+// section per cause (most severe first; recipients with the same outcome,
+// cause and facts share one), in one locale.
 #pragma once
 
 #include <string>
