@@ -4,64 +4,20 @@
 // week away), and the server's words are for support staff.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/engine.hpp"
-#include "templates/catalogue.hpp"
-#include "tests/support/notice_parts.hpp"
-#include "tests/support/postfix_reports.hpp"
+#include "tests/support/notice_test.hpp"
 
 namespace {
 
-using clearbounce::engine::Engine;
-using clearbounce::engine::Options;
-using clearbounce::templates::CatalogueSet;
 using clearbounce::templates::Values;
-using clearbounce::testing::postfix_report;
-using clearbounce::testing::reader_part;
-using clearbounce::testing::technical_part;
 using clearbounce::testing::ReportedRecipient;
 
 constexpr std::string_view kArrival = "Arrival-Date: Mon, 23 Nov 2026 10:02:11 +0100\r\n";
 
-class NoticeDelay : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::vector<std::string> errors;
-    engine = Engine::load({}, errors);
-    ASSERT_NE(engine, nullptr) << (errors.empty() ? "" : errors.front());
-    catalogues = CatalogueSet::load("", errors);
-    ASSERT_NE(catalogues, nullptr) << (errors.empty() ? "" : errors.front());
-  }
-
-  // `per_message`: lines added to the report's per-message fields.
-  std::string notice(const ReportedRecipient& recipient, std::string_view locale = "en",
-                     std::string_view per_message = {}) const {
-    std::string report = postfix_report({recipient});
-    const std::string reporting = "Reporting-MTA: dns; mail.example.com\r\n";
-    report.insert(report.find(reporting) + reporting.size(), per_message);
-    Options options;
-    options.locale = std::string(locale);
-    const auto outcome = engine->process(report, options);
-    EXPECT_TRUE(outcome.rewritten) << outcome.reason;
-    return outcome.result.notification.text_plain;
-  }
-  std::string says(std::string_view locale, std::string_view key, const Values& values = {}) const {
-    return clearbounce::testing::says(*catalogues, locale, key, values);
-  }
-  std::string prose(const std::string& text, std::string_view locale) const {
-    return reader_part(*catalogues, text, locale);
-  }
-  std::string technical(const std::string& text, std::string_view locale) const {
-    return technical_part(*catalogues, text, locale);
-  }
-
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<CatalogueSet> catalogues;
-};
+class NoticeDelay : public clearbounce::testing::NoticeTest {};
 
 ReportedRecipient greylisted(std::string more_fields = {}) {
   return {"bob@example.org", "host mx.example.org[192.0.2.25] said: 451 4.7.1 Greylisted, please try again later",

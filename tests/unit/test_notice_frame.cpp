@@ -5,60 +5,21 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/engine.hpp"
-#include "templates/catalogue.hpp"
-#include "tests/support/notice_parts.hpp"
-#include "tests/support/postfix_reports.hpp"
+#include "tests/support/notice_test.hpp"
 
 namespace {
 
-using clearbounce::engine::Engine;
 using clearbounce::engine::Options;
-using clearbounce::templates::CatalogueSet;
 using clearbounce::templates::Values;
 using clearbounce::testing::occurrences;
 using clearbounce::testing::postfix_report;
-using clearbounce::testing::reader_part;
-using clearbounce::testing::technical_part;
 using clearbounce::testing::ReportedRecipient;
 
-class NoticeFrame : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::vector<std::string> errors;
-    engine = Engine::load({}, errors);
-    ASSERT_NE(engine, nullptr) << (errors.empty() ? "" : errors.front());
-    catalogues = CatalogueSet::load("", errors);
-    ASSERT_NE(catalogues, nullptr) << (errors.empty() ? "" : errors.front());
-  }
-
-  std::string notice(const ReportedRecipient& recipient, std::string_view locale = "en") const {
-    Options options;
-    options.locale = std::string(locale);
-    const auto outcome = engine->process(postfix_report({recipient}), options);
-    EXPECT_TRUE(outcome.rewritten) << outcome.reason;
-    return outcome.result.notification.text_plain;
-  }
-  // A catalogue entry as it reads without the facts of its optional groups.
-  std::string says(std::string_view locale, std::string_view key) const {
-    return clearbounce::testing::says(*catalogues, locale, key);
-  }
-  // The part of a notice before its technical section, and that section.
-  std::string prose(const std::string& text, std::string_view locale) const {
-    return reader_part(*catalogues, text, locale);
-  }
-  std::string technical(const std::string& text, std::string_view locale) const {
-    return technical_part(*catalogues, text, locale);
-  }
-
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<CatalogueSet> catalogues;
-};
+class NoticeFrame : public clearbounce::testing::NoticeTest {};
 
 const ReportedRecipient kUnknownUser{"bob@example.org",
                                      "host mx.example.org[192.0.2.25] said: 550 5.1.1 <bob@example.org>: "
@@ -182,15 +143,9 @@ TEST_F(NoticeFrame, TheTechnicalSectionSpeaksTheLocalesWords) {
 }
 
 TEST_F(NoticeFrame, TheTechnicalSectionGivesTheReportsDateInTheLocalesWords) {
-  std::string report = postfix_report({kUnknownUser});
-  const std::string reporting = "Reporting-MTA: dns; mail.example.com\r\n";
-  report.insert(report.find(reporting) + reporting.size(), "Arrival-Date: Mon, 23 Nov 2026 10:02:11 +0100\r\n");
   for (const std::string_view tag : {"en", "de"}) {
-    Options options;
-    options.locale = std::string(tag);
-    const auto outcome = engine->process(report, options);
-    ASSERT_TRUE(outcome.rewritten) << outcome.reason;
-    const std::string details = technical(outcome.result.notification.text_plain, tag);
+    const std::string details =
+        technical(notice(kUnknownUser, tag, "Arrival-Date: Mon, 23 Nov 2026 10:02:11 +0100\r\n"), tag);
     EXPECT_EQ(details.find("Mon, 23 Nov 2026"), std::string::npos) << tag << "\n" << details;
     EXPECT_NE(details.find(tag == "en" ? "Monday, 23 November 2026, 10:02" : "23. November 2026"), std::string::npos)
         << tag << "\n" << details;

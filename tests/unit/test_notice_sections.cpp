@@ -4,42 +4,20 @@
 // different server, keeps sections of its own.
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/engine.hpp"
-#include "tests/support/notice_parts.hpp"
-#include "tests/support/postfix_reports.hpp"
+#include "tests/support/notice_test.hpp"
 
 namespace {
 
-using clearbounce::engine::Engine;
-using clearbounce::engine::Options;
 using clearbounce::testing::occurrences;
-using clearbounce::testing::postfix_report;
 using clearbounce::testing::ReportedRecipient;
 
-class NoticeSections : public ::testing::Test {
+class NoticeSections : public clearbounce::testing::NoticeTest {
  protected:
-  void SetUp() override {
-    std::vector<std::string> errors;
-    engine = Engine::load({}, errors);
-    ASSERT_NE(engine, nullptr) << (errors.empty() ? "" : errors.front());
-  }
-  std::string notice(const std::vector<ReportedRecipient>& recipients) const {
-    Options options;
-    options.locale = "en";
-    const auto outcome = engine->process(postfix_report(recipients), options);
-    EXPECT_TRUE(outcome.rewritten) << outcome.reason;
-    return outcome.result.notification.text_plain;
-  }
-  static std::string user_part(const std::string& text) {
-    return text.substr(0, text.find("Technical details for support staff"));
-  }
-
-  std::unique_ptr<Engine> engine;
+  std::string user_part(const std::string& text) const { return prose(text, "en"); }
 };
 
 ReportedRecipient expired_at(std::string address, std::string host = "mx.example.org") {
@@ -49,7 +27,7 @@ ReportedRecipient expired_at(std::string address, std::string host = "mx.example
 
 TEST_F(NoticeSections, RecipientsWithTheSameCauseAndFactsShareOneSection) {
   const std::string text =
-      notice({expired_at("ann@example.org"), expired_at("ben@example.org"), expired_at("cyd@example.org")});
+      notice_about({expired_at("ann@example.org"), expired_at("ben@example.org"), expired_at("cyd@example.org")});
   const std::string reader = user_part(text);
   // One headline names the three, and the cause is told once.
   EXPECT_NE(reader.find("could not be delivered to ann@example.org, ben@example.org, cyd@example.org."),
@@ -68,7 +46,7 @@ TEST_F(NoticeSections, RecipientsWithTheSameCauseAndFactsShareOneSection) {
 TEST_F(NoticeSections, ALongListIsCounted) {
   std::vector<ReportedRecipient> many;
   for (const char* name : {"ann", "ben", "cyd", "dee", "eve"}) many.push_back(expired_at(std::string(name) + "@example.org"));
-  const std::string reader = user_part(notice(many));
+  const std::string reader = user_part(notice_about(many));
   EXPECT_NE(reader.find("could not be delivered to ann@example.org, ben@example.org, cyd@example.org and 2 others."),
             std::string::npos)
       << reader;
@@ -77,7 +55,7 @@ TEST_F(NoticeSections, ALongListIsCounted) {
 TEST_F(NoticeSections, ADifferentServerOrARecipientNamedInTheCauseKeepsItsOwnSection) {
   // The cause's sentence names the server: two servers, two sections.
   const std::string servers =
-      user_part(notice({expired_at("ann@example.org"), expired_at("ben@example.org", "mx2.example.org")}));
+      user_part(notice_about({expired_at("ann@example.org"), expired_at("ben@example.org", "mx2.example.org")}));
   EXPECT_EQ(occurrences(servers, "could not be delivered to"), 2u) << servers;
   // "The mail server of example.org says ann@example.org does not exist":
   // one sentence per address.
@@ -85,7 +63,7 @@ TEST_F(NoticeSections, ADifferentServerOrARecipientNamedInTheCauseKeepsItsOwnSec
     return ReportedRecipient{address, "host mx.example.org[192.0.2.25] said: 550 5.1.1 <" + address + ">: User unknown",
                              "5.1.1", "failed", "smtp", "mx.example.org"};
   };
-  const std::string addresses = user_part(notice({unknown("ann@example.org"), unknown("ben@example.org")}));
+  const std::string addresses = user_part(notice_about({unknown("ann@example.org"), unknown("ben@example.org")}));
   EXPECT_EQ(occurrences(addresses, "could not be delivered to"), 2u) << addresses;
   EXPECT_NE(addresses.find("says ann@example.org does not exist"), std::string::npos) << addresses;
   EXPECT_NE(addresses.find("says ben@example.org does not exist"), std::string::npos) << addresses;
