@@ -362,8 +362,15 @@ class Writer {
   void add_diagnosis_facts(const classifier::Classification& c, Values& v) const;
   void add_retry_until(const dsn::RecipientReport& r, const classifier::Classification& c, Values& v) const;
   Values values_for(const dsn::RecipientReport& r, const classifier::Classification& c) const;
-  bool section(const std::vector<std::size_t>& members);
-  std::vector<std::vector<std::size_t>> sections_of(const std::vector<std::size_t>& order) const;
+  // Recipients explained together, and the values of their sentences.
+  struct Section {
+    std::string action;
+    const classifier::Category* category;  // null: a section no one else joins
+    std::vector<std::size_t> members;      // indexes into the report's recipients
+    Values values;                         // the first member's, without its address
+  };
+  bool section(const Section& shared);
+  std::vector<Section> sections_of(const std::vector<std::size_t>& order) const;
   bool names_one_recipient(const classifier::Category& category) const;
   std::string address_list(const std::vector<std::size_t>& members, std::size_t shown) const;
   void quote(const dsn::RecipientReport& r, const Values& values);
@@ -607,12 +614,12 @@ void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>
 // own found more, and one line for what cannot wait; no steps, no one to
 // blame, nothing to forward, and the server's words in the technical
 // section.
-bool Writer::section(const std::vector<std::size_t>& members) {
-  const auto& r = input_.report->recipients[members.front()];
-  const auto& c = (*input_.classifications)[members.front()];
-  Values values = values_for(r, c);
-  if (members.size() > 1) values["recipient"] = address_list(members, kAddressesNamed);
-  const std::string action(action_key(r.action));
+bool Writer::section(const Section& shared) {
+  const auto& r = input_.report->recipients[shared.members.front()];
+  const auto& c = (*input_.classifications)[shared.members.front()];
+  Values values = shared.values;
+  values["recipient"] = address_list(shared.members, kAddressesNamed);
+  const std::string& action = shared.action;
   const bool explained = c.category && action_rank(action) < 2;
   const bool delayed = explained && action == "delayed";
   std::string lead_key = "action." + action + ".lead";
@@ -863,35 +870,27 @@ bool Writer::names_one_recipient(const classifier::Category& category) const {
 // they have the same outcome and cause and every fact their sentences use
 // is the same (the domain, the server, the block list...), so that the
 // cause is explained once for all of them.
-std::vector<std::vector<std::size_t>> Writer::sections_of(const std::vector<std::size_t>& order) const {
+std::vector<Writer::Section> Writer::sections_of(const std::vector<std::size_t>& order) const {
   const auto& recipients = input_.report->recipients;
   const auto& results = *input_.classifications;
-  struct Shared {
-    std::string action;
-    const classifier::Category* category;
-    Values values;  // all but the recipient's address
-  };
-  std::vector<std::vector<std::size_t>> sections;
-  std::vector<Shared> shared;  // one per section; no category: a section of its own
+  std::vector<Section> sections;
   for (const auto i : order) {
     const auto* category = results[i].category;
     const std::string action(action_key(recipients[i].action));
-    Shared mine{action, category, {}};
+    Values values = values_for(recipients[i], results[i]);
+    values.erase("recipient");
     if (category && action_rank(action) < 2 && !names_one_recipient(*category)) {
-      mine.values = values_for(recipients[i], results[i]);
-      mine.values.erase("recipient");
-      const auto same = std::find_if(shared.begin(), shared.end(), [&](const Shared& s) {
-        return s.category == category && s.action == action && s.values == mine.values;
+      const auto same = std::find_if(sections.begin(), sections.end(), [&](const Section& s) {
+        return s.category == category && s.action == action && s.values == values;
       });
-      if (same != shared.end()) {
-        sections[static_cast<std::size_t>(same - shared.begin())].push_back(i);
+      if (same != sections.end()) {
+        same->members.push_back(i);
         continue;
       }
     } else {
-      mine.category = nullptr;  // never joined
+      category = nullptr;  // never joined
     }
-    sections.push_back({i});
-    shared.push_back(std::move(mine));
+    sections.push_back({action, category, {i}, std::move(values)});
   }
   return sections;
 }
@@ -965,7 +964,7 @@ Rendered Writer::run() {
   if (recipients.size() > 1) overview(everyone);
   if (!rest.empty()) paragraph("text.intro_limited", frame);
   std::vector<bool> quoted(recipients.size(), false);  // by recipient: its answer is in its section
-  for (const auto& members : sections_of(order)) quoted[members.front()] = section(members);
+  for (const auto& shared : sections_of(order)) quoted[shared.members.front()] = section(shared);
   summary(rest);
   paragraph("text.closing", frame);
   paragraph("text.signature", frame);
