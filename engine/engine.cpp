@@ -41,14 +41,23 @@ std::unique_ptr<Engine> Engine::load(const config::Config& config, std::vector<s
   auto catalogues = templates::CatalogueSet::load(config.templates_directory, errors);
   if (rules && catalogues) {
     std::vector<std::string> ids, more_keys;
+    const auto require = [&more_keys](std::string key) {
+      if (std::find(more_keys.begin(), more_keys.end(), key) == more_keys.end()) more_keys.push_back(std::move(key));
+    };
     for (const auto& category : rules->categories()) {
       ids.push_back(category.id);
+      const std::string who(classifier::to_string(category.who_can_fix));
       // Who most likely can fix it: a heading and a sentence of their own.
-      if (category.who_is_likely)
-        for (const char* table : {"fix_likely.", "who_likely."})
-          if (auto key = table + std::string(classifier::to_string(category.who_can_fix));
-              std::find(more_keys.begin(), more_keys.end(), key) == more_keys.end())
-            more_keys.push_back(std::move(key));
+      const std::vector<std::string> tables =
+          category.who_is_likely ? std::vector<std::string>{"fix_likely.", "who_likely."} : std::vector<std::string>{};
+      for (const auto& table : tables) require(table + who);
+      // "Our mail administrators" are not the ones to fix what a report from
+      // the internet blames on the system that wrote it.
+      if (category.who_can_fix == classifier::WhoCanFix::sender_admin) {
+        require("fix." + who + "_remote");
+        require("who." + who + "_remote");
+        for (const auto& table : tables) require(table + who + "_remote");
+      }
     }
     catalogues->check_complete(ids, more_keys, errors);
   }

@@ -358,6 +358,7 @@ class Writer {
 
   std::string number(std::size_t n) const;
   std::string category_key(std::string_view id, std::string_view entry_name) const;
+  std::string as_reported(std::string key) const;
   void add_facts(const classifier::Classification& c, Values& v) const;
   void add_diagnosis_facts(const classifier::Classification& c, Values& v) const;
   void add_retry_until(const dsn::RecipientReport& r, const classifier::Classification& c, Values& v) const;
@@ -412,6 +413,12 @@ class Writer {
 std::string Writer::category_key(std::string_view id, std::string_view entry_name) const {
   std::string key = "category.";
   key.append(id).append(".").append(entry_name);
+  return as_reported(std::move(key));
+}
+
+// In a report from the internet, the entry's `_remote` form where there is
+// one: it speaks of the system that wrote the report, not of ours.
+std::string Writer::as_reported(std::string key) const {
   if (input_.remote_report && entry(key + "_remote")) key += "_remote";
   return key;
 }
@@ -673,9 +680,9 @@ void Writer::how_to_fix(const classifier::Classification& c, const std::string& 
   const std::string who(classifier::to_string(who_of->who_can_fix));
   const bool likely = who_of->who_is_likely;
   if (const auto* steps = entry(steps_key); steps && !steps->empty()) {
-    fix_steps((likely ? "fix_likely." : "fix.") + who, *steps, values);
+    fix_steps(as_reported((likely ? "fix_likely." : "fix.") + who), *steps, values);
   } else {
-    paragraph((likely ? "who_likely." : "who.") + who, values);
+    paragraph(as_reported((likely ? "who_likely." : "who.") + who), values);
   }
 }
 

@@ -116,17 +116,21 @@ TEST_F(NoticeFrame, AReportFromTheInternetDoesNotSpeakOfOurServer) {
     EXPECT_NE(user_part.find(says(tag, "category.reputation.blocklisted.why_remote")), std::string::npos)
         << tag << "\n" << user_part;
     EXPECT_EQ(user_part.find(says(tag, "category.reputation.blocklisted.why")), std::string::npos) << tag;
+    // The block list names the other system's address: our administrators
+    // are the way to its administrators, not the ones who can fix it.
+    EXPECT_NE(user_part.find(says(tag, "fix.sender-admin_remote")), std::string::npos) << tag << "\n" << user_part;
+    EXPECT_EQ(user_part.find(says(tag, "fix.sender-admin")), std::string::npos) << tag;
     if (tag == "en") {
       EXPECT_EQ(user_part.find("our server"), std::string::npos) << user_part;
-      EXPECT_NE(user_part.find("refused the mail system that sent this notice"), std::string::npos) << user_part;
+      EXPECT_NE(user_part.find("refused that system"), std::string::npos) << user_part;
     }
     // Our own report keeps its own words.
     options.remote_report = false;
     const auto own = engine->process(report, options);
     ASSERT_TRUE(own.rewritten) << own.reason;
-    EXPECT_NE(prose(own.result.notification.text_plain, tag).find(says(tag, "category.reputation.blocklisted.why")),
-              std::string::npos)
-        << tag;
+    const std::string own_part = prose(own.result.notification.text_plain, tag);
+    EXPECT_NE(own_part.find(says(tag, "category.reputation.blocklisted.why")), std::string::npos) << tag;
+    EXPECT_NE(own_part.find(says(tag, "fix.sender-admin")), std::string::npos) << tag << "\n" << own_part;
   }
 }
 
