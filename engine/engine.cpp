@@ -282,8 +282,10 @@ void Engine::diagnose_open_causes(const dsn::BounceReport& report, const Options
 void Engine::apply_finding(const diagnose::Finding& finding, classifier::Classification& result) const {
   // What was looked at and when, for the notice's technical section,
   // whether or not it changed the cause.
-  if (finding.checked_at != 0)
-    result.facts["diagnosis"] = finding.summary + " (" + diagnose::rfc5322_utc(finding.checked_at) + ")";
+  if (finding.checked_at != 0) {
+    result.facts["diagnosis"] = finding.summary;
+    result.facts["diagnosis_at"] = diagnose::rfc5322_utc(finding.checked_at);
+  }
   const classifier::Category* found = classifier_->find_category(finding.category);
   if (!finding.learned() || found == nullptr || !refines(*result.category, finding.category)) return;
   result.category = found;

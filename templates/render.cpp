@@ -742,7 +742,12 @@ void Writer::technical(const dsn::RecipientReport& r, const classifier::Classifi
   // A deadline is a date or nothing, here as in the sentences.
   if (action_key(r.action) == "delayed" && parse_rfc5322_date(fact_of(c, "retry_until")))
     row("text.technical_retry", local_date(fact_of(c, "retry_until")), kMaxValueBytes);
-  row("text.technical_checked", fact_of(c, "diagnosis"), kMaxValueBytes);  // our own look (diagnose/)
+  // Our own look (diagnose/): when, in the locale's words, and what it saw.
+  if (const auto look = fact_of(c, "diagnosis"); !look.empty()) {
+    std::string checked = local_date(fact_of(c, "diagnosis_at"));
+    if (!checked.empty()) put_text(checked, separator, none);
+    row("text.technical_checked", checked.append(look), kMaxValueBytes);
+  }
   text_ += "\n";
   html_ += "</table>\n";
 }
