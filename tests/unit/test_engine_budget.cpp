@@ -75,7 +75,7 @@ TEST(EngineBudget, RewriteLargerThanTheLimitIsNotMade) {
   EXPECT_NE(out.reason.find("rewritten message would be larger"), std::string::npos) << out.reason;
 }
 
-// A recipient is written into our sentences ("could not be delivered to
+// A recipient is written into our sentences ("was not delivered to
 // ..."): a report whose recipient is a sentence or a link is left alone.
 TEST(EngineBudget, RecipientThatIsNotAnAddressLeavesTheReportUnchanged) {
   const auto engine = load({});

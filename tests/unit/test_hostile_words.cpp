@@ -109,14 +109,14 @@ TEST_F(HostileWords, RetryUntilThatIsNoDateIsLeftOut) {
 // --- P3: server names and addresses only when well-formed.
 
 TEST_F(HostileWords, ServerNameAndAddressOnlyWhenWellFormed) {
-  // A failure: its notice explains (`why`), where the server is named.
-  auto r = recipient("bob@example.org", "failed", "Connection refused");
+  // A failure whose notice names the server and its address (`why`).
+  auto r = recipient("bob@example.org", "failed", "No route to host");
   r.remote_mta = "call 555 0100 or visit https://evil.example/help";
   r.remote_ip = "reset your password at evil.example";
   remote = true;
   for (const auto& tag : catalogues->tags()) {
     const auto out = render_report({r}, tag);
-    ASSERT_EQ(results.front().category->id, "network.connection_refused");
+    ASSERT_EQ(results.front().category->id, "network.no_route");
     const auto words = prose(out, tag);
     EXPECT_EQ(words.find("555 0100"), std::string::npos) << tag;
     EXPECT_EQ(words.find("evil.example"), std::string::npos) << tag;

@@ -375,11 +375,11 @@ TEST(Marker, VerifiesAfterTheNoticeIsReflowedOrReencoded) {
   ASSERT_NE(unbroken, message);
   // A space of the plain text and a place between two HTML tags become line breaks.
   const auto reflowed = replace_once(replace_once(message, "Hello,", "Hello,\r\n"), "</p>\r\n<p>", "</p>\r\n\r\n<p>");
-  const auto tabbed = replace_once(message, "could not be", "could\tnot\r\n be");
+  const auto tabbed = replace_once(message, "was not delivered", "was\tnot\r\n delivered");
   for (const std::string* variant : std::initializer_list<const std::string*>{&unbroken, &reflowed, &tabbed}) {
     EXPECT_EQ(engine->process(*variant, remote()).verified_marker, 1u);
   }
-  const auto changed = replace_once(message, "could not be", "could now be");
+  const auto changed = replace_once(message, "was not delivered", "was now delivered");
   EXPECT_EQ(engine->process(changed, remote()).verified_marker, 0u);
 }
 

@@ -30,10 +30,10 @@ TEST_F(NoticeSections, RecipientsWithTheSameCauseAndFactsShareOneSection) {
       notice_about({expired_at("ann@example.org"), expired_at("ben@example.org"), expired_at("cyd@example.org")});
   const std::string reader = user_part(text);
   // One headline names the three, and the cause is told once.
-  EXPECT_NE(reader.find("could not be delivered to ann@example.org, ben@example.org, cyd@example.org."),
+  EXPECT_NE(reader.find("was not delivered to ann@example.org, ben@example.org, cyd@example.org."),
             std::string::npos)
       << reader;
-  EXPECT_EQ(occurrences(reader, "could not be delivered to"), 1u) << reader;
+  EXPECT_EQ(occurrences(reader, "was not delivered to"), 1u) << reader;
   EXPECT_EQ(occurrences(reader, "How to get it fixed"), 1u) << reader;
   // The first answer is quoted there; the others' stay in the technical
   // section, each recipient with its own lines.
@@ -47,7 +47,7 @@ TEST_F(NoticeSections, ALongListIsCounted) {
   std::vector<ReportedRecipient> many;
   for (const char* name : {"ann", "ben", "cyd", "dee", "eve"}) many.push_back(expired_at(std::string(name) + "@example.org"));
   const std::string reader = user_part(notice_about(many));
-  EXPECT_NE(reader.find("could not be delivered to ann@example.org, ben@example.org, cyd@example.org and 2 others."),
+  EXPECT_NE(reader.find("was not delivered to ann@example.org, ben@example.org, cyd@example.org and 2 others."),
             std::string::npos)
       << reader;
 }
@@ -56,7 +56,7 @@ TEST_F(NoticeSections, ADifferentServerOrARecipientNamedInTheCauseKeepsItsOwnSec
   // The cause's sentence names the server: two servers, two sections.
   const std::string servers =
       user_part(notice_about({expired_at("ann@example.org"), expired_at("ben@example.org", "mx2.example.org")}));
-  EXPECT_EQ(occurrences(servers, "could not be delivered to"), 2u) << servers;
+  EXPECT_EQ(occurrences(servers, "was not delivered to"), 2u) << servers;
   // "The mail server of example.org says ann@example.org does not exist":
   // one sentence per address.
   const auto unknown = [](std::string address) {
@@ -64,7 +64,7 @@ TEST_F(NoticeSections, ADifferentServerOrARecipientNamedInTheCauseKeepsItsOwnSec
                              "5.1.1", "failed", "smtp", "mx.example.org"};
   };
   const std::string addresses = user_part(notice_about({unknown("ann@example.org"), unknown("ben@example.org")}));
-  EXPECT_EQ(occurrences(addresses, "could not be delivered to"), 2u) << addresses;
+  EXPECT_EQ(occurrences(addresses, "was not delivered to"), 2u) << addresses;
   EXPECT_NE(addresses.find("says ann@example.org does not exist"), std::string::npos) << addresses;
   EXPECT_NE(addresses.find("says ben@example.org does not exist"), std::string::npos) << addresses;
 }

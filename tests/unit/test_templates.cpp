@@ -350,7 +350,7 @@ TEST_F(Rendering, DelayTellsUntilWhenInTheLocalesWords) {
 // canonically: IPv4 as its four numbers, IPv6 in its short lower-case form.
 TEST_F(Rendering, RemoteAddressesAreWrittenCanonicallyOrLeftOut) {
   const auto sentence_with = [&](std::string_view ip) {
-    auto r = recipient("bob@example.org", "failed", "connect to mx.example.org: Connection timed out");
+    auto r = recipient("bob@example.org", "failed", "connect to mx.example.org: No route to host");
     r.status = "4.4.1";
     r.remote_ip = std::string(ip);
     return render_with({r}).text;
