@@ -586,28 +586,36 @@ void Writer::quote(const dsn::RecipientReport& r, const Values& values) {
   html_ += "</pre></blockquote>\n";
 }
 
-// How to fix it: a heading that says who can, then the steps as a numbered list.
+// How to fix it: a heading that says who can, then the steps as a numbered
+// list; a single step is not numbered (there is no order to give).
 void Writer::fix_steps(std::string_view heading_key, const std::vector<Template>& steps, const Values& values) {
   const Template* heading = first(heading_key);
   put_text(text_, heading, values);
   text_ += "\n\n";
+  const bool numbered = steps.size() > 1;
+  const char* list = numbered ? "ol" : "ul";
   // The list is labelled by its heading, for screen readers.
   const std::string id = "fix-" + std::to_string(++fix_lists_);
   html_ += "<h3 style=\"font-size:1em\" id=\"" + id + "\">";
   put_html(html_, heading, values);
-  html_ += "</h3>\n<ol aria-labelledby=\"" + id + "\">\n";
+  html_ += "</h3>\n<";
+  html_ += list;
+  html_ += " aria-labelledby=\"" + id + "\"";
+  if (!numbered) html_ += " style=\"list-style:none;padding-left:1em\"";
+  html_ += ">\n";
   int n = 0;
   for (const auto& step : steps) {
     text_ += "  ";
-    text_ += std::to_string(++n);
-    text_ += ". ";
+    if (numbered) text_ += std::to_string(++n) + ". ";
     put_text(text_, &step, values);
     text_ += '\n';
     html_ += "<li>";
     put_html(html_, &step, values);
     html_ += "</li>\n";
   }
-  html_ += "</ol>\n";
+  html_ += "</";
+  html_ += list;
+  html_ += ">\n";
   text_ += "\n";
 }
 

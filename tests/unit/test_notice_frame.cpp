@@ -42,6 +42,28 @@ TEST_F(NoticeFrame, AFailureSaysHowToFixItUnderAHeadingThatNamesWhoCan) {
   }
 }
 
+// Steps are numbered when there are several; a single one is not ("1."
+// would promise an order, and is one more word to read).
+TEST_F(NoticeFrame, StepsAreNumberedOnlyWhenThereAreSeveral) {
+  const ReportedRecipient full{"bob@example.org", "host mx.example.org[192.0.2.25] said: 552 5.2.2 Mailbox full",
+                               "5.2.2", "failed", "smtp", "mx.example.org"};
+  for (const auto& tag : catalogues->tags()) {
+    const std::string one_step = prose(notice(full, tag), tag);
+    ASSERT_NE(one_step.find(says(tag, "fix.recipient")), std::string::npos) << tag << "\n" << one_step;
+    EXPECT_EQ(one_step.find("  1. "), std::string::npos) << tag << "\n" << one_step;
+    const std::string two_steps = prose(notice(kUnknownUser, tag), tag);
+    EXPECT_LT(two_steps.find("  1. "), two_steps.find("  2. ")) << tag << "\n" << two_steps;
+    EXPECT_NE(two_steps.find("  2. "), std::string::npos) << tag;
+  }
+  const std::string en = prose(notice(full), "en");
+  EXPECT_NE(en.find("\n  " + says("en", "category.recipient.mailbox_full.fix") + "\n"), std::string::npos) << en;
+  Options options;
+  options.locale = "en";
+  const auto outcome = engine->process(postfix_report({kUnknownUser}), options);
+  ASSERT_TRUE(outcome.rewritten) << outcome.reason;
+  EXPECT_NE(outcome.result.notification.html.find("<ol aria-labelledby=\"fix-1\">"), std::string::npos);
+}
+
 TEST_F(NoticeFrame, ADelayAsksForNothingAndSaysUntilWhenItIsRetried) {
   ReportedRecipient delayed{"bob@example.org",
                             "host mx.example.org[192.0.2.25] said: 451 4.7.1 Please try again later", "4.7.1",
@@ -190,7 +212,9 @@ TEST_F(NoticeFrame, TheHtmlVersionIsStructured) {
   EXPECT_NE(html.find("<h2 style=\"font-size:1.15em\">Your message"), std::string::npos) << html;
   const auto heading = html.find("<h3 style=\"font-size:1em\" id=\"fix-1\">");
   ASSERT_NE(heading, std::string::npos) << html;
-  EXPECT_NE(html.find("<ol aria-labelledby=\"fix-1\">", heading), std::string::npos) << html;
+  // A full mailbox has one step: a list without numbers.
+  EXPECT_NE(html.find("<ul aria-labelledby=\"fix-1\" style=\"list-style:none", heading), std::string::npos) << html;
+  EXPECT_EQ(html.find("<ol"), std::string::npos) << html;
   EXPECT_EQ(html.find("break-all"), std::string::npos);
   const auto quote = html.find("<blockquote style=\"", html.find("Mailbox full") - 200);
   const auto forward = html.rfind("<blockquote style=\"");
