@@ -205,10 +205,10 @@ TEST_F(EngineTest, ReportsFromTheInternetAreQuotedAsClaims) {
   };
   const auto claimed_text = text_of(claimed.result.message);
   const auto our_text = text_of(ours.result.message);
-  EXPECT_NE(claimed_text.find("comes from another mail system"), std::string::npos) << claimed_text;
+  EXPECT_NE(claimed_text.find("Another mail system wrote this notice"), std::string::npos) << claimed_text;
   EXPECT_NE(claimed_text.find("That system quotes the recipient's server"), std::string::npos)
       << claimed_text;
-  EXPECT_EQ(our_text.find("comes from another mail system"), std::string::npos);
+  EXPECT_EQ(our_text.find("Another mail system wrote this notice"), std::string::npos);
 }
 
 TEST_F(EngineTest, DelayedReportsSayWeKeepTrying) {
