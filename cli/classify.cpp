@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -12,6 +14,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "classifier/classifier.hpp"
@@ -27,7 +31,7 @@ namespace {
 using classifier::Classification;
 
 constexpr std::string_view kUsage =
-    "Usage: clearbounce classify [--json] [-r RULES] FILE|DIR|- ...\n"
+    "Usage: clearbounce classify [--json] [-r RULES] [-j N] FILE|DIR|- ...\n"
     "\n"
     "Reads bounce messages and names the cause of each reported recipient's\n"
     "failure. A directory is read recursively (hidden files skipped), '-' reads\n"
@@ -36,17 +40,30 @@ constexpr std::string_view kUsage =
     "Options:\n"
     "  --json             one JSON object per line and recipient\n"
     "  -r, --rules FILE   use this rule file instead of the built-in rules\n"
+    "  -j, --jobs N       read and classify N messages at a time (default: one\n"
+    "                     per processor, at most 16); the output keeps the order\n"
     "  -h, --help         show this text\n"
     "\n"
     "Exit status: 0 when the inputs were processed (even if some were not\n"
     "bounces or could not be read), 1 when the rules or the output failed,\n"
     "2 when the command line is wrong.\n";
 
+constexpr unsigned kMaxJobs = 16;
+
 struct Options {
   bool json = false;
   std::string rules_file;  // empty: the built-in rules
+  unsigned jobs = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxJobs);
   std::vector<std::string> inputs;
 };
+
+// "4" -> 4, within 1..kMaxJobs; anything else is no number of jobs.
+std::optional<unsigned> parse_jobs(std::string_view text) {
+  unsigned jobs = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), jobs);
+  if (error != std::errc() || end != text.data() + text.size() || jobs < 1 || jobs > kMaxJobs) return std::nullopt;
+  return jobs;
+}
 
 int usage_error(std::string_view message) {
   std::fprintf(stderr, "clearbounce classify: %.*s\n", static_cast<int>(message.size()), message.data());
@@ -75,6 +92,12 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       options.rules_file = arg.substr(8);
     } else if (arg.starts_with("-r")) {
       options.rules_file = arg.substr(2);
+    } else if (arg == "-j" || arg == "--jobs" || arg.starts_with("--jobs=")) {
+      const bool inline_value = arg.starts_with("--jobs=");
+      if (!inline_value && i + 1 == args.size()) return usage_error(std::string(arg) + " needs a number");
+      const auto jobs = parse_jobs(inline_value ? arg.substr(7) : args[++i]);
+      if (!jobs) return usage_error("the number of jobs is a whole number from 1 to " + std::to_string(kMaxJobs));
+      options.jobs = *jobs;
     } else {
       return usage_error("unknown option '" + std::string(arg) + "'");
     }
@@ -285,26 +308,78 @@ class TableOutput final : public Output {
   StdoutSink sink_;
 };
 
-void classify_message(const classifier::Classifier& classifier, std::string_view name, std::string_view message,
-                      const dsn::AnalyseLimits& limits, std::vector<Classification>& results, Output& output) {
-  const dsn::BounceReport report = dsn::analyse(message, limits);
-  if (report.kind == dsn::ReportKind::not_bounce) {
-    output.error(name, report.error.empty() ? "not a bounce message" : report.error, &report);
+// One input, read, analysed and classified by any thread; written out by
+// the main thread, in the order of the inputs.
+struct Classified {
+  std::string name;
+  std::string error;  // set: what to say instead of recipients
+  bool analysed = false;  // `report` holds the analysis (also of a non-bounce)
+  dsn::BounceReport report;
+  std::vector<Classification> results;
+};
+
+void classify_source(const classifier::Classifier& classifier, const Source& source, const dsn::AnalyseLimits& limits,
+                     std::string& message, Classified& out) {
+  out.name = source.name;
+  if (!source.error.empty()) {
+    out.error = source.error;
     return;
   }
-  if (report.recipients.empty()) {
-    output.error(name,
-                 report.error.empty() ? "a " + std::string(dsn::to_string(report.kind)) +
-                                            " message that names no recipient"
-                                      : report.error,
-                 &report);
-    return;
+  if (!read_source(source, limits.max_message_bytes, message, out.error)) return;
+  try {
+    out.report = dsn::analyse(message, limits);
+    out.analysed = true;
+    if (out.report.kind == dsn::ReportKind::not_bounce) {
+      out.error = out.report.error.empty() ? "not a bounce message" : out.report.error;
+    } else if (out.report.recipients.empty()) {
+      out.error = out.report.error.empty()
+                      ? "a " + std::string(dsn::to_string(out.report.kind)) + " message that names no recipient"
+                      : out.report.error;
+    } else {
+      for (const dsn::RecipientReport& recipient : out.report.recipients)
+        out.results.push_back(classifier.classify(recipient, out.report));
+    }
+  } catch (const std::exception& e) {
+    // The library promises not to throw on bad input; if it does anyway
+    // (a bug, memory), the other files still get their answer.
+    out.analysed = false;
+    out.error = std::string("internal error: ") + e.what();
   }
-  results.clear();
-  for (const dsn::RecipientReport& recipient : report.recipients) {
-    results.push_back(classifier.classify(recipient, report));
+}
+
+void write_classified(const Classified& classified, Output& output) {
+  if (classified.error.empty()) {
+    output.recipients(classified.name, classified.report, classified.results);
+  } else {
+    output.error(classified.name, classified.error, classified.analysed ? &classified.report : nullptr);
   }
-  output.recipients(name, report, results);
+}
+
+// Classifies a batch of inputs on `jobs` threads (the calling one
+// included), each taking the next input not yet taken; should a thread not
+// start, the others do its share.
+std::vector<Classified> classify_batch(const classifier::Classifier& classifier, std::span<const Source> sources,
+                                       const dsn::AnalyseLimits& limits, unsigned jobs) {
+  std::vector<Classified> classified(sources.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    std::string message;  // reused: one allocation per thread in the common case
+    for (std::size_t i = next++; i < sources.size(); i = next++)
+      classify_source(classifier, sources[i], limits, message, classified[i]);
+  };
+  std::vector<std::jthread> helpers;
+  const std::size_t wanted = std::min<std::size_t>(jobs, sources.size());
+  for (std::size_t t = 1; t < wanted; ++t) {
+    try {
+      helpers.emplace_back(work);
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "clearbounce: classify: %zu of %u jobs run (%s)\n", t, jobs, e.what());
+      break;
+    }
+  }
+  work();
+  helpers.clear();  // joined: every input is classified
+  return classified;
 }
 
 std::unique_ptr<classifier::Classifier> load_rules(const Options& options) {
@@ -337,29 +412,23 @@ int run_classify(std::span<const std::string_view> args) {
     output = std::make_unique<TableOutput>();
   }
 
+  // Inputs are classified a batch at a time: memory stays bounded by the
+  // batch, whatever the number of files.
   const dsn::AnalyseLimits limits;
-  std::string message;  // reused: one allocation for the whole run in the common case
-  std::vector<Classification> results;
-  std::string error;
+  const std::size_t batch_size = std::size_t{64} * options.jobs;
+  std::vector<Source> batch;
+  const auto classify_and_write = [&] {
+    for (const Classified& classified : classify_batch(*classifier, batch, limits, options.jobs))
+      write_classified(classified, *output);
+    batch.clear();
+  };
   for (const std::string& input : options.inputs) {
     expand_argument(input, [&](const Source& source) {
-      if (!source.error.empty()) {
-        output->error(source.name, source.error, nullptr);
-        return;
-      }
-      if (!read_source(source, limits.max_message_bytes, message, error)) {
-        output->error(source.name, error, nullptr);
-        return;
-      }
-      try {
-        classify_message(*classifier, source.name, message, limits, results, *output);
-      } catch (const std::exception& e) {
-        // The library promises not to throw on bad input; if it does anyway
-        // (a bug, memory), the other files still get their answer.
-        output->error(source.name, std::string("internal error: ") + e.what(), nullptr);
-      }
+      batch.push_back(source);
+      if (batch.size() == batch_size) classify_and_write();
     });
   }
+  classify_and_write();
   if (!output->finish()) {
     std::fputs("clearbounce: could not write the output\n", stderr);
     return kExitFailure;

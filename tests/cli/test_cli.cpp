@@ -135,6 +135,45 @@ TEST_F(ClassifyCli, UnknownOptionIsUsageError) {
   EXPECT_TRUE(r.out.empty());
 }
 
+TEST_F(ClassifyCli, JobsMustBeANumberFromOneToSixteen) {
+  const std::string file = sample("postfix-unknown-user.eml").string();
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"-j"}, {"-j", "0"}, {"-j", "17"}, {"--jobs", "two"}, {"--jobs=-1"}, {"--jobs=3x"}}) {
+    std::vector<std::string> args = {"classify", file};
+    args.insert(args.begin() + 1, bad.begin(), bad.end());
+    const RunResult r = run(args);
+    EXPECT_EQ(r.exit_code, 2) << bad.back();
+    EXPECT_TRUE(r.out.empty()) << bad.back();
+  }
+  EXPECT_EQ(run({"classify", "--jobs=16", file}).exit_code, 0);
+}
+
+// Several messages classified at a time give the lines one at a time
+// would, in the same order: errors, non-bounces and recipients alike.
+TEST_F(ClassifyCli, JobsDoNotChangeTheOutputOrItsOrder_NeedsClassifier) {
+  fs::create_directories(dir_ / "tree");
+  for (const auto& entry : fs::directory_iterator(kSamples))
+    for (int copy = 0; copy < 80; ++copy)  // more inputs than one batch of five jobs
+      fs::copy_file(entry.path(), dir_ / "tree" / (std::to_string(copy) + "-" + entry.path().filename().string()));
+  write("tree/ordinary.eml", "From: a@example.org\nTo: b@example.org\nSubject: hi\n\nHello.\n");
+  write("tree/empty.eml", "");
+  const std::vector<std::string> inputs = {(dir_ / "tree").string(), (dir_ / "missing.eml").string(), "-"};
+  for (const bool json : {true, false}) {
+    std::vector<std::string> one = {"classify", "-j", "1"};
+    if (json) one.push_back("--json");
+    one.insert(one.end(), inputs.begin(), inputs.end());
+    std::vector<std::string> several = one;
+    several[2] = "5";
+    const RunResult serial = run(one, sample("postfix-unknown-user.eml").string());
+    const RunResult parallel = run(several, sample("postfix-unknown-user.eml").string());
+    ASSERT_EQ(serial.exit_code, 0) << serial.err;
+    EXPECT_EQ(parallel.exit_code, 0) << parallel.err;
+    EXPECT_GT(cbtest::split_lines(serial.out).size(), 200u);
+    EXPECT_EQ(parallel.out, serial.out);
+    EXPECT_EQ(parallel.err, serial.err);
+  }
+}
+
 TEST_F(ClassifyCli, RulesOptionWithoutFileIsUsageError) {
   EXPECT_EQ(run({"classify", "-r"}).exit_code, 2);
   EXPECT_EQ(run({"classify", "--rules"}).exit_code, 2);
