@@ -189,6 +189,10 @@ class Spellings {
         quantified = false;
       }
       if (quantified && ++at_ < pattern_.size() && peek() == '?') ++at_;  // lazy: matches what greedy does
+      if (item.size() == 1) {  // most atoms: one character, appended in place
+        for (auto& head : out) head += item.front();
+        continue;
+      }
       std::vector<std::string> joined;
       for (const auto& head : out)
         for (const auto& tail : item) joined.push_back(head + tail);
