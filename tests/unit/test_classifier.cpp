@@ -24,22 +24,19 @@ class ClassifierTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    classifier_ = Classifier::builtin(error).release();
+    classifier_ = Classifier::builtin(error);
     ASSERT_NE(classifier_, nullptr) << error;
     ASSERT_TRUE(error.empty()) << error;
   }
-  static void TearDownTestSuite() {
-    delete classifier_;
-    classifier_ = nullptr;
-  }
+  static void TearDownTestSuite() { classifier_.reset(); }
   static const Classifier& rules() { return *classifier_; }
 
   static std::string category_of(const Classification& c) { return c.category ? c.category->id : "(null)"; }
 
-  static Classifier* classifier_;
+  static std::unique_ptr<Classifier> classifier_;
 };
 
-Classifier* ClassifierTest::classifier_ = nullptr;
+std::unique_ptr<Classifier> ClassifierTest::classifier_;
 
 // One recipient of a DSN written by Postfix, as analyse() would give it.
 struct PostfixCase {

@@ -90,20 +90,21 @@ class Phrasings : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     std::string error;
-    classifier_ = Classifier::builtin(error).release();
+    classifier_ = Classifier::builtin(error);
     ASSERT_NE(classifier_, nullptr) << error;
-    phrasings_ = new std::vector<Phrasing>(read_phrasings(CLEARBOUNCE_SOURCE_DIR "/tests/phrasings/phrasings.txt"));
+    phrasings_ = std::make_unique<std::vector<Phrasing>>(
+        read_phrasings(CLEARBOUNCE_SOURCE_DIR "/tests/phrasings/phrasings.txt"));
   }
   static void TearDownTestSuite() {
-    delete classifier_;
-    delete phrasings_;
+    classifier_.reset();
+    phrasings_.reset();
   }
-  static Classifier* classifier_;
-  static std::vector<Phrasing>* phrasings_;
+  static std::unique_ptr<Classifier> classifier_;
+  static std::unique_ptr<std::vector<Phrasing>> phrasings_;
 };
 
-Classifier* Phrasings::classifier_ = nullptr;
-std::vector<Phrasing>* Phrasings::phrasings_ = nullptr;
+std::unique_ptr<Classifier> Phrasings::classifier_;
+std::unique_ptr<std::vector<Phrasing>> Phrasings::phrasings_;
 
 TEST_F(Phrasings, EveryCategoryHasSeveralPhrasings) {
   std::map<std::string, int> per_category;
