@@ -1,5 +1,6 @@
 // clearbounce rewrite | preview | lint: the commands that write and check texts.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -273,9 +274,7 @@ std::optional<std::string> html_problem(std::string_view html) {
 // reads, without the server's quoted answer (its words, not ours, shown
 // once as written) and the administrator's closing and signature
 // (templates/FORMAT.md, "Length").
-std::size_t words_to_read(const engine::Engine& engine, const classifier::Category& category, std::string_view action,
-                          const std::string& tag, bool remote) {
-  const auto rendered = render_sample(engine, &category, action, tag, remote);
+std::size_t words_to_read(const engine::Engine& engine, const templates::Rendered& rendered, const std::string& tag) {
   const auto reader_part = templates::reader_part(rendered.text);
   std::size_t words = templates::count_words(reader_part);
   const templates::Values frame{{"support", "helpdesk@example.com"}, {"organization", "Example Ltd"}};
@@ -297,25 +296,24 @@ std::string length_summary(std::vector<std::size_t>& words, std::size_t target) 
          std::to_string(over) + " of " + std::to_string(words.size()) + " over " + std::to_string(target);
 }
 
-// The length of each locale's notices for one failed and one delayed
-// recipient against the targets of templates/FORMAT.md, as our own report
-// and as one from the internet (which says so in one more sentence).
-// Reported, not refused: an administrator's text may be longer. The shipped
-// catalogues are within them (tests/cli keeps them so).
-void report_reading_length(const engine::Engine& engine) {
+// The words to read of one locale's sample notices, for one failed and
+// one delayed recipient, as our own report and as one from the internet.
+struct ReadingLengths {
+  std::array<std::vector<std::size_t>, 2> failed, delayed;  // by remote (0: our own report)
+};
+
+// One locale's lengths against the targets of templates/FORMAT.md; a report
+// from the internet says so in one more sentence. Reported, not refused: an
+// administrator's text may be longer. The shipped catalogues are within
+// them (tests/cli keeps them so).
+void report_reading_length(const std::string& tag, ReadingLengths& lengths) {
   constexpr std::size_t kFailedTarget = 70, kDelayedTarget = 40, kRemoteNoticeWords = 15;
-  for (const auto& tag : engine.catalogues().tags()) {
-    for (const bool remote : {false, true}) {
-      std::vector<std::size_t> failed, delayed;
-      for (const auto& category : engine.classifier().categories()) {
-        failed.push_back(words_to_read(engine, category, "failed", tag, remote));
-        delayed.push_back(words_to_read(engine, category, "delayed", tag, remote));
-      }
-      const std::size_t more = remote ? kRemoteNoticeWords : 0;
-      std::printf("clearbounce lint: length: %s%s, words to read: failed %s; delayed %s\n", tag.c_str(),
-                  remote ? " (report from the internet)" : "", length_summary(failed, kFailedTarget + more).c_str(),
-                  length_summary(delayed, kDelayedTarget + more).c_str());
-    }
+  for (const std::size_t remote : {0u, 1u}) {
+    const std::size_t more = remote ? kRemoteNoticeWords : 0;
+    std::printf("clearbounce lint: length: %s%s, words to read: failed %s; delayed %s\n", tag.c_str(),
+                remote ? " (report from the internet)" : "",
+                length_summary(lengths.failed[remote], kFailedTarget + more).c_str(),
+                length_summary(lengths.delayed[remote], kDelayedTarget + more).c_str());
   }
 }
 
@@ -357,11 +355,14 @@ int run_lint(std::span<const std::string_view> args) {
       problems.push_back("organization.domains.\"" + domain + "\": sets nothing (name, support or locale)");
   std::size_t rendered = 0;
   for (const auto& tag : engine->catalogues().tags()) {
+    ReadingLengths lengths;
     for (const auto& category : engine->classifier().categories()) {
-      const auto check = [&](const char* action, bool remote) {
+      const auto check = [&](std::string_view action, bool remote) {
         const auto r = render_sample(*engine, &category, action, tag, remote);
         ++rendered;
-        const std::string what = tag + " " + category.id + " " + action + (remote ? " (remote)" : "");
+        if (action == "failed") lengths.failed[remote].push_back(words_to_read(*engine, r, tag));
+        if (action == "delayed") lengths.delayed[remote].push_back(words_to_read(*engine, r, tag));
+        const std::string what = tag + " " + category.id + " " + std::string(action) + (remote ? " (remote)" : "");
         if (auto problem = html_problem(r.html)) problems.push_back(what + ": HTML: " + *problem);
         if (r.subject.empty()) problems.push_back(what + ": empty subject");
         if (r.text.find('{') != std::string::npos && r.text.find("{?") != std::string::npos)
@@ -371,8 +372,8 @@ int run_lint(std::span<const std::string_view> args) {
       // Failures and delays also as reports from the internet (_remote texts).
       for (const char* action : {"failed", "delayed"}) check(action, true);
     }
+    report_reading_length(tag, lengths);
   }
-  report_reading_length(*engine);
   // Not a problem, a cost: such a pattern is run on every text.
   for (const auto& pattern : engine->classifier().patterns_tried_on_every_text())
     std::printf("clearbounce lint: note: the pattern '%s' has no literal of three bytes that every match needs, "
