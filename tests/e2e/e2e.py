@@ -34,6 +34,7 @@ after a failure (maillog, maildirs, milter logs).
 
 import argparse
 import concurrent.futures
+import functools
 import json
 import os
 import pwd
@@ -961,12 +962,18 @@ def diagnose_config(instance, certs, network):
             f'postfix_directory = "{instance.etc}"\n')
 
 
+@functools.lru_cache(maxsize=None)
+def catalogue(locale):
+    """The shipped catalogue of a locale, as a dictionary (read once)."""
+    import tomllib
+    with open(os.path.join(HERE, "..", "..", "templates", "locales", f"{locale}.toml"), "rb") as f:
+        return tomllib.load(f)
+
+
 def localized_date(moment, locale):
     """A UTC struct_time the way the locale's catalogue writes dates (its
     [dates] pattern; templates/dates.cpp), to find in a notice."""
-    import tomllib
-    with open(os.path.join(HERE, "..", "..", "templates", "locales", f"{locale}.toml"), "rb") as f:
-        names = tomllib.load(f)["dates"]
+    names = catalogue(locale)["dates"]
     values = {
         "weekday": names["weekdays"][moment.tm_wday], "day": str(moment.tm_mday), "day2": f"{moment.tm_mday:02}",
         "month": names["months"][moment.tm_mon - 1], "month_number": str(moment.tm_mon),
@@ -1036,12 +1043,12 @@ LOOKED_AT = {
     "tls-1.0-only": "TLS handshake failed (legacy sigalg disallowed or unsupported)",
     "tls-no-shared-cipher": "TLS handshake failed (sslv3 alert handshake failure)",
 }
+
+
 def frame_text(locale, key):
     """A [text] entry of the locale's catalogue, e.g. the heading over the
     technical section."""
-    import tomllib
-    with open(os.path.join(HERE, "..", "..", "templates", "locales", f"{locale}.toml"), "rb") as f:
-        return tomllib.load(f)["text"][key]
+    return catalogue(locale)["text"][key]
 
 
 def check_look_in_text(checks, what, case, text, seen, since):
