@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "dsn/byte_regex.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/literal_automaton.hpp"
 #include "dsn/plain.hpp"
@@ -361,8 +362,6 @@ constexpr std::string_view kDelayLiterals[] = {
     "will be retried",   "will keep trying",           "delivery attempts will continue",
     "is delayed",        "delayed for more than",      "only a temporary failure"};
 
-RE2 compiled(std::string_view pattern) { return RE2(re2::StringPiece(pattern.data(), pattern.size())); }
-
 // A signature's alternative, each with its own regex: one alternative's
 // regex starts with a literal, which RE2 skips to, and stops at its first
 // match; a set of alternatives does neither. Most alternatives are plain
@@ -387,9 +386,8 @@ struct GatedAlternative {
     // after the flag was set; a built regex is one load.
     if (const RE2* built = ready.load(std::memory_order_acquire)) return *built;
     std::call_once(build_once, [this] {
-      RE2::Options options;
+      RE2::Options options = regex_options(pattern);
       options.set_case_sensitive(false);
-      options.set_log_errors(false);
       holder = std::make_unique<RE2>(pattern, options);
       ready.store(holder.get(), std::memory_order_release);
     });
@@ -666,12 +664,12 @@ class QuotedHeaderRun {
 };
 
 const RE2& bounce_from() {
-  static const RE2 re(R"((?i)mailer-daemon|mailer_daemon|postmaster|post_master|mail delivery|mail administrator|ndr administrator|mail deliver system|MAILER-DAEMON)");
+  static const RE2 re = byte_regex(R"((?i)mailer-daemon|mailer_daemon|postmaster|post_master|mail delivery|mail administrator|ndr administrator|mail deliver system|MAILER-DAEMON)");
   return re;
 }
 
 const RE2& bounce_subject() {
-  static const RE2 re(
+  static const RE2 re = byte_regex(
       R"((?i)undeliver|delivery (status|failure|failed|notification|problem)|returned mail|failure notice|failed delivery|failure delivery|mail delivery failed|non-?deliver|delivery has failed|could not be delivered|error sending your mail|not delivered|mail system error|delayed mail|returned to sender)");
   return re;
 }
@@ -735,8 +733,8 @@ bool from_mail_system(std::string_view from) { return RE2::PartialMatch(from, bo
 bool has_failure_wording(std::string_view text) {
   // A failure phrase and a code: what a delivery failure says, and what a
   // person's reply (or an out-of-office note) does not.
-  static const RE2 phrase = compiled(kFailurePhrasePattern);
-  static const RE2 code = compiled(kFailureCodePattern);
+  static const RE2 phrase = byte_regex(kFailurePhrasePattern);
+  static const RE2 code = byte_regex(kFailureCodePattern);
   const auto head = text.substr(0, kMaxWordingBytes);
   return RE2::PartialMatch(head, phrase) && RE2::PartialMatch(head, code);
 }
@@ -746,13 +744,13 @@ bool is_challenge_request(std::string_view subject, std::string_view text, const
   // instructions to build) is built only for a message that may need it.
   const bool subject_may_ask = !subject.empty() && scan_wording(subject).may_ask_challenge;
   if (!subject_may_ask && !wording.may_ask_challenge) return false;
-  static const RE2 request = compiled(kChallengePattern);
+  static const RE2 request = byte_regex(kChallengePattern);
   return (subject_may_ask && RE2::PartialMatch(subject, request)) ||
          (wording.may_ask_challenge && RE2::PartialMatch(text.substr(0, kMaxWordingBytes), request));
 }
 
 bool says_delayed(std::string_view text, const TextWording& wording) {
-  static const RE2 delay = compiled(kDelayPattern);
+  static const RE2 delay = byte_regex(kDelayPattern);
   return wording.may_say_delayed && RE2::PartialMatch(text, delay);
 }
 
@@ -795,7 +793,9 @@ std::string without_banners(std::string_view text, const TextWording& wording) {
   // "This email has been scanned for viruses by ...", "Scanned by ... anti-
   // spam": a gateway's banner. A paragraph that reports a finding is kept.
   if (!wording.may_have_banner) return std::string(text);
-  static const RE2 banner = compiled(kBannerPattern);  // built by the first text that may need it
+  // UTF-8 regexes, unlike the other wording's: a banner with a long s
+  // ("viru\u017Fes") reads as a banner and goes, as a reader sees it.
+  static const RE2 banner(re2::StringPiece(kBannerPattern.data(), kBannerPattern.size()));  // built by the first text that may need it
   static const RE2 finding(
       R"((?i)(found|detected|infected|contains? (a )?(virus|malware)|contained|rejected|blocked|refused|quarantined|identified as|classified as|deleted|removed|not delivered|[45]\.\d{1,3}\.\d{1,3}|\b[45][0-5]\d\b))");
   static const RE2 clean(

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "dsn/byte_regex.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/plain.hpp"
 #include "dsn/quoted_header_lines.hpp"
@@ -106,7 +107,7 @@ bool substantive(std::string_view text, std::string_view address) {
 // First lines with which MTAs open a bounce; seen again inside a text,
 // they start a second copy (bounces written in two languages).
 bool starts_a_bounce(std::string_view line) {
-  static const RE2 opening(
+  static const RE2 opening = byte_regex(
       R"((?i)^\s*(this message was created automatically by|this is the (mail system|postfix program|qmail-send program|dragonfly mail agent)|hi\. this is the|this is an automatically generated delivery status notification))");
   // Every opening starts with "this" or "hi.": most lines need no regex.
   std::string_view words = line.substr(0, 200);
@@ -129,7 +130,7 @@ bool is_section_banner(std::string_view line) {
 
 // "please contact <support@...>", "send mail to <postmaster@...>".
 bool is_contact_mention(std::string_view line) {
-  static const RE2 re(R"((?i)contact|send mail to|assistance|questions|help at|reply to|write to)");
+  static const RE2 re = byte_regex(R"((?i)contact|send mail to|assistance|questions|help at|reply to|write to)");
   return RE2::PartialMatch(line, re);
 }
 

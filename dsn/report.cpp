@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "dsn/byte_regex.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/layout.hpp"
 #include "dsn/literal_scan.hpp"
@@ -164,8 +165,8 @@ void read_feedback(const MimePart& root, const MimePart& feedback, BounceReport&
   report.kind = ReportKind::feedback_report;
   report.dialect = "arf";
   const auto text = part_text(feedback);
-  static const RE2 type_re(R"((?im)^feedback-type:\s*([\w-]+))");
-  static const RE2 rcpt_re(R"((?im)^(?:original-rcpt-to|removal-recipient):\s*(.+)$)");
+  static const RE2 type_re = detail::byte_regex(R"((?im)^feedback-type:\s*([\w-]+))");
+  static const RE2 rcpt_re = detail::byte_regex(R"((?im)^(?:original-rcpt-to|removal-recipient):\s*(.+)$)");
   RE2::PartialMatch(text, type_re, &report.feedback_type);
   re2::StringPiece input(text);
   std::string value;
@@ -187,14 +188,14 @@ void read_feedback(const MimePart& root, const MimePart& feedback, BounceReport&
 
 // Amazon SES and similar services send JSON notifications as mail.
 bool read_json_text(std::string_view text, BounceReport& report, std::size_t max) {
-  static const RE2 type_re(R"re("notificationType\\?"\s*:\s*\\?"(Bounce|Delivery|Complaint)\\?")re");
+  static const RE2 type_re = detail::byte_regex(R"re("notificationType\\?"\s*:\s*\\?"(Bounce|Delivery|Complaint)\\?")re");
   std::string type;
   if (!RE2::PartialMatch(text, type_re, &type)) return false;
-  static const RE2 address_re(R"re(\\?"emailAddress\\?"\s*:\s*\\?"([^"\\]+)\\?")re");
-  static const RE2 recipient_re(R"re(\\?"recipients\\?"\s*:\s*\[\s*\\?"([^"\\]+)\\?")re");
-  static const RE2 status_re(R"re(\\?"status\\?"\s*:\s*\\?"([^"\\]*)\\?")re");
-  static const RE2 diag_re(R"re(\\?"diagnosticCode\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
-  static const RE2 response_re(R"re(\\?"smtpResponse\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
+  static const RE2 address_re = detail::byte_regex(R"re(\\?"emailAddress\\?"\s*:\s*\\?"([^"\\]+)\\?")re");
+  static const RE2 recipient_re = detail::byte_regex(R"re(\\?"recipients\\?"\s*:\s*\[\s*\\?"([^"\\]+)\\?")re");
+  static const RE2 status_re = detail::byte_regex(R"re(\\?"status\\?"\s*:\s*\\?"([^"\\]*)\\?")re");
+  static const RE2 diag_re = detail::byte_regex(R"re(\\?"diagnosticCode\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
+  static const RE2 response_re = detail::byte_regex(R"re(\\?"smtpResponse\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?")re");
   report.dialect = "amazonses";
   report.kind = type == "Complaint" ? ReportKind::feedback_report : ReportKind::plain_bounce;
   re2::StringPiece input(text);
@@ -231,7 +232,7 @@ bool read_json_text(std::string_view text, BounceReport& report, std::size_t max
 
 // `subject` is the message's decoded Subject.
 bool looks_like_auto_reply(const MimePart& root, std::string_view subject) {
-  static const RE2 subject_re(
+  static const RE2 subject_re = detail::byte_regex(
       R"((?i)^(auto(matic)?[ -]?(reply|response|antwort|r[eé]ponse)|out of (the )?office|away|abwesend|absence|vacation|on leave)\b|(?i)\b(auto(matic)?[ -]?reply|out of (the )?office|vacation)\b)");
   const auto auto_submitted = to_lower(root.header_text("Auto-Submitted"));
   return auto_submitted.rfind("auto-replied", 0) == 0 || RE2::PartialMatch(subject, subject_re) ||
@@ -368,7 +369,7 @@ std::string_view returned_headers(const ReportLayout& layout, std::string_view f
 // mailing list's own addresses (List-Post, List-Owner, ..., the list's
 // Sender and Errors-To), when a list sent it. `headers` is its header text.
 std::vector<std::string> list_addresses(std::string_view headers) {
-  static const RE2 field_re(
+  static const RE2 field_re = detail::byte_regex(
       R"((?im)^(?:list-(?:post|owner|help|subscribe|unsubscribe|archive)|sender|errors-to):([^\n]*))");
   std::vector<std::string> out;
   if (!detail::names_a_list(headers)) return out;
