@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -92,8 +93,11 @@ class Phrasings : public ::testing::Test {
     std::string error;
     classifier_ = Classifier::builtin(error);
     ASSERT_NE(classifier_, nullptr) << error;
+    // CLEARBOUNCE_PHRASINGS names another file of the same form: a way to
+    // try new phrasings before they join the set.
+    const char* other = std::getenv("CLEARBOUNCE_PHRASINGS");
     phrasings_ = std::make_unique<std::vector<Phrasing>>(
-        read_phrasings(CLEARBOUNCE_SOURCE_DIR "/tests/phrasings/phrasings.txt"));
+        read_phrasings(other != nullptr ? other : CLEARBOUNCE_SOURCE_DIR "/tests/phrasings/phrasings.txt"));
   }
   static void TearDownTestSuite() {
     classifier_.reset();
@@ -116,7 +120,7 @@ TEST_F(Phrasings, EveryCategoryHasSeveralPhrasings) {
 }
 
 TEST_F(Phrasings, EachIsClassifiedAsWritten) {
-  ASSERT_GT(phrasings_->size(), 100u);
+  ASSERT_FALSE(phrasings_->empty());  // the shipped set has two or more a category (above)
   struct Tally {
     int total = 0, right = 0;
   };
