@@ -138,7 +138,7 @@ TEST_F(ClassifyCli, UnknownOptionIsUsageError) {
 TEST_F(ClassifyCli, JobsMustBeANumberFromOneToSixteen) {
   const std::string file = sample("postfix-unknown-user.eml").string();
   for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
-           {"-j"}, {"-j", "0"}, {"-j", "17"}, {"--jobs", "two"}, {"--jobs=-1"}, {"--jobs=3x"}}) {
+           {"-j"}, {"-j", "0"}, {"-j", "17"}, {"--jobs", "two"}, {"--jobs=-1"}, {"--jobs=3x"}, {"-j0"}, {"-jx"}}) {
     std::vector<std::string> args = {"classify", file};
     args.insert(args.begin() + 1, bad.begin(), bad.end());
     const RunResult r = run(args);
@@ -146,6 +146,7 @@ TEST_F(ClassifyCli, JobsMustBeANumberFromOneToSixteen) {
     EXPECT_TRUE(r.out.empty()) << bad.back();
   }
   EXPECT_EQ(run({"classify", "--jobs=16", file}).exit_code, 0);
+  EXPECT_EQ(run({"classify", "-j2", file}).exit_code, 0);  // as make takes it
 }
 
 // Several messages classified at a time give the lines one at a time
