@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -139,6 +140,69 @@ TEST_F(Phrasings, EachIsClassifiedAsWritten) {
   }
   for (const auto* table : {&by_category, &by_language})
     for (const auto& [name, t] : *table) std::printf("  %-32s %3d of %3d\n", name.c_str(), t.right, t.total);
+}
+
+// The diagnostic without its reply code and status ("550 5.1.1 ...",
+// "(#5.1.1)"), as free-text bounces often give it; nullopt when a code is
+// left inside the text, which then is no test of the words alone.
+std::optional<std::string> without_codes(std::string text) {
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const auto code_at = [&](const std::string& t, std::size_t i) {  // "d.d.d", each part 1-3 digits
+    std::size_t at = i;
+    for (int part = 0; part < 3; ++part) {
+      const std::size_t start = at;
+      while (at < t.size() && is_digit(t[at]) && at - start < 3) ++at;
+      if (at == start) return std::string::npos;
+      if (part < 2) {
+        if (at >= t.size() || t[at] != '.') return std::string::npos;
+        ++at;
+      }
+    }
+    return (at < t.size() && is_digit(t[at])) ? std::string::npos : at;
+  };
+  if (text.size() >= 4 && is_digit(text[0]) && is_digit(text[1]) && is_digit(text[2]) &&
+      (text[3] == ' ' || text[3] == '-'))
+    text.erase(0, 4);
+  if (const std::size_t end = code_at(text, 0); end != std::string::npos) text.erase(0, end);
+  if (const std::size_t open = text.find("(#"); open != std::string::npos) {
+    const std::size_t end = code_at(text, open + 2);
+    if (end != std::string::npos && end < text.size() && text[end] == ')') text.erase(open, end + 1 - open);
+  }
+  text = trimmed(text);
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if ((i == 0 || !is_digit(text[i - 1])) && (text[i] == '4' || text[i] == '5') && code_at(text, i) != std::string::npos)
+      return std::nullopt;
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+// Free-text bounces often carry no code: the words alone must name the
+// cause. A floor, not every line: a few wordings only mean something with
+// their code ("Temporary lookup failure" is the remote's tables at 451).
+TEST_F(Phrasings, TheWordsAloneNameTheCauseWithoutCodes) {
+  int tried = 0, right = 0;
+  for (const auto& p : *phrasings_) {
+    const std::optional<std::string> words = without_codes(p.recipient.diagnostic);
+    if (!words) continue;
+    RecipientReport r = p.recipient;
+    r.status.clear();
+    r.reply_code.clear();
+    r.diagnostic = *words;
+    const auto report = report_of(r);
+    const auto c = classifier_->classify(report.recipients[0], report);
+    const std::string got = c.category ? c.category->id : "(none)";
+    ++tried;
+    if (got == p.category) {
+      ++right;
+    } else {
+      std::printf("  phrasings.txt:%d [%s] \"%s\": %s without codes, %s with them\n", p.line, p.language.c_str(),
+                  words->c_str(), got.c_str(), p.category.c_str());
+    }
+  }
+  ASSERT_GT(tried, 0);
+  const double share = static_cast<double>(right) / tried;
+  std::printf("  the words alone: %d of %d = %.4f\n", right, tried, share);
+  EXPECT_GE(share, 0.99);
 }
 
 // A queue that gave up on a known cause says so beside the cause.
