@@ -6,6 +6,7 @@
 #include <iterator>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 #include "dsn/encoding.hpp"
 #include "dsn/fields.hpp"
@@ -25,6 +26,50 @@ bool is_addr_char(unsigned char c) {
 bool is_domain_char(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
          c == '[' || c == ']' || c == ':' || c >= 0x80;
+}
+
+// The code point encoded in UTF-8 at text[i] and its length; {0, 1} for a
+// byte that starts no valid sequence.
+std::pair<char32_t, std::size_t> code_point_at(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (length == 1 || i + length > text.size()) return {lead < 0x80 ? lead : 0, 1};
+  char32_t cp = lead & (0x7F >> length);
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return {0, 1};
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
+  }
+  return {cp, length};
+}
+
+// Spaces and punctuation beyond ASCII, which end an address as ASCII ones
+// do: reports written in Chinese or Japanese glue the address to its label
+// ("收件人：a@b", U+FF1A) and indent with U+3000. Latin-1's (no-break space,
+// guillemets), general punctuation (U+2000-U+206F: quotes, dashes, spaces),
+// CJK symbols and punctuation (U+3000-U+303F) and the full-width forms of
+// ASCII punctuation. Letters of any script stay part of an address.
+bool is_non_ascii_delimiter(char32_t cp) {
+  return (cp >= 0xA0 && cp <= 0xBF) || (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) ||
+         (cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
+         (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
+// [begin, end) of text without what lies up to its last non-ASCII
+// delimiter before `at` and from its first one after `at`.
+std::pair<std::size_t, std::size_t> within_non_ascii_delimiters(std::string_view text, std::size_t begin,
+                                                                std::size_t at, std::size_t end) {
+  for (std::size_t i = begin; i < at;) {
+    const auto [cp, length] = code_point_at(text, i);
+    i += length;
+    if (is_non_ascii_delimiter(cp)) begin = i;
+  }
+  for (std::size_t i = at + 1; i < end;) {
+    const auto [cp, length] = code_point_at(text, i);
+    if (is_non_ascii_delimiter(cp)) return {begin, i};
+    i += length;
+  }
+  return {begin, end};
 }
 
 // Value after the "type;" prefix of a typed field ("dns; mx.example.org").
@@ -203,6 +248,18 @@ std::string_view address_at(std::string_view text, std::size_t at) {
   if (begin < at && end > at + 1 && text.substr(at + 1, end - at - 1).find('.') != std::string_view::npos)
     return text.substr(begin, end - begin);
   return {};
+}
+
+std::string_view address_in_text_at(std::string_view text, std::size_t at) {
+  const std::string_view address = address_at(text, at);
+  if (address.empty()) return address;
+  const auto begin = static_cast<std::size_t>(address.data() - text.data());
+  const auto [trimmed_begin, trimmed_end] = within_non_ascii_delimiters(text, begin, at, begin + address.size());
+  if (trimmed_begin == at || trimmed_end <= at + 1) return {};
+  // What address_at checks of a domain, checked again of the shorter one.
+  const std::string_view domain = text.substr(at + 1, trimmed_end - at - 1);
+  if (domain.find('.') == std::string_view::npos) return {};
+  return text.substr(trimmed_begin, trimmed_end - trimmed_begin);
 }
 
 std::string first_address(std::string_view text) {

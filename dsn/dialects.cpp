@@ -353,14 +353,24 @@ constexpr std::string_view kChallengeLiterals[] = {
     "to complete ", "verify your", "confirm your",          "to release your message",
     "has not been verified", "tmda", "boxbe",               "spamarrest",
     "spam arrest", "mailblocks",   "choicemail"};
-// Free-text warnings say they keep trying.
+// Free-text warnings say they keep trying, or that delivery has not
+// happened yet, in English and in the languages mail systems write them in.
 constexpr std::string_view kDelayPattern =
-    R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure)";
-// The pattern's alternatives are literals.
+    R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure|noch nicht zugestellt|nur eine warnung|versuchen weiterhin|simple avertissement|pas encore été (remis|distribué|livré)|todavía no ha sido entregado|seguiremos intentando|non è ancora stato consegnato|ainda não foi entregue|nog niet (afgeleverd|bezorgd))";
+// An ASCII literal of each alternative in turn (the gate's automaton is
+// kept to ASCII: other bytes would multiply its table).
 constexpr std::string_view kDelayLiterals[] = {
-    "this is a warning", "has not yet been delivered", "still being retried",
-    "will be retried",   "will keep trying",           "delivery attempts will continue",
-    "is delayed",        "delayed for more than",      "only a temporary failure"};
+    "this is a warning",       "has not yet been delivered", "still being retried",
+    "will be retried",         "will keep trying",           "delivery attempts will continue",
+    "is delayed",              "delayed for more than",      "only a temporary failure",
+    "noch nicht zugestellt",   "nur eine warnung",           "versuchen weiterhin",
+    "simple avertissement",    "pas encore ",                "no ha sido entregado",
+    "seguiremos intentando",   "ancora stato consegnato",    "foi entregue",
+    "nog niet "};
+// The same in Russian, Chinese and Japanese, looked for only in a text
+// with such characters.
+constexpr std::string_view kDelayPatternBeyondLatin =
+    R"(ещё не доставлено|еще не доставлено|尚未(投递|送达)|まだ配送されていません)";
 
 // A signature's alternative, each with its own regex: one alternative's
 // regex starts with a literal, which RE2 skips to, and stops at its first
@@ -751,7 +761,10 @@ bool is_challenge_request(std::string_view subject, std::string_view text, const
 
 bool says_delayed(std::string_view text, const TextWording& wording) {
   static const RE2 delay = byte_regex(kDelayPattern);
-  return wording.may_say_delayed && RE2::PartialMatch(text, delay);
+  if (wording.may_say_delayed && RE2::PartialMatch(text, delay)) return true;
+  if (!has_non_ascii(text)) return false;
+  static const RE2 beyond_latin = byte_regex(kDelayPatternBeyondLatin);
+  return RE2::PartialMatch(text, beyond_latin);
 }
 
 // The paragraph (lines between blank lines, the blank line after it

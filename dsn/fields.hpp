@@ -38,5 +38,11 @@ std::string first_address(std::string_view text);
 // of one. Linear in the address's length, not in the text's.
 std::string_view address_at(std::string_view text, std::size_t at);
 
+// The same, read in free text: an address ends at spaces and punctuation
+// beyond ASCII too ("收件人：a@b", a full-width colon; U+3000 indents).
+// Fields keep address_at's reading, in which such a character is part of
+// the address (and makes it one no notice suggests a correction for).
+std::string_view address_in_text_at(std::string_view text, std::size_t at);
+
 
 }  // namespace clearbounce::dsn::detail

@@ -218,7 +218,7 @@ void scan_addresses(const Line& line, OnAddress&& on_address) {
     const auto at = text.find('@', offset);
     if (at == std::string_view::npos) return;
     const std::size_t begin = word_start(text, at, offset);
-    const auto address = address_at(text, at);
+    const auto address = address_in_text_at(text, at);
     offset = end_of_word(text, at);
     if (address.empty()) continue;
     if (!on_address(Found{begin, address})) return;
@@ -401,6 +401,16 @@ PlainReader::PlainReader(std::string_view text, const std::vector<std::string>& 
   }
 }
 
+// An address that opens `line` but ends the sentence of the line before,
+// which asks the reader to write to someone ("... contact the postmaster
+// at" / "postmaster@example.org."): that line ends in a word, not in a colon
+// or a full stop, and is a contact mention.
+bool continues_a_contact(std::string_view before, const Line& line, const Found& found) {
+  if (found.word_begin > line.punctuation) return false;
+  while (!before.empty() && is_pattern_space(before.back())) before.remove_suffix(1);
+  return !before.empty() && is_ascii_alnum(before.back()) && is_contact_mention(before);
+}
+
 // Bounces list failed recipients at the start of a line ("<a@b>:", "  a@b",
 // ">>> a@b"); addresses inside sentences are often contacts or senders.
 bool PlainReader::wanted_here(Line& line, const Found& found, bool line_start_only) const {
@@ -452,6 +462,7 @@ bool PlainReader::collect(bool line_start_only) {
     scan_addresses(line, [&](const Found& found) {
       if (recipient_of(found.address) != std::string_view::npos || !wanted_here(line, found, line_start_only))
         return true;
+      if (wanted_.empty() && i > 0 && continues_a_contact(lines_[i - 1], line, found)) return true;
       const auto column = static_cast<std::size_t>(found.address.data() - line.text.data());
       add_recipient({found.address, i, column});
       return firsts_.size() < max_recipients_;

@@ -545,14 +545,26 @@ bool read_unsubscribe_request(const Message& m, BounceReport& report) {
 
 // Bounces written as free text by a known MTA family, or by any MTA whose
 // headers say it is a failure notice.
+// True when the message's From address is MAILER-DAEMON's, any domain.
+bool from_mailer_daemon(const MimePart& root) {
+  const std::string from = first_header_address(root, "From");
+  const auto at = from.find('@');
+  const std::string_view local = std::string_view(from).substr(0, at);
+  return detail::iequals(local, "mailer-daemon") || detail::iequals(local, "mailer_daemon");
+}
+
 bool read_plain_bounce(const Message& m, BounceReport& report) {
   report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"), m.wording);
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
   // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
   // failure.
-  // A failure worded with its code is a bounce whatever Auto-Submitted says.
+  // A failure worded with its code is a bounce whatever Auto-Submitted says;
+  // so is a message from MAILER-DAEMON, the name MTAs give themselves on the
+  // reports they mark auto-replied too, in any language (vacation replies
+  // come from a person's address; a postmaster's notices are a person's).
   const bool bounce =
       !report.dialect.empty() || m.root.header("X-Failed-Recipients").has_value() ||
+      from_mailer_daemon(m.root) ||
       (detail::looks_like_bounce_headers(m.from(), m.subject) && !looks_like_auto_reply(m.root, m.subject)) ||
       ((looks_like_auto_reply(m.root, m.subject) || detail::looks_like_bounce_headers(m.from(), m.subject)) &&
        m.failure_wording());

@@ -409,6 +409,72 @@ this address are not read any more; please use our web form instead.
   EXPECT_FALSE(report.error.empty());
 }
 
+// MTAs mark their reports auto-replied too; one from MAILER-DAEMON is a
+// report in whatever language it is written, here a German delay warning
+// with neither a code nor English words.
+TEST(PlainBounces, AutoRepliedGermanWarningFromMailerDaemonIsADelay) {
+  const auto report = analyse(R"MSG(From: mailer-daemon@mx.example.net
+To: alice@example.com
+Subject: Warnung: Nachricht noch nicht zugestellt
+Auto-Submitted: auto-replied
+Content-Type: text/plain; charset=utf-8
+
+Diese Nachricht wurde automatisch vom Mail-System erzeugt.
+
+Die Zustellung Ihrer Nachricht an folgenden Empfänger verzögert sich.
+DIES IST NUR EINE WARNUNG. Sie müssen die Nachricht nicht erneut senden.
+
+"bob@example.net":
+Verbindung zum Server mx.example.net [192.0.2.18] fehlgeschlagen:
+Connection refused
+)MSG");
+  EXPECT_EQ(report.kind, ReportKind::plain_bounce) << report.error;
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
+  EXPECT_EQ(report.recipients[0].action, "delayed");
+}
+
+// Reports written in Chinese or Japanese glue the address to its label
+// with a full-width colon and indent with ideographic spaces: the address
+// ends there, as at an ASCII colon or space.
+TEST(PlainBounces, AddressGluedToACjkLabelIsTheAddressAlone) {
+  const auto report = analyse(R"MSG(From: MAILER-DAEMON@mx.example.net
+To: alice@example.com
+Subject: =?UTF-8?B?6YCA5L+h?=
+Content-Type: text/plain; charset=utf-8
+
+很抱歉您的邮件未能成功投递。
+收件人：bob@example.net
+　　　　carol@example.net
+退信原因：550 5.1.1 用户不存在
+)MSG");
+  std::string names;
+  for (const auto& r : report.recipients) names += r.recipient + " ";
+  ASSERT_EQ(report.recipients.size(), 2u) << names;
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
+  EXPECT_EQ(report.recipients[1].recipient, "carol@example.net");
+}
+
+// "... contact the postmaster at" / "postmaster@example.org.": an address
+// that opens a line but ends the sentence before it is no recipient.
+TEST(PlainBounces, AddressEndingAContactSentenceIsNoRecipient) {
+  const auto report = analyse(R"MSG(From: MAILER-DAEMON@mail.example.org
+To: alice@example.com
+Subject: Undeliverable mail
+
+Your message, subject "Minutes", could not be delivered to
+the following local addressee(s):
+
+   dirk@example.org
+    - No such local user
+
+If you think this is an error, contact the postmaster at
+postmaster@example.org.
+)MSG");
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].recipient, "dirk@example.org");
+}
+
 TEST(PlainBounces, OrdinaryMessageIsNotABounce) {
   const auto report = analyse(R"MSG(From: Alice <alice@example.com>
 To: Bob <bob@example.net>
