@@ -259,7 +259,12 @@ std::string_view address_in_text_at(std::string_view text, std::size_t at) {
   // What address_at checks of a domain, checked again of the shorter one.
   const std::string_view domain = text.substr(at + 1, trimmed_end - at - 1);
   if (domain.find('.') == std::string_view::npos) return {};
-  return text.substr(trimmed_begin, trimmed_end - trimmed_begin);
+  // "'bob@example.net' - mailbox unavailable": quoted in single quotes, which
+  // a local part may hold but does not start with here.
+  std::size_t local_begin = trimmed_begin;
+  if (text[local_begin] == '\'' && trimmed_end < text.size() && text[trimmed_end] == '\'' && local_begin + 1 < at)
+    ++local_begin;
+  return text.substr(local_begin, trimmed_end - local_begin);
 }
 
 std::string first_address(std::string_view text) {

@@ -455,6 +455,23 @@ Content-Type: text/plain; charset=utf-8
   EXPECT_EQ(report.recipients[1].recipient, "carol@example.net");
 }
 
+// Some reports quote each address in single quotes: the quotes are not
+// part of it.
+TEST(PlainBounces, AddressInSingleQuotesIsTheAddressAlone) {
+  const auto report = analyse(R"MSG(From: postmaster@mail.example.org
+To: alice@example.com
+Subject: Undeliverable: Minutes
+
+The following recipients could not receive this message:
+
+'bob@example.net' - mailbox unavailable
+'carol@example.net' - mailbox unavailable
+)MSG");
+  ASSERT_EQ(report.recipients.size(), 2u);
+  EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
+  EXPECT_EQ(report.recipients[1].recipient, "carol@example.net");
+}
+
 // "... contact the postmaster at" / "postmaster@example.org.": an address
 // that opens a line but ends the sentence before it is no recipient.
 TEST(PlainBounces, AddressEndingAContactSentenceIsNoRecipient) {
