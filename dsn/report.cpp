@@ -385,6 +385,52 @@ std::vector<std::string> list_addresses(std::string_view headers) {
   return out;
 }
 
+// Labels of a line that names, under a recipient's line, the address the
+// sender used (the recipient's line names where an alias led), or the one
+// an alias led to (the line above names the address the sender used).
+constexpr std::string_view kOriginalLabels[] = {"original address:", "original recipient:", "original-recipient:",
+                                                "expanded from:", "(expanded from"};
+constexpr std::string_view kExpansionLabels[] = {"expanded to:", "alias expanded to:"};
+
+// The found recipient whose address `line` names, or npos.
+std::size_t recipient_named(const std::vector<detail::PlainRecipient>& found, std::string_view line) {
+  for (std::size_t r = 0; r < found.size(); ++r)
+    if (ifind(line, found[r].address, 0) != std::string_view::npos) return r;
+  return std::string_view::npos;
+}
+
+// A free-text report may name one recipient twice, as the address the
+// sender used and the one an alias led to ("Recipient address: X" /
+// "Original address: Y"; "To: Y" / "Expanded to: X"): one recipient, under
+// the address the sender used (as Original-Recipient in a delivery report),
+// with the lines of both.
+void merge_alias_expansions(std::string_view text, std::vector<detail::PlainRecipient>& found) {
+  if (found.size() < 2 || found.size() > kMaxRecipientsWithContext) return;
+  std::size_t previous = std::string_view::npos;  // the recipient the line before named
+  for_each_line(text, [&](std::string_view line) {
+    const std::string_view trimmed = detail::trim(line);
+    if (trimmed.empty()) return true;
+    const std::string head = detail::to_lower(trimmed.substr(0, 24));
+    const auto starts = [&head](std::string_view label) { return head.starts_with(label); };
+    const bool original = std::any_of(std::begin(kOriginalLabels), std::end(kOriginalLabels), starts);
+    const bool expansion = !original && std::any_of(std::begin(kExpansionLabels), std::end(kExpansionLabels), starts);
+    const std::size_t named = recipient_named(found, trimmed);
+    if ((original || expansion) && named != std::string_view::npos && previous != std::string_view::npos &&
+        previous != named) {
+      // Keep the sender's address, under the first of the two places.
+      const std::size_t kept = std::min(previous, named), gone = std::max(previous, named);
+      const std::size_t senders = original ? named : previous;
+      found[kept].address = found[senders].address;
+      found[kept].text += "\n" + found[gone].text;
+      found.erase(found.begin() + static_cast<std::ptrdiff_t>(gone));
+      previous = std::string_view::npos;
+      return found.size() > 1;
+    }
+    previous = named;
+    return true;
+  });
+}
+
 void add_plain_text_recipients(const MimePart& root, std::string_view text, std::string_view returned,
                                BounceReport& report, std::size_t max) {
   std::vector<std::string> exclude = header_addresses(root, "To");
@@ -393,6 +439,7 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
   std::vector<std::string> known;
   for (auto& a : header_addresses(root, "X-Failed-Recipients")) known.push_back(std::move(a));
   auto found = detail::find_plain_recipients(text, exclude, known, max);
+  merge_alias_expansions(text, found);
   if (found.empty() && !known.empty()) {
     const std::string excerpt = bounded_context(text);
     for (auto& k : known) {

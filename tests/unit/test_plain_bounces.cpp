@@ -455,6 +455,26 @@ Content-Type: text/plain; charset=utf-8
   EXPECT_EQ(report.recipients[1].recipient, "carol@example.net");
 }
 
+// "Recipient address:" names where an alias led, "Original address:" the
+// address the sender used: one recipient, under the sender's address, with
+// the reason given below both.
+TEST(PlainBounces, AnAliasAndItsExpansionAreOneRecipient) {
+  const auto report = analyse(R"MSG(From: postmaster@ms.example.net
+To: alice@example.com
+Subject: Delivery Notification: Delivery has failed
+
+Your message cannot be delivered to the following recipients:
+
+  Recipient address: tanya@ms.example.net
+  Original address: tanya.ivanova@example.net
+  Reason: Over quota
+  Diagnostic code: smtp;552 5.2.2 Mailbox full
+)MSG");
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].recipient, "tanya.ivanova@example.net");
+  EXPECT_NE(report.recipients[0].diagnostic.find("5.2.2"), std::string::npos) << report.recipients[0].diagnostic;
+}
+
 // Some reports quote each address in single quotes: the quotes are not
 // part of it.
 TEST(PlainBounces, AddressInSingleQuotesIsTheAddressAlone) {
