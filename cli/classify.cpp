@@ -92,7 +92,7 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       options.rules_file = arg.substr(8);
     } else if (arg.starts_with("-r")) {
       options.rules_file = arg.substr(2);
-    } else if (arg == "-j" || arg == "--jobs" || arg.starts_with("--jobs=") || arg.starts_with("-j")) {
+    } else if (arg == "--jobs" || arg.starts_with("--jobs=") || arg.starts_with("-j")) {
       // "-j 4", "-j4", "--jobs 4", "--jobs=4", as -r takes its file.
       const std::size_t value_at = arg.starts_with("--jobs=") ? 7 : (arg.starts_with("-j") && arg.size() > 2 ? 2 : 0);
       if (value_at == 0 && i + 1 == args.size()) return usage_error(std::string(arg) + " needs a number");

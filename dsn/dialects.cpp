@@ -806,9 +806,10 @@ std::string without_banners(std::string_view text, const TextWording& wording) {
   // "This email has been scanned for viruses by ...", "Scanned by ... anti-
   // spam": a gateway's banner. A paragraph that reports a finding is kept.
   if (!wording.may_have_banner) return std::string(text);
-  // UTF-8 regexes, unlike the other wording's: a banner with a long s
-  // ("viru\u017Fes") reads as a banner and goes, as a reader sees it.
-  static const RE2 banner(re2::StringPiece(kBannerPattern.data(), kBannerPattern.size()));  // built by the first text that may need it
+  // Built by the first text that may need it. UTF-8 regexes, unlike the
+  // other wording's: a banner with a long s ("viru\u017Fes") reads as a
+  // banner and goes, as a reader sees it.
+  static const RE2 banner(re2::StringPiece(kBannerPattern.data(), kBannerPattern.size()));
   static const RE2 finding(
       R"((?i)(found|detected|infected|contains? (a )?(virus|malware)|contained|rejected|blocked|refused|quarantined|identified as|classified as|deleted|removed|not delivered|[45]\.\d{1,3}\.\d{1,3}|\b[45][0-5]\d\b))");
   static const RE2 clean(

@@ -590,8 +590,6 @@ bool read_unsubscribe_request(const Message& m, BounceReport& report) {
   return true;
 }
 
-// Bounces written as free text by a known MTA family, or by any MTA whose
-// headers say it is a failure notice.
 // True when the message's From address is MAILER-DAEMON's, any domain.
 bool from_mailer_daemon(const MimePart& root) {
   const std::string from = first_header_address(root, "From");
@@ -600,6 +598,8 @@ bool from_mailer_daemon(const MimePart& root) {
   return detail::iequals(local, "mailer-daemon") || detail::iequals(local, "mailer_daemon");
 }
 
+// Bounces written as free text by a known MTA family, or by any MTA whose
+// headers say it is a failure notice.
 bool read_plain_bounce(const Message& m, BounceReport& report) {
   report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"), m.wording);
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
