@@ -6,15 +6,13 @@
 #include <string>
 #include <string_view>
 
+#include "dsn/encoding.hpp"
+
 namespace clearbounce::cli {
 
-inline constexpr char32_t kReplacementChar = 0xFFFD;
-
-// Decodes the code point starting at `text[pos]` into `cp` and returns how many
-// bytes it took (at least 1). An invalid or truncated sequence yields U+FFFD
-// and consumes its maximal valid prefix, as Unicode recommends, so one bad
-// byte never swallows the good text after it.
-std::size_t decode_utf8(std::string_view text, std::size_t pos, char32_t& cp);
+// The library's decoder (dsn/encoding.hpp), used here to check what is printed.
+using dsn::decode_utf8;
+using dsn::kReplacementChar;
 
 void append_utf8(std::string& out, char32_t cp);
 

@@ -28,21 +28,6 @@ bool is_domain_char(unsigned char c) {
          c == '[' || c == ']' || c == ':' || c >= 0x80;
 }
 
-// The code point encoded in UTF-8 at text[i] and its length; {0, 1} for a
-// byte that starts no valid sequence.
-std::pair<char32_t, std::size_t> code_point_at(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  if (length == 1 || i + length > text.size()) return {lead < 0x80 ? lead : 0, 1};
-  char32_t cp = lead & (0x7F >> length);
-  for (std::size_t k = 1; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return {0, 1};
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  return {cp, length};
-}
-
 // Spaces and punctuation beyond ASCII, which end an address as ASCII ones
 // do: reports written in Chinese or Japanese glue the address to its label
 // ("收件人：a@b", U+FF1A) and indent with U+3000. Latin-1's (no-break space,
@@ -59,13 +44,13 @@ bool is_non_ascii_delimiter(char32_t cp) {
 // delimiter before `at` and from its first one after `at`.
 std::pair<std::size_t, std::size_t> within_non_ascii_delimiters(std::string_view text, std::size_t begin,
                                                                 std::size_t at, std::size_t end) {
+  char32_t cp = 0;
   for (std::size_t i = begin; i < at;) {
-    const auto [cp, length] = code_point_at(text, i);
-    i += length;
+    i += decode_utf8(text, i, cp);
     if (is_non_ascii_delimiter(cp)) begin = i;
   }
   for (std::size_t i = at + 1; i < end;) {
-    const auto [cp, length] = code_point_at(text, i);
+    const std::size_t length = decode_utf8(text, i, cp);
     if (is_non_ascii_delimiter(cp)) return {begin, i};
     i += length;
   }

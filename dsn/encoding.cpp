@@ -1080,6 +1080,53 @@ std::string decode_base64(std::string_view in) {
   return out;
 }
 
+std::size_t decode_utf8(std::string_view text, std::size_t pos, char32_t& cp) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(pos);
+  if (lead < 0x80) {
+    cp = lead;
+    return 1;
+  }
+  std::size_t length = 0;
+  char32_t value = 0;
+  // The allowed range of the second byte rules out overlong forms, UTF-16
+  // surrogates and code points above U+10FFFF (RFC 3629, table 3-7 of Unicode).
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+    value = lead & 0x1Fu;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    value = lead & 0x0Fu;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    value = lead & 0x07u;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    cp = kReplacementChar;
+    return 1;
+  }
+  std::size_t i = 1;
+  for (; i < length; ++i) {
+    if (pos + i >= text.size()) break;
+    const unsigned char next = byte(pos + i);
+    const unsigned char lo = i == 1 ? low : 0x80;
+    const unsigned char hi = i == 1 ? high : 0xBF;
+    if (next < lo || next > hi) break;
+    value = (value << 6) | (next & 0x3Fu);
+  }
+  if (i < length) {
+    cp = kReplacementChar;
+    return i;
+  }
+  cp = value;
+  return length;
+}
+
 std::string sanitize_utf8(std::string_view bytes) {
   std::string out;
   if (is_valid_utf8(bytes)) return std::string(bytes);

@@ -6,6 +6,7 @@
 // decoding must never pass for the whole one.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,14 @@ std::string into_utf8(std::string bytes, std::string_view charset);
 
 // Replaces bytes that are not valid UTF-8 with U+FFFD.
 std::string sanitize_utf8(std::string_view bytes);
+
+inline constexpr char32_t kReplacementChar = 0xFFFD;
+
+// Decodes the code point starting at `text[pos]` into `cp` and returns how many
+// bytes it took (at least 1). An invalid or truncated sequence yields U+FFFD
+// and consumes its maximal valid prefix, as Unicode recommends, so one bad
+// byte never swallows the good text after it.
+std::size_t decode_utf8(std::string_view text, std::size_t pos, char32_t& cp);
 
 // Removes CRLF/LF followed by white space (RFC 5322 unfolding). The white
 // space stays; so that a header value can never carry a line break, any
