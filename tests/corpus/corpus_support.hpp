@@ -3,20 +3,12 @@
 #pragma once
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <string>
+
+#include "tests/test_files.hpp"
 
 namespace clearbounce::testing {
 
 inline std::filesystem::path shared_dir() { return std::filesystem::path(CLEARBOUNCE_SHARED_DIR); }
-
-inline std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 }  // namespace clearbounce::testing
 

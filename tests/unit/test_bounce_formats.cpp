@@ -10,15 +10,16 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "classifier/classifier.hpp"
 #include "dsn/report.hpp"
+#include "tests/test_files.hpp"
 
 namespace {
 
+using clearbounce::testing::read_file;
 using clearbounce::classifier::Classifier;
 
 struct Expected {
@@ -46,13 +47,6 @@ std::vector<Expected> read_expected(const std::string& path) {
     out.push_back(std::move(e));
   }
   return out;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 std::string lower(std::string s) {

@@ -7,7 +7,6 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
 #include <random>
 #include <set>
@@ -16,9 +15,11 @@
 #include <vector>
 
 #include "classifier/filter_plan.hpp"
+#include "tests/test_files.hpp"
 
 namespace {
 
+using clearbounce::testing::read_file;
 using namespace clearbounce::classifier;
 
 // A plan as sets of atom strings, in no particular order.
@@ -46,13 +47,6 @@ bool plan_passes(const FilterPlan& plan, std::uint32_t mask) {
   return std::any_of(plan.clauses.begin(), plan.clauses.end(), [mask](const std::vector<int>& clause) {
     return std::all_of(clause.begin(), clause.end(), [mask](int atom) { return (mask >> atom) & 1u; });
   });
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string shipped_rules() { return read_file(std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml"); }

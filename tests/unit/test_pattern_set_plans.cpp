@@ -5,7 +5,6 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -14,17 +13,12 @@
 
 #include "classifier/filter_plan.hpp"
 #include "classifier/pattern_set.hpp"
+#include "tests/test_files.hpp"
 
 namespace {
 
+using clearbounce::testing::read_file;
 using namespace clearbounce::classifier;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<RulePattern> shipped_patterns() {
   std::string error;

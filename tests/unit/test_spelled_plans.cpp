@@ -7,19 +7,19 @@
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "classifier/filter_plan.hpp"
 #include "classifier/pattern_set.hpp"
 #include "every_string.hpp"
+#include "tests/test_files.hpp"
 
 namespace {
 
+using clearbounce::testing::read_file;
 using namespace clearbounce::classifier;
 
 using Spellings = std::set<std::string>;
@@ -134,13 +134,6 @@ TEST(SpellingsOf, AgreesWithRe2OnRandomPatternsAndTexts) {
   }
   EXPECT_GT(spelled, 100u);  // the comparison is about patterns spelled out
   EXPECT_GT(refused, 50u);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Every shipped pattern that is spelled out, on texts made of its spellings
