@@ -7,6 +7,7 @@
 #include <array>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include "dsn/byte_regex.hpp"
 #include "dsn/fields.hpp"
@@ -406,28 +407,28 @@ std::size_t recipient_named(const std::vector<detail::PlainRecipient>& found, st
 // with the lines of both.
 void merge_alias_expansions(std::string_view text, std::vector<detail::PlainRecipient>& found) {
   if (found.size() < 2 || found.size() > kMaxRecipientsWithContext) return;
-  std::size_t previous = std::string_view::npos;  // the recipient the line before named
+  std::string_view before;  // the last line that was not blank
   for_each_line(text, [&](std::string_view line) {
     const std::string_view trimmed = detail::trim(line);
     if (trimmed.empty()) return true;
-    const std::string head = detail::to_lower(trimmed.substr(0, 24));
-    const auto starts = [&head](std::string_view label) { return head.starts_with(label); };
+    const auto starts = [trimmed](std::string_view label) {
+      return detail::iequals(trimmed.substr(0, label.size()), label);
+    };
     const bool original = std::any_of(std::begin(kOriginalLabels), std::end(kOriginalLabels), starts);
     const bool expansion = !original && std::any_of(std::begin(kExpansionLabels), std::end(kExpansionLabels), starts);
+    const std::string_view previous_line = std::exchange(before, trimmed);
+    if (!original && !expansion) return true;  // only labelled lines are looked up
     const std::size_t named = recipient_named(found, trimmed);
-    if ((original || expansion) && named != std::string_view::npos && previous != std::string_view::npos &&
-        previous != named) {
-      // Keep the sender's address, under the first of the two places.
-      const std::size_t kept = std::min(previous, named), gone = std::max(previous, named);
-      const std::size_t senders = original ? named : previous;
-      found[kept].address = found[senders].address;
-      found[kept].text += "\n" + found[gone].text;
-      found.erase(found.begin() + static_cast<std::ptrdiff_t>(gone));
-      previous = std::string_view::npos;
-      return found.size() > 1;
-    }
-    previous = named;
-    return true;
+    const std::size_t previous = recipient_named(found, previous_line);
+    if (named == std::string_view::npos || previous == std::string_view::npos || previous == named) return true;
+    // Keep the sender's address, under the first of the two places.
+    const std::size_t kept = std::min(previous, named), gone = std::max(previous, named);
+    const std::size_t senders = original ? named : previous;
+    found[kept].address = found[senders].address;
+    found[kept].text += "\n" + found[gone].text;
+    found.erase(found.begin() + static_cast<std::ptrdiff_t>(gone));
+    before = {};
+    return found.size() > 1;
   });
 }
 
