@@ -69,7 +69,10 @@ TEST(BounceFormats, RecipientsAndCausesStayAtTheirFloors) {
     for (const auto& w : e.recipients) wanted.push_back(lower(w));
     std::vector<std::string> got;
     for (const auto& r : report.recipients) {
-      if (r.action == "auto-replied") continue;  // an auto-reply names its replier, no failure
+      // An auto-reply names its replier; a delivery, relay or expansion the
+      // report also lists is no failure.
+      if (r.action == "auto-replied" || r.action == "delivered" || r.action == "relayed" || r.action == "expanded")
+        continue;
       const std::string address = lower(r.recipient);
       got.push_back(address);
       if (std::find(wanted.begin(), wanted.end(), address) == wanted.end()) {
@@ -101,11 +104,12 @@ TEST(BounceFormats, RecipientsAndCausesStayAtTheirFloors) {
   std::printf("  recipients: %d found, %d missed, %d extra; precision %.3f, recall %.3f, F1 %.3f\n", found, missed, extra,
               precision, recall, f1);
   std::printf("  causes: %d of %d = %.3f\n", right_causes, causes, cause_share);
-  // 0.958 and 0.924 when the set was written (issue 10); the misses left are
-  // mostly mailing-list managers' own notices, which are not read as bounces.
-  EXPECT_GE(f1, 0.95);
-  EXPECT_GE(precision, 0.98);
-  EXPECT_GE(cause_share, 0.90);
+  // 0.973, 0.990 and 0.958 with the second set of 122 bounces (issue 10);
+  // the misses left are mostly mailing-list managers' own notices, which
+  // are not read as bounces, and user names without a domain.
+  EXPECT_GE(f1, 0.97);
+  EXPECT_GE(precision, 0.985);
+  EXPECT_GE(cause_share, 0.95);
 }
 
 }  // namespace
