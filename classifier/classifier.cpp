@@ -12,14 +12,13 @@
 #include <toml++/toml.h>
 
 #include "classifier/pattern_set.hpp"
+#include "classifier/rules_image.hpp"
 #include "classifier/text.hpp"
 #include "dsn/ascii.hpp"
 
-namespace clearbounce {
-extern const std::string_view builtin_rules_toml;
-}
-
 namespace clearbounce::classifier {
+
+extern const std::string_view builtin_rules_image;  // rules_image.hpp, written at build time
 
 std::string_view to_string(WhoCanFix who) {
   switch (who) {
@@ -112,16 +111,26 @@ class LoadError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-std::string where(std::string_view source, const toml::node& node) {
-  const auto& src = node.source();
-  return std::string(source) + ":" + std::to_string(src.begin.line);
+// Where a rule file's nodes come from: its name and, for a tree rebuilt
+// from the shipped rules' image (whose nodes have no source position), the
+// line where each table began.
+struct Origin {
+  std::string_view name;
+  const TableLines* table_lines = nullptr;
+};
+
+std::string where(const Origin& source, const toml::node& node) {
+  auto line = node.source().begin.line;
+  if (source.table_lines)
+    if (const auto it = source.table_lines->find(&node); it != source.table_lines->end()) line = it->second;
+  return std::string(source.name) + ":" + std::to_string(line);
 }
 
-[[noreturn]] void fail(std::string_view source, const toml::node& node, const std::string& what) {
+[[noreturn]] void fail(const Origin& source, const toml::node& node, const std::string& what) {
   throw LoadError(where(source, node) + ": " + what);
 }
 
-std::string required_string(std::string_view source, const toml::table& t, std::string_view key) {
+std::string required_string(const Origin& source, const toml::table& t, std::string_view key) {
   const auto* node = t.get(key);
   if (!node) fail(source, t, "missing key '" + std::string(key) + "'");
   const auto* s = node->as_string();
@@ -129,7 +138,7 @@ std::string required_string(std::string_view source, const toml::table& t, std::
   return s->get();
 }
 
-std::string optional_string(std::string_view source, const toml::table& t, std::string_view key) {
+std::string optional_string(const Origin& source, const toml::table& t, std::string_view key) {
   const auto* node = t.get(key);
   if (!node) return {};
   const auto* s = node->as_string();
@@ -137,14 +146,14 @@ std::string optional_string(std::string_view source, const toml::table& t, std::
   return s->get();
 }
 
-std::size_t category_ref(std::string_view source, const RuleSet& rs, const toml::node& node,
+std::size_t category_ref(const Origin& source, const RuleSet& rs, const toml::node& node,
                          const std::string& id) {
   auto it = rs.category_index.find(id);
   if (it == rs.category_index.end()) fail(source, node, "unknown category '" + id + "'");
   return it->second;
 }
 
-void load_categories(std::string_view source, const toml::table& root, RuleSet& rs) {
+void load_categories(const Origin& source, const toml::table& root, RuleSet& rs) {
   const auto* arr = root["category"].as_array();
   if (!arr || arr->empty()) fail(source, root, "no [[category]] tables");
   for (const auto& node : *arr) {
@@ -191,7 +200,7 @@ void load_categories(std::string_view source, const toml::table& root, RuleSet& 
   rs.unknown_category = rs.category_index.at("unknown");
 }
 
-void load_wording(std::string_view source, const toml::table& root, RuleSet& rs) {
+void load_wording(const Origin& source, const toml::table& root, RuleSet& rs) {
   const auto* arr = root["rule"].as_array();
   if (!arr) fail(source, root, "no [[rule]] tables");
   for (const auto& node : *arr) {
@@ -231,7 +240,7 @@ void load_wording(std::string_view source, const toml::table& root, RuleSet& rs)
   }
 }
 
-void load_codes(std::string_view source, const toml::table& root, std::string_view key,
+void load_codes(const Origin& source, const toml::table& root, std::string_view key,
                 std::unordered_map<std::string, CodeMeaning>& out, const RuleSet& rs) {
   const auto* table = root[key].as_table();
   if (!table) return;
@@ -252,7 +261,7 @@ void load_codes(std::string_view source, const toml::table& root, std::string_vi
   }
 }
 
-void load_facts(std::string_view source, const toml::table& root, RuleSet& rs) {
+void load_facts(const Origin& source, const toml::table& root, RuleSet& rs) {
   const auto* arr = root["fact"].as_array();
   if (!arr) return;
   RE2::Options options;
@@ -275,7 +284,7 @@ void load_facts(std::string_view source, const toml::table& root, RuleSet& rs) {
 }
 
 // [evidence]: which categories are too generic to silence the report's text.
-void load_evidence(std::string_view source, const toml::table& root, RuleSet& rs) {
+void load_evidence(const Origin& source, const toml::table& root, RuleSet& rs) {
   rs.generic_category.assign(rs.categories.size(), false);
   rs.generic_category[rs.unknown_category] = true;
   const auto* generic = root["evidence"]["generic"].as_array();
@@ -289,7 +298,7 @@ void load_evidence(std::string_view source, const toml::table& root, RuleSet& rs
 
 // [stage]: what an error at a given SMTP command means when the wording and
 // codes only gave a generic or address-related category.
-void load_stages(std::string_view source, const toml::table& root, RuleSet& rs) {
+void load_stages(const Origin& source, const toml::table& root, RuleSet& rs) {
   const auto* table = root["stage"].as_table();
   if (!table) return;
   if (const auto* replaces = (*table)["replaces"].as_array()) {
@@ -310,14 +319,7 @@ void load_stages(std::string_view source, const toml::table& root, RuleSet& rs) 
   }
 }
 
-std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view source) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    throw LoadError(std::string(source) + ":" + std::to_string(e.source().begin.line) + ": " +
-                    std::string(e.description()));
-  }
+std::unique_ptr<RuleSet> load_rules(const toml::table& root, const Origin& source) {
   auto rs = std::make_unique<RuleSet>();
   load_categories(source, root, *rs);
   load_wording(source, root, *rs);
@@ -330,6 +332,17 @@ std::unique_ptr<RuleSet> load_rules(std::string_view toml_text, std::string_view
   load_facts(source, root, *rs);
   if (!rs->patterns.compile()) fail(source, root, "the wording patterns do not fit in memory");
   return rs;
+}
+
+std::unique_ptr<RuleSet> parse_rules(std::string_view toml_text, std::string_view name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, name);
+  } catch (const toml::parse_error& e) {
+    throw LoadError(std::string(name) + ":" + std::to_string(e.source().begin.line) + ": " +
+                    std::string(e.description()));
+  }
+  return load_rules(root, Origin{name});
 }
 
 const CodeMeaning* find_status(const RuleSet& rs, std::string_view status) {
@@ -370,7 +383,7 @@ Classifier::~Classifier() = default;
 std::unique_ptr<Classifier> Classifier::load_text(std::string_view toml_text, std::string_view source_name,
                                                   std::string& error) {
   try {
-    return std::unique_ptr<Classifier>(new Classifier(load_rules(toml_text, source_name)));
+    return std::unique_ptr<Classifier>(new Classifier(parse_rules(toml_text, source_name)));
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -389,7 +402,18 @@ std::unique_ptr<Classifier> Classifier::load_file(const std::string& path, std::
 }
 
 std::unique_ptr<Classifier> Classifier::builtin(std::string& error) {
-  return load_text(builtin_rules_toml, "rules.toml (built in)", error);
+  const auto tree = decode_rules_image(builtin_rules_image);
+  if (!tree) {
+    error = "rules.toml (built in): the program's image of the rules is damaged";
+    return nullptr;
+  }
+  try {
+    return std::unique_ptr<Classifier>(
+        new Classifier(load_rules(tree->root, Origin{"rules.toml (built in)", &tree->table_lines})));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  return nullptr;
 }
 
 const std::vector<Category>& Classifier::categories() const { return rules_->categories; }

@@ -5,6 +5,7 @@
 // the program can take the shipped patterns without compiling them first.
 //
 //   make_filter_plan RULES.toml OUTPUT.cpp
+#include "classifier/cpp_literal.hpp"
 #include "classifier/filter_plan.hpp"
 
 #include <re2/filtered_re2.h>
@@ -18,6 +19,7 @@
 
 namespace {
 
+using clearbounce::classifier::cpp_literal;
 using clearbounce::classifier::FilterPlan;
 using clearbounce::classifier::RulePattern;
 
@@ -32,24 +34,6 @@ std::vector<RulePattern> filtered_patterns(const std::vector<RulePattern>& rule_
   std::sort(patterns.begin(), patterns.end());
   patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
   return patterns;
-}
-
-// A C++ string literal for any bytes: octal escapes cannot run on into the
-// next character as hexadecimal ones do.
-std::string literal(std::string_view bytes) {
-  std::string out(1, '"');
-  for (const char c : bytes) {
-    const auto b = static_cast<unsigned char>(c);
-    if (b >= 0x20 && b < 0x7F && c != '"' && c != '\\' && c != '?') {
-      out += c;
-    } else {
-      char escape[5];
-      std::snprintf(escape, sizeof escape, "\\%03o", b);
-      out += escape;
-    }
-  }
-  out += "\"sv";
-  return out;
 }
 
 struct Table {
@@ -71,7 +55,7 @@ struct Table {
       clause_start.push_back(static_cast<std::uint32_t>(clause_atoms.size()));
     }
     std::ostringstream row;
-    row << '{' << literal(pattern.text) << ", " << (pattern.fold_case ? "true" : "false") << ", " << first << ", "
+    row << '{' << cpp_literal(pattern.text) << ", " << (pattern.fold_case ? "true" : "false") << ", " << first << ", "
         << plan.clauses.size() << ", " << (plan.literal ? "true" : "false") << '}';
     rows.push_back(row.str());
   }
@@ -90,7 +74,7 @@ void write_source(std::ostream& out, const Table& table) {
          "#include \"classifier/filter_plan.hpp\"\n\n#include <array>\n#include <cstdint>\n\n"
          "namespace clearbounce::classifier {\n\nnamespace {\n\nusing namespace std::string_view_literals;\n\n";
   const auto number = [](std::uint32_t n) { return std::to_string(n); };
-  write_array(out, "std::string_view", "kAtoms", table.atoms, [](const std::string& a) { return literal(a); });
+  write_array(out, "std::string_view", "kAtoms", table.atoms, [](const std::string& a) { return cpp_literal(a); });
   write_array(out, "std::uint32_t", "kClauseStart", table.clause_start, number);
   write_array(out, "std::uint32_t", "kClauseAtoms", table.clause_atoms, number);
   write_array(out, "PlannedPattern", "kPatterns", table.rows, [](const std::string& row) { return row; });
