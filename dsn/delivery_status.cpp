@@ -222,8 +222,13 @@ std::string_view address_at(std::string_view text, std::size_t at) {
   // bounded number of times however many '@' it holds.
   std::size_t begin = at;
   while (begin > 0 && is_addr_char(static_cast<unsigned char>(text[begin - 1]))) --begin;
+  // Colons and brackets belong to a domain literal ("[192.0.2.1]") only:
+  // "a@example.com:blocked" is the address and a word.
   std::size_t end = at + 1;
-  while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end]))) ++end;
+  const bool literal = end < text.size() && text[end] == '[';
+  while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end])) &&
+         (literal || (text[end] != ':' && text[end] != '[' && text[end] != ']')))
+    ++end;
   while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == ':' || text[end - 1] == ']')) --end;
   // Dots may not start a local part; "...@" in "<a@b>... User unknown" has none.
   while (begin < at && text[begin] == '.') ++begin;

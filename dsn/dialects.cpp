@@ -680,7 +680,7 @@ const RE2& bounce_from() {
 
 const RE2& bounce_subject() {
   static const RE2 re = byte_regex(
-      R"((?i)undeliver|delivery (status|failure|failed|notification|problem|delay)|returned mail|failure notice|failed delivery|failure delivery|mail delivery failed|non-?deliver|delivery has failed|could not be delivered|error sending your mail|not delivered|mail system error|delayed (mail|delivery)|returned to sender)");
+      R"((?i)undeliver|delivery (status|failure|failed|notification|problem|delay)|returned mail|failure notice|failed delivery|failure delivery|mail delivery failed|non-?deliver|delivery has failed|could not be delivered|error sending your mail|not delivered|mail system error|delayed (mail|delivery)|returned to sender|(message|mail|e-?mail)( you sent)? (was |has been )?(blocked|rejected))");
   return re;
 }
 

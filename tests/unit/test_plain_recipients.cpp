@@ -91,6 +91,14 @@ TEST(PlainRecipients, RecipientListedAgainEndsTheOtherSection) {
   EXPECT_FALSE(contains(found[1].text, "Benutzer unbekannt"));
 }
 
+// A colon ends an address's domain outside a domain literal: filters write
+// "(a@example.com:blocked)", and a domain holds no colon.
+TEST(PlainRecipients, AColonAfterTheDomainEndsTheAddress) {
+  const auto found = find_plain_recipients(
+      "Reason: 550 permanent failure for one or more recipients (carl@example.com:blocked)\n", {}, {}, kMax);
+  EXPECT_EQ(addresses(found), std::vector<std::string>{"carl@example.com"});
+}
+
 TEST(PlainRecipients, TextWithoutAtSignNamesNobody) {
   EXPECT_TRUE(find_plain_recipients("Delivery failed.\nNo address is given here.\n", {"x@example.org"}, {}, kMax)
                   .empty());
