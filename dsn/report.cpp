@@ -432,6 +432,38 @@ void merge_alias_expansions(std::string_view text, std::vector<detail::PlainReci
   });
 }
 
+// Notes that follow an address where an alias led, naming the address the
+// sender used: "<A> (expanded from <B>): ..." (Postfix), "A" then
+// "(expanded from: <B>)" on the next line (Sendmail). Exim's "A (generated
+// from B)" is not one: Exim names A as the failed recipient itself
+// (X-Failed-Recipients), as do the readers of its reports.
+constexpr std::string_view kOriginalNotes[] = {"(expanded from"};
+
+// A recipient found under the address an alias led to, whose note names the
+// address the sender used, is reported under that one (as Original-Recipient
+// in a delivery report). The note's address was not found as a recipient
+// itself (merge_alias_expansions joins the two when it was).
+void name_recipients_as_sent(std::string_view text, std::vector<detail::PlainRecipient>& found) {
+  if (found.empty() || found.size() > kMaxRecipientsWithContext) return;
+  std::string_view before;  // the last line that was not blank
+  for_each_line(text, [&](std::string_view line) {
+    const std::string_view trimmed = detail::trim(line);
+    if (trimmed.empty()) return true;
+    const std::string_view previous_line = std::exchange(before, trimmed);
+    for (const std::string_view note : kOriginalNotes) {
+      const std::size_t at = ifind(trimmed, note, 0);
+      if (at == std::string_view::npos) continue;
+      const std::string original = detail::first_address(trimmed.substr(at + note.size()));
+      if (original.empty() || recipient_named(found, original) != std::string_view::npos) break;
+      const std::string_view head = trimmed.substr(0, at);
+      const std::size_t named = recipient_named(found, detail::trim(head).empty() ? previous_line : head);
+      if (named != std::string_view::npos) found[named].address = original;
+      break;
+    }
+    return true;
+  });
+}
+
 void add_plain_text_recipients(const MimePart& root, std::string_view text, std::string_view returned,
                                BounceReport& report, std::size_t max) {
   std::vector<std::string> exclude = header_addresses(root, "To");
@@ -441,6 +473,7 @@ void add_plain_text_recipients(const MimePart& root, std::string_view text, std:
   for (auto& a : header_addresses(root, "X-Failed-Recipients")) known.push_back(std::move(a));
   auto found = detail::find_plain_recipients(text, exclude, known, max);
   merge_alias_expansions(text, found);
+  name_recipients_as_sent(text, found);
   if (found.empty() && !known.empty()) {
     const std::string excerpt = bounded_context(text);
     for (auto& k : known) {

@@ -657,3 +657,53 @@ Hello.
   EXPECT_EQ(report.recipients[0].recipient, "bob@example.net");
   EXPECT_NE(report.recipients[0].action, "failed");
 }
+
+// Where an alias led is noted beside the address: the recipient is the
+// address the sender used, as Original-Recipient gives it in a delivery
+// report. Postfix writes the note on the recipient's line, Sendmail on the
+// next one.
+TEST(PlainBounces, AnAliasExpansionNoteNamesTheAddressTheSenderUsed) {
+  const auto report = analyse(R"MSG(From: MAILER-DAEMON@mx.example.com
+To: alice@example.org
+Subject: Undelivered Mail Returned to Sender
+
+This is the mail system at host mx.example.com.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+<b.olsen@example.net> (expanded from <bo@example.net>): cannot access mailbox
+    /var/mail/bolsen for user bolsen. error writing message: File too large
+
+<sales-team@example.net>
+    (expanded from: <sales@example.net>)
+    550 5.1.1 <sales-team@example.net>... User unknown
+)MSG");
+  EXPECT_EQ(report.kind, ReportKind::plain_bounce);
+  ASSERT_EQ(report.recipients.size(), 2u);
+  EXPECT_EQ(report.recipients[0].recipient, "bo@example.net");
+  EXPECT_TRUE(contains(report.recipients[0].diagnostic, "File too large")) << report.recipients[0].diagnostic;
+  EXPECT_EQ(report.recipients[1].recipient, "sales@example.net");
+  EXPECT_TRUE(contains(report.recipients[1].diagnostic, "User unknown")) << report.recipients[1].diagnostic;
+}
+
+// Exim names the address an alias generated as the failed recipient itself
+// (X-Failed-Recipients); its note on the sender's address does not change it.
+TEST(PlainBounces, EximsGeneratedAddressStaysTheRecipient) {
+  const auto report = analyse(R"MSG(From: Mail Delivery System <Mailer-Daemon@mx.example.com>
+To: alice@example.org
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: clara@example.org
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  clara@example.org
+    (generated from info@example.net)
+    retry timeout exceeded
+)MSG");
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].recipient, "clara@example.org");
+}
