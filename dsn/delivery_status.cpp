@@ -153,20 +153,42 @@ void for_each_status_code(std::string_view text, Found found) {
   }
 }
 
-// The first reply code ("550") that stands alone: after a space, colon or
-// parenthesis (never inside an IP address or a date), and followed by a
-// space, a hyphen, a colon and a space, or the end.
-std::string first_reply_code(std::string_view text) {
+// Where the first reply code of one of `classes` ("45", "2") stands alone:
+// after a space, colon or parenthesis (never inside an IP address or a
+// date), and followed by a space, a hyphen, a colon and a space, or the
+// end; npos when there is none.
+std::size_t reply_code_at(std::string_view text, std::string_view classes) {
   for (std::size_t i = 0; (i = find_byte_in_range(text, i, '2', '5')) + 3 <= text.size(); ++i) {
-    if (text[i] == '3') continue;
+    if (classes.find(text[i]) == std::string_view::npos) continue;
     if (i > 0 && !is_pattern_space(text[i - 1]) && text[i - 1] != ':' && text[i - 1] != '(') continue;
     if (text[i + 1] < '0' || text[i + 1] > '5' || !is_digit(text[i + 2])) continue;
     const std::size_t after = i + 3;
     if (after == text.size() || text[after] == ' ' || text[after] == '-' ||
         (text[after] == ':' && after + 1 < text.size() && is_pattern_space(text[after + 1])))
-      return std::string(text.substr(i, 3));
+      return i;
   }
-  return {};
+  return std::string_view::npos;
+}
+
+// In a transcript ("<<< 250 ok" / ">>> RCPT TO:<b@example.net>" / "<<< 550
+// ..."; MDaemon's "-->" and "<--"), the command sent last before the text
+// at `end`: the one the failure there answered. Empty when no line before
+// it sends one.
+std::string transcript_command_before(std::string_view text, std::size_t end) {
+  std::string command;
+  text = text.substr(0, end);
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t stop = std::min(text.find('\n', start), text.size());
+    const std::string_view line = text.substr(start, stop - start);
+    start = stop + 1;
+    std::size_t arrow = line.find(">>> ");
+    if (arrow == std::string_view::npos) arrow = line.find("--> ");
+    if (arrow == std::string_view::npos) continue;
+    const std::string_view verb = line.substr(arrow + 4, 4);
+    for (const std::string_view known : {"HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT"})
+      if (iequals(verb, known)) command = std::string(known);
+  }
+  return command;
 }
 
 // True when the number that starts at `text[at]` is written as a version
@@ -364,7 +386,15 @@ bool server_in(std::string_view diagnostic, const DiagnosticWords& words, std::s
 
 void fill_missing_from(RecipientReport& r, std::string_view text) {
   text = text.substr(0, kMaxExaminedDiagnosticBytes);
-  if (r.reply_code.empty()) r.reply_code = first_reply_code(text);
+  // Transcripts show successes before the failure: the failure's reply
+  // counts, and the command it answered.
+  const std::size_t failure = reply_code_at(text, "45");
+  if (r.reply_code.empty()) {
+    const std::size_t at = failure != std::string_view::npos ? failure : reply_code_at(text, "2");
+    if (at != std::string_view::npos) r.reply_code = std::string(text.substr(at, 3));
+  }
+  if (r.smtp_command.empty() && failure != std::string_view::npos)
+    r.smtp_command = transcript_command_before(text, failure);
   const bool wants_server = r.remote_mta.empty() || r.remote_ip.empty();
   if (!r.smtp_command.empty() && !wants_server) return;
   const DiagnosticWords words = scan_diagnostic(text);

@@ -707,3 +707,27 @@ recipients. This is a permanent error. The following address(es) failed:
   ASSERT_EQ(report.recipients.size(), 1u);
   EXPECT_EQ(report.recipients[0].recipient, "clara@example.org");
 }
+
+// A transcript shows the replies that went well before the one that
+// failed: the failure's reply code counts, and the command it answered
+// (here RCPT, not the MAIL FROM named first).
+TEST(PlainBounces, ATranscriptsFailureNamesTheReplyAndTheCommand) {
+  const auto report = analyse(R"MSG(From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: alice@example.org
+Subject: Mail delivery failed
+
+A message that you sent could not be delivered to one or more of
+its recipients, after this conversation with the remote host:
+
+  Connected to inbound.example.net [203.0.113.40]
+  >>> MAIL FROM:<alice@example.org>
+  <<< 250 ok
+  >>> RCPT TO:<harriet@example.net>
+  <<< 550 No such mailbox here
+)MSG");
+  ASSERT_EQ(report.recipients.size(), 1u);
+  const auto& harriet = report.recipients[0];
+  EXPECT_EQ(harriet.recipient, "harriet@example.net");
+  EXPECT_EQ(harriet.reply_code, "550");
+  EXPECT_EQ(harriet.smtp_command, "RCPT");
+}
