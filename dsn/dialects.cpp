@@ -339,7 +339,7 @@ constexpr std::string_view kBannerLiterals[] = {"virus",  "malware", "spam",    
                                                 "security", "protection", "filter", "mailscanner",
                                                 "believed to be clean"};
 constexpr std::string_view kFailurePhrasePattern =
-    R"((?i)(could not be delivered|couldn't be delivered|undeliverable|delivery (to .{1,80} )?(has )?failed|failed permanently|permanent (error|failure)|not delivered|user unknown|unknown user|no such (user|mailbox|address)|mailbox (unavailable|full|not found)|does not exist|address rejected))";
+    R"((?i)(could not be delivered|couldn't be delivered|undeliverable|delivery (to .{1,80} )?(has )?failed|failed permanently|permanent (error|failure)|not delivered|unable to deliver|user unknown|unknown user|no such (user|mailbox|address)|mailbox (unavailable|full|not found)|does not exist|address rejected))";
 // No gate for the phrase: almost every bounce holds "deliver", which most
 // of its alternatives share. The code is looked for only where it matched.
 constexpr std::string_view kFailureCodePattern = R"((?:^|[^\d.])(?:[45]\.\d{1,3}\.\d{1,3}|[45][0-5]\d[ -]))";
@@ -680,7 +680,7 @@ const RE2& bounce_from() {
 
 const RE2& bounce_subject() {
   static const RE2 re = byte_regex(
-      R"((?i)undeliver|delivery (status|failure|failed|notification|problem|delay)|returned mail|failure notice|failed delivery|failure delivery|mail delivery failed|non-?deliver|delivery has failed|could not be delivered|error sending your mail|not delivered|mail system error|delayed (mail|delivery)|returned to sender|(message|mail|e-?mail)( you sent)? (was |has been )?(blocked|rejected))");
+      R"((?i)undeliver|delivery (status|failure|failed|notification|problem|delay)|returned mail|failure notice|failed delivery|failure delivery|mail delivery failed|non-?deliver|delivery has failed|could not be delivered|error sending your mail|not delivered|mail system error|delayed (mail|delivery)|returned to sender|unzustellbar|nicht zustellbar|non remis|non distribu|no entregado|non recapitat|non consegnat|onbestelbaar|niet afgeleverd|(message|mail|e-?mail)( you sent)? (was |has been )?(blocked|rejected))");
   return re;
 }
 
@@ -839,8 +839,17 @@ std::string without_banners(std::string_view text, const TextWording& wording) {
   return out;
 }
 
+// The same in the languages mail systems write their Subjects in; tried
+// only on a Subject with bytes beyond ASCII (the ASCII ones are above).
+const RE2& bounce_subject_beyond_ascii() {
+  static const RE2 re = byte_regex(
+      R"(配信できません|配信エラー|配信不能|未配達|送信エラー|退信|退回|未送达|无法投递|無法投遞|не доставлен|недоставлен|unzustellbar|non remis|no entregado|não entregue|non consegnat|onbestelbaar)");
+  return re;
+}
+
 bool looks_like_bounce_headers(std::string_view from, std::string_view subject) {
-  return RE2::PartialMatch(from, bounce_from()) || RE2::PartialMatch(subject, bounce_subject());
+  return RE2::PartialMatch(from, bounce_from()) || RE2::PartialMatch(subject, bounce_subject()) ||
+         (has_non_ascii(subject) && RE2::PartialMatch(subject, bounce_subject_beyond_ascii()));
 }
 
 }  // namespace clearbounce::dsn::detail
