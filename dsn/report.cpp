@@ -276,10 +276,18 @@ std::string bounded_context(std::string_view text) {
 // Where `key` first occurs in `text` at or after `from`, ASCII case
 // ignored: what to_lower(text).find(to_lower(key), from) gives, without
 // lower-casing the text. An address holds one '@': only where the text has
-// one is it compared.
+// one is it compared; a key that starts with a byte without case ("(expanded
+// from") is compared only where the text has that byte.
 std::size_t ifind(std::string_view text, std::string_view key, std::size_t from) {
+  if (key.empty()) return from <= text.size() ? from : std::string_view::npos;
   const std::size_t at = key.find('@');
   if (at == std::string_view::npos) {
+    const char first = key.front();
+    if (detail::ascii_lower(first) == detail::ascii_upper(first)) {
+      for (std::size_t p = text.find(first, from); p != std::string_view::npos; p = text.find(first, p + 1))
+        if (detail::iequals(text.substr(p, key.size()), key)) return p;
+      return std::string_view::npos;
+    }
     for (std::size_t i = from; i + key.size() <= text.size(); ++i)
       if (detail::iequals(text.substr(i, key.size()), key)) return i;
     return std::string_view::npos;
