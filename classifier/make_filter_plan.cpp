@@ -11,7 +11,6 @@
 #include <re2/filtered_re2.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
