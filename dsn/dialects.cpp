@@ -839,11 +839,12 @@ std::string without_banners(std::string_view text, const TextWording& wording) {
   return out;
 }
 
-// The same in the languages mail systems write their Subjects in; tried
-// only on a Subject with bytes beyond ASCII (the ASCII ones are above).
+// The same in the languages mail systems write their Subjects in with
+// characters beyond ASCII; tried only on a Subject that has such bytes
+// (the words written in ASCII are in bounce_subject()).
 const RE2& bounce_subject_beyond_ascii() {
   static const RE2 re = byte_regex(
-      R"(配信できません|配信エラー|配信不能|未配達|送信エラー|退信|退回|未送达|无法投递|無法投遞|не доставлен|недоставлен|unzustellbar|non remis|no entregado|não entregue|non consegnat|onbestelbaar)");
+      R"(配信できません|配信エラー|配信不能|未配達|送信エラー|退信|退回|未送达|无法投递|無法投遞|не доставлен|недоставлен|não entregue)");
   return re;
 }
 
