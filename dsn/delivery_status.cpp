@@ -387,8 +387,9 @@ bool server_in(std::string_view diagnostic, const DiagnosticWords& words, std::s
 void fill_missing_from(RecipientReport& r, std::string_view text) {
   text = text.substr(0, kMaxExaminedDiagnosticBytes);
   // Transcripts show successes before the failure: the failure's reply
-  // counts, and the command it answered.
-  const std::size_t failure = reply_code_at(text, "45");
+  // counts, and the command it answered (looked for only when one is missing).
+  const bool wants_reply = r.reply_code.empty() || r.smtp_command.empty();
+  const std::size_t failure = wants_reply ? reply_code_at(text, "45") : std::string_view::npos;
   if (r.reply_code.empty()) {
     const std::size_t at = failure != std::string_view::npos ? failure : reply_code_at(text, "2");
     if (at != std::string_view::npos) r.reply_code = std::string(text.substr(at, 3));
