@@ -25,4 +25,5 @@ if(CLEARBOUNCE_FUZZ)
   # Coverage feedback for libFuzzer in every library; the fuzz programs
   # themselves link with -fsanitize=fuzzer (tests/fuzz/CMakeLists.txt).
   add_compile_options(-fsanitize=fuzzer-no-link)
+  add_compile_options(-fsanitize-ignorelist=${PROJECT_SOURCE_DIR}/cmake/sanitizer-ignore.txt)
 endif()

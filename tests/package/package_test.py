@@ -179,7 +179,7 @@ def check_control(checks, deb, work, version):
     checks.check(fields.get("Architecture") == arch, f"control: Architecture {arch}", fields.get("Architecture", ""))
     checks.check(fields.get("Section") == "mail", "control: Section mail", fields.get("Section", ""))
     depends = fields.get("Depends", "")
-    for needed in ("adduser", "init-system-helpers", "libmilter1.0.1", "libre2", "libtomlplusplus3", "libc6"):
+    for needed in ("adduser", "init-system-helpers", "libmilter1.0.1", "libre2", "libc6"):
         checks.check(needed in depends, f"control: Depends names {needed}", depends)
     description = fields.get("Description", "")
     checks.check("\n" in description and all(line.startswith(" ") for line in description.split("\n")[1:]),
