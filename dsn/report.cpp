@@ -678,7 +678,8 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   }
   report.kind = ReportKind::plain_bounce;
   // Free-text warnings say they keep trying; their recipients are delayed.
-  const bool delayed = detail::says_delayed(m.text, m.wording) || detail::says_delayed(m.subject);
+  const bool delayed = detail::says_delayed(m.text, m.wording) ||
+                       detail::says_delayed(m.subject, detail::scan_wording(m.subject));
   for (auto& r : report.recipients)
     if (r.action.empty()) r.action = delayed ? "delayed" : "failed";
   if (report.dialect.empty()) report.dialect = "generic";
