@@ -22,6 +22,56 @@ bool is_domain_char(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
          c >= 0x80;
 }
+// A character of three UTF-8 bytes or more (U+0800 on: CJK, kana,
+// full-width punctuation) ends an address: Chinese and Japanese servers
+// write their words right against an ASCII address ("没有此用户：bob@example.net
+// 不存在"), while the letters of an internationalized address are mostly
+// of two bytes (Latin, Cyrillic, Greek) or make up the whole part.
+constexpr bool starts_wide_character(unsigned char c) { return c >= 0xE0; }
+constexpr bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+}  // namespace
+
+namespace detail {
+
+std::size_t local_part_before(std::string_view text) {
+  std::size_t local = 0;
+  bool ascii_seen = false;
+  while (local < text.size()) {
+    const auto c = static_cast<unsigned char>(text[text.size() - 1 - local]);
+    if (!is_local_char(c)) break;
+    if (c < 0x80) {
+      ascii_seen = true;
+      ++local;
+      continue;
+    }
+    // A non-ASCII character: find its first byte.
+    std::size_t length = 1;
+    while (length < 4 && local + length < text.size() &&
+           is_continuation(static_cast<unsigned char>(text[text.size() - local - length])))
+      ++length;
+    if (!is_continuation(c)) length = 1;  // a first byte alone: its own character
+    const auto first = static_cast<unsigned char>(text[text.size() - local - length]);
+    if (ascii_seen && starts_wide_character(first)) break;
+    local += length;
+  }
+  return local;
+}
+
+std::size_t domain_end(std::string_view text, std::size_t from) {
+  const bool ascii_first = from < text.size() && static_cast<unsigned char>(text[from]) < 0x80;
+  std::size_t end = from;
+  while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end]))) {
+    if (ascii_first && starts_wide_character(static_cast<unsigned char>(text[end]))) break;
+    ++end;
+  }
+  return end;
+}
+
+}  // namespace detail
+
+namespace {
+
 constexpr bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -170,10 +220,8 @@ std::string text_for_matching(std::string_view in) {
     }
     if (c == '@') {
       // Take back the local part already copied, skip the domain.
-      std::size_t local = 0;
-      while (local < out.size() && is_local_char(static_cast<unsigned char>(out[out.size() - 1 - local]))) ++local;
-      std::size_t end = i + 1;
-      while (end < in.size() && is_domain_char(static_cast<unsigned char>(in[end]))) ++end;
+      const std::size_t local = detail::local_part_before(out);
+      const std::size_t end = detail::domain_end(in, i + 1);
       if (local > 0 && end > i + 1) {
         out.resize(out.size() - local);
         out += "<address>";

@@ -37,6 +37,15 @@ TEST(TextForMatching, SingleSpacesStayAndRunsAroundThemAreCollapsed) {
   EXPECT_EQ(text_for_matching("over quota  now \n\n"), "over quota now");
   EXPECT_EQ(text_for_matching("a b\tc \r\nd"), "a b c d");
   EXPECT_EQ(text_for_matching("for user x@example.org now"), "for user <address> now");
+}
+
+TEST(TextForMatching, WideCharactersAgainstAnAddressStayWords) {
+  // Chinese and Japanese servers write their words right against an address.
+  EXPECT_EQ(text_for_matching("系统中没有此用户：bob@example.net"), "系统中没有此用户：<address>");
+  EXPECT_EQ(text_for_matching("收件人bob@example.net不存在"), "收件人<address>不存在");
+  // An address written wholly in such characters, or with two-byte letters, is one.
+  EXPECT_EQ(text_for_matching("宛先 用户@例え.jp は不明"), "宛先 <address> は不明");
+  EXPECT_EQ(text_for_matching("to jürgen@bücher.example failed"), "to <address> failed");
   EXPECT_EQ(text_for_matching("ok <<< 550 no"), "ok 550 no");
 }
 

@@ -16,17 +16,10 @@ namespace {
 using clearbounce::classifier::text_for_matching;
 
 bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-bool is_local_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '%' || c == '+' || c == '-' || c == '=' || c == '\'' || c >= 0x80;
-}
-bool is_domain_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-         c >= 0x80;
-}
-
 // The rule read one byte at a time, for texts without a reply code (no
-// digit '2' to '5'), where dropping repeated codes changes nothing.
+// digit '2' to '5'), where dropping repeated codes changes nothing. The
+// extent of an address is the library's own (tested in
+// test_text_for_matching.cpp); this reference checks the runs around it.
 std::string byte_by_byte(std::string_view in) {
   std::string out;
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -41,10 +34,8 @@ std::string byte_by_byte(std::string_view in) {
       continue;
     }
     if (c == '@') {
-      std::size_t local = 0;
-      while (local < out.size() && is_local_char(static_cast<unsigned char>(out[out.size() - 1 - local]))) ++local;
-      std::size_t end = i + 1;
-      while (end < in.size() && is_domain_char(static_cast<unsigned char>(in[end]))) ++end;
+      const std::size_t local = clearbounce::classifier::detail::local_part_before(out);
+      const std::size_t end = clearbounce::classifier::detail::domain_end(in, i + 1);
       if (local > 0 && end > i + 1) {
         out.resize(out.size() - local);
         out += "<address>";
