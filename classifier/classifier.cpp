@@ -471,7 +471,8 @@ bool applies(const WordingRule& rule, const dsn::RecipientReport& r, const dsn::
 struct WordingMatch {
   const WordingRule* rule = nullptr;
   const WordingRule* expired_cause = nullptr;  // when `rule` says "gave up": the cause it names, if any
-  std::string_view evidence;                   // which text it was found in (see classifier/README.md)
+  bool said_gave_up = false;  // "gave up" was said too, and `rule` is the cause it named
+  std::string_view evidence;  // which text it was found in (see classifier/README.md)
 };
 
 // True when a banner rule for `category` matched the same text.
@@ -519,8 +520,12 @@ WordingMatch best_rule(const RuleSet& rs, const std::vector<int>& matched, const
     const WordingRule& other = rs.rules[best_not_expired];
     // "Gave up" stays the outcome unless the cause named is more than a
     // network failure, which only ever ends in giving up.
-    if (!rs.categories[other.category].expires_when_final) out.rule = &other;
-    else out.expired_cause = &other;
+    if (!rs.categories[other.category].expires_when_final) {
+      out.rule = &other;
+      out.said_gave_up = true;
+    } else {
+      out.expired_cause = &other;
+    }
   }
   return out;
 }
@@ -583,6 +588,7 @@ struct Decision {
   std::string reason;
   std::string decided_by;
   const WordingRule* expired_cause = nullptr;  // the cause behind a "gave up" wording
+  bool said_gave_up = false;  // the wording named a cause and said it gave up on it
 };
 
 // The recipient's own codes, in the order they are trusted.
@@ -610,6 +616,7 @@ Decision from_wording(const WordingMatch& m, const Codes& codes, const dsn::Reci
   d.decided_by.reserve(kWordingIn.size() + m.evidence.size() + kComma.size() + m.rule->source.size());
   d.decided_by.append(kWordingIn).append(m.evidence).append(kComma).append(m.rule->source);
   d.expired_cause = m.expired_cause;
+  d.said_gave_up = m.said_gave_up;
   // Where a category has two reasons and the wording did not pick one,
   // the status code does.
   const bool status_agrees = codes.status && codes.status->category == d.category;
@@ -670,6 +677,8 @@ void apply_stage(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d) 
 // cause known, and that we gave up is a fact beside it (gave_up=yes), with
 // sisimai's reason "expired". Only when no cause is known is the category
 // delivery.expired.
+constexpr std::string_view kNetworkErrorReason = "networkerror";
+
 void apply_gave_up(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d,
                    std::map<std::string, std::string>& facts) {
   const bool temporary_status = !r.status.empty() && r.status[0] == '4';
@@ -687,14 +696,18 @@ void apply_gave_up(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d
                              (temporary_status || r.status.empty());
   // x.4.7: "delivery time expired".
   const bool status_expired = r.status.size() == 5 && r.status.compare(1, 4, ".4.7") == 0;
-  if (!says_expired && !network_final && !status_expired && r.action != "expired") return;
+  if (!says_expired && !d.said_gave_up && !network_final && !status_expired && r.action != "expired") return;
   facts["gave_up"] = "yes";
   if (says_expired && d.expired_cause) d.category = d.expired_cause->category;
   if (d.category == rs.unknown_category) d.category = rs.expired_category;
   // sisimai names a queue that ran out "expired", unless x.4.7 came with a
   // cause of another kind than the network.
-  const bool other_cause = status_expired && !says_expired && !network_final && r.action != "expired" &&
-                           d.category != rs.expired_category;
+  // A cause named beside "gave up" keeps its own reason, unless it is a
+  // network error (the reason of the network categories).
+  const bool named_other_cause = d.said_gave_up && rs.categories[d.category].reason != kNetworkErrorReason;
+  const bool other_cause = (status_expired && !says_expired && !d.said_gave_up && !network_final &&
+                            r.action != "expired" && d.category != rs.expired_category) ||
+                           named_other_cause;
   if (!other_cause) d.reason = "expired";
 }
 

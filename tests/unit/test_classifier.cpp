@@ -785,6 +785,27 @@ TEST_F(ClassifierTest, GaveUpAfterRetriesKeepsTheLastCause) {
   EXPECT_EQ(bare.reason, "expired");
 }
 
+TEST_F(ClassifierTest, GaveUpSaidBesideTheCauseIsAFact) {
+  // qmail ends its last error with "I'm not going to try again; this message
+  // has been in the queue too long": the error is the category, giving up a
+  // fact beside it. A network error given up on is sisimai's "expired";
+  // another cause keeps its reason.
+  const auto lost = rules().classify(
+      failed("4.4.2", "Connected to 192.0.2.25 but connection died. (#4.4.2) I'm not going to try again; this "
+                      "message has been in the queue too long."),
+      rfc3464_report());
+  EXPECT_EQ(category_of(lost), "network.connection_lost") << lost.decided_by;
+  EXPECT_EQ(lost.reason, "expired");
+  ASSERT_EQ(lost.facts.count("gave_up"), 1u);
+  const auto full = rules().classify(
+      failed("4.2.2", "Remote host said: 452 4.2.2 Mailbox full I'm not going to try again; this message has been "
+                      "in the queue too long."),
+      rfc3464_report());
+  EXPECT_EQ(category_of(full), "recipient.mailbox_full") << full.decided_by;
+  EXPECT_EQ(full.reason, "mailboxfull");
+  ASSERT_EQ(full.facts.count("gave_up"), 1u);
+}
+
 TEST_F(ClassifierTest, IssueTenWordings) {
   const struct {
     const char* status;
