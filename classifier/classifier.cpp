@@ -673,12 +673,14 @@ void apply_stage(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d) 
   d.decided_by = "stage " + r.smtp_command;
 }
 
+// The reason of the network categories: a network error given up on is
+// sisimai's "expired", where another cause keeps its own reason.
+constexpr std::string_view kNetworkErrorReason = "networkerror";
+
 // A retry period that ran out hides nothing: the category is the last
 // cause known, and that we gave up is a fact beside it (gave_up=yes), with
 // sisimai's reason "expired". Only when no cause is known is the category
 // delivery.expired.
-constexpr std::string_view kNetworkErrorReason = "networkerror";
-
 void apply_gave_up(const RuleSet& rs, const dsn::RecipientReport& r, Decision& d,
                    std::map<std::string, std::string>& facts) {
   const bool temporary_status = !r.status.empty() && r.status[0] == '4';
