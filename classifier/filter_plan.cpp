@@ -289,10 +289,12 @@ std::vector<std::string> fewest_spellings(std::vector<std::string> spellings) {
 }
 
 // Characters beyond Latin-1 that lower-cased texts hold as every pattern
-// folding case expects: basic Cyrillic (its capitals are lowered), and
-// scripts and signs that have no case.
+// folding case expects: Latin Extended-A, Greek and basic Cyrillic (their
+// capitals are lowered), and scripts and signs that have no case.
 bool lowered_in_text(char32_t c) {
-  return (c >= 0x400 && c <= 0x45F)        // basic Cyrillic: capitals Ѐ-Я are lowered
+  return (c >= 0x100 && c <= 0x17F)        // Latin Extended-A: its capitals are lowered
+         || (c >= 0x370 && c <= 0x3FF)     // Greek: its capitals are lowered
+         || (c >= 0x400 && c <= 0x45F)     // basic Cyrillic: capitals Ѐ-Я are lowered
          || (c >= 0x2000 && c <= 0x206F)   // general punctuation
          || (c >= 0x3000 && c <= 0x30FF)   // CJK punctuation, hiragana, katakana
          || (c >= 0x3400 && c <= 0x4DBF)   // CJK extension A
@@ -344,6 +346,9 @@ bool has_upper_case_literal(std::string_view pattern) {
     }
     if (c >= 'A' && c <= 'Z') return true;
     if (i + 1 < pattern.size() && is_latin1_upper(c, static_cast<unsigned char>(pattern[i + 1]))) return true;
+    if (i + 1 < pattern.size() && c >= 0xC4 && c <= 0xCF &&
+        extended_lower(c, static_cast<unsigned char>(pattern[i + 1])).second != static_cast<unsigned char>(pattern[i + 1]))
+      return true;
   }
   return false;
 }

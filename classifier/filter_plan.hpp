@@ -61,6 +61,37 @@ inline std::pair<unsigned char, unsigned char> cyrillic_lower(unsigned char next
   return {static_cast<unsigned char>(0xC0u | (code >> 6)), static_cast<unsigned char>(0x80u | (code & 0x3Fu))};
 }
 
+// The two UTF-8 bytes of the lower-case letter of a capital of Latin
+// Extended-A (U+0100-U+017F: Polish, Czech, Hungarian, Turkish...) or Greek
+// (U+0386-U+03AB), given as its two bytes, and final sigma's sigma; the
+// same two bytes for any other character, and for U+0130, whose lower-case
+// letter is one byte long. Patterns write Greek with σ at word ends too.
+inline std::pair<unsigned char, unsigned char> extended_lower(unsigned char lead, unsigned char next) {
+  const unsigned code = ((lead & 0x1Fu) << 6) | (next & 0x3Fu);
+  unsigned lower = code;
+  const bool even = code % 2 == 0;
+  if ((code >= 0x100 && code <= 0x137 && even && code != 0x130) || (code >= 0x139 && code <= 0x148 && !even) ||
+      (code >= 0x14A && code <= 0x177 && even) || (code >= 0x179 && code <= 0x17E && !even)) {
+    lower = code + 1;
+  } else if (code == 0x178) {
+    lower = 0xFF;
+  } else if (code == 0x386) {
+    lower = 0x3AC;
+  } else if (code >= 0x388 && code <= 0x38A) {
+    lower = code + 0x25;
+  } else if (code == 0x38C) {
+    lower = 0x3CC;
+  } else if (code == 0x38E || code == 0x38F) {
+    lower = code + 0x3F;
+  } else if ((code >= 0x391 && code <= 0x3A1) || (code >= 0x3A3 && code <= 0x3AB)) {
+    lower = code + 0x20;
+  } else if (code == 0x3C2) {
+    lower = 0x3C3;  // final sigma: RE2's atoms fold it to sigma, so the text does too
+  }
+  if (lower == code || lead < 0xC4 || lead > 0xCF) return {lead, next};
+  return {static_cast<unsigned char>(0xC0u | (lower >> 6)), static_cast<unsigned char>(0x80u | (lower & 0x3Fu))};
+}
+
 // Latin-1's upper-case letters U+00C0-U+00DE (not U+00D7, the multiplication
 // sign) are 0xC3 0x80-0x9E in UTF-8; their lower-case forms are 0x20 above.
 inline bool is_latin1_upper(unsigned char lead, unsigned char next) {

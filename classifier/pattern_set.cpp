@@ -36,7 +36,8 @@ constexpr std::uint64_t lower_ascii_word(std::uint64_t word) {
   return word | (((from_a ^ past_z) & kHighBits) >> 2);
 }
 
-// `text` lower-cased (ASCII, Latin-1 and basic Cyrillic letters) into `out`,
+// `text` lower-cased (ASCII, Latin-1, Latin Extended-A, Greek and basic
+// Cyrillic letters) into `out`,
 // whose capacity a thread keeps from one text to the next. True when the
 // text holds a character beyond Latin-1, found in the same read (see
 // beyond_latin1()). Eight bytes are done at once where all are ASCII (most
@@ -67,6 +68,10 @@ bool lower_case(std::string_view text, std::string& out) {
         to[++i] = static_cast<char>(next + 0x20);
       } else if (is_cyrillic_upper(c, next)) {
         const auto [lead, trail] = cyrillic_lower(next);
+        to[i] = static_cast<char>(lead);
+        to[++i] = static_cast<char>(trail);
+      } else if (c >= 0xC4 && c <= 0xCF) {
+        const auto [lead, trail] = extended_lower(c, next);
         to[i] = static_cast<char>(lead);
         to[++i] = static_cast<char>(trail);
       }

@@ -269,9 +269,12 @@ TEST(FilteredFoldCase, CyrillicAndCaselessScriptsAreFilteredFoldingCase) {
   EXPECT_EQ(filtered_fold_case("ユーザーが存在しません", false), std::optional<bool>(true));
   EXPECT_EQ(filtered_fold_case("用户不存在（mailbox）", false), std::optional<bool>(true));
   EXPECT_EQ(filtered_fold_case("사용자 없음", false), std::optional<bool>(true));
+  // Greek and Latin Extended-A capitals are lowered too.
+  EXPECT_EQ(filtered_fold_case("αλληλογραφία", false), std::optional<bool>(true));
+  EXPECT_EQ(filtered_fold_case("skrzynka pełna", false), std::optional<bool>(true));  // ł: Latin Extended-A
   // Scripts with case that texts are not lowered in: Unicode case folding.
-  EXPECT_EQ(filtered_fold_case("αλληλογραφία", false), std::nullopt);
-  EXPECT_EQ(filtered_fold_case("skrzynka pełna", false), std::nullopt);  // ł: Latin Extended-A
+  EXPECT_EQ(filtered_fold_case("հասցե", false), std::nullopt);         // Armenian
+  EXPECT_EQ(filtered_fold_case("người dùng", false), std::nullopt);    // ư: Latin Extended-B
   EXPECT_EQ(filtered_fold_case("ящик ѣ", false), std::nullopt);         // U+0463: not lowered
   EXPECT_EQ(filtered_fold_case("ＵＳＥＲ", false), std::nullopt);       // full-width letters have case
   EXPECT_EQ(filtered_fold_case("я\\xD1", false), std::optional<bool>(true));  // an escape is ASCII
