@@ -64,8 +64,9 @@ inline std::pair<unsigned char, unsigned char> cyrillic_lower(unsigned char next
 // The two UTF-8 bytes of the lower-case letter of a capital of Latin
 // Extended-A (U+0100-U+017F: Polish, Czech, Hungarian, Turkish...) or Greek
 // (U+0386-U+03AB), given as its two bytes, and final sigma's sigma; the
-// same two bytes for any other character, and for U+0130, whose lower-case
-// letter is one byte long. Patterns write Greek with σ at word ends too.
+// same two bytes for any other character, for U+0130, whose lower-case
+// letter is one byte long, and for two bytes that are no character.
+// Patterns write Greek with σ at word ends too.
 inline std::pair<unsigned char, unsigned char> extended_lower(unsigned char lead, unsigned char next) {
   const unsigned code = ((lead & 0x1Fu) << 6) | (next & 0x3Fu);
   unsigned lower = code;
@@ -88,7 +89,7 @@ inline std::pair<unsigned char, unsigned char> extended_lower(unsigned char lead
   } else if (code == 0x3C2) {
     lower = 0x3C3;  // final sigma: RE2's atoms fold it to sigma, so the text does too
   }
-  if (lower == code || lead < 0xC4 || lead > 0xCF) return {lead, next};
+  if (lower == code || lead < 0xC4 || lead > 0xCF || (next & 0xC0u) != 0x80u) return {lead, next};
   return {static_cast<unsigned char>(0xC0u | (lower >> 6)), static_cast<unsigned char>(0x80u | (lower & 0x3Fu))};
 }
 

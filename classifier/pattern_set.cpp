@@ -70,7 +70,7 @@ bool lower_case(std::string_view text, std::string& out) {
         const auto [lead, trail] = cyrillic_lower(next);
         to[i] = static_cast<char>(lead);
         to[++i] = static_cast<char>(trail);
-      } else if (c >= 0xC4 && c <= 0xCF) {
+      } else if (c >= 0xC4 && c <= 0xCF && (next & 0xC0) == 0x80) {
         const auto [lead, trail] = extended_lower(c, next);
         to[i] = static_cast<char>(lead);
         to[++i] = static_cast<char>(trail);

@@ -46,6 +46,12 @@ TEST(PatternSet, GreekAndLatinExtendedCapitalsAreComparedInLowerCase) {
   EXPECT_EQ(matches(set, "ΓΡΑΜΜΑΤΟΚΙΒΏΤΙΟ ΕΊΝΑΙ ΓΕΜΆΤΟ"), (std::vector<int>{0}));
   EXPECT_EQ(matches(set, "SKRZYNKA JEST PRZEPEŁNIONA"), (std::vector<int>{1}));
   EXPECT_EQ(matches(set, "Ο χρήστης δεν υπάρχει"), (std::vector<int>{2}));
+  // A lead byte without its continuation is no letter: the byte after it
+  // is lowered as itself.
+  PatternSet ascii;
+  ASSERT_TRUE(ascii.add("ab", error)) << error;
+  ASSERT_TRUE(ascii.compile());
+  EXPECT_EQ(matches(ascii, "x\xC4" "AB"), (std::vector<int>{0}));
 }
 
 TEST(PatternSet, CyrillicCapitalsAreComparedInLowerCase) {
