@@ -346,9 +346,10 @@ bool has_upper_case_literal(std::string_view pattern) {
     }
     if (c >= 'A' && c <= 'Z') return true;
     if (i + 1 < pattern.size() && is_latin1_upper(c, static_cast<unsigned char>(pattern[i + 1]))) return true;
-    if (i + 1 < pattern.size() && c >= 0xC4 && c <= 0xCF &&
-        extended_lower(c, static_cast<unsigned char>(pattern[i + 1])).second != static_cast<unsigned char>(pattern[i + 1]))
-      return true;
+    if (i + 1 < pattern.size() && c >= 0xC4 && c <= 0xCF) {
+      const auto next = static_cast<unsigned char>(pattern[i + 1]);
+      if (extended_lower(c, next) != std::pair<unsigned char, unsigned char>{c, next}) return true;
+    }
   }
   return false;
 }

@@ -50,7 +50,6 @@ std::size_t local_part_before(std::string_view text) {
     while (length < 4 && local + length < text.size() &&
            is_continuation(static_cast<unsigned char>(text[text.size() - local - length])))
       ++length;
-    if (!is_continuation(c)) length = 1;  // a first byte alone: its own character
     const auto first = static_cast<unsigned char>(text[text.size() - local - length]);
     if (ascii_seen && starts_wide_character(first)) break;
     local += length;

@@ -749,10 +749,11 @@ bool has_failure_wording(std::string_view text) {
   return RE2::PartialMatch(head, phrase) && RE2::PartialMatch(head, code);
 }
 
-bool is_challenge_request(std::string_view subject, std::string_view text, const TextWording& wording) {
+bool is_challenge_request(std::string_view subject, const TextWording& subject_wording, std::string_view text,
+                          const TextWording& wording) {
   // The Subject passes the same gate as the text: the regex (3.8 million
   // instructions to build) is built only for a message that may need it.
-  const bool subject_may_ask = !subject.empty() && scan_wording(subject).may_ask_challenge;
+  const bool subject_may_ask = !subject.empty() && subject_wording.may_ask_challenge;
   if (!subject_may_ask && !wording.may_ask_challenge) return false;
   static const RE2 request = byte_regex(kChallengePattern);
   return (subject_may_ask && RE2::PartialMatch(subject, request)) ||

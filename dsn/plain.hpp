@@ -60,7 +60,9 @@ bool has_failure_wording(std::string_view text);
 
 // True when the message asks the sender to confirm itself before delivery
 // (challenge-response, whitelist requests): the message is held, not refused.
-bool is_challenge_request(std::string_view subject, std::string_view text, const TextWording& wording = {});
+// `subject_wording` and `wording`: scan_wording() of the Subject and the text.
+bool is_challenge_request(std::string_view subject, const TextWording& subject_wording, std::string_view text,
+                          const TextWording& wording);
 
 // True when a free-text bounce says it keeps trying (a delay warning).
 bool says_delayed(std::string_view text, const TextWording& wording = {});

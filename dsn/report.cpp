@@ -565,6 +565,13 @@ struct Message {
     return *failure_wording_;
   }
   mutable std::optional<bool> failure_wording_;
+  // Which wording can occur in the Subject: the challenge and delay
+  // readers both ask, the Subject is scanned once.
+  const detail::TextWording& subject_wording() const {
+    if (!subject_wording_) subject_wording_ = detail::scan_wording(subject);
+    return *subject_wording_;
+  }
+  mutable std::optional<detail::TextWording> subject_wording_;
   // The decoded From, for the readers that ask.
   const std::string& from() const {
     if (!from_) from_ = root.header_text("From");
@@ -678,8 +685,7 @@ bool read_plain_bounce(const Message& m, BounceReport& report) {
   }
   report.kind = ReportKind::plain_bounce;
   // Free-text warnings say they keep trying; their recipients are delayed.
-  const bool delayed = detail::says_delayed(m.text, m.wording) ||
-                       detail::says_delayed(m.subject, detail::scan_wording(m.subject));
+  const bool delayed = detail::says_delayed(m.text, m.wording) || detail::says_delayed(m.subject, m.subject_wording());
   for (auto& r : report.recipients)
     if (r.action.empty()) r.action = delayed ? "delayed" : "failed";
   if (report.dialect.empty()) report.dialect = "generic";
@@ -703,7 +709,7 @@ void read_as_auto_reply(const Message& m, std::string_view dialect, BounceReport
 // nothing rewrites as a bounce.
 bool read_challenge_request(const Message& m, BounceReport& report) {
   // The wording first: it is seldom there, and mostly ruled out without a regex.
-  if (m.root.header("X-Failed-Recipients") || !detail::is_challenge_request(m.subject, m.text, m.wording) ||
+  if (m.root.header("X-Failed-Recipients") || !detail::is_challenge_request(m.subject, m.subject_wording(), m.text, m.wording) ||
       m.failure_wording())
     return false;
   read_as_auto_reply(m, "challenge-response", report);
