@@ -723,11 +723,11 @@ TextWording scan_wording(std::string_view text) {
 }
 
 std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients,
-                           const TextWording& text_wording) {
+                           const TextWording& text_wording, const TextWording& subject_wording) {
   // The first family in table order that any of the three names: the
   // Subject and X-Failed-Recipients only for families before the text's.
   std::size_t found = first_dialect(text, kNoDialect, text_wording.words);
-  found = std::min(found, first_dialect(subject, found));
+  found = std::min(found, first_dialect(subject, found, subject_wording.words));
   found = std::min(found, first_dialect(failed_recipients, found));
   return found < kNoDialect ? kDialects[found].name : std::string();
 }

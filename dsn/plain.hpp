@@ -34,9 +34,10 @@ TextWording scan_wording(std::string_view text);
 
 // The name of the MTA family whose wording `text`, the Subject or
 // X-Failed-Recipients carry, or empty when none is recognised.
-// `text_wording`: scan_wording(text), when the caller has it.
+// `text_wording`, `subject_wording`: scan_wording() of the text and the
+// Subject, when the caller has them.
 std::string detect_dialect(std::string_view text, std::string_view subject, std::string_view failed_recipients,
-                           const TextWording& text_wording = {});
+                           const TextWording& text_wording = {}, const TextWording& subject_wording = {});
 
 // What detect_dialect() gives, found by the signature set alone, which
 // reads every text whole: the reference its gated search is held to.

@@ -617,7 +617,8 @@ bool read_delivery_report(const Message& m, BounceReport& report) {
   for (const auto& ds : status_texts) detail::read_delivery_status(ds, report, m.limits.max_recipients);
   if (report.recipients.empty()) return false;
   report.kind = ReportKind::delivery_status;
-  report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"), m.wording);
+  report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"), m.wording,
+                                          m.subject_wording());
   if (report.dialect.empty()) report.dialect = "rfc3464";
   enrich_from_text(m.text, report);
   return true;
@@ -650,7 +651,8 @@ bool from_mailer_daemon(const MimePart& root) {
 // Bounces written as free text by a known MTA family, or by any MTA whose
 // headers say it is a failure notice.
 bool read_plain_bounce(const Message& m, BounceReport& report) {
-  report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"), m.wording);
+  report.dialect = detail::detect_dialect(m.text, m.subject, m.root.header_text("X-Failed-Recipients"), m.wording,
+                                          m.subject_wording());
   // An RFC 3834 auto-reply is read as a bounce only when it carries a known
   // MTA's wording; X-Failed-Recipients is written only by MTAs reporting a
   // failure.

@@ -44,6 +44,7 @@ void expect_same_dialect(const std::string& text, const std::string& subject = "
   EXPECT_EQ(detect_dialect(text, subject, failed), by_set) << text;
   // The words scan_wording() found stand in for a second read of the text.
   EXPECT_EQ(detect_dialect(text, subject, failed, scan_wording(text)), by_set) << text;
+  EXPECT_EQ(detect_dialect(text, subject, failed, scan_wording(text), scan_wording(subject)), by_set) << text;
 }
 
 // Phrases of every signature's alternatives, as servers write them.
