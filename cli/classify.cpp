@@ -21,6 +21,7 @@
 
 #include "classifier/classifier.hpp"
 #include "cli/commands.hpp"
+#include "cli/heap.hpp"
 #include "cli/input.hpp"
 #include "cli/json.hpp"
 #include "cli/text.hpp"
@@ -380,7 +381,10 @@ void run_jobs(unsigned jobs, std::size_t items, const Work& work) {
   const std::size_t wanted = std::min<std::size_t>(jobs, items);
   for (std::size_t t = 1; t < wanted; ++t) {
     try {
-      helpers.emplace_back(work);
+      helpers.emplace_back([&work] {
+        prepare_thread_heap();
+        work();
+      });
     } catch (const std::system_error& e) {
       std::fprintf(stderr, "clearbounce: classify: %zu of %u jobs run (%s)\n", t, jobs, e.what());
       break;
@@ -412,6 +416,7 @@ std::vector<Classified> classify_batch(const Rules& rules, std::span<const Sourc
 }
 
 std::shared_ptr<const classifier::Classifier> load_rules(const std::string& rules_file) {
+  prepare_thread_heap();
   std::string error;
   std::shared_ptr<const classifier::Classifier> loaded = rules_file.empty()
                                                              ? classifier::Classifier::builtin(error)

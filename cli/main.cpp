@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/heap.hpp"
 
 #ifndef CLEARBOUNCE_VERSION
 #error "CLEARBOUNCE_VERSION must come from the CMake project version"
@@ -73,6 +74,7 @@ int run(std::span<const std::string_view> args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  clearbounce::cli::prepare_heap_for_short_run();
   try {
     const std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
     return run(args);
