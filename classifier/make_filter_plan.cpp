@@ -5,8 +5,8 @@
 // the program can take the shipped patterns without compiling them first.
 //
 //   make_filter_plan RULES.toml OUTPUT.cpp
-#include "classifier/cpp_literal.hpp"
 #include "classifier/filter_plan.hpp"
+#include "dsn/cpp_literal.hpp"
 
 #include <re2/filtered_re2.h>
 
@@ -18,7 +18,7 @@
 
 namespace {
 
-using clearbounce::classifier::cpp_literal;
+using clearbounce::dsn::detail::cpp_literal;
 using clearbounce::classifier::FilterPlan;
 using clearbounce::classifier::RulePattern;
 

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "classifier/cpp_literal.hpp"
+#include "dsn/cpp_literal.hpp"
 #include "classifier/rules_image.hpp"
 
 int main(int argc, char** argv) {
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
          "using namespace std::string_view_literals;\n\n"
          "extern const std::string_view builtin_rules_image;\n"
          "const std::string_view builtin_rules_image =\n    "
-      << clearbounce::classifier::cpp_literal(*image) << ";\n\n}  // namespace clearbounce::classifier\n";
+      << clearbounce::dsn::detail::cpp_literal(*image) << ";\n\n}  // namespace clearbounce::classifier\n";
   if (!out.flush()) {
     std::cerr << "make_rules_image: cannot write " << argv[2] << "\n";
     return 1;

@@ -26,63 +26,14 @@
 #include <vector>
 
 #include "dsn/byte_regex.hpp"
+#include "dsn/dialect_gate.hpp"
+#include "dsn/dialect_table.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/literal_automaton.hpp"
 #include "dsn/plain.hpp"
 
 namespace clearbounce::dsn::detail {
 namespace {
-
-struct Dialect {
-  const char* name;
-  const char* signature;  // RE2, case-insensitive, searched in the human text and Subject
-};
-
-// Wording that identifies each MTA family. Order matters only where two
-// families share a phrase: the first match names the bounce.
-constexpr Dialect kDialects[] = {
-    {"postfix", R"(this is the (postfix program|mail system) at host|postfix smtp server: errors from)"},
-    {"qmail", R"(this is the qmail-send program|i'm afraid i wasn't able to deliver your message)"},
-    {"dragonfly", R"(this is the dragonfly mail agent)"},
-    {"opensmtpd", R"(this is the mailer-daemon, please do not reply|an error has occurred while attempting to deliver|a message is delayed for more than)"},
-    {"exim", R"(this message was created automatically by (mail delivery software|the smtp relay)|a message that you (have )?sent (could not be delivered|has not yet been delivered|contained one or more recipient addresses))"},
-    {"sendmail", R"(the following addresses had (permanent fatal|permanent delivery|delivery) (errors|problems)|-+ ?transcript of session follows|the original message was received at)"},
-    {"gmail", R"(delivery to the following recipients? (failed|has been delayed)|technical details of (permanent|temporary) failure|\*\* (message|address) not (delivered|found) \*\*)"},
-    {"googlegroups", R"(googlegroups|the group you tried to contact)"},
-    {"yahoo", R"(sorry, we were unable to deliver your message to the following address)"},
-    {"exchange", R"(did not reach the following recipient|delivery has failed to these recipients|your message (couldn't|could not|wasn't|was not) be(en)? delivered|diagnostic information for administrators)"},
-    {"domino", R"(was not delivered to:|-+ ?failure reasons ?-+)"},
-    {"amazonses", R"re(an error occurred while trying to deliver the mail to the following recipients|"notificationtype"\s*:\s*"(bounce|delivery)"|the following message to .* was undeliverable)re"},
-    {"messagingserver", R"(this report relates to a message you sent with the following header fields)"},
-    {"mailru", R"(это письмо создано автоматически)"},
-    {"x2", R"(unable to deliver message to the following address\(es\))"},
-    {"x4", R"(your mail message to the following address\(es\) could not be delivered)"},
-    {"x6", R"(we had trouble delivering your message|returned permanent errors)"},
-    {"imailserver", R"(body of message generated response|delivery failed \d+ attempts|user mailbox exceeds allowed size|undeliverable to )"},
-    {"kddi", R"(could not be delivered to:)"},
-    {"mailfoundry", R"(unable to deliver message to:|delivery failed for the following reason)"},
-    {"verizon", R"(message could not be delivered to mobile)"},
-    {"mailinglist", R"(you are not a member of this (mailing )?list|duplicated message-id)"},
-    {"ezweb", R"(each of the following recipients was rejected by a remote mail server|送信できませんでした|the user\(s\) account is disabled)"},
-    {"mfilter", R"(m-filter)"},
-};
-
-// Servers wrap and indent their wording as they like: a space in a
-// signature stands for any run of white space, line breaks included.
-std::string spacing_tolerant(std::string_view signature) {
-  std::string out;
-  for (std::size_t i = 0; i < signature.size(); ++i) {
-    if (signature[i] != ' ') {
-      out.push_back(signature[i]);
-    } else if (i + 1 < signature.size() && signature[i + 1] == '?') {
-      out.append(R"(\s*)");
-      ++i;
-    } else {
-      out.append(R"(\s+)");
-    }
-  }
-  return out;
-}
 
 // All signatures in one set: a text is scanned once, whatever the number
 // of dialects (a hostile text of megabytes must not be read 25 times).
@@ -108,137 +59,6 @@ std::size_t first_dialect_by_set(std::string_view text) {
   if (text.empty() || !signatures().Match(text, &matched)) return kNoDialect;
   return static_cast<std::size_t>(*std::min_element(matched.begin(), matched.end()));
 }
-
-// The alternatives of a signature: its parts separated by a '|' outside
-// groups.
-std::vector<std::string_view> top_level_alternatives(std::string_view signature) {
-  std::vector<std::string_view> out;
-  int depth = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < signature.size(); ++i) {
-    const char c = signature[i];
-    if (c == '\\') ++i;
-    else if (c == '(') ++depth;
-    else if (c == ')') --depth;
-    else if (c == '|' && depth == 0) {
-      out.push_back(signature.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  out.push_back(signature.substr(start));
-  return out;
-}
-
-// What a signature's regex can match, spelled out as plain texts, for
-// the gate: a ' ' stands for white space, '\x01' for anything else the
-// regex may match there (a class, a repetition). Every match of the
-// regex holds, ASCII case ignored, each word of at least one spelling.
-// Groups and '?' are spelled out (at most kMaxSpellings spellings).
-class Spellings {
- public:
-  static constexpr std::size_t kMaxSpellings = 64;
-  // Spellings of `pattern`; one without words when it cannot tell.
-  static std::vector<std::string> of(std::string_view pattern) {
-    Spellings parser{pattern};
-    auto out = parser.alternation();
-    if (parser.too_many_ || parser.at_ != pattern.size()) return {"\x01"};
-    return out;
-  }
-
-  // The one spelling of `pattern`, lower case, when it is exactly what the
-  // pattern matches once spacing_tolerant() made each space a run of white
-  // space: ASCII characters that stand for themselves, single spaces
-  // between them. Empty for any other pattern (groups, '?', classes...).
-  static std::string exact(std::string_view pattern) {
-    Spellings parser{pattern};
-    auto out = parser.alternation();
-    if (parser.too_many_ || !parser.exact_ || parser.at_ != pattern.size() || out.size() != 1) return {};
-    if (out[0].empty() || out[0].front() == ' ' || out[0].find("  ") != std::string::npos) return {};
-    return to_lower(out[0]);
-  }
-
- private:
-  explicit Spellings(std::string_view pattern) : pattern_(pattern) {}
-
-  bool more() const { return at_ < pattern_.size(); }
-  char peek(std::size_t ahead = 0) const { return at_ + ahead < pattern_.size() ? pattern_[at_ + ahead] : '\0'; }
-
-  std::vector<std::string> alternation() {
-    std::vector<std::string> out = sequence();
-    while (peek() == '|') {
-      ++at_;
-      for (auto& s : sequence()) out.push_back(std::move(s));
-    }
-    return out;
-  }
-
-  std::vector<std::string> sequence() {
-    std::vector<std::string> out{""};
-    while (more() && peek() != '|' && peek() != ')') {
-      std::vector<std::string> item = atom();
-      bool quantified = true;
-      if (peek() == '?') {
-        item.emplace_back();
-      } else if (peek() == '*' || peek() == '+') {
-        item = {"\x01"};
-        exact_ = false;
-      } else if (peek() == '{') {
-        at_ = std::min(pattern_.find('}', at_), pattern_.size() - 1);
-        item = {"\x01"};
-        exact_ = false;
-      } else {
-        quantified = false;
-      }
-      if (quantified && ++at_ < pattern_.size() && peek() == '?') ++at_;  // lazy: matches what greedy does
-      if (item.size() == 1) {  // most atoms: one character, appended in place
-        for (auto& head : out) head += item.front();
-        continue;
-      }
-      std::vector<std::string> joined;
-      for (const auto& head : out)
-        for (const auto& tail : item) joined.push_back(head + tail);
-      if (joined.size() > kMaxSpellings) too_many_ = true, joined.resize(1, "\x01");
-      out = std::move(joined);
-    }
-    return out;
-  }
-
-  // One character, escape or group; a space (" ?" too) is white space.
-  std::vector<std::string> atom() {
-    const char c = pattern_[at_++];
-    // Not spelled exactly: white space that may be absent, a non-ASCII
-    // letter (caseless), anything but a character that stands for itself.
-    if (static_cast<unsigned char>(c) >= 0x80 || c == '.' || c == '^' || c == '$' || (c == ' ' && peek() == '?'))
-      exact_ = false;
-    if ((c == '(' && peek() == '?') || c == '[') {
-      too_many_ = true;  // flags, named groups and classes are not spelled out: no words
-      return {"\x01"};
-    }
-    if (c == '(') {
-      auto inner = alternation();
-      if (peek() == ')') ++at_;
-      return inner;
-    }
-    if (c == '\\' && more()) {
-      const char escaped = pattern_[at_++];
-      if (std::isalnum(static_cast<unsigned char>(escaped)) || static_cast<unsigned char>(escaped) >= 0x80) exact_ = false;
-      if (escaped == 's') return {" "};
-      if (std::isalnum(static_cast<unsigned char>(escaped))) return {"\x01"};
-      return {std::string(1, escaped)};
-    }
-    if (c == ' ') {
-      if (peek() == '?') ++at_;
-      return {" "};
-    }
-    if (c == '.' || c == '^' || c == '$') return {"\x01"};
-    return {std::string(1, c)};
-  }
-
-  std::string_view pattern_;
-  std::size_t at_ = 0;
-  bool too_many_ = false;
-  bool exact_ = true;  // no character class, repetition, optional white space
-};
 
 // Whether `phrase` (an exact spelling: lower case, a ' ' for a run of
 // RE2's white space, never two) starts at text[at], ASCII case ignored.
@@ -279,50 +99,6 @@ bool holds_phrase(std::string_view text, std::string_view phrase) {
   return false;
 }
 
-// Whether every character of `word` lies in U+3000-U+9FFF (kana, CJK
-// ideographs: three bytes each in UTF-8, led by 0xE3-0xE9), which have no
-// other case: a caseless regex matches them only as they are
-// (test_dialect_gate.cpp checks the block).
-bool caseless_script(std::string_view word) {
-  if (word.empty() || word.size() % 3 != 0) return false;
-  for (std::size_t i = 0; i < word.size(); i += 3) {
-    const auto lead = static_cast<unsigned char>(word[i]);
-    if (lead < 0xE3 || lead > 0xE9) return false;
-    for (std::size_t k = 1; k < 3; ++k)
-      if ((static_cast<unsigned char>(word[i + k]) & 0xC0) != 0x80) return false;
-  }
-  return true;
-}
-
-// The words of a spelling the gate looks for: runs of four bytes or more
-// between white space and '\x01', or shorter ones that hold a mark ("**",
-// "to:"): short words are in every text. A word of other non-ASCII letters
-// (Cyrillic) is not looked for as written, since its letters have other
-// cases: the spelling then needs some non-ASCII byte in the text, as
-// caseless regexes fold such letters only to other non-ASCII ones
-// (test_dialect_gate.cpp checks the table's).
-struct GateWords {
-  std::vector<std::string> words;
-  bool needs_non_ascii = false;
-};
-
-GateWords gate_words(std::string_view spelling) {
-  GateWords out;
-  const auto is_letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
-  for (std::size_t start = 0; start < spelling.size();) {
-    std::size_t end = spelling.find_first_of(" \x01", start);
-    if (end == std::string_view::npos) end = spelling.size();
-    const std::string_view word = spelling.substr(start, end - start);
-    const bool non_ascii = std::any_of(word.begin(), word.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-    if (non_ascii && caseless_script(word)) out.words.emplace_back(word);
-    else if (non_ascii) out.needs_non_ascii = true;
-    else if (word.size() >= 4 || (word.size() >= 2 && !std::all_of(word.begin(), word.end(), is_letter)))
-      out.words.emplace_back(word);
-    start = end + 1;
-  }
-  return out;
-}
-
 bool has_non_ascii(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
@@ -331,47 +107,11 @@ bool has_non_ascii(std::string_view text) {
 // literals one of which every match of the regex holds (each list says
 // why), found for all regexes in one pass by scan_wording(). A regex none
 // of whose literals occur is not run.
-constexpr std::string_view kBannerPattern =
-    R"((?i)((scanned|checked|filtered|protected|swept|screened) (for|by|with|against)[^\n]{0,80}(virus|malware|spam|anti-?virus|threats|security|protection|filter)|(virus|malware|spam)[- ](free|scanned|checked)|mailscanner|believed to be clean|report (this|it) (message |e-?mail )?as spam))";
-// The first alternative ends in one of its last group's words ("anti-virus"
-// holds "virus"), the second starts with one, "report ... as spam" ends with one.
-constexpr std::string_view kBannerLiterals[] = {"virus",  "malware", "spam",        "threats",
-                                                "security", "protection", "filter", "mailscanner",
-                                                "believed to be clean"};
 constexpr std::string_view kFailurePhrasePattern =
     R"((?i)(could not be delivered|couldn't be delivered|undeliverable|delivery (to .{1,80} )?(has )?failed|failed permanently|permanent (error|failure)|not delivered|unable to deliver|user unknown|unknown user|no such (user|mailbox|address)|mailbox (unavailable|full|not found)|does not exist|address rejected))";
 // No gate for the phrase: almost every bounce holds "deliver", which most
 // of its alternatives share. The code is looked for only where it matched.
 constexpr std::string_view kFailureCodePattern = R"((?:^|[^\d.])(?:[45]\.\d{1,3}\.\d{1,3}|[45][0-5]\d[ -]))";
-// Challenge-response and whitelist systems ask the sender to prove
-// itself; the message is held, not refused.
-constexpr std::string_view kChallengePattern =
-    R"((?i)(confirm|prove|verify) (that )?you are (a )?(real )?(human|person|sender)|(held|quarantined|pending|waiting) (until|unless) you (verify|confirm|reply|respond)|awaiting (your )?(verification|confirmation)|to complete (the )?delivery,? (please )?(click|reply|visit)|(click|reply|respond)[^.\n]{0,60}(verify|confirm) (yourself|your (message|e-?mail|address|identity))|to release your message|has not been verified|please confirm your (message|e-?mail|request)|\b(tmda|boxbe|spamarrest|spam arrest|mailblocks|choicemail)\b)";
-// A literal of each alternative in turn ("confirm your" serves two).
-constexpr std::string_view kChallengeLiterals[] = {
-    "you are ",    "until you ",   "unless you ",           "awaiting ",
-    "to complete ", "verify your", "confirm your",          "to release your message",
-    "has not been verified", "tmda", "boxbe",               "spamarrest",
-    "spam arrest", "mailblocks",   "choicemail"};
-// Free-text warnings say they keep trying, or that delivery has not
-// happened yet, in English and in the languages mail systems write them in.
-constexpr std::string_view kDelayPattern =
-    R"((?i)this is a warning|has not yet been delivered|still being retried|will be retried|will keep trying|delivery attempts will continue|is delayed|delayed for more than|only a temporary failure|noch nicht zugestellt|nur eine warnung|versuchen weiterhin|simple avertissement|pas encore été (remis|distribué|livré)|todavía no ha sido entregado|seguiremos intentando|non è ancora stato consegnato|ainda não foi entregue|nog niet (afgeleverd|bezorgd))";
-// An ASCII literal of each alternative in turn (the gate's automaton is
-// kept to ASCII: other bytes would multiply its table).
-constexpr std::string_view kDelayLiterals[] = {
-    "this is a warning",       "has not yet been delivered", "still being retried",
-    "will be retried",         "will keep trying",           "delivery attempts will continue",
-    "is delayed",              "delayed for more than",      "only a temporary failure",
-    "noch nicht zugestellt",   "nur eine warnung",           "versuchen weiterhin",
-    "simple avertissement",    "pas encore ",                "no ha sido entregado",
-    "seguiremos intentando",   "ancora stato consegnato",    "foi entregue",
-    "nog niet "};
-// The same in Russian, Chinese and Japanese, looked for only in a text
-// with such characters.
-constexpr std::string_view kDelayPatternBeyondLatin =
-    R"(ещё не доставлено|еще не доставлено|尚未(投递|送达)|まだ配送されていません)";
-
 // A signature's alternative, each with its own regex: one alternative's
 // regex starts with a literal, which RE2 skips to, and stops at its first
 // match; a set of alternatives does neither. Most alternatives are plain
@@ -379,12 +119,12 @@ constexpr std::string_view kDelayPatternBeyondLatin =
 // a text makes them a candidate, so a short-lived process pays for the few
 // its texts need (a regex costs about 250,000 instructions to build).
 struct GatedAlternative {
-  GatedAlternative(std::size_t family, std::string_view alternative)
-      : dialect(family), pattern(spacing_tolerant(alternative)), phrase(Spellings::exact(alternative)) {}
+  explicit GatedAlternative(const GateAlternative& alternative)
+      : dialect(alternative.dialect), pattern(alternative.pattern), phrase(alternative.phrase) {}
 
   std::size_t dialect;
   std::string pattern;  // spacing_tolerant()
-  std::string phrase;   // Spellings::exact(): the regex need not run
+  std::string phrase;   // a plain phrase: the regex need not run
 
   bool matches(std::string_view text) const {
     return phrase.empty() ? RE2::PartialMatch(text, regex()) : holds_phrase(text, phrase);
@@ -434,36 +174,22 @@ struct DialectGate {
   LiteralAutomaton::Found ascii_case_variants;
   std::unique_ptr<LiteralAutomaton> words;
 
-  DialectGate() {
-    std::vector<std::string> all_words;
-    const auto word_number = [&all_words](const std::string& word) {
-      const std::string lower = to_lower(word);
-      auto at = std::find(all_words.begin(), all_words.end(), lower);
-      if (at == all_words.end()) at = all_words.insert(all_words.end(), lower);
-      return static_cast<std::size_t>(at - all_words.begin());
-    };
-    const auto add_literals = [&](const auto& list, LiteralAutomaton::Found& bits) {
-      for (const std::string_view literal : list) bits.set(word_number(std::string(literal)));
-    };
-    add_literals(kBannerLiterals, banner);
-    add_literals(kChallengeLiterals, challenge);
-    add_literals(kDelayLiterals, delay);
-    add_literals(std::array<std::string_view, 2>{"\xC5\xBF", "\xE2\x84\xAA"}, ascii_case_variants);
-    for (std::size_t d = 0; d < std::size(kDialects); ++d) {
-      for (const std::string_view alternative : top_level_alternatives(kDialects[d].signature)) {
-        for (const std::string& spelling : Spellings::of(alternative)) {
-          const auto [needed, needs_non_ascii] = gate_words(spelling);
-          GatedSpelling gated{alternatives.size(), {}, needs_non_ascii};
-          for (const std::string& word : needed) gated.words.set(word_number(word));
-          const std::uint64_t bit = std::uint64_t{1} << alternatives.size();
-          if (needed.empty()) (needs_non_ascii ? only_non_ascii : without_words) |= bit;
-          else file(word_number(*std::max_element(needed.begin(), needed.end(), shorter)), gated);
-        }
-        alternatives.emplace_back(d, alternative);
-      }
-    }
+  explicit DialectGate(const GateTables& tables)
+      : without_words(tables.without_words),
+        only_non_ascii(tables.only_non_ascii),
+        banner(tables.banner.found()),
+        challenge(tables.challenge.found()),
+        delay(tables.delay.found()),
+        ascii_case_variants(tables.ascii_case_variants.found()) {
+    for (const GateAlternative& alternative : tables.alternatives) alternatives.emplace_back(alternative);
     if (alternatives.size() > kMaxAlternatives) throw std::logic_error("too many signature alternatives");
-    words = std::make_unique<LiteralAutomaton>(all_words);
+    for (const GateSpelling& spelling : tables.spellings)
+      file(spelling.longest_word, {spelling.alternative, spelling.words.found(), spelling.needs_non_ascii});
+    std::vector<LiteralAutomaton::Found> ends;
+    ends.reserve(tables.ends.size());
+    for (const GateWordSet& set : tables.ends) ends.push_back(set.found());
+    words = std::make_unique<LiteralAutomaton>(*tables.column_of, tables.columns, tables.next,
+                                               tables.first_accepting_row, std::move(ends));
   }
 
   // The alternatives (bit i: alternatives[i]) whose words all occur in a
@@ -488,8 +214,6 @@ struct DialectGate {
   }
 
  private:
-  static bool shorter(const std::string& a, const std::string& b) { return a.size() < b.size(); }
-
   void file(std::size_t word, const GatedSpelling& spelling) {
     by_longest_word.at(word).push_back(spelling);
     longest_words.set(word);
@@ -497,7 +221,7 @@ struct DialectGate {
 };
 
 const DialectGate& dialect_gate() {
-  static const DialectGate gate;
+  static const DialectGate gate(kBuiltinGate);
   return gate;
 }
 

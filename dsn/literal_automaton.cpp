@@ -3,6 +3,7 @@
 #include <deque>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace clearbounce::dsn::detail {
 
@@ -99,18 +100,25 @@ LiteralAutomaton::LiteralAutomaton(const std::vector<std::string>& literals) {
       if (builder.ends[state].any() == accepting) order.push_back(state);
   std::vector<std::uint32_t> row_of(states);
   for (std::size_t i = 0; i < states; ++i) row_of[order[i]] = static_cast<std::uint32_t>(i) * columns_;
-  next_.resize(states * columns_);
+  built_next_.resize(states * columns_);
   for (std::size_t i = 0; i < states; ++i) {
     const std::uint32_t state = order[i];
     for (std::uint32_t column = 0; column < columns_; ++column)
-      next_[i * columns_ + column] = static_cast<std::uint16_t>(row_of[builder.next[state * columns_ + column]]);
+      built_next_[i * columns_ + column] = static_cast<std::uint16_t>(row_of[builder.next[state * columns_ + column]]);
     if (builder.ends[state].any()) {
       if (ends_.empty()) first_accepting_row_ = static_cast<std::uint32_t>(i) * columns_;
       ends_.push_back(builder.ends[state]);
     }
   }
   if (ends_.empty()) first_accepting_row_ = static_cast<std::uint32_t>(states * columns_);
+  next_ = built_next_;
 }
+
+LiteralAutomaton::LiteralAutomaton(const std::array<std::uint8_t, 256>& column_of, std::uint32_t columns,
+                                   std::span<const std::uint16_t> next, std::uint32_t first_accepting_row,
+                                   std::vector<Found> ends)
+    : column_of_(column_of), columns_(columns), next_(next), first_accepting_row_(first_accepting_row),
+      ends_(std::move(ends)) {}
 
 LiteralAutomaton::Found LiteralAutomaton::find(std::string_view text) const {
   Found found;

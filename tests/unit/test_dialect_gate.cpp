@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dsn/dialect_gate.hpp"
 #include "dsn/fields.hpp"
 #include "dsn/literal_automaton.hpp"
 #include "dsn/plain.hpp"
@@ -164,6 +166,51 @@ TEST(LiteralAutomaton, AgreesWithAPlainSearchOnLongRandomTexts) {
 TEST(LiteralAutomaton, RefusesWhatItCannotLookFor) {
   EXPECT_THROW(LiteralAutomaton({""}), std::invalid_argument);
   EXPECT_THROW(LiteralAutomaton(std::vector<std::string>(LiteralAutomaton::kMaxLiterals + 1, "x")), std::invalid_argument);
+}
+
+TEST(DialectGate, BuiltinTablesAreTheOnesWorkedOutFromTheWordingTables) {
+  // The build writes the gate out as constants; read back, they are the
+  // gate worked out here from the same tables, entry by entry.
+  using clearbounce::dsn::detail::GateAlternative;
+  using clearbounce::dsn::detail::GateSpelling;
+  const clearbounce::dsn::detail::GateBuild build;
+  const clearbounce::dsn::detail::GateTables worked_out = build.tables();
+  const clearbounce::dsn::detail::GateTables& builtin = clearbounce::dsn::detail::kBuiltinGate;
+  EXPECT_EQ(*builtin.column_of, *worked_out.column_of);
+  EXPECT_EQ(builtin.columns, worked_out.columns);
+  EXPECT_TRUE(std::ranges::equal(builtin.next, worked_out.next));
+  EXPECT_EQ(builtin.first_accepting_row, worked_out.first_accepting_row);
+  EXPECT_TRUE(std::ranges::equal(builtin.ends, worked_out.ends));
+  EXPECT_TRUE(std::ranges::equal(builtin.alternatives, worked_out.alternatives,
+                                 [](const GateAlternative& a, const GateAlternative& b) {
+                                   return a.dialect == b.dialect && a.pattern == b.pattern && a.phrase == b.phrase;
+                                 }));
+  EXPECT_TRUE(std::ranges::equal(builtin.spellings, worked_out.spellings,
+                                 [](const GateSpelling& a, const GateSpelling& b) {
+                                   return a.alternative == b.alternative && a.longest_word == b.longest_word &&
+                                          a.words == b.words && a.needs_non_ascii == b.needs_non_ascii;
+                                 }));
+  EXPECT_EQ(builtin.without_words, worked_out.without_words);
+  EXPECT_EQ(builtin.only_non_ascii, worked_out.only_non_ascii);
+  EXPECT_EQ(builtin.banner, worked_out.banner);
+  EXPECT_EQ(builtin.challenge, worked_out.challenge);
+  EXPECT_EQ(builtin.delay, worked_out.delay);
+  EXPECT_EQ(builtin.ascii_case_variants, worked_out.ascii_case_variants);
+  // Not empty: every signature has an alternative, most have words.
+  EXPECT_GE(builtin.alternatives.size(), 24u);
+  EXPECT_FALSE(builtin.spellings.empty());
+  EXPECT_TRUE(builtin.banner.found().any());
+}
+
+TEST(DialectGate, WordSetsRoundTripThroughTheirThreeWords) {
+  using clearbounce::dsn::detail::GateWordSet;
+  for (const std::size_t bit : {0u, 1u, 63u, 64u, 100u, 127u, 128u, 191u}) {
+    LiteralAutomaton::Found one;
+    one.set(bit);
+    const GateWordSet set = GateWordSet::of(one);
+    EXPECT_EQ(set.bits[bit / 64], std::uint64_t{1} << (bit % 64)) << bit;
+    EXPECT_EQ(set.found(), one) << bit;
+  }
 }
 
 TEST(DialectGate, EveryPhraseAndItsVariantsGiveWhatTheSetGives) {

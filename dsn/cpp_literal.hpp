@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace clearbounce::classifier {
+namespace clearbounce::dsn::detail {
 
 // Printable ASCII as it is, every other byte as an octal escape (octal
 // escapes cannot run on into the next character as hexadecimal ones do); a
@@ -28,4 +28,4 @@ inline std::string cpp_literal(std::string_view bytes, std::string_view suffix =
   return out;
 }
 
-}  // namespace clearbounce::classifier
+}  // namespace clearbounce::dsn::detail
