@@ -66,13 +66,18 @@ std::uint64_t AtomIndex::head_word(std::string_view s) {
   return word;
 }
 
+std::uint64_t AtomIndex::mask_of(std::size_t bytes) {
+  constexpr std::string_view kOnes = "\xff\xff\xff\xff\xff\xff\xff\xff";
+  return head_word(kOnes.substr(0, bytes));
+}
+
 AtomIndex::Head AtomIndex::head_of(std::string_view atom) {
-  return Head{head_word(atom), head_word(std::string(std::min(atom.size(), kWord), '\xff'))};
+  return Head{head_word(atom), mask_of(std::min(atom.size(), kWord))};
 }
 
 AtomIndex::Tail AtomIndex::tail_of(std::string_view atom, int number) {
   const std::string_view second = atom.substr(std::min(atom.size(), kWord), kWord);
-  return Tail{head_word(second), head_word(std::string(second.size(), '\xff')),
+  return Tail{head_word(second), mask_of(second.size()),
               atom.data() + std::min(atom.size(), 2 * kWord), static_cast<std::uint32_t>(atom.size()), number};
 }
 

@@ -63,6 +63,7 @@ class AtomIndex {
     return word;
   }
   static std::uint64_t head_word(std::string_view s);  // the first eight bytes or fewer, zero-padded
+  static std::uint64_t mask_of(std::size_t bytes);     // keeps a head_word()'s first `bytes` (at most eight)
 
   // An atom's first eight bytes (fewer if it is shorter) and their mask:
   // most entries looked at are told apart by them. Many atoms share their

@@ -448,7 +448,8 @@ std::uint32_t CandidateIndex::atom_id(const PlanTable& table, std::uint32_t atom
   return id;
 }
 
-void CandidateIndex::add_clause(std::uint32_t pattern, std::vector<std::uint32_t> atoms) {
+void CandidateIndex::add_scratch_clause(std::uint32_t pattern) {
+  std::vector<std::uint32_t>& atoms = clause_scratch_;
   if (atoms.empty()) {
     if (every_text_.empty() || every_text_.back() != static_cast<int>(pattern))
       every_text_.push_back(static_cast<int>(pattern));
@@ -459,22 +460,28 @@ void CandidateIndex::add_clause(std::uint32_t pattern, std::vector<std::uint32_t
   clause_pattern_.push_back(pattern);
   clause_atoms_.insert(clause_atoms_.end(), atoms.begin(), atoms.end());
   clause_start_.push_back(static_cast<std::uint32_t>(clause_atoms_.size()));
+  atoms.clear();
 }
 
 void CandidateIndex::add(std::uint32_t pattern, const FilterPlan& plan) {
   for (const auto& clause : plan.clauses) {
-    std::vector<std::uint32_t> atoms;
-    for (const int i : clause) atoms.push_back(atom_id(plan.atoms[static_cast<std::size_t>(i)]));
-    add_clause(pattern, std::move(atoms));
+    for (const int i : clause) clause_scratch_.push_back(atom_id(plan.atoms[static_cast<std::size_t>(i)]));
+    add_scratch_clause(pattern);
   }
 }
 
 void CandidateIndex::add(std::uint32_t pattern, const PlanTable& table, const PlannedPattern& planned) {
+  if (table_ != &table) {
+    // A table's patterns come one after another: room for all its clauses
+    // at once, rather than growing a step at a time.
+    clause_pattern_.reserve(clause_pattern_.size() + table.clause_start.size());
+    clause_start_.reserve(clause_start_.size() + table.clause_start.size());
+    clause_atoms_.reserve(clause_atoms_.size() + table.clause_atoms.size());
+  }
   for (std::uint32_t c = planned.first_clause; c < planned.first_clause + planned.clause_count; ++c) {
-    std::vector<std::uint32_t> atoms;
     for (std::uint32_t k = table.clause_start[c]; k < table.clause_start[c + 1]; ++k)
-      atoms.push_back(atom_id(table, table.clause_atoms[k]));
-    add_clause(pattern, std::move(atoms));
+      clause_scratch_.push_back(atom_id(table, table.clause_atoms[k]));
+    add_scratch_clause(pattern);
   }
 }
 
@@ -498,6 +505,7 @@ void CandidateIndex::finish() {
   std::sort(every_text_.begin(), every_text_.end());
   every_text_.erase(std::unique(every_text_.begin(), every_text_.end()), every_text_.end());
   atom_ids_ = {};
+  clause_scratch_ = {};
   table_ = nullptr;
   table_atom_ids_ = {};
   index_ = AtomIndex(std::move(atoms_));

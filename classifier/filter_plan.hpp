@@ -196,7 +196,8 @@ class CandidateIndex {
  private:
   std::uint32_t atom_id(std::string_view atom);
   std::uint32_t atom_id(const PlanTable& table, std::uint32_t atom);
-  void add_clause(std::uint32_t pattern, std::vector<std::uint32_t> atoms);
+  // Adds the clause whose atoms clause_scratch_ holds (and empties it).
+  void add_scratch_clause(std::uint32_t pattern);
 
   std::vector<std::string> atoms_;
   std::unordered_map<std::string, std::uint32_t> atom_ids_;  // until finish()
@@ -209,6 +210,7 @@ class CandidateIndex {
   std::vector<std::uint32_t> clause_pattern_;
   std::vector<std::uint32_t> clause_start_ = {0};
   std::vector<std::uint32_t> clause_atoms_;
+  std::vector<std::uint32_t> clause_scratch_;  // the clause being added: one buffer for all
   // Each clause is looked at only when its longest atom (the likeliest to
   // be rare) is found, and then asked whether its other atoms were found
   // too: a common atom ("not ", "user") does not touch the dozens of
