@@ -46,6 +46,21 @@ TEST(JsonString, ReplacesInvalidUtf8) {
   EXPECT_EQ(json("\xFF\xFE"), "\"" + kFffd + kFffd + "\"");
 }
 
+TEST(JsonString, EscapesWhereverTheByteFallsInALongPlainRun) {
+  // Plain text is copied eight bytes at a time: a byte to escape at any
+  // place of a long run, first, last or between, is escaped as alone.
+  const std::string plain = "abcdefghijklmnopqrstuvwx";
+  for (const std::string special : {"\"", "\\", "\n", "\x1f", "\x7f", "\xE2\x80\xA8", "\xC3\xA9", "\x80"}) {
+    const std::string alone = json(special);
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      const std::string text = plain.substr(0, at) + special + plain.substr(at);
+      const std::string expected =
+          '"' + plain.substr(0, at) + alone.substr(1, alone.size() - 2) + plain.substr(at) + '"';
+      EXPECT_EQ(json(text), expected) << at;
+    }
+  }
+}
+
 TEST(JsonString, AnyBytesGiveValidJson) {
   std::string all;
   for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
