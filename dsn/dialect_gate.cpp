@@ -63,16 +63,22 @@ class Spellings {
     return out;
   }
 
-  // The one spelling of `pattern`, lower case, when it is exactly what the
-  // pattern matches once spacing_tolerant() made each space a run of white
-  // space: ASCII characters that stand for themselves, single spaces
-  // between them. Empty for any other pattern (groups, '?', classes...).
-  static std::string exact(std::string_view pattern) {
+  // The spellings of `pattern`, lower case, when the pattern matches
+  // exactly where one of them occurs once spacing_tolerant() made each
+  // space a run of white space: ASCII characters that stand for
+  // themselves, single spaces between them, groups and '?' spelled out
+  // into at most kMaxPhrases. Empty for any other pattern (classes,
+  // repetitions, white space that may be absent...).
+  static constexpr std::size_t kMaxPhrases = 8;
+  static std::vector<std::string> exact(std::string_view pattern) {
     Spellings parser{pattern};
     auto out = parser.alternation();
-    if (parser.too_many_ || !parser.exact_ || parser.at_ != pattern.size() || out.size() != 1) return {};
-    if (out[0].empty() || out[0].front() == ' ' || out[0].find("  ") != std::string::npos) return {};
-    return to_lower(out[0]);
+    if (parser.too_many_ || !parser.exact_ || parser.at_ != pattern.size() || out.size() > kMaxPhrases) return {};
+    for (std::string& spelling : out) {
+      if (spelling.empty() || spelling.front() == ' ' || spelling.find("  ") != std::string::npos) return {};
+      spelling = to_lower(spelling);
+    }
+    return out;
   }
 
  private:
@@ -253,7 +259,9 @@ GateBuild::GateBuild() {
         spellings_.push_back({number, static_cast<std::uint32_t>(longest), GateWordSet::of(words), needs_non_ascii});
       }
       patterns_.push_back(spacing_tolerant(alternative));
-      phrases_.push_back(Spellings::exact(alternative));
+      std::string phrases;  // one a line
+      for (const std::string& phrase : Spellings::exact(alternative)) phrases.append(phrases.empty() ? "" : "\n").append(phrase);
+      phrases_.push_back(std::move(phrases));
       alternatives_.push_back({static_cast<std::uint32_t>(d), {}, {}});
     }
   }
@@ -261,7 +269,7 @@ GateBuild::GateBuild() {
   // The views, now that the strings no longer move.
   for (std::size_t i = 0; i < alternatives_.size(); ++i) {
     alternatives_[i].pattern = patterns_[i];
-    alternatives_[i].phrase = phrases_[i];
+    alternatives_[i].phrases = phrases_[i];
   }
   automaton_ = std::make_unique<LiteralAutomaton>(words_);
   for (const LiteralAutomaton::Found& ends : automaton_->ends()) ends_.push_back(GateWordSet::of(ends));

@@ -35,12 +35,13 @@ struct GateWordSet {
 static_assert(LiteralAutomaton::kMaxLiterals == 3 * 64);
 
 // A signature's alternative (its parts separated by a '|' outside groups),
-// in table order: its regex, and when it is a plain phrase, that phrase,
-// lower case, which is looked for instead of running the regex.
+// in table order: its regex, and when it matches exactly where one of a
+// few plain phrases does, those phrases, lower case, which are looked for
+// instead of running the regex.
 struct GateAlternative {
   std::uint32_t dialect;
   std::string_view pattern;  // spacing_tolerant()
-  std::string_view phrase;   // empty unless the alternative is a plain phrase
+  std::string_view phrases;  // one a line; empty when the regex must run
 };
 
 // A spelling of an alternative: the alternative may match only where all

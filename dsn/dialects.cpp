@@ -115,19 +115,26 @@ constexpr std::string_view kFailureCodePattern = R"((?:^|[^\d.])(?:[45]\.\d{1,3}
 // A signature's alternative, each with its own regex: one alternative's
 // regex starts with a literal, which RE2 skips to, and stops at its first
 // match; a set of alternatives does neither. Most alternatives are plain
-// phrases and never need their regex; the others build it the first time
+// phrases, or a few, and never need their regex; the others build it the first time
 // a text makes them a candidate, so a short-lived process pays for the few
 // its texts need (a regex costs about 250,000 instructions to build).
 struct GatedAlternative {
   explicit GatedAlternative(const GateAlternative& alternative)
-      : dialect(alternative.dialect), pattern(alternative.pattern), phrase(alternative.phrase) {}
+      : dialect(alternative.dialect), pattern(alternative.pattern) {
+    for (std::string_view rest = alternative.phrases; !rest.empty();) {
+      const std::size_t end = std::min(rest.find('\n'), rest.size());
+      phrases.emplace_back(rest.substr(0, end));
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+    }
+  }
 
   std::size_t dialect;
-  std::string pattern;  // spacing_tolerant()
-  std::string phrase;   // a plain phrase: the regex need not run
+  std::string pattern;               // spacing_tolerant()
+  std::vector<std::string> phrases;  // where the regex matches: the regex need not run
 
   bool matches(std::string_view text) const {
-    return phrase.empty() ? RE2::PartialMatch(text, regex()) : holds_phrase(text, phrase);
+    if (phrases.empty()) return RE2::PartialMatch(text, regex());
+    return std::any_of(phrases.begin(), phrases.end(), [text](const std::string& p) { return holds_phrase(text, p); });
   }
 
  private:

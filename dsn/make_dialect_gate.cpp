@@ -50,7 +50,7 @@ std::string source(const GateTables& gate) {
   write_array(out, "GateWordSet", "kEnds", gate.ends, 2, word_set);
   write_array(out, "GateAlternative", "kAlternatives", gate.alternatives, 1, [](const auto& a) {
     std::ostringstream entry;
-    entry << '{' << a.dialect << ", " << cpp_literal(a.pattern) << ", " << cpp_literal(a.phrase) << '}';
+    entry << '{' << a.dialect << ", " << cpp_literal(a.pattern) << ", " << cpp_literal(a.phrases) << '}';
     return entry.str();
   });
   write_array(out, "GateSpelling", "kSpellings", gate.spellings, 1, [](const auto& s) {

@@ -183,7 +183,7 @@ TEST(DialectGate, BuiltinTablesAreTheOnesWorkedOutFromTheWordingTables) {
   EXPECT_TRUE(std::ranges::equal(builtin.ends, worked_out.ends));
   EXPECT_TRUE(std::ranges::equal(builtin.alternatives, worked_out.alternatives,
                                  [](const GateAlternative& a, const GateAlternative& b) {
-                                   return a.dialect == b.dialect && a.pattern == b.pattern && a.phrase == b.phrase;
+                                   return a.dialect == b.dialect && a.pattern == b.pattern && a.phrases == b.phrases;
                                  }));
   EXPECT_TRUE(std::ranges::equal(builtin.spellings, worked_out.spellings,
                                  [](const GateSpelling& a, const GateSpelling& b) {
