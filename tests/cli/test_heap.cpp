@@ -78,23 +78,24 @@ class HeapAdvice : public testing::Test {
   }
 };
 
-TEST_F(HeapAdvice, MainHeapIsAdvisedForHugePages) {
-  // Larger than any block freed before: it comes from the heap's top.
-  const Block block = allocate(std::size_t{1} << 20);
+// A block of `size` bytes lies in the main heap, advised for huge pages.
+void expect_in_advised_main_heap(std::size_t size) {
+  const Block block = allocate(size);
   const Mapping mapping = mapping_of(block.get());
   ASSERT_TRUE(mapping.found);
   EXPECT_EQ(mapping.name, "[heap]");
   EXPECT_TRUE(mapping.advised_huge);
 }
 
+TEST_F(HeapAdvice, MainHeapIsAdvisedForHugePages) {
+  // Larger than any block freed before: it comes from the heap's top.
+  expect_in_advised_main_heap(std::size_t{1} << 20);
+}
+
 TEST_F(HeapAdvice, LargeBlocksComeFromTheAdvisedHeap) {
   // glibc would map a block of this size on its own (and unmap it when
   // freed, to be faulted in again by the next).
-  const Block large = allocate(std::size_t{4} << 20);
-  const Mapping mapping = mapping_of(large.get());
-  ASSERT_TRUE(mapping.found);
-  EXPECT_EQ(mapping.name, "[heap]");
-  EXPECT_TRUE(mapping.advised_huge);
+  expect_in_advised_main_heap(std::size_t{4} << 20);
 }
 
 TEST_F(HeapAdvice, ThreadHeapIsAdvisedAndStartsOnAHugePage) {
