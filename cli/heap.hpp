@@ -5,18 +5,12 @@
 
 #include <cstdlib>  // defines __GLIBC__ where glibc is the C library
 
-// Sanitizers bring their own allocator: there is nothing to advise then.
-#if defined(__SANITIZE_ADDRESS__)
-#define CLEARBOUNCE_GLIBC_HEAP 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CLEARBOUNCE_GLIBC_HEAP 0
-#endif
-#endif
-#if !defined(CLEARBOUNCE_GLIBC_HEAP) && defined(__GLIBC__)
+#include "cli/sanitizers.hpp"
+
+// A sanitizer's allocator is not glibc's: there is nothing to advise then.
+#if defined(__GLIBC__) && !CLEARBOUNCE_ADDRESS_SANITIZER
 #define CLEARBOUNCE_GLIBC_HEAP 1
-#endif
-#if !defined(CLEARBOUNCE_GLIBC_HEAP)
+#else
 #define CLEARBOUNCE_GLIBC_HEAP 0
 #endif
 
