@@ -30,6 +30,20 @@ bool is_domain_char(unsigned char c) {
 constexpr bool starts_wide_character(unsigned char c) { return c >= 0xE0; }
 constexpr bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// Whether the three bytes at `at` are a punctuation mark that no address
+// holds, whatever script its letters are in: general punctuation
+// (U+2000-U+206F), CJK symbols and punctuation (U+3000-U+303F) and the
+// full-width forms of ASCII's (U+FF01-U+FF0F, U+FF1A-U+FF20, U+FF3B-U+FF40,
+// U+FF5B-U+FF65). A sentence's "（", "。" or "…" ends an address written in
+// its script.
+bool is_wide_punctuation(std::string_view text, std::size_t at) {
+  if (at + 3 > text.size() || (static_cast<unsigned char>(text[at]) & 0xF0) != 0xE0) return false;
+  const auto byte = [&](std::size_t k) { return static_cast<char32_t>(static_cast<unsigned char>(text[at + k])); };
+  const char32_t c = ((byte(0) & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+  return (c >= 0x2000 && c <= 0x206F) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF0F) ||
+         (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF40) || (c >= 0xFF5B && c <= 0xFF65);
+}
+
 }  // namespace
 
 namespace detail {
@@ -52,6 +66,7 @@ std::size_t local_part_before(std::string_view text) {
       ++length;
     const auto first = static_cast<unsigned char>(text[text.size() - local - length]);
     if (ascii_seen && starts_wide_character(first)) break;
+    if (is_wide_punctuation(text, text.size() - local - length)) break;
     local += length;
   }
   return local;
@@ -62,6 +77,7 @@ std::size_t domain_end(std::string_view text, std::size_t from) {
   std::size_t end = from;
   while (end < text.size() && is_domain_char(static_cast<unsigned char>(text[end]))) {
     if (ascii_first && starts_wide_character(static_cast<unsigned char>(text[end]))) break;
+    if (is_wide_punctuation(text, end)) break;
     ++end;
   }
   return end;

@@ -47,6 +47,12 @@ TEST(TextForMatching, WideCharactersAgainstAnAddressStayWords) {
   EXPECT_EQ(text_for_matching("宛先 用户@例え.jp は不明"), "宛先 <address> は不明");
   EXPECT_EQ(text_for_matching("to jürgen@bücher.example failed"), "to <address> failed");
   EXPECT_EQ(text_for_matching("ok <<< 550 no"), "ok 550 no");
+  // Punctuation of those scripts ends such an address: the sentence around
+  // an '@' in prose stays words.
+  EXPECT_EQ(text_for_matching("RFCに準拠していないため送信できません（連続したドットまたは@直前のドット）"),
+            "RFCに準拠していないため送信できません（<address>）");
+  EXPECT_EQ(text_for_matching("宛先は存在しません。用户@例え.jp、再送不可"), "宛先は存在しません。<address>、再送不可");
+  EXPECT_EQ(text_for_matching("see…bob@example.net…now"), "see…<address>…now");
 }
 
 TEST(TextForMatching, RepeatedCodesAreFoundWhereverTheyFallInTheText) {
