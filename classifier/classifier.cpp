@@ -4,7 +4,9 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
@@ -47,6 +49,35 @@ std::optional<WhoCanFix> who_from_string(std::string_view s) {
 using dsn::detail::ascii_lower;
 using dsn::detail::is_ascii_alnum;
 
+// A regex built the first time a text needs it, from a pattern already
+// checked: when the rules were loaded (an administrator's file) or when
+// the program was built (the shipped rules, which a build-time tool and
+// the tests load as such a file). A short run builds only those its texts
+// reach (some tens of thousands of instructions each).
+class LazyRegex {
+ public:
+  LazyRegex(std::string pattern, const RE2::Options& options, std::unique_ptr<RE2> built)
+      : pattern_(std::move(pattern)), options_(options), built_(std::move(built)), ready_(built_.get()) {}
+
+  const RE2& get() const {
+    // std::call_once sets up thread-local state on every call, even long
+    // after the flag was set, where this is one load.
+    if (const RE2* built = ready_.load(std::memory_order_acquire)) return *built;
+    std::call_once(once_, [this] {
+      if (!built_) built_ = std::make_unique<RE2>(pattern_, options_);
+      ready_.store(built_.get(), std::memory_order_release);
+    });
+    return *built_;
+  }
+
+ private:
+  std::string pattern_;
+  RE2::Options options_;
+  mutable std::once_flag once_;
+  mutable std::unique_ptr<RE2> built_;
+  mutable std::atomic<const RE2*> ready_;
+};
+
 // A wording rule: any of its patterns matching the diagnostic names its category.
 struct WordingRule {
   std::size_t category = 0;  // index into categories
@@ -62,7 +93,7 @@ struct WordingRule {
   std::string source;  // "rules.toml:123", for Classification::decided_by
   // Provider conventions: the rule applies only when the remote, reporting
   // or recipient's host matches, and (if given) to errors at these commands.
-  std::unique_ptr<RE2> hosts;
+  std::unique_ptr<LazyRegex> hosts;
   std::vector<std::string> commands;
 };
 
@@ -75,7 +106,7 @@ struct CodeMeaning {
 
 struct FactRule {
   std::string name;
-  std::unique_ptr<RE2> pattern;  // one capture group
+  std::unique_ptr<LazyRegex> pattern;  // one capture group
 };
 
 }  // namespace
@@ -117,6 +148,9 @@ class LoadError : public std::runtime_error {
 struct Origin {
   std::string_view name;
   const TableLines* table_lines = nullptr;
+  // The shipped rules, whose patterns were checked when the program was
+  // built: their regexes are built when first needed, not at load.
+  bool checked_at_build = false;
 };
 
 std::string where(const Origin& source, const toml::node& node) {
@@ -217,8 +251,12 @@ void load_wording(const Origin& source, const toml::table& root, RuleSet& rs) {
       RE2::Options host_options;
       host_options.set_case_sensitive(false);
       host_options.set_log_errors(false);
-      rule.hosts = std::make_unique<RE2>(hosts, host_options);
-      if (!rule.hosts->ok()) fail(source, *t, "bad hosts pattern: " + rule.hosts->error());
+      std::unique_ptr<RE2> checked;
+      if (!source.checked_at_build) {
+        checked = std::make_unique<RE2>(hosts, host_options);
+        if (!checked->ok()) fail(source, *t, "bad hosts pattern: " + checked->error());
+      }
+      rule.hosts = std::make_unique<LazyRegex>(hosts, host_options, std::move(checked));
     }
     if (const auto* commands = (*t)["commands"].as_array()) {
       for (const auto& c : *commands) {
@@ -273,9 +311,13 @@ void load_facts(const Origin& source, const toml::table& root, RuleSet& rs) {
     FactRule fact;
     fact.name = required_string(source, *t, "name");
     const std::string pattern = required_string(source, *t, "pattern");
-    fact.pattern = std::make_unique<RE2>(pattern, options);
-    if (!fact.pattern->ok()) fail(source, *t, "bad pattern: " + fact.pattern->error());
-    if (fact.pattern->NumberOfCapturingGroups() != 1) fail(source, *t, "fact pattern needs exactly one capture group");
+    std::unique_ptr<RE2> checked;
+    if (!source.checked_at_build) {
+      checked = std::make_unique<RE2>(pattern, options);
+      if (!checked->ok()) fail(source, *t, "bad pattern: " + checked->error());
+      if (checked->NumberOfCapturingGroups() != 1) fail(source, *t, "fact pattern needs exactly one capture group");
+    }
+    fact.pattern = std::make_unique<LazyRegex>(pattern, options, std::move(checked));
     // The set says which facts are there; only those are then extracted.
     std::string error;
     if (!rs.patterns.add(pattern, error, true)) fail(source, *t, "bad pattern: " + error);
@@ -409,7 +451,7 @@ std::unique_ptr<Classifier> Classifier::builtin(std::string& error) {
   }
   try {
     return std::unique_ptr<Classifier>(
-        new Classifier(load_rules(tree->root, Origin{"rules.toml (built in)", &tree->table_lines})));
+        new Classifier(load_rules(tree->root, Origin{"rules.toml (built in)", &tree->table_lines, true})));
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -446,7 +488,7 @@ void collect_facts(const RuleSet& rs, const std::string& text, const std::vector
     const FactRule& fact = rs.facts[static_cast<std::size_t>(*it - first_fact)];
     if (facts.count(fact.name)) continue;
     std::string value;
-    if (RE2::PartialMatch(text, *fact.pattern, &value) && !value.empty()) facts.emplace(fact.name, value);
+    if (RE2::PartialMatch(text, fact.pattern->get(), &value) && !value.empty()) facts.emplace(fact.name, value);
   }
   if (!r.remote_mta.empty()) facts["remote_host"] = r.remote_mta;
   if (!r.remote_ip.empty()) facts["remote_ip"] = r.remote_ip;
@@ -460,8 +502,9 @@ void collect_facts(const RuleSet& rs, const std::string& text, const std::vector
 bool applies(const WordingRule& rule, const dsn::RecipientReport& r, const dsn::BounceReport& report) {
   if (rule.hosts) {
     const std::string_view domain = std::string_view(r.recipient).substr(r.recipient.rfind('@') + 1);
-    if (!RE2::PartialMatch(r.remote_mta, *rule.hosts) && !RE2::PartialMatch(report.reporting_mta, *rule.hosts) &&
-        !RE2::PartialMatch(domain, *rule.hosts))
+    const RE2& hosts = rule.hosts->get();
+    if (!RE2::PartialMatch(r.remote_mta, hosts) && !RE2::PartialMatch(report.reporting_mta, hosts) &&
+        !RE2::PartialMatch(domain, hosts))
       return false;
   }
   return rule.commands.empty() ||

@@ -2,9 +2,11 @@
 // replies, checked against the taxonomy (docs: design/taxonomy.md).
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -843,4 +845,28 @@ TEST_F(ClassifierTest, AReportedVirusIsNoBanner) {
                               "Your message to bob@example.net was rejected.\n\n"
                               "This message was scanned for viruses and a virus was found: Eicar-Test-Signature.\n");
   EXPECT_EQ(category_of(rules().classify(r, rfc3464_report())), "message.virus");
+}
+
+// The shipped rules' host and fact regexes are built when first needed;
+// loaded as an administrator's file, where each is checked at once, the
+// same rules must load: that is the check they get.
+TEST(ClassifierLoad, ShippedRulesLoadAsAnAdministratorsFileWithEveryPatternChecked) {
+  std::string error;
+  const auto loaded = clearbounce::classifier::Classifier::load_file(
+      std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml", error);
+  ASSERT_NE(loaded, nullptr) << error;
+  // A fact without its one capture group is refused there, as a bad host
+  // pattern is.
+  std::ifstream in(std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml");
+  std::stringstream text;
+  text << in.rdbuf() << "\n[[fact]]\nname = \"x\"\npattern = 'no group here'\n";
+  EXPECT_EQ(clearbounce::classifier::Classifier::load_text(text.str(), "test.toml", error), nullptr);
+  EXPECT_NE(error.find("capture group"), std::string::npos) << error;
+  std::stringstream hosts;
+  hosts << "[[rule]]\ncategory = \"unknown\"\nhosts = 'a(b'\npatterns = ['never said at all']\n";
+  std::ifstream again(std::string(CLEARBOUNCE_SOURCE_DIR) + "/classifier/rules.toml");
+  std::stringstream with_hosts;
+  with_hosts << again.rdbuf() << "\n" << hosts.str();
+  EXPECT_EQ(clearbounce::classifier::Classifier::load_text(with_hosts.str(), "test.toml", error), nullptr);
+  EXPECT_NE(error.find("bad hosts pattern"), std::string::npos) << error;
 }
