@@ -50,10 +50,11 @@ using dsn::detail::ascii_lower;
 using dsn::detail::is_ascii_alnum;
 
 // A regex built the first time a text needs it, from a pattern already
-// checked: when the rules were loaded (an administrator's file) or when
-// the program was built (the shipped rules, which a build-time tool and
-// the tests load as such a file). A short run builds only those its texts
-// reach (some tens of thousands of instructions each).
+// checked: when the rules were loaded (an administrator's file) or, for
+// the shipped rules, by the tests, which load the same file as an
+// administrator's (ClassifierLoad in test_classifier.cpp). A short run
+// builds only those its texts reach (some tens of thousands of
+// instructions each).
 class LazyRegex {
  public:
   LazyRegex(std::string pattern, const RE2::Options& options, std::unique_ptr<RE2> built)
@@ -148,8 +149,8 @@ class LoadError : public std::runtime_error {
 struct Origin {
   std::string_view name;
   const TableLines* table_lines = nullptr;
-  // The shipped rules, whose patterns were checked when the program was
-  // built: their regexes are built when first needed, not at load.
+  // The shipped rules, whose host and fact patterns the tests check: their
+  // regexes are built when first needed, not at load.
   bool checked_at_build = false;
 };
 
