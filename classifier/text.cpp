@@ -106,6 +106,58 @@ std::size_t next_low_digit(std::string_view text, std::size_t at) {
   return at;
 }
 
+// Whether text[at] opens a bracketed IP address ("[192.0.2.1]",
+// "[IPv6:2001:db8::1]", "[2001:db8::1]"): digits, hex letters, dots and
+// colons up to a ']' within the length of an IPv6 address.
+bool bracketed_ip_at(std::string_view text, std::size_t at) {
+  std::size_t i = at + 1;
+  if (text.substr(i, 5) == "IPv6:" || text.substr(i, 5) == "ipv6:") i += 5;
+  const std::size_t first = i;
+  for (; i < text.size() && i - first <= 45; ++i) {
+    const char c = text[i];
+    if (c == ']') return i > first;
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!hex && c != '.' && c != ':') return false;
+  }
+  return false;
+}
+
+// Where the host name that ends at `end` begins: a dotted name of letters,
+// digits, '-' and '.', or `end` when there is none.
+std::size_t host_name_start(std::string_view text, std::size_t end) {
+  std::size_t start = end;
+  bool dotted = false;
+  while (start > 0) {
+    const char c = text[start - 1];
+    const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!name_char) break;
+    dotted = dotted || c == '.';
+    --start;
+  }
+  if (!dotted || end - start < 3 || text[start] == '.' || text[start] == '-') return end;
+  return start;
+}
+
+// The name of a server written beside its address ("host
+// spamfilter.example.net[192.0.2.1] said:", Exim's "host mx.example.net
+// [192.0.2.1]:") says who spoke, not what it said: "spam" in a filtering
+// host's name is no spam verdict. Such a name becomes "<host>". One pass.
+void name_hosts(std::string& text) {
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t at = text.find('['); at != std::string::npos; at = text.find('[', at + 1)) {
+    if (!bracketed_ip_at(text, at)) continue;
+    const std::size_t name_end = at > 0 && text[at - 1] == ' ' ? at - 1 : at;
+    const std::size_t name_start = host_name_start(text, name_end);
+    if (name_start == name_end || name_start < copied) continue;
+    out.append(text, copied, name_start - copied).append("<host>");
+    copied = name_end;
+  }
+  if (copied == 0) return;
+  out.append(text, copied, std::string::npos);
+  text = std::move(out);
+}
+
 // Multi-line SMTP replies repeat "550-5.7.1 " on every line; unfolded, the
 // repeats cut sentences in two. Reply codes and status codes carry no
 // wording, so every "ddd-d.d.d " or "ddd d.d.d " after the first is dropped.
@@ -247,6 +299,7 @@ std::string text_for_matching(std::string_view in) {
     out.push_back(static_cast<char>(c));
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
+  name_hosts(out);
   drop_reply_codes(out);
   return out;
 }

@@ -55,6 +55,22 @@ TEST(TextForMatching, WideCharactersAgainstAnAddressStayWords) {
   EXPECT_EQ(text_for_matching("see…bob@example.net…now"), "see…<address>…now");
 }
 
+TEST(TextForMatching, AServersNameBesideItsAddressIsNoWords) {
+  // Who spoke, not what it said: a filtering host's name holds "spam".
+  EXPECT_EQ(text_for_matching("host spamfilter.example.net[192.0.2.1] said: 550 User unknown"),
+            "host <host>[192.0.2.1] said: 550 User unknown");
+  EXPECT_EQ(text_for_matching("host mx.spam-in.example.net [192.0.2.1]: 550 No such user"),
+            "host <host> [192.0.2.1]: 550 No such user");
+  EXPECT_EQ(text_for_matching("connect to antivirus.example.org[IPv6:2001:db8::25]:25: refused"),
+            "connect to <host>[IPv6:2001:db8::25]:25: refused");
+  // Without a dotted name before it, or without an address in it, the text stays.
+  EXPECT_EQ(text_for_matching("Client host [192.0.2.1] blocked using zen.spamhaus.org"),
+            "Client host [192.0.2.1] blocked using zen.spamhaus.org");
+  EXPECT_EQ(text_for_matching("spam.example.net[not an address] and [192.0.2.1"),
+            "spam.example.net[not an address] and [192.0.2.1");
+  EXPECT_EQ(text_for_matching("a.b[1.2.3.4] x.y.z [5.6.7.8]"), "<host>[1.2.3.4] <host> [5.6.7.8]");
+}
+
 TEST(TextForMatching, RepeatedCodesAreFoundWhereverTheyFallInTheText) {
   // The next code is looked for eight bytes at a time: codes at every
   // offset, after other digits ('0', '1', '6' to '9' start none), and
