@@ -129,7 +129,8 @@ std::size_t host_name_start(std::string_view text, std::size_t end) {
   bool dotted = false;
   while (start > 0) {
     const char c = text[start - 1];
-    const bool name_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    const bool name_char =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
     if (!name_char) break;
     dotted = dotted || c == '.';
     --start;

@@ -223,7 +223,8 @@ LiteralAutomaton::Found GateWordSet::found() const {
 GateWordSet GateWordSet::of(const LiteralAutomaton::Found& found) {
   GateWordSet out;
   const LiteralAutomaton::Found low_64(~std::uint64_t{0});
-  for (std::size_t word = 0; word < out.bits.size(); ++word) out.bits[word] = ((found >> (64 * word)) & low_64).to_ullong();
+  for (std::size_t word = 0; word < out.bits.size(); ++word)
+    out.bits[word] = ((found >> (64 * word)) & low_64).to_ullong();
   return out;
 }
 
@@ -260,7 +261,8 @@ GateBuild::GateBuild() {
       }
       patterns_.push_back(spacing_tolerant(alternative));
       std::string phrases;  // one a line
-      for (const std::string& phrase : Spellings::exact(alternative)) phrases.append(phrases.empty() ? "" : "\n").append(phrase);
+      for (const std::string& phrase : Spellings::exact(alternative))
+        phrases.append(phrases.empty() ? "" : "\n").append(phrase);
       phrases_.push_back(std::move(phrases));
       alternatives_.push_back({static_cast<std::uint32_t>(d), {}, {}});
     }

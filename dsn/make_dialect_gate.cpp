@@ -44,7 +44,8 @@ std::string source(const GateTables& gate) {
          "namespace clearbounce::dsn::detail {\n"
          "namespace {\n\n"
          "using namespace std::string_view_literals;\n\n";
-  write_array(out, "std::uint8_t", "kColumnOfArray", *gate.column_of, 16, [](std::uint8_t c) { return std::to_string(c); });
+  write_array(out, "std::uint8_t", "kColumnOfArray", *gate.column_of, 16,
+              [](std::uint8_t c) { return std::to_string(c); });
   out << "constexpr std::array<std::uint8_t, 256> kColumnOf = std::to_array(kColumnOfArray);\n\n";
   write_array(out, "std::uint16_t", "kNext", gate.next, 16, [](std::uint16_t n) { return std::to_string(n); });
   write_array(out, "GateWordSet", "kEnds", gate.ends, 2, word_set);
