@@ -11,7 +11,6 @@
 #include <array>
 #include <atomic>
 #include <bit>
-#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <deque>
