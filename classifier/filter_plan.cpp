@@ -295,6 +295,10 @@ bool lowered_in_text(char32_t c) {
   return (c >= 0x100 && c <= 0x17F)        // Latin Extended-A: its capitals are lowered
          || (c >= 0x370 && c <= 0x3FF)     // Greek: its capitals are lowered
          || (c >= 0x400 && c <= 0x45F)     // basic Cyrillic: capitals Ѐ-Я are lowered
+         || (c >= 0x590 && c <= 0x5FF)     // Hebrew
+         || (c >= 0x600 && c <= 0x6FF)     // Arabic
+         || (c >= 0xE00 && c <= 0xE7F)     // Thai
+         || (c >= 0x1100 && c <= 0x11FF)   // Hangul jamo
          || (c >= 0x2000 && c <= 0x206F)   // general punctuation
          || (c >= 0x3000 && c <= 0x30FF)   // CJK punctuation, hiragana, katakana
          || (c >= 0x3400 && c <= 0x4DBF)   // CJK extension A
