@@ -4,9 +4,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#include <atomic>
 #include <fstream>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
@@ -17,6 +15,7 @@
 #include "classifier/rules_image.hpp"
 #include "classifier/text.hpp"
 #include "dsn/ascii.hpp"
+#include "dsn/lazy_regex.hpp"
 
 namespace clearbounce::classifier {
 
@@ -49,35 +48,10 @@ std::optional<WhoCanFix> who_from_string(std::string_view s) {
 using dsn::detail::ascii_lower;
 using dsn::detail::is_ascii_alnum;
 
-// A regex built the first time a text needs it, from a pattern already
-// checked: when the rules were loaded (an administrator's file) or, for
-// the shipped rules, by the tests, which load the same file as an
-// administrator's (ClassifierLoad in test_classifier.cpp). A short run
-// builds only those its texts reach (some tens of thousands of
-// instructions each).
-class LazyRegex {
- public:
-  LazyRegex(std::string pattern, const RE2::Options& options, std::unique_ptr<RE2> built)
-      : pattern_(std::move(pattern)), options_(options), built_(std::move(built)), ready_(built_.get()) {}
-
-  const RE2& get() const {
-    // std::call_once sets up thread-local state on every call, even long
-    // after the flag was set, where this is one load.
-    if (const RE2* built = ready_.load(std::memory_order_acquire)) return *built;
-    std::call_once(once_, [this] {
-      if (!built_) built_ = std::make_unique<RE2>(pattern_, options_);
-      ready_.store(built_.get(), std::memory_order_release);
-    });
-    return *built_;
-  }
-
- private:
-  std::string pattern_;
-  RE2::Options options_;
-  mutable std::once_flag once_;
-  mutable std::unique_ptr<RE2> built_;
-  mutable std::atomic<const RE2*> ready_;
-};
+// The shipped rules' host and fact patterns are checked by the tests, which
+// load the same file as an administrator's (ClassifierLoad in
+// test_classifier.cpp): their regexes are built when first needed.
+using dsn::detail::LazyRegex;
 
 // A wording rule: any of its patterns matching the diagnostic names its category.
 struct WordingRule {

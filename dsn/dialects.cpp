@@ -9,14 +9,12 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstring>
 #include <deque>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,6 +26,7 @@
 #include "dsn/dialect_gate.hpp"
 #include "dsn/dialect_table.hpp"
 #include "dsn/fields.hpp"
+#include "dsn/lazy_regex.hpp"
 #include "dsn/literal_automaton.hpp"
 #include "dsn/plain.hpp"
 
@@ -119,7 +118,7 @@ constexpr std::string_view kFailureCodePattern = R"((?:^|[^\d.])(?:[45]\.\d{1,3}
 // its texts need (a regex costs about 250,000 instructions to build).
 struct GatedAlternative {
   explicit GatedAlternative(const GateAlternative& alternative)
-      : dialect(alternative.dialect), pattern(alternative.pattern) {
+      : dialect(alternative.dialect), regex(std::string(alternative.pattern), caseless_options(alternative.pattern)) {
     for (std::string_view rest = alternative.phrases; !rest.empty();) {
       const std::size_t end = std::min(rest.find('\n'), rest.size());
       phrases.emplace_back(rest.substr(0, end));
@@ -128,30 +127,20 @@ struct GatedAlternative {
   }
 
   std::size_t dialect;
-  std::string pattern;               // spacing_tolerant()
+  LazyRegex regex;                   // spacing_tolerant()'s pattern
   std::vector<std::string> phrases;  // where the regex matches: the regex need not run
 
   bool matches(std::string_view text) const {
-    if (phrases.empty()) return RE2::PartialMatch(text, regex());
+    if (phrases.empty()) return RE2::PartialMatch(text, regex.get());
     return std::any_of(phrases.begin(), phrases.end(), [text](const std::string& p) { return holds_phrase(text, p); });
   }
 
  private:
-  const RE2& regex() const {
-    // std::call_once sets up thread-local state on every call, even long
-    // after the flag was set; a built regex is one load.
-    if (const RE2* built = ready.load(std::memory_order_acquire)) return *built;
-    std::call_once(build_once, [this] {
-      RE2::Options options = regex_options(pattern);
-      options.set_case_sensitive(false);
-      holder = std::make_unique<RE2>(pattern, options);
-      ready.store(holder.get(), std::memory_order_release);
-    });
-    return *holder;
+  static RE2::Options caseless_options(std::string_view pattern) {
+    RE2::Options options = regex_options(pattern);
+    options.set_case_sensitive(false);
+    return options;
   }
-  mutable std::once_flag build_once;
-  mutable std::unique_ptr<RE2> holder;
-  mutable std::atomic<const RE2*> ready{nullptr};
 };
 
 // A spelling of alternative `alternative`: it may match only where all its
