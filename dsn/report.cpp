@@ -711,8 +711,8 @@ void read_as_auto_reply(const Message& m, std::string_view dialect, BounceReport
 // nothing rewrites as a bounce.
 bool read_challenge_request(const Message& m, BounceReport& report) {
   // The wording first: it is seldom there, and mostly ruled out without a regex.
-  if (m.root.header("X-Failed-Recipients") || !detail::is_challenge_request(m.subject, m.subject_wording(), m.text, m.wording) ||
-      m.failure_wording())
+  if (m.root.header("X-Failed-Recipients") ||
+      !detail::is_challenge_request(m.subject, m.subject_wording(), m.text, m.wording) || m.failure_wording())
     return false;
   read_as_auto_reply(m, "challenge-response", report);
   return true;
