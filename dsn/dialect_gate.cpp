@@ -279,7 +279,7 @@ GateBuild::GateBuild() {
 
 GateTables GateBuild::tables() const {
   return {&automaton_->column_of(), automaton_->columns(), automaton_->next(), automaton_->first_accepting_row(),
-          ends_, alternatives_, spellings_, without_words_, only_non_ascii_,
+          ends_, automaton_->longest_literal(), alternatives_, spellings_, without_words_, only_non_ascii_,
           banner_, challenge_, delay_, ascii_case_variants_};
 }
 

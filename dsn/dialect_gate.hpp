@@ -61,6 +61,7 @@ struct GateTables {
   std::span<const std::uint16_t> next;
   std::uint32_t first_accepting_row;
   std::span<const GateWordSet> ends;
+  std::uint32_t longest_word;  // in bytes
   std::span<const GateAlternative> alternatives;  // at most 64: candidates are bits of a word
   std::span<const GateSpelling> spellings;        // those with words to look for
   std::uint64_t without_words;   // alternatives a spelling without words makes candidates in every text

@@ -184,7 +184,7 @@ struct DialectGate {
     ends.reserve(tables.ends.size());
     for (const GateWordSet& set : tables.ends) ends.push_back(set.found());
     words = std::make_unique<LiteralAutomaton>(*tables.column_of, tables.columns, tables.next,
-                                               tables.first_accepting_row, std::move(ends));
+                                               tables.first_accepting_row, std::move(ends), tables.longest_word);
   }
 
   // The alternatives (bit i: alternatives[i]) whose words all occur in a

@@ -27,7 +27,8 @@ class LiteralAutomaton {
   // The automaton whose tables another one's accessors gave (a build step
   // writes them out as constants); `next` must outlive it.
   LiteralAutomaton(const std::array<std::uint8_t, 256>& column_of, std::uint32_t columns,
-                   std::span<const std::uint16_t> next, std::uint32_t first_accepting_row, std::vector<Found> ends);
+                   std::span<const std::uint16_t> next, std::uint32_t first_accepting_row, std::vector<Found> ends,
+                   std::uint32_t longest_literal);
 
   // It may point into its own table.
   LiteralAutomaton(const LiteralAutomaton&) = delete;
@@ -42,10 +43,12 @@ class LiteralAutomaton {
   std::span<const std::uint16_t> next() const { return next_; }
   std::uint32_t first_accepting_row() const { return first_accepting_row_; }
   const std::vector<Found>& ends() const { return ends_; }
+  std::uint32_t longest_literal() const { return longest_literal_; }
 
  private:
   // The byte a literal's byte is compared as: ASCII letters in lower case.
   static unsigned char folded(unsigned char byte);
+  void find_in_lanes(std::string_view text, Found& found) const;
 
   std::array<std::uint8_t, 256> column_of_{};  // by byte; 0 for bytes in no literal
   std::uint32_t columns_ = 1;
@@ -55,6 +58,7 @@ class LiteralAutomaton {
   std::vector<std::uint16_t> built_next_;  // next_'s storage when built here
   std::uint32_t first_accepting_row_ = 0;
   std::vector<Found> ends_;  // by accepting state (from the first): the literals it ends
+  std::uint32_t longest_literal_ = 0;  // in bytes
 };
 
 }  // namespace clearbounce::dsn::detail

@@ -156,10 +156,30 @@ TEST(LiteralAutomaton, AgreesWithAPlainSearchOnLongRandomTexts) {
   std::mt19937 random(7);
   const std::string alphabet = "mesagMESAG delivrDT:o*,-n\xD0";
   for (int round = 0; round < 2000; ++round) {
+    // Long texts are read in stretches side by side: lengths on both sides of that.
+    const std::size_t length = random() % 1200;
     std::string text;
-    for (int i = 0; i < 200; ++i) text += alphabet[random() % alphabet.size()];
+    for (std::size_t i = 0; i < length; ++i) text += alphabet[random() % alphabet.size()];
     const auto found = automaton.find(text);
     for (std::size_t i = 0; i < literals.size(); ++i) EXPECT_EQ(found.test(i), occurs(text, literals[i])) << text;
+  }
+}
+
+TEST(LiteralAutomaton, FindsALiteralWhereverItStandsInALongText) {
+  // Wherever a long text is cut into stretches read side by side, a
+  // literal across the cut is still found, and nothing else is.
+  const std::vector<std::string> literals = {"delivered", "to:", "Mailer-Daemon,", "z"};
+  const LiteralAutomaton automaton(literals);
+  for (std::size_t length = 150; length <= 700; length += 61) {
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+      for (std::size_t at = 0; at + literals[i].size() <= length; ++at) {
+        std::string text(length, '.');
+        text.replace(at, literals[i].size(), literals[i]);
+        const auto found = automaton.find(text);
+        EXPECT_TRUE(found.test(i)) << literals[i] << " at " << at << " of " << length;
+        EXPECT_EQ(found.count(), 1u) << literals[i] << " at " << at << " of " << length;
+      }
+    }
   }
 }
 
@@ -181,6 +201,7 @@ TEST(DialectGate, BuiltinTablesAreTheOnesWorkedOutFromTheWordingTables) {
   EXPECT_TRUE(std::ranges::equal(builtin.next, worked_out.next));
   EXPECT_EQ(builtin.first_accepting_row, worked_out.first_accepting_row);
   EXPECT_TRUE(std::ranges::equal(builtin.ends, worked_out.ends));
+  EXPECT_EQ(builtin.longest_word, worked_out.longest_word);
   EXPECT_TRUE(std::ranges::equal(builtin.alternatives, worked_out.alternatives,
                                  [](const GateAlternative& a, const GateAlternative& b) {
                                    return a.dialect == b.dialect && a.pattern == b.pattern && a.phrases == b.phrases;
