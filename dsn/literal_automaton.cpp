@@ -68,6 +68,12 @@ struct Builder {
 
 }  // namespace
 
+// ceil(2^32 / columns): a row, a multiple of columns below 2^16, times it
+// and shifted right by 32 is the row's state, with no division in the loop.
+std::uint64_t LiteralAutomaton::reciprocal(std::uint32_t columns) {
+  return ((std::uint64_t{1} << 32) + columns - 1) / columns;
+}
+
 unsigned char LiteralAutomaton::folded(unsigned char byte) {
   return (byte >= 'A' && byte <= 'Z') ? static_cast<unsigned char>(byte - 'A' + 'a') : byte;
 }
@@ -116,13 +122,14 @@ LiteralAutomaton::LiteralAutomaton(const std::vector<std::string>& literals) {
   }
   if (ends_.empty()) first_accepting_row_ = static_cast<std::uint32_t>(states * columns_);
   next_ = built_next_;
+  state_of_row_ = reciprocal(columns_);
 }
 
 LiteralAutomaton::LiteralAutomaton(const std::array<std::uint8_t, 256>& column_of, std::uint32_t columns,
                                    std::span<const std::uint16_t> next, std::uint32_t first_accepting_row,
                                    std::vector<Found> ends, std::uint32_t longest_literal)
     : column_of_(column_of), columns_(columns), next_(next), first_accepting_row_(first_accepting_row),
-      ends_(std::move(ends)), longest_literal_(longest_literal) {}
+      ends_(std::move(ends)), longest_literal_(longest_literal), state_of_row_(reciprocal(columns)) {}
 
 LiteralAutomaton::Found LiteralAutomaton::find(std::string_view text) const {
   Found found;
@@ -132,43 +139,38 @@ LiteralAutomaton::Found LiteralAutomaton::find(std::string_view text) const {
 
 // Each step waits for the one before it (its row is the next load's
 // index), so one pass over a text runs at the speed of a load, not of the
-// processor. Four stretches of the text scanned side by side keep four
-// loads in flight. A stretch starts from the root longest_literal_ - 1
-// bytes before its share of the text, so that an occurrence across a
-// border lies whole in one stretch; every stretch is a piece of the text,
-// so what it finds occurs in the text.
+// processor. Four stretches of the text read side by side keep four loads
+// in flight. The stretches are of one length, the first at the text's
+// start, the last at its end, the others spread between, and each
+// overlaps the next by at least longest_literal_ - 1 bytes: an occurrence
+// across a border lies whole in one stretch. Each stretch is read from the
+// root and is a piece of the text, so what it finds occurs in the text.
 void LiteralAutomaton::find_in_lanes(std::string_view text, Found& found) const {
   constexpr std::size_t kLanes = 4;
   // Plain pointers: the loop is the whole cost, one load of each table a byte.
   const std::uint16_t* const next = next_.data();
   const std::uint8_t* const column_of = column_of_.data();
   const std::uint32_t first_accepting = first_accepting_row_;
+  const std::uint64_t per_row = state_of_row_;
   const auto step = [&](std::uint32_t& row, char c) {
     row = next[row + column_of[static_cast<unsigned char>(c)]];
     if (row >= first_accepting) [[unlikely]]
-      found |= ends_[(row - first_accepting) / columns_];
+      found |= ends_[((row - first_accepting) * per_row) >> 32];
   };
   const std::size_t overlap = longest_literal_ > 0 ? longest_literal_ - 1 : 0;
-  const std::size_t share = text.size() / kLanes;
-  // A short text is not worth the overlaps: one lane.
-  if (share < 2 * overlap + 32) {
+  // One length for all: together they cover the text with the overlaps.
+  const std::size_t length = (text.size() + (kLanes - 1) * overlap) / kLanes + kLanes;
+  if (length + overlap >= text.size()) {  // too short a text to be worth it: one lane
     std::uint32_t row = 0;
     for (const char c : text) step(row, c);
     return;
   }
   std::array<const char*, kLanes> at{};
-  std::array<const char*, kLanes> end{};
-  for (std::size_t lane = 0; lane < kLanes; ++lane) {
-    at[lane] = text.data() + lane * share - (lane == 0 ? 0 : overlap);
-    end[lane] = lane + 1 == kLanes ? text.data() + text.size() : text.data() + (lane + 1) * share;
-  }
+  for (std::size_t lane = 0; lane < kLanes; ++lane)
+    at[lane] = text.data() + lane * (text.size() - length) / (kLanes - 1);
   std::array<std::uint32_t, kLanes> row{};  // each lane from the root
-  // The first lane is the shortest: all four step together as long as it lasts.
-  for (const char* const stop = end[0]; at[0] != stop;) {
-    for (std::size_t lane = 0; lane < kLanes; ++lane) step(row[lane], *at[lane]++);
-  }
-  for (std::size_t lane = 1; lane < kLanes; ++lane) {
-    for (; at[lane] != end[lane]; ++at[lane]) step(row[lane], *at[lane]);
+  for (std::size_t i = 0; i < length; ++i) {
+    for (std::size_t lane = 0; lane < kLanes; ++lane) step(row[lane], at[lane][i]);
   }
 }
 

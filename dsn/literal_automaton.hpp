@@ -48,6 +48,7 @@ class LiteralAutomaton {
  private:
   // The byte a literal's byte is compared as: ASCII letters in lower case.
   static unsigned char folded(unsigned char byte);
+  static std::uint64_t reciprocal(std::uint32_t columns);
   void find_in_lanes(std::string_view text, Found& found) const;
 
   std::array<std::uint8_t, 256> column_of_{};  // by byte; 0 for bytes in no literal
@@ -59,6 +60,7 @@ class LiteralAutomaton {
   std::uint32_t first_accepting_row_ = 0;
   std::vector<Found> ends_;  // by accepting state (from the first): the literals it ends
   std::uint32_t longest_literal_ = 0;  // in bytes
+  std::uint64_t state_of_row_ = 0;     // reciprocal(columns_)
 };
 
 }  // namespace clearbounce::dsn::detail
