@@ -108,6 +108,9 @@ class RuleSet {
   // [evidence] generic: categories that say little. A status or reply code
   // meaning one of them lets the rest of the report's text speak.
   std::vector<bool> generic_category;
+  // [evidence] asides: how sentences open that speak beside the reply's
+  // cause (advice, pointers to help); the causes they name never decide.
+  std::vector<std::string> aside_openers;
 };
 
 namespace {
@@ -300,16 +303,24 @@ void load_facts(const Origin& source, const toml::table& root, RuleSet& rs) {
   }
 }
 
-// [evidence]: which categories are too generic to silence the report's text.
+// [evidence]: which categories are too generic to silence the report's
+// text, and how the asides of a reply open.
 void load_evidence(const Origin& source, const toml::table& root, RuleSet& rs) {
   rs.generic_category.assign(rs.categories.size(), false);
   rs.generic_category[rs.unknown_category] = true;
-  const auto* generic = root["evidence"]["generic"].as_array();
-  if (!generic) return;
-  for (const auto& node : *generic) {
-    const auto* id = node.as_string();
-    if (!id) fail(source, node, "evidence.generic must list category ids");
-    rs.generic_category[category_ref(source, rs, node, id->get())] = true;
+  if (const auto* generic = root["evidence"]["generic"].as_array()) {
+    for (const auto& node : *generic) {
+      const auto* id = node.as_string();
+      if (!id) fail(source, node, "evidence.generic must list category ids");
+      rs.generic_category[category_ref(source, rs, node, id->get())] = true;
+    }
+  }
+  if (const auto* asides = root["evidence"]["asides"].as_array()) {
+    for (const auto& node : *asides) {
+      const auto* opener = node.as_string();
+      if (!opener || opener->get().empty()) fail(source, node, "evidence.asides must list sentence openings");
+      rs.aside_openers.push_back(opener->get());
+    }
   }
 }
 
@@ -655,8 +666,42 @@ Decision from_code(const CodeMeaning* m, const Codes& codes, const dsn::Recipien
 // own diagnostic wording, its own codes when specific; only then the
 // report's human text, first about this recipient, then the rest; then
 // generic codes and generic wording.
-Decision decide(const RuleSet& rs, const std::vector<int>& matched, const dsn::RecipientReport& r,
-                const dsn::BounceReport& report) {
+// True when a specific rule of another category than `chosen`'s also
+// matched: the text names more than one cause.
+bool names_another_cause(const RuleSet& rs, const std::vector<int>& matched, const WordingRule& chosen,
+                         const dsn::RecipientReport& r, const dsn::BounceReport& report) {
+  bool another = false;
+  for_each_matched_rule(rs, matched, [&](std::size_t index) {
+    const WordingRule& rule = rs.rules[index];
+    another = another || (!rule.weak && !rule.banner && rule.category != chosen.category && applies(rule, r, report));
+  });
+  return another;
+}
+
+// When the recipient's diagnostic names more than one cause, the one it
+// names outside its asides (without_asides()): advice, links and
+// references beside a reply's cause may name others. When nothing outside
+// them names a cause, they may well name the reply's own (a help link's
+// path often does), and the whole text decides. So it does when what is
+// left says only that delivery was given up: the cause named after that
+// decides.
+WordingMatch outside_asides(const RuleSet& rs, const std::string& text, const std::vector<int>& matched,
+                            const WordingMatch& whole, const dsn::RecipientReport& r,
+                            const dsn::BounceReport& report) {
+  if (!names_another_cause(rs, matched, *whole.rule, r, report)) return whole;
+  const std::string statement = without_asides(text, rs.aside_openers);
+  if (statement.empty()) return whole;
+  std::vector<int> stated_matched = matching_patterns(rs, statement);
+  std::sort(stated_matched.begin(), stated_matched.end());
+  const WordingMatch stated =
+      best_rule(rs, stated_matched, r, report, "the recipient's diagnostic, without its asides");
+  if (!is_specific(stated) || stated.rule == whole.rule || stated.rule->category == rs.expired_category)
+    return whole;
+  return stated;
+}
+
+Decision decide(const RuleSet& rs, const std::string& text, const std::vector<int>& matched,
+                const dsn::RecipientReport& r, const dsn::BounceReport& report) {
   Codes codes;
   codes.status = find_status(rs, r.status);
   codes.diagnostic_type = lookup(rs.diagnostic_types, r.diagnostic_type);
@@ -664,7 +709,7 @@ Decision decide(const RuleSet& rs, const std::vector<int>& matched, const dsn::R
   codes.reply = lookup(rs.reply_codes, r.reply_code);
   if (codes.status && codes.status->decisive) return from_code(codes.status, codes, r, report);
   const WordingMatch own = best_rule(rs, matched, r, report, "the recipient's diagnostic");
-  if (is_specific(own)) return from_wording(own, codes, r);
+  if (is_specific(own)) return from_wording(outside_asides(rs, text, matched, own, r, report), codes, r);
   if (codes.diagnostic_type) return from_code(codes.diagnostic_type, codes, r, report);
   const CodeMeaning* overriding = codes.status ? codes.status : codes.dialect;
   const bool codes_specific = overriding && !rs.generic_category[overriding->category];
@@ -755,7 +800,7 @@ Classification Classifier::classify(const dsn::RecipientReport& r, const dsn::Bo
     return out;
   }
 
-  Decision d = decide(rs, matched, r, report);
+  Decision d = decide(rs, text, matched, r, report);
   apply_stage(rs, r, d);
   if (d.category == rs.unknown_category && d.reason.empty() && (has_words(text) || !r.status.empty())) {
     // Something was said, we could not tell what it means.

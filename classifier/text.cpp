@@ -1,5 +1,6 @@
 #include "classifier/text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -262,7 +263,94 @@ std::size_t end_of_plain_run(std::string_view in, std::size_t start) {
   return run;
 }
 
+// Where the first sentence of `text` ends (after its '.', '!' or '?', or
+// the ideographic full stop), or npos. A full stop ends a sentence only
+// after a word of two letters or more, or a closing bracket or quote, and
+// before a space or the end: "5.1.1", "e.g." and "i.e." end none.
+std::size_t first_sentence_end(std::string_view text) {
+  const auto is_letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  for (std::size_t i = 1; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\xE3' && text.substr(i, 3) == "\xE3\x80\x82") return i + 3;  // 。
+    if (c != '.' && c != '!' && c != '?') continue;
+    if (i + 1 < text.size() && text[i + 1] != ' ') continue;
+    const char before = text[i - 1];
+    const bool after_word = is_letter(before) && i >= 2 && is_letter(text[i - 2]);
+    if (after_word || before == ')' || before == ']' || before == '>' || before == '"' || before == '\'') return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+// A token such as "RBL-20240312-0042" or "spam-blocked-eu4-7f3a2c": letters
+// and digits in three pieces or more joined by '-' or '_', with a digit. A
+// server's reference or ticket number, whose pieces are not words.
+bool is_reference_token(std::string_view token) {
+  std::size_t joins = 0;
+  bool digit = false;
+  for (const char c : token) {
+    if (c == '-' || c == '_') {
+      ++joins;
+    } else if (is_digit(c)) {
+      digit = true;
+    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+      return false;
+    }
+  }
+  return joins >= 2 && digit;
+}
+
+// The token at `at` (to the next space), trimmed of the brackets and
+// punctuation around it.
+std::string_view bare_token(std::string_view text, std::size_t at, std::size_t end) {
+  std::string_view token = text.substr(at, end - at);
+  const auto punctuation = [](char c) { return std::string_view("()[]{}<>,;:.!?\"'").find(c) != std::string_view::npos; };
+  while (!token.empty() && punctuation(token.front())) token.remove_prefix(1);
+  while (!token.empty() && punctuation(token.back())) token.remove_suffix(1);
+  return token;
+}
+
+bool opens_with_any(std::string_view sentence, std::span<const std::string> openers) {
+  const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+  return std::any_of(openers.begin(), openers.end(), [&](const std::string& opener) {
+    return sentence.size() >= opener.size() &&
+           std::equal(opener.begin(), opener.end(), sentence.begin(),
+                      [&](char o, char t) { return lower(o) == lower(t); });
+  });
+}
+
+// `sentence` onto `out`, its links cut to their host and its reference
+// tokens left out, then a space; of an aside only the links' hosts.
+void append_without_links_and_references(std::string& out, std::string_view sentence, bool aside) {
+  for (std::size_t at = 0; at < sentence.size();) {
+    std::size_t token_end = sentence.find(' ', at);
+    if (token_end == std::string_view::npos) token_end = sentence.size();
+    std::string_view token = sentence.substr(at, token_end - at);
+    if (const std::size_t scheme = token.find("://"); scheme != std::string_view::npos) {
+      const std::size_t path = token.find_first_of("/?#", scheme + 3);
+      if (path != std::string_view::npos) token = token.substr(0, path);
+    } else if (aside || is_reference_token(bare_token(sentence, at, token_end))) {
+      token = {};
+    }
+    if (!token.empty()) out.append(token).push_back(' ');
+    at = token_end + 1;
+  }
+}
+
 }  // namespace
+
+std::string without_asides(std::string_view matched, std::span<const std::string> openers) {
+  std::string out;
+  out.reserve(matched.size());
+  bool first = true;
+  for (std::string_view rest = matched; !rest.empty(); first = false) {
+    const std::string_view sentence = rest.substr(0, first_sentence_end(rest));
+    rest.remove_prefix(std::min(rest.size(), sentence.size() + 1));
+    append_without_links_and_references(out, sentence, !first && opens_with_any(sentence, openers));
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (out == matched) out.clear();
+  return out;
+}
 
 std::string text_for_matching(std::string_view in) {
   std::string out;

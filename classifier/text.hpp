@@ -1,6 +1,7 @@
 // Preparing remote text for pattern matching.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,15 @@ namespace clearbounce::classifier {
 // replaces e-mail addresses with "<address>": an address says who, never
 // why, and local parts such as "mailboxfull@" must not look like a cause.
 std::string text_for_matching(std::string_view diagnostic);
+
+// A text_for_matching() text without what is said beside the reply's
+// cause: the words of the sentences after the first that open with one of
+// `openers` (advice such as "If you believe you were blocked as spam...",
+// pointers to help; ASCII letters of an opener match either case), links'
+// paths (a link's host may name a block list, its path names what the
+// page is about), and reference tokens ("ref: RBL-20240312-0042"). Empty
+// when nothing was left out.
+std::string without_asides(std::string_view matched, std::span<const std::string> openers);
 
 namespace detail {
 // The address rule of text_for_matching(), for its tests: how many bytes at

@@ -329,6 +329,56 @@ patterns = ['mailbox']
   EXPECT_EQ(c.category->id, "recipient.unknown");
 }
 
+TEST(RulesLoading, TheCauseOutsideTheAsidesDecides) {
+  // "spam" comes first in the rule file, but only an advice sentence and a
+  // link's path name it: the reply's own cause decides, and says so.
+  const std::string rules = kCategories + R"(
+[[category]]
+id = "message.spam"
+reason = "spamdetected"
+who_can_fix = "sender"
+
+[[rule]]
+category = "message.spam"
+patterns = ['spam']
+)" + kOneRule;
+  std::string error;
+  const auto with_asides = load(rules + "[evidence]\nasides = [\"if \"]\n", error);
+  ASSERT_NE(with_asides, nullptr) << error;
+  clearbounce::dsn::BounceReport report;
+  report.kind = clearbounce::dsn::ReportKind::delivery_status;
+  clearbounce::dsn::RecipientReport r;
+  r.recipient = "bob@example.net";
+  r.action = "failed";
+  r.diagnostic = "550 No such user. If you think this is spam, write to us.";
+  auto c = with_asides->classify(r, report);
+  ASSERT_NE(c.category, nullptr);
+  EXPECT_EQ(c.category->id, "recipient.unknown");
+  EXPECT_TRUE(has(c.decided_by, "without its asides")) << c.decided_by;
+  r.diagnostic = "550 No such user - https://help.example.net/spam-faq";
+  c = with_asides->classify(r, report);
+  EXPECT_EQ(c.category->id, "recipient.unknown");
+  // Only an aside names a cause: then it is the reply's own.
+  r.diagnostic = "550 Rejected - https://help.example.net/spam-faq";
+  c = with_asides->classify(r, report);
+  EXPECT_EQ(c.category->id, "message.spam");
+  // Without the opener listed, the advice sentence is no aside.
+  const auto without = load(rules, error);
+  ASSERT_NE(without, nullptr) << error;
+  r.diagnostic = "550 No such user. If you think this is spam, write to us.";
+  c = without->classify(r, report);
+  EXPECT_EQ(c.category->id, "message.spam");
+}
+
+TEST(RulesLoading, AsidesMustBeSentenceOpenings) {
+  for (const std::string list : {"asides = [1]", "asides = [\"\"]"}) {
+    std::string error;
+    EXPECT_EQ(load(kCategories + kOneRule + "[evidence]\n" + list + "\n", error), nullptr) << list;
+    EXPECT_TRUE(has(error, "test.toml:")) << error;
+    EXPECT_TRUE(has(error, "evidence.asides must list sentence openings")) << error;
+  }
+}
+
 TEST(RulesLoading, NamesThePatternsThatAreRunOnEveryText) {
   std::string error;
   const auto classifier = load(kCategories + R"(

@@ -1,11 +1,17 @@
 // text_for_matching(): what the wording patterns see of a remote text.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "classifier/text.hpp"
 
 namespace {
 
 using clearbounce::classifier::text_for_matching;
+using clearbounce::classifier::without_asides;
+
+const std::vector<std::string> kOpeners = {"if ", "see ", "for more information"};
 
 TEST(TextForMatching, CollapsesWhiteSpaceAndTrimsTheEnd) {
   EXPECT_EQ(text_for_matching("Mailbox\r\n   full \t now  \n"), "Mailbox full now");
@@ -92,6 +98,55 @@ TEST(TextForMatching, AHugeMultiLineReplyIsReadInLinearTime) {
   const std::string out = text_for_matching(in);
   EXPECT_EQ(out.size(), std::string("550-5.7.1 ").size() + (std::size_t{1} << 21) * 5 - 1);
   EXPECT_EQ(out.substr(0, 20), "550-5.7.1 word word ");
+}
+
+TEST(WithoutAsides, AdviceAfterTheStatementSaysNothing) {
+  EXPECT_EQ(without_asides("550 5.1.1 No such user. If you believe you were blocked as spam, tell us.", kOpeners),
+            "550 5.1.1 No such user.");
+  EXPECT_EQ(without_asides("Mailbox full. IF you think this is spam, see the FAQ. Try later.", kOpeners),
+            "Mailbox full. Try later.");
+  // The first sentence is the statement, whatever it opens with.
+  EXPECT_EQ(without_asides("If the address is right, the mailbox is full. See the help page.", kOpeners),
+            "If the address is right, the mailbox is full.");
+}
+
+TEST(WithoutAsides, OnlyAFullStopAfterAWordEndsASentence) {
+  // Codes, numbers and abbreviations of one letter end none.
+  EXPECT_EQ(without_asides("5.1.1 Use e.g. another address. If not, tell us.", kOpeners), "5.1.1 Use e.g. another address.");
+  EXPECT_EQ(without_asides("Limit 10.5 MB exceeded. for more information: ask.", kOpeners), "Limit 10.5 MB exceeded.");
+  EXPECT_EQ(without_asides("Quota exceeded (bob). see below", kOpeners), "Quota exceeded (bob).");
+  EXPECT_EQ(without_asides("No.see below", kOpeners), "");  // no space after the stop: one sentence
+}
+
+TEST(WithoutAsides, LinksKeepTheirHostOnly) {
+  EXPECT_EQ(without_asides("Rejected - https://help.example.net/spam-blocklist?x=1 now", kOpeners),
+            "Rejected - https://help.example.net now");
+  // Of an aside, the links' hosts stay: a block list's host is evidence.
+  EXPECT_EQ(without_asides("Mailbox full. See https://www.spamhaus.org/query/ip for more.", kOpeners),
+            "Mailbox full. https://www.spamhaus.org");
+}
+
+TEST(WithoutAsides, ReferenceNumbersAreNoWords) {
+  EXPECT_EQ(without_asides("Recipient not found (ref: RBL-20240312-0042)", kOpeners), "Recipient not found (ref:");
+  EXPECT_EQ(without_asides("User unknown [spam-blocked-eu4-7f3a2c] here", kOpeners), "User unknown here");
+  // Words joined by hyphens without a digit, or host names, are words.
+  EXPECT_EQ(without_asides("listed at zen.spamhaus.org; x-spam-flag set; e-mail 550-5.7.1", kOpeners), "");
+}
+
+TEST(WithoutAsides, EmptyWhenNothingIsLeftOut) {
+  EXPECT_EQ(without_asides("550 5.1.1 User unknown. Check the address.", kOpeners), "");
+  EXPECT_EQ(without_asides("", kOpeners), "");
+  EXPECT_EQ(without_asides("Mailbox full. See", {}), "");
+}
+
+TEST(WithoutAsides, AHugeTextOfSentencesIsReadInLinearTime) {
+  // A quarter of a million pairs of sentences, each aside cut to its link's host.
+  std::string in;
+  for (int i = 0; i < 1 << 18; ++i) in += "Box full. If so, see https://a.example/x now. ";
+  in.pop_back();
+  const std::string out = without_asides(in, kOpeners);
+  EXPECT_EQ(out.size(), std::string("Box full. https://a.example ").size() * (1 << 18) - 1);
+  EXPECT_EQ(out.substr(0, 37), "Box full. https://a.example Box full.");
 }
 
 }  // namespace
