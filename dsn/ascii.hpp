@@ -26,6 +26,21 @@ constexpr bool is_space(char c) noexcept { return is_wsp(c) || c == '\r' || c ==
 // pattern written with \s.
 constexpr bool is_pattern_space(char c) noexcept { return is_space(c) || c == '\f'; }
 
+// Whether `c` is one of the bytes of `set`, and where the first byte of
+// `text` from `from` on that is one of them (or npos). Plain loops:
+// string_view's find and find_first_of call memchr, the latter once for
+// every byte of the text, and a call costs more than a short loop.
+constexpr bool is_one_of(char c, std::string_view set) noexcept {
+  for (const char s : set)
+    if (s == c) return true;
+  return false;
+}
+constexpr std::size_t find_first_in(std::string_view text, std::string_view set, std::size_t from = 0) noexcept {
+  for (std::size_t i = from; i < text.size(); ++i)
+    if (is_one_of(text[i], set)) return i;
+  return std::string_view::npos;
+}
+
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)

@@ -159,7 +159,7 @@ void for_each_status_code(std::string_view text, Found found) {
 // end; npos when there is none.
 std::size_t reply_code_at(std::string_view text, std::string_view classes) {
   for (std::size_t i = 0; (i = find_byte_in_range(text, i, '2', '5')) + 3 <= text.size(); ++i) {
-    if (classes.find(text[i]) == std::string_view::npos) continue;
+    if (!is_one_of(text[i], classes)) continue;
     if (i > 0 && !is_pattern_space(text[i - 1]) && text[i - 1] != ':' && text[i - 1] != '(') continue;
     if (text[i + 1] < '0' || text[i + 1] > '5' || !is_digit(text[i + 2])) continue;
     const std::size_t after = i + 3;
@@ -207,7 +207,7 @@ bool reads_as_version(std::string_view text, std::size_t at) {
 std::string status_code_in(std::string_view text, std::string_view classes) {
   std::string out;
   for_each_status_code(text, [&](std::size_t at, std::string_view code) {
-    if (classes.find(code[0]) == std::string_view::npos || reads_as_version(text, at)) return false;
+    if (!is_one_of(code[0], classes) || reads_as_version(text, at)) return false;
     out = code;
     return true;
   });
@@ -219,7 +219,7 @@ std::string status_code_in(std::string_view text, std::string_view classes) {
 // the queue lifetime ran out, which the classifier reads as such. Anything
 // else says nothing: empty.
 std::string normalised_action(std::string_view value) {
-  const auto word = to_lower(trim(value.substr(0, value.find_first_of(" (;"))));
+  const auto word = to_lower(trim(value.substr(0, find_first_in(value, " (;"))));
   static const std::pair<std::string_view, std::string_view> kSynonyms[] = {
       {"failed", "failed"},       {"failure", "failed"},    {"fail", "failed"},        {"error", "failed"},
       {"bounced", "failed"},      {"bounce", "failed"},     {"rejected", "failed"},    {"undeliverable", "failed"},

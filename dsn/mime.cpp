@@ -21,6 +21,7 @@ constexpr std::size_t kHardMaxDepth = 256;
 constexpr std::size_t kMaxWarnings = 64;
 
 using detail::ascii_lower;
+using detail::find_first_in;
 using detail::iequals;
 using detail::is_wsp;
 
@@ -481,7 +482,7 @@ class Parser {
     // at line starts never outgrow the body. A boundary with a line break
     // (RFC 2231's "%0A") could make every short line compare the whole
     // boundary again.
-    if (boundary.find_first_of("\r\n") != std::string_view::npos) {
+    if (find_first_in(boundary, "\r\n") != std::string_view::npos) {
       warn(part.media_type() + " with a line break in its boundary; body kept as one part");
       return {};
     }
