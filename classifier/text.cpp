@@ -264,19 +264,22 @@ std::size_t end_of_plain_run(std::string_view in, std::size_t start) {
 }
 
 // Where the first sentence of `text` ends (after its '.', '!' or '?', or
-// the ideographic full stop), or npos. A full stop ends a sentence only
-// after a word of two letters or more, or a closing bracket or quote, and
-// before a space or the end: "5.1.1", "e.g." and "i.e." end none.
+// the ideographic full stop), or its first clause (after a ';'), or npos.
+// A full stop ends a sentence only after a word of two letters or more, or
+// a closing bracket or quote, and before a space or the end: "5.1.1",
+// "e.g." and "i.e." end none.
 std::size_t first_sentence_end(std::string_view text) {
   const auto is_letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
   for (std::size_t i = 1; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\xE3' && text.substr(i, 3) == "\xE3\x80\x82") return i + 3;  // 。
-    if (c != '.' && c != '!' && c != '?') continue;
+    if (c != '.' && c != '!' && c != '?' && c != ';') continue;
     if (i + 1 < text.size() && text[i + 1] != ' ') continue;
     const char before = text[i - 1];
     const bool after_word = is_letter(before) && i >= 2 && is_letter(text[i - 2]);
-    if (after_word || before == ')' || before == ']' || before == '>' || before == '"' || before == '\'') return i + 1;
+    if (c == ';' || after_word || before == ')' || before == ']' || before == '>' || before == '"' ||
+        before == '\'')
+      return i + 1;
   }
   return std::string_view::npos;
 }

@@ -13,9 +13,10 @@ namespace clearbounce::classifier {
 std::string text_for_matching(std::string_view diagnostic);
 
 // A text_for_matching() text without what is said beside the reply's
-// cause: the words of the sentences after the first that open with one of
-// `openers` (advice such as "If you believe you were blocked as spam...",
-// pointers to help; ASCII letters of an opener match either case), links'
+// cause: the words of the sentences (and clauses after a ';') after the
+// first that open with one of `openers` (advice such as "If you believe
+// you were blocked as spam...", pointers to help, a signature's "-- ";
+// ASCII letters of an opener match either case), links'
 // paths (a link's host may name a block list, its path names what the
 // page is about), and reference tokens ("ref: RBL-20240312-0042"). Empty
 // when nothing was left out.

@@ -110,6 +110,12 @@ TEST(WithoutAsides, AdviceAfterTheStatementSaysNothing) {
             "If the address is right, the mailbox is full.");
 }
 
+TEST(WithoutAsides, AClauseAfterASemicolonMayBeAnAside) {
+  EXPECT_EQ(without_asides("Rate limit exceeded; if this is spam, see below; try later", kOpeners),
+            "Rate limit exceeded; try later");
+  EXPECT_EQ(without_asides("If unsure; mailbox full", kOpeners), "");  // the first clause stays
+}
+
 TEST(WithoutAsides, OnlyAFullStopAfterAWordEndsASentence) {
   // Codes, numbers and abbreviations of one letter end none.
   EXPECT_EQ(without_asides("5.1.1 Use e.g. another address. If not, tell us.", kOpeners), "5.1.1 Use e.g. another address.");
