@@ -181,6 +181,7 @@ void load_categories(const Origin& source, const toml::table& root, RuleSet& rs)
     c.temporary = (*t)["temporary"].value_or(false);
     c.severity = static_cast<int>((*t)["severity"].value_or(int64_t{0}));
     c.expires_when_final = (*t)["expires_when_final"].value_or(false);
+    c.without_reply = (*t)["without_reply"].value_or(false);
     if (const auto look = (*t)["diagnose"].value<std::string>()) {
       if (*look == "domain") {
         c.open_cause = Category::OpenCause::domain;
@@ -704,6 +705,8 @@ Decision decide(const RuleSet& rs, const std::string& text, const std::vector<in
                 const dsn::RecipientReport& r, const dsn::BounceReport& report) {
   Codes codes;
   codes.status = find_status(rs, r.status);
+  if (codes.status && rs.categories[codes.status->category].without_reply && !r.reply_code.empty())
+    codes.status = nullptr;  // a status that says nobody answered, in a server's answer
   codes.diagnostic_type = lookup(rs.diagnostic_types, r.diagnostic_type);
   codes.dialect = lookup(rs.dialects, report.dialect);
   codes.reply = lookup(rs.reply_codes, r.reply_code);

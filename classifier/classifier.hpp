@@ -32,6 +32,11 @@ struct Category {
   // A failure of this kind that the DSN reports as final (Action: failed with
   // a 4.x.x status) means the retry period ran out: delivery.expired.
   bool expires_when_final = false;
+  // The receiving server never answered (no connection, no greeting): a
+  // status code that names this category is not believed where the
+  // recipient's diagnostic holds a server's own reply ("541 5.4.1 Mail
+  // rejected by destination domain": the host did answer).
+  bool without_reply = false;
   // The category this failure becomes when reported with a 4.x.x status
   // (a "not found" that the server itself calls temporary), if any.
   std::optional<std::size_t> when_temporary;
