@@ -866,10 +866,10 @@ std::string Writer::address_list(const std::vector<std::size_t>& members, std::s
   const auto& recipients = input_.report->recipients;
   std::string addresses;
   for (std::size_t k = 0; k < members.size() && k < shown; ++k)
-    addresses += (k == 0 ? "" : ", ") + clean_value(shown_recipient(recipients[members[k]]));
+    addresses.append(k == 0 ? "" : ", ").append(clean_value(shown_recipient(recipients[members[k]])));
   if (members.size() > shown) {
     const std::size_t others = members.size() - shown;
-    addresses += " " + text(counted("text.summary_others", others), {{"number", number(others)}});
+    addresses.append(" ").append(text(counted("text.summary_others", others), {{"number", number(others)}}));
   }
   return addresses;
 }
