@@ -663,10 +663,6 @@ Decision from_code(const CodeMeaning* m, const Codes& codes, const dsn::Recipien
   return {m->category, m->reason, describe(m, codes, r, report), nullptr};
 }
 
-// The order of evidence: the recipient's own status (when decisive), its
-// own diagnostic wording, its own codes when specific; only then the
-// report's human text, first about this recipient, then the rest; then
-// generic codes and generic wording.
 // True when a specific rule of another category than `chosen`'s also
 // matched: the text names more than one cause.
 bool names_another_cause(const RuleSet& rs, const std::vector<int>& matched, const WordingRule& chosen,
@@ -701,6 +697,10 @@ WordingMatch outside_asides(const RuleSet& rs, const std::string& text, const st
   return stated;
 }
 
+// The order of evidence: the recipient's own status (when decisive), its
+// own diagnostic wording, its own codes when specific; only then the
+// report's human text, first about this recipient, then the rest; then
+// generic codes and generic wording.
 Decision decide(const RuleSet& rs, const std::string& text, const std::vector<int>& matched,
                 const dsn::RecipientReport& r, const dsn::BounceReport& report) {
   Codes codes;

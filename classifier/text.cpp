@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dsn/ascii.hpp"
 #include "dsn/word_bytes.hpp"
 
 #if defined(__SSE2__)
@@ -306,19 +307,15 @@ bool is_reference_token(std::string_view token) {
 // punctuation around it.
 std::string_view bare_token(std::string_view text, std::size_t at, std::size_t end) {
   std::string_view token = text.substr(at, end - at);
-  const auto punctuation = [](char c) { return std::string_view("()[]{}<>,;:.!?\"'").find(c) != std::string_view::npos; };
+  const auto punctuation = [](char c) { return dsn::detail::is_one_of(c, "()[]{}<>,;:.!?\"'"); };
   while (!token.empty() && punctuation(token.front())) token.remove_prefix(1);
   while (!token.empty() && punctuation(token.back())) token.remove_suffix(1);
   return token;
 }
 
 bool opens_with_any(std::string_view sentence, std::span<const std::string> openers) {
-  const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-  return std::any_of(openers.begin(), openers.end(), [&](const std::string& opener) {
-    return sentence.size() >= opener.size() &&
-           std::equal(opener.begin(), opener.end(), sentence.begin(),
-                      [&](char o, char t) { return lower(o) == lower(t); });
-  });
+  return std::any_of(openers.begin(), openers.end(),
+                     [&](const std::string& opener) { return dsn::detail::istarts_with(sentence, opener); });
 }
 
 // `sentence` onto `out`, its links cut to their host and its reference

@@ -16,10 +16,10 @@ std::string text_for_matching(std::string_view diagnostic);
 // cause: the words of the sentences (and clauses after a ';') after the
 // first that open with one of `openers` (advice such as "If you believe
 // you were blocked as spam...", pointers to help, a signature's "-- ";
-// ASCII letters of an opener match either case), links'
-// paths (a link's host may name a block list, its path names what the
-// page is about), and reference tokens ("ref: RBL-20240312-0042"). Empty
-// when nothing was left out.
+// ASCII letters of an opener match either case), links' paths (a link's
+// host may name a block list, its path names what the page is about), and
+// reference tokens ("ref: RBL-20240312-0042"). Empty when nothing was
+// left out.
 std::string without_asides(std::string_view matched, std::span<const std::string> openers);
 
 namespace detail {
