@@ -141,17 +141,22 @@ class Budget {
   }
 
  private:
-  // The monotonic clock as of the kernel's last tick, on the time line of
-  // std::chrono::steady_clock (CLOCK_MONOTONIC on Linux) and at most a
-  // tick (1 to 4 ms) behind it: the vDSO reads it without a system call
-  // even where the exact clock needs one (the clock sources of some
-  // virtual machines). The limits it is held against are 10 ms or more.
+  // The latest it can be on std::chrono::steady_clock's time line
+  // (CLOCK_MONOTONIC on Linux): the coarse clock as of the kernel's last
+  // tick, plus that tick (its resolution, 1 to 4 ms). The vDSO reads it
+  // without a system call even where the exact clock needs one (the clock
+  // sources of some virtual machines); a deadline may be taken as passed up
+  // to a tick early, which only passes a report unchanged sooner.
   static std::chrono::steady_clock::time_point coarse_now() {
+    static const std::chrono::nanoseconds tick = [] {
+      timespec resolution{};
+      ::clock_getres(CLOCK_MONOTONIC_COARSE, &resolution);
+      return std::chrono::seconds(resolution.tv_sec) + std::chrono::nanoseconds(resolution.tv_nsec);
+    }();
     timespec now{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-    return std::chrono::steady_clock::time_point(
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(now.tv_sec) +
-                                                                         std::chrono::nanoseconds(now.tv_nsec)));
+    return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) + tick));
   }
   static std::chrono::nanoseconds thread_cpu() {
     timespec now{};
