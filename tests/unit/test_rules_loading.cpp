@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "classifier/classifier.hpp"
@@ -42,6 +43,20 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 std::unique_ptr<Classifier> load(const std::string& toml, std::string& error, const std::string& name = "test.toml") {
   return Classifier::load_text(toml, name, error);
+}
+
+// A delivery report, and a recipient of it whose delivery failed.
+clearbounce::dsn::BounceReport delivery_report() {
+  clearbounce::dsn::BounceReport report;
+  report.kind = clearbounce::dsn::ReportKind::delivery_status;
+  return report;
+}
+clearbounce::dsn::RecipientReport failed_recipient(std::string diagnostic) {
+  clearbounce::dsn::RecipientReport r;
+  r.recipient = "bob@example.net";
+  r.action = "failed";
+  r.diagnostic = std::move(diagnostic);
+  return r;
 }
 
 }  // namespace
@@ -314,12 +329,8 @@ patterns = ['mailbox']
 )",
                                error);
   ASSERT_NE(classifier, nullptr) << error;
-  clearbounce::dsn::BounceReport report;
-  report.kind = clearbounce::dsn::ReportKind::delivery_status;
-  clearbounce::dsn::RecipientReport r;
-  r.recipient = "bob@example.net";
-  r.action = "failed";
-  r.diagnostic = "552 Mailbox full";
+  const auto report = delivery_report();
+  auto r = failed_recipient("552 Mailbox full");
   auto c = classifier->classify(r, report);
   ASSERT_NE(c.category, nullptr);
   EXPECT_EQ(c.category->id, "recipient.mailbox_full");
@@ -345,12 +356,8 @@ patterns = ['spam']
   std::string error;
   const auto with_asides = load(rules + "[evidence]\nasides = [\"if \"]\n", error);
   ASSERT_NE(with_asides, nullptr) << error;
-  clearbounce::dsn::BounceReport report;
-  report.kind = clearbounce::dsn::ReportKind::delivery_status;
-  clearbounce::dsn::RecipientReport r;
-  r.recipient = "bob@example.net";
-  r.action = "failed";
-  r.diagnostic = "550 No such user. If you think this is spam, write to us.";
+  const auto report = delivery_report();
+  auto r = failed_recipient("550 No such user. If you think this is spam, write to us.");
   auto c = with_asides->classify(r, report);
   ASSERT_NE(c.category, nullptr);
   EXPECT_EQ(c.category->id, "recipient.unknown");
