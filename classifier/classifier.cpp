@@ -688,10 +688,9 @@ WordingMatch outside_asides(const RuleSet& rs, const std::string& text, const st
   if (!names_another_cause(rs, matched, *whole.rule, r, report)) return whole;
   const std::string statement = without_asides(text, rs.aside_openers);
   if (statement.empty()) return whole;
-  std::vector<int> stated_matched = matching_patterns(rs, statement);
-  std::sort(stated_matched.begin(), stated_matched.end());
+  // best_rule() takes the first listed rule whatever the order of matches: no sort.
   const WordingMatch stated =
-      best_rule(rs, stated_matched, r, report, "the recipient's diagnostic, without its asides");
+      best_rule(rs, matching_patterns(rs, statement), r, report, "the recipient's diagnostic, without its asides");
   if (!is_specific(stated) || stated.rule == whole.rule || stated.rule->category == rs.expired_category)
     return whole;
   return stated;

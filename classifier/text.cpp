@@ -296,7 +296,7 @@ bool is_reference_token(std::string_view token) {
       ++joins;
     } else if (is_digit(c)) {
       digit = true;
-    } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+    } else if (!dsn::detail::is_ascii_alnum(c)) {
       return false;
     }
   }

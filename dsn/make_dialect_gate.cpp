@@ -62,7 +62,8 @@ std::string source(const GateTables& gate) {
   });
   out << "}  // namespace\n\n"
       << "const GateTables kBuiltinGate{&kColumnOf, " << gate.columns << ", kNext, " << gate.first_accepting_row
-      << ", kEnds, " << gate.longest_word << ", kAlternatives, kSpellings, " << gate.without_words << "u, " << gate.only_non_ascii << "u, "
+      << ", kEnds, " << gate.longest_word << ", kAlternatives, kSpellings, " << gate.without_words << "u, "
+      << gate.only_non_ascii << "u, "
       << word_set(gate.banner) << ", " << word_set(gate.challenge) << ", " << word_set(gate.delay) << ", "
       << word_set(gate.ascii_case_variants) << "};\n\n"
       << "}  // namespace clearbounce::dsn::detail\n";

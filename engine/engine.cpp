@@ -122,8 +122,7 @@ class Budget {
       : deadline_(deadline),
         started_(coarse_now()),
         cpu_started_(thread_cpu()),
-        limit_(std::chrono::milliseconds(limit_ms)),
-        limit_ms_(limit_ms) {}
+        limit_(limit_ms) {}
 
   // A thread cannot have used more CPU time than has passed since it
   // started: the CPU clock, a system call each time (a costly one in a
@@ -137,7 +136,7 @@ class Budget {
   // Why the message passes, naming the stage that ran out of time.
   std::string reason(std::string_view stage) const {
     return "the time limit ran out " + std::string(stage) + " (rewrite.time_limit_ms = " +
-           std::to_string(limit_ms_) + ", or the MTA stopped waiting)";
+           std::to_string(limit_.count()) + ", or the MTA stopped waiting)";
   }
 
  private:
@@ -167,8 +166,7 @@ class Budget {
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::steady_clock::time_point started_;
   std::chrono::nanoseconds cpu_started_;
-  std::chrono::nanoseconds limit_;
-  unsigned limit_ms_;
+  std::chrono::milliseconds limit_;
 };
 
 namespace {

@@ -118,7 +118,8 @@ TEST(WithoutAsides, AClauseAfterASemicolonMayBeAnAside) {
 
 TEST(WithoutAsides, OnlyAFullStopAfterAWordEndsASentence) {
   // Codes, numbers and abbreviations of one letter end none.
-  EXPECT_EQ(without_asides("5.1.1 Use e.g. another address. If not, tell us.", kOpeners), "5.1.1 Use e.g. another address.");
+  EXPECT_EQ(without_asides("5.1.1 Use e.g. another address. If not, tell us.", kOpeners),
+            "5.1.1 Use e.g. another address.");
   EXPECT_EQ(without_asides("Limit 10.5 MB exceeded. for more information: ask.", kOpeners), "Limit 10.5 MB exceeded.");
   EXPECT_EQ(without_asides("Quota exceeded (bob). see below", kOpeners), "Quota exceeded (bob).");
   EXPECT_EQ(without_asides("No.see below", kOpeners), "");  // no space after the stop: one sentence
